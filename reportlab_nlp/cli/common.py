@@ -1,0 +1,68 @@
+"""Shared CLI plumbing: error handling, console, progress bars, logging.
+
+Commands are thin: they parse options and call plain functions elsewhere in the package.
+Heavy imports (spaCy, medspaCy, torch) happen inside command bodies so ``--help`` is instant.
+"""
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+from typing import Callable, TypeVar
+
+import typer
+from rich.console import Console
+
+from ..errors import ReportLabError
+
+F = TypeVar("F", bound=Callable)
+console = Console(stderr=True)
+out_console = Console()
+
+
+def cli_errors(fn: F) -> F:
+    """Turn a user mistake (ReportLabError) into one clear line on stderr and exit code 2."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except ReportLabError as err:
+            console.print(f"[bold red]error[/bold red] {err}", markup=True, highlight=False)
+            raise typer.Exit(code=2) from None
+        except KeyboardInterrupt:
+            console.print("[yellow]interrupted[/yellow]")
+            raise typer.Exit(code=130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def setup_logging(verbose: bool = False) -> None:
+    """Log to stderr. Log records carry ids, counts and paths only, never report text."""
+    from rich.logging import RichHandler
+
+    level = logging.INFO if verbose else logging.WARNING
+    root = logging.getLogger("reportlab_nlp")
+    root.setLevel(level)
+    if not any(isinstance(h, RichHandler) for h in root.handlers):
+        root.addHandler(RichHandler(console=console, show_path=False, show_time=False))
+    # medspaCy/PyRuSH log noisily through loguru/logging; keep them quiet
+    for noisy in ("PyRuSH", "medspacy", "spacy"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def progress(disable: bool = False):
+    """A rich progress bar for long jobs (records processed, rate, elapsed)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        console=console,
+        disable=disable or not sys.stderr.isatty(),
+        transient=False,
+    )

@@ -1,0 +1,66 @@
+"""Coded, actionable errors.
+
+Every error a user can cause carries a stable code (``RL###``) and a message that
+names the record or file and the problem. Messages never contain report text:
+callers pass identifiers, column names, paths and counts only.
+"""
+from __future__ import annotations
+
+
+class ReportLabError(Exception):
+    """Base class for errors a user can fix. ``str(err)`` is ``"[RL###] message"``."""
+
+    code = "RL000"
+
+    def __init__(self, message: str, *, code: str | None = None, hint: str | None = None):
+        self.code = code or type(self).code
+        self.message = message
+        self.hint = hint
+        super().__init__(f"[{self.code}] {message}" + (f" ({hint})" if hint else ""))
+
+
+class InputFormatError(ReportLabError):
+    """The input file cannot be read as a report table."""
+
+    code = "RL100"
+
+
+class ColumnError(ReportLabError):
+    """A required column is missing or ambiguous."""
+
+    code = "RL101"
+
+
+class RecordError(ReportLabError):
+    """One record is unusable; it goes to the rejects file, the batch goes on."""
+
+    code = "RL102"
+
+    def __init__(self, record_id: str, reason: str, *, code: str | None = None):
+        self.record_id = record_id
+        self.reason = reason
+        super().__init__(f"record {record_id!r}: {reason}", code=code)
+
+
+class RulesError(ReportLabError):
+    """A rules, taxonomy or ontology file is invalid."""
+
+    code = "RL200"
+
+
+class OutputError(ReportLabError):
+    """The output cannot be written."""
+
+    code = "RL300"
+
+
+class ModelError(ReportLabError):
+    """A model directory, encoder or device is unusable."""
+
+    code = "RL400"
+
+
+class GoldTableError(ReportLabError):
+    """A gold table for evaluation does not match the predictions."""
+
+    code = "RL500"
