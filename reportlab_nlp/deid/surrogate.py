@@ -1,0 +1,320 @@
+"""Replacement of detected PHI: masks (``[NAME]``) or realistic surrogates.
+
+Surrogates are seeded by ``HMAC-SHA256(secret, group | category | normalised original)``, so
+the same original maps to the same surrogate within a group (e.g. one patient) and across
+runs with the same secret. Dates move by one per-group offset in days (derived from the
+secret), which keeps the intervals between a patient's dates, and keep their written format.
+"""
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import hashlib
+import hmac
+import re
+import secrets as _secrets
+from typing import Sequence
+
+from .detect import DATE_PATTERNS, MD_PATTERN, TIME_PATTERNS, TIME_AT, YEAR_PATTERN, Span, month_number
+from .lexicon import Lexicon, load_lexicon
+
+MAX_SHIFT_DAYS = 365
+
+
+def mask_text(text: str, spans: Sequence[Span]) -> str:
+    """Replace every span with ``[CATEGORY]``."""
+    out, pos = [], 0
+    for s in sorted(spans):
+        out.append(text[pos:s.start])
+        out.append(f"[{s.category}]")
+        pos = s.end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _norm(s: str) -> str:
+    return re.sub(r"[^0-9a-z]+", " ", s.lower()).strip()
+
+
+class Surrogator:
+    """Realistic replacements, consistent per (secret, group)."""
+
+    def __init__(self, secret: bytes | str | None = None, lexicon: Lexicon | None = None):
+        if secret is None:
+            secret = _secrets.token_bytes(32)
+        self.secret = secret.encode() if isinstance(secret, str) else bytes(secret)
+        self.lex = lexicon or load_lexicon()
+        self._fac_suffixes = sorted(self.lex.patterns["facility_suffixes"], key=len, reverse=True)
+        self._street_re = re.compile(
+            r"^(?P<num>\d+[A-Z]?)(?P<mid>.*?)(?P<suf>\b(?:" + "|".join(re.escape(s) for s in sorted(self.lex.street_suffixes, key=len, reverse=True)) + r"))\b(?P<rest>.*)$",
+            re.S,
+        )
+
+    # --------------------------------------------------------------- randomness
+    def _digest(self, *parts: str) -> bytes:
+        return hmac.new(self.secret, "\x1f".join(parts).encode("utf-8"), hashlib.sha256).digest()
+
+    def _int(self, group: str, category: str, original: str, salt: str = "") -> int:
+        return int.from_bytes(self._digest(group, category, _norm(original), salt)[:8], "big")
+
+    def _stream(self, group: str, category: str, original: str):
+        counter = 0
+        key = _norm(original) + original.count("#") * "#"
+        while True:
+            for b in self._digest(group, category, key, str(counter)):
+                yield b
+            counter += 1
+
+    def date_shift(self, group: str) -> int:
+        """Days every date of ``group`` moves by (never 0), from the secret."""
+        v = int.from_bytes(self._digest("date-shift", str(group))[:8], "big")
+        days = v % MAX_SHIFT_DAYS + 1
+        return days if (v >> 40) & 1 else -days
+
+    def time_shift(self, group: str) -> int:
+        """Minutes every clock time of ``group`` moves by (never 0)."""
+        v = int.from_bytes(self._digest("time-shift", str(group))[:8], "big")
+        return v % 1439 + 1
+
+    # --------------------------------------------------------------- main entry
+    def replace(self, text: str, spans: Sequence[Span], group: str = "") -> str:
+        out, pos = [], 0
+        group = "" if group is None else str(group)
+        for s in sorted(spans):
+            out.append(text[pos:s.start])
+            out.append(self.surrogate(text[s.start:s.end], s.category, group))
+            pos = s.end
+        out.append(text[pos:])
+        return "".join(out)
+
+    def surrogate(self, original: str, category: str, group: str = "") -> str:
+        fn = getattr(self, "_" + category.lower(), None)
+        if fn is None:
+            return f"[{category}]"
+        new = fn(original, group)
+        return new if new is not None else f"[{category}]"
+
+    # --------------------------------------------------------------- shape helpers
+    def _shape(self, original: str, group: str, category: str) -> str:
+        """Same shape: digits -> digits, letters -> letters (same case), others kept."""
+        new = original
+        for attempt in range(8):
+            st = self._stream(group, category, original + "#" * attempt)
+            out = []
+            for i, ch in enumerate(original):
+                if ch.isdigit():
+                    d = next(st) % 10
+                    if i == 0 or not original[i - 1].isdigit():
+                        d = d % 9 + 1  # no leading zero
+                    out.append(str(d))
+                elif ch.isalpha() and ch.isascii():
+                    c = chr(ord("A") + next(st) % 26)
+                    out.append(c if ch.isupper() else c.lower())
+                else:
+                    out.append(ch)
+            new = "".join(out)
+            if new != original:
+                break
+        return new
+
+    @staticmethod
+    def _case_like(word: str, template: str) -> str:
+        if template.isupper() and len(template) > 1:
+            return word.upper()
+        if template.islower():
+            return word.lower()
+        return word
+
+    def _pick(self, seq: Sequence[str], group: str, category: str, original: str, salt: str = "") -> str:
+        choice = seq[self._int(group, category, original, salt) % len(seq)]
+        if choice.lower() == original.lower():
+            choice = seq[(self._int(group, category, original, salt) + 1) % len(seq)]
+        return choice
+
+    # --------------------------------------------------------------- categories
+    def _name(self, original: str, group: str) -> str:
+        lex = self.lex
+
+        def word(m: re.Match) -> str:
+            w = m.group()
+            if len(w) == 1:  # an initial
+                return chr(ord("A") + self._int(group, "NAME-initial", w) % 26)
+            low = w.lower()
+            pool = lex.first_names_list if (low in lex.first_names and low not in lex.last_names) else lex.last_names_list
+            return self._case_like(self._pick(pool, group, "NAME", w), w)
+
+        return re.sub(r"[A-Za-z][A-Za-z'’-]*", word, original)
+
+    def _date(self, original: str, group: str) -> str | None:
+        shift = dt.timedelta(days=self.date_shift(group))
+        for _name, rx in [*DATE_PATTERNS, ("md", MD_PATTERN), ("year", YEAR_PATTERN)]:
+            m = rx.fullmatch(original)
+            if m:
+                return _shift_date(m, shift)
+        return None
+
+    def _time(self, original: str, group: str) -> str | None:
+        for _name, rx in [*TIME_PATTERNS, ("at", TIME_AT)]:
+            m = rx.fullmatch(original)
+            if m:
+                return _shift_time(m, self.time_shift(group))
+        m = re.fullmatch(r"(?P<h>[01]\d|2[0-3])(?P<mi>[0-5]\d)", original)
+        if m:
+            return _shift_time(m, self.time_shift(group))
+        return None
+
+    def _age(self, original: str, group: str) -> str:
+        return "90s" if original.endswith("s") else "90+"
+
+    def _id(self, original: str, group: str) -> str:
+        return self._shape(original, group, "ID")
+
+    def _ssn(self, original: str, group: str) -> str:
+        return self._shape(original, group, "SSN")
+
+    def _phone(self, original: str, group: str) -> str:
+        m = re.match(r"^(\+?1[-.\s]?|001[-.\s]?)", original)
+        head = m.group() if m and len(re.sub(r"\D", "", original)) > 10 else ""
+        return head + self._shape(original[len(head):], group, "PHONE")
+
+    def _zip(self, original: str, group: str) -> str:
+        return self._shape(original, group, "ZIP")
+
+    def _email(self, original: str, group: str) -> str:
+        first = self._pick(self.lex.first_names_list, group, "EMAIL", original, "f").lower()
+        last = self._pick(self.lex.last_names_list, group, "EMAIL", original, "l").lower()
+        tld = ("org", "com", "net")[self._int(group, "EMAIL", original, "t") % 3]
+        return f"{first}.{last}@example.{tld}"
+
+    def _url(self, original: str, group: str) -> str:
+        m = re.match(r"(?i)^(https?://|ftp://)?(www\.)?", original)
+        last = self._pick(self.lex.last_names_list, group, "URL", original).lower()
+        return f"{m.group(1) or ''}{m.group(2) or ''}{last}-health.example.org"
+
+    def _ip(self, original: str, group: str) -> str:
+        st = self._stream(group, "IP", original)
+        if ":" in original and "." not in original:
+            return "fd00:" + ":".join(f"{next(st) << 8 | next(st):x}" for _ in range(3)) + "::" + f"{next(st):x}"
+        port = ""
+        if original.count(":") == 1:
+            port = original[original.index(":"):]
+        return f"10.{next(st)}.{next(st)}.{next(st) % 254 + 1}{port}"
+
+    def _address(self, original: str, group: str) -> str:
+        if re.match(r"(?i)^p\.?\s?o\.?\s*box", original):
+            m = re.search(r"\d+", original)
+            return original[: m.start()] + self._shape(m.group(), group, "ADDRESS")
+        m = self._street_re.match(original)
+        if not m:
+            return self._shape(original, group, "ADDRESS")
+        street = self._pick(self.lex.last_names_list, group, "ADDRESS", original)
+        rest = re.sub(r"\d+", lambda d: self._shape(d.group(), group, "ADDRESS-unit"), m.group("rest"))
+        return f"{self._shape(m.group('num'), group, 'ADDRESS')} {street} {m.group('suf')}{rest}"
+
+    def _city(self, original: str, group: str) -> str:
+        return self._case_like(self._pick(self.lex.cities_list, group, "CITY", original), original)
+
+    def _state(self, original: str, group: str) -> str:
+        if len(original.rstrip(".")) == 2:
+            return self._case_like(self._pick(self.lex.states_abbr, group, "STATE", original), original)
+        return self._case_like(self._pick(self.lex.states, group, "STATE", original), original)
+
+    def _facility(self, original: str, group: str) -> str:
+        suffix = next((s for s in self._fac_suffixes if s.lower() in original.lower()), "Hospital")
+        last = self._pick(self.lex.last_names_list, group, "FACILITY", original)
+        style = self._int(group, "FACILITY", original, "style") % 3
+        name = (f"{last} {suffix}", f"{last} Memorial {suffix}", f"St. {last} {suffix}")[style]
+        return self._case_like(name, original) if original.isupper() else name
+
+
+# ------------------------------------------------------------------- date formatting
+def _year_from(ytxt: str) -> int:
+    y = int(ytxt)
+    if len(ytxt) == 2:
+        y += 2000 if y < 50 else 1900
+    return y
+
+
+def _fmt_num(value: int, template: str) -> str:
+    return f"{value:02d}" if len(template) == 2 else str(value)
+
+
+def _ordinal(day: int, template: str) -> str:
+    suf = "th" if 10 <= day % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
+    return suf.upper() if template.isupper() else suf
+
+
+def _month_name(month: int, template: str) -> str:
+    full = calendar.month_name[month]
+    core = template.rstrip(".")
+    if len(core) == 4 and core.lower() == "sept":
+        name = "Sept" if month == 9 else calendar.month_abbr[month]
+    elif len(core) <= 3 or core.lower() in ("sept",):
+        name = calendar.month_abbr[month]
+    elif core.lower() == calendar.month_name[month_number(core)].lower():
+        name = full
+    else:
+        name = calendar.month_abbr[month]
+    if core.isupper():
+        name = name.upper()
+    return name
+
+
+def _shift_date(m: re.Match, shift: dt.timedelta) -> str:
+    gd = m.groupdict()
+    has_y, has_d = gd.get("y") is not None, gd.get("d") is not None
+    month = int(gd["m"]) if gd.get("m") is not None else (month_number(gd["mon"]) if gd.get("mon") else None)
+    if month is None:  # a bare year (strict mode)
+        new = dt.date(int(gd["y"]), 7, 1) + shift
+        return _subst(m, {"y": str(new.year)})
+    year = _year_from(gd["y"]) if has_y else (2000 if (month == 2 and has_d and int(gd["d"]) == 29) else 2001)
+    day = int(gd["d"]) if has_d else 15
+    day = min(day, calendar.monthrange(year, month)[1])
+    new = dt.date(year, month, day) + shift
+    repl: dict[str, str] = {}
+    if has_y:
+        repl["y"] = str(new.year)[-2:] if len(gd["y"]) == 2 else str(new.year)
+    if gd.get("m") is not None:
+        repl["m"] = _fmt_num(new.month, gd["m"])
+    if gd.get("mon") is not None:
+        repl["mon"] = _month_name(new.month, gd["mon"])
+    if has_d:
+        repl["d"] = _fmt_num(new.day, gd["d"])
+        if gd.get("ord"):
+            repl["ord"] = _ordinal(new.day, gd["ord"])
+    return _subst(m, repl)
+
+
+def _shift_time(m: re.Match, minutes: int) -> str:
+    gd = m.groupdict()
+    h = int(gd["h"])
+    ap = gd.get("ap")
+    mi = int(gd["mi"]) if gd.get("mi") is not None else None
+    if ap:
+        h = h % 12 + (12 if ap.lower().startswith("p") else 0)
+    if mi is None:
+        minutes = (minutes // 60 or 1) * 60
+    total = (h * 60 + (mi or 0) + minutes) % 1440
+    nh, nm = divmod(total, 60)
+    repl: dict[str, str] = {}
+    if ap:
+        h12 = nh % 12 or 12
+        repl["h"] = f"{h12:02d}" if len(gd["h"]) == 2 and gd["h"].startswith("0") else str(h12)
+        new_ap = "p" if nh >= 12 else "a"
+        a0 = ap[0]
+        repl["ap"] = (new_ap.upper() if a0.isupper() else new_ap) + ap[1:]
+    else:
+        repl["h"] = f"{nh:02d}" if len(gd["h"]) == 2 else str(nh)
+    if mi is not None:
+        repl["mi"] = f"{nm:02d}"
+    return _subst(m, repl)
+
+
+def _subst(m: re.Match, repl: dict[str, str]) -> str:
+    """The matched text with the named groups in ``repl`` replaced."""
+    text = m.group(0)
+    base = m.start(0)
+    edits = sorted(((m.start(g) - base, m.end(g) - base, v) for g, v in repl.items() if m.start(g) >= 0), reverse=True)
+    for b, e, v in edits:
+        text = text[:b] + v + text[e:]
+    return text

@@ -1,0 +1,351 @@
+"""Batch labeling with the rule pipeline: texts, DataFrames and whole archives.
+
+* :func:`label_texts` -> one :class:`ReportResult` (label row + evidence records) per text.
+* :func:`label_dataframe` -> a label table, evidence records and rejects for a DataFrame.
+* :func:`label_archive` streams an input file to a label table (CSV/Parquet), an evidence
+  JSONL and a rejects CSV, with a pool of worker processes (``workers``). Rows in = rows out
+  + rejects; a record that fails is rejected with a reason, the batch goes on.
+"""
+from __future__ import annotations
+
+import logging
+import multiprocessing as mp
+import os
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+import pandas as pd
+
+from .errors import ReportLabError
+from .inputs import Reject, ReportSource
+from .outputs import JsonlWriter, RejectsWriter, TableWriter, default_rejects_path, label_frame
+from .schema import LABEL_SCHEMA, load_taxonomy
+
+log = logging.getLogger(__name__)
+
+MAX_CHARS = 200_000  # longer "reports" are almost always concatenated files; reject them
+
+
+@dataclass
+class ReportResult:
+    labels: dict[str, float | None]
+    mentions: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class LabelRun:
+    labels: pd.DataFrame
+    evidence: list[dict]
+    rejects: list[Reject]
+
+
+@dataclass(frozen=True)
+class PipelineSpec:
+    taxonomy: str = "chexpert"
+    all_sections: bool = False
+    sections: tuple[str, ...] | None = None
+    link: bool = False
+    kb: str | None = None
+
+    def build(self):
+        from .pipeline import load
+
+        return load(self.taxonomy, sections=self.sections, all_sections=self.all_sections, link=self.link, kb=self.kb)
+
+
+_PIPELINES: dict[PipelineSpec, Any] = {}
+
+
+def get_pipeline(spec: PipelineSpec):
+    if spec not in _PIPELINES:
+        _PIPELINES[spec] = spec.build()
+    return _PIPELINES[spec]
+
+
+def mention_records(doc, report_id: str | None = None) -> list[dict]:
+    """Evidence records: one per mention, with the sentence, spans, trigger and concept."""
+    out = []
+    ents = doc.ents
+    if not ents:
+        return out
+    sent_starts = [t.i for t in doc if t.is_sent_start]
+    import bisect
+
+    for ent in ents:
+        k = bisect.bisect_right(sent_starts, ent.start) - 1
+        s_start = sent_starts[k]
+        s_end = sent_starts[k + 1] if k + 1 < len(sent_starts) else len(doc)
+        sent = doc[s_start:s_end]
+        trig = ent._.trigger
+        labels = list(ent._.labels)
+        assertion = ent._.assertion or "present"
+        out.append(
+            {
+                "report_id": report_id,
+                "label": labels[0] if labels else None,
+                "labels": labels,
+                "observation": ent._.observation,
+                "assertion": assertion,
+                "value": LABEL_SCHEMA.value_of_assertion(assertion),
+                "section": ent[0]._.section_category or "unknown",
+                "sentence": sent.text.strip(),
+                "sentence_start": sent.start_char,
+                "start": ent.start_char,
+                "end": ent.end_char,
+                "text": ent.text,
+                "trigger": trig.text if trig is not None else None,
+                "trigger_start": trig.start_char if trig is not None else None,
+                "trigger_end": trig.end_char if trig is not None else None,
+                "cui": ent._.cui,
+                "preferred_name": ent._.preferred_name,
+                "score": None if ent._.link_score is None else round(float(ent._.link_score), 4),
+            }
+        )
+    return out
+
+
+def _process(nlp, ids: Sequence[str], texts: Sequence[str], evidence: bool) -> tuple[list[str], list[dict], list[dict], list[Reject]]:
+    out_ids, rows, ev, rejects = [], [], [], []
+    for rid, text in zip(ids, texts):
+        if len(text) > MAX_CHARS:
+            rejects.append(Reject(rid, f"report is longer than {MAX_CHARS} characters", "RL110"))
+            continue
+        try:
+            doc = nlp(text)
+            row = doc._.report_labels
+            recs = mention_records(doc, rid) if evidence else []
+        except ReportLabError:
+            raise
+        except Exception as err:  # one bad record must not kill the batch: it is rejected with a reason
+            log.warning("record %r failed in the pipeline (%s); written to rejects", rid, type(err).__name__)
+            rejects.append(Reject(rid, f"pipeline error ({type(err).__name__})", "RL111"))
+            continue
+        out_ids.append(rid)
+        rows.append(row)
+        ev.extend(recs)
+    return out_ids, rows, ev, rejects
+
+
+def label_texts(
+    texts: Sequence[str],
+    taxonomy: str = "chexpert",
+    *,
+    ids: Sequence[str] | None = None,
+    evidence: bool = True,
+    all_sections: bool = False,
+    link: bool = False,
+    kb: str | None = None,
+) -> list[ReportResult]:
+    """Label report texts in order. Raises on a text that is not a string."""
+    spec = PipelineSpec(str(taxonomy), all_sections, None, link, None if kb is None else str(kb))
+    nlp = get_pipeline(spec)
+    ids = list(ids) if ids is not None else [str(i) for i in range(len(texts))]
+    results = []
+    for rid, text in zip(ids, texts):
+        if not isinstance(text, str):
+            raise TypeError(f"text of record {rid!r} is a {type(text).__name__}, not a string")
+        doc = nlp(text)
+        results.append(ReportResult(dict(doc._.report_labels), mention_records(doc, rid) if evidence else []))
+    return results
+
+
+# ---------------------------------------------------------------- worker pool
+_WORKER_NLP = None
+
+
+def _worker_init(spec: PipelineSpec) -> None:
+    global _WORKER_NLP
+    import logging as _logging
+
+    _logging.getLogger("PyRuSH").setLevel(_logging.WARNING)
+    _WORKER_NLP = get_pipeline(spec)
+
+
+def _worker_run(args):
+    ids, texts, evidence = args
+    return _process(_WORKER_NLP, ids, texts, evidence)
+
+
+class _Runner:
+    """Runs chunks in-process (workers=1) or in a process pool, yielding results in order."""
+
+    def __init__(self, spec: PipelineSpec, workers: int, evidence: bool):
+        self.spec, self.workers, self.evidence = spec, max(1, int(workers)), evidence
+        self.pool = None
+        if self.workers == 1:
+            self.nlp = get_pipeline(spec)
+        else:
+            # build once in the parent so forked workers inherit it (no per-worker load time)
+            get_pipeline(spec)
+            ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+            self.pool = ctx.Pool(self.workers, initializer=_worker_init, initargs=(spec,))
+
+    def run(self, batches: Iterable[tuple[list[str], list[str]]]):
+        if self.pool is None:
+            for ids, texts in batches:
+                yield _process(self.nlp, ids, texts, self.evidence)
+            return
+        pending: deque = deque()
+        for ids, texts in batches:
+            pending.append(self.pool.apply_async(_worker_run, ((ids, texts, self.evidence),)))
+            while len(pending) >= self.workers * 3:
+                yield pending.popleft().get()
+        while pending:
+            yield pending.popleft().get()
+
+    def close(self):
+        if self.pool is not None:
+            self.pool.close()
+            self.pool.join()
+
+
+def _split(ids: list[str], texts: list[str], size: int):
+    for i in range(0, len(ids), size):
+        yield ids[i : i + size], texts[i : i + size]
+
+
+def label_dataframe(
+    df: pd.DataFrame,
+    id_column: str = "report_id",
+    text_column: str = "report",
+    taxonomy: str = "chexpert",
+    *,
+    workers: int = 1,
+    evidence: bool = True,
+    all_sections: bool = False,
+    link: bool = False,
+    kb: str | None = None,
+) -> LabelRun:
+    """Label every row of ``df``; bad rows become rejects (id + reason), never exceptions."""
+    from .errors import ColumnError
+
+    for col in (id_column, text_column):
+        if col not in df.columns:
+            raise ColumnError(f"DataFrame has no column {col!r}; columns are: {', '.join(map(str, df.columns))}")
+    tax = load_taxonomy(str(taxonomy))
+    spec = PipelineSpec(str(taxonomy), all_sections, None, link, None if kb is None else str(kb))
+    rejects: list[Reject] = []
+    ids, texts = [], []
+    seen: set[str] = set()
+    for rid, text in zip(df[id_column].tolist(), df[text_column].tolist()):
+        rid_s = "" if rid is None or (isinstance(rid, float) and rid != rid) else str(rid)
+        if not rid_s:
+            rejects.append(Reject("<missing id>", "missing record id", "RL103"))
+        elif rid_s in seen:
+            rejects.append(Reject(rid_s, "duplicate record id", "RL104"))
+        elif not isinstance(text, str):
+            rejects.append(Reject(rid_s, "report text is missing" if text is None or text != text else f"report text is a {type(text).__name__}, not a string", "RL105"))
+        elif not text.strip():
+            rejects.append(Reject(rid_s, "report text is empty", "RL107"))
+        else:
+            seen.add(rid_s)
+            ids.append(rid_s)
+            texts.append(text)
+    runner = _Runner(spec, workers, evidence)
+    out_ids, rows, ev = [], [], []
+    try:
+        for o_ids, o_rows, o_ev, o_rej in runner.run(_split(ids, texts, 256)):
+            out_ids += o_ids
+            rows += o_rows
+            ev += o_ev
+            rejects += o_rej
+    finally:
+        runner.close()
+    return LabelRun(label_frame(id_column, out_ids, rows, tax.label_names), ev, rejects)
+
+
+@dataclass
+class RunSummary:
+    rows_in: int = 0
+    rows_out: int = 0
+    rejects: int = 0
+    mentions: int = 0
+    seconds: float = 0.0
+    output: str = ""
+    evidence: str | None = None
+    rejects_path: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def reports_per_second(self) -> float:
+        return self.rows_out / self.seconds if self.seconds > 0 else 0.0
+
+    def as_dict(self) -> dict:
+        return {
+            "rows_in": self.rows_in, "rows_out": self.rows_out, "rejects": self.rejects, "mentions": self.mentions,
+            "seconds": round(self.seconds, 3), "reports_per_second": round(self.reports_per_second, 1),
+            "output": self.output, "evidence": self.evidence, "rejects_path": self.rejects_path, "notes": self.notes,
+        }
+
+
+def label_archive(
+    input_path: str | Path,
+    output_path: str | Path,
+    *,
+    taxonomy: str = "chexpert",
+    id_column: str | None = None,
+    text_column: str | None = None,
+    evidence_path: str | Path | None = None,
+    rejects_path: str | Path | None = None,
+    workers: int = 1,
+    chunk_size: int = 2000,
+    all_sections: bool = False,
+    link: bool | None = None,
+    kb: str | Path | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> RunSummary:
+    """Stream ``input_path`` through the rule labeler into ``output_path`` (CSV/TSV/Parquet/JSONL).
+
+    Linking runs when ``link`` is true, or by default whenever evidence is written or a ``kb`` is given.
+    """
+    t0 = time.perf_counter()
+    tax = load_taxonomy(str(taxonomy))
+    src = ReportSource(input_path, id_column, text_column)
+    if link is None:
+        link = evidence_path is not None or kb is not None
+    spec = PipelineSpec(str(taxonomy), all_sections, None, bool(link), None if kb is None else str(kb))
+    rejects_path = Path(rejects_path) if rejects_path else default_rejects_path(output_path)
+    summary = RunSummary(output=str(output_path), evidence=str(evidence_path) if evidence_path else None, notes=list(src.notes))
+    writer = TableWriter(output_path, columns=[src.id_column, *tax.label_names], float_columns=tax.label_names)
+    ev_writer = JsonlWriter(evidence_path) if evidence_path else None
+    rej_writer = RejectsWriter(rejects_path, src.id_column)
+    runner = _Runner(spec, workers, evidence_path is not None)
+    per_task = max(16, min(256, chunk_size // max(1, runner.workers * 2)))
+
+    def batches():
+        for chunk in src.chunks(chunk_size):
+            summary.rows_in += chunk.n_in
+            rej_writer.write(chunk.rejects)
+            if on_progress and chunk.rejects:
+                on_progress(len(chunk.rejects))
+            ids = chunk.frame[src.id_column].tolist()
+            texts = chunk.frame[src.text_column].tolist()
+            yield from _split(ids, texts, per_task)
+
+    try:
+        for o_ids, o_rows, o_ev, o_rej in runner.run(batches()):
+            writer.write(label_frame(src.id_column, o_ids, o_rows, tax.label_names))
+            rej_writer.write(o_rej)
+            if ev_writer is not None:
+                ev_writer.write_many(o_ev)
+            summary.mentions += len(o_ev)
+            if on_progress:
+                on_progress(len(o_ids) + len(o_rej))
+    finally:
+        runner.close()
+        writer.close()
+        rej_writer.close()
+        if ev_writer is not None:
+            ev_writer.close()
+    summary.rows_out = writer.rows
+    summary.rejects = rej_writer.count
+    summary.rejects_path = str(rejects_path) if rej_writer.count else None
+    summary.seconds = time.perf_counter() - t0
+    if summary.rows_in != summary.rows_out + summary.rejects:
+        raise ReportLabError(
+            f"internal accounting error: {summary.rows_in} rows in, {summary.rows_out} out, {summary.rejects} rejected", code="RL900"
+        )
+    return summary

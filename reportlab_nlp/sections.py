@@ -1,0 +1,119 @@
+"""Stage 1: section detection (FINDINGS, IMPRESSION, INDICATION, ...).
+
+A thin factory over medspaCy's :class:`~medspacy.section_detection.Sectionizer`, with the
+radiology header rules of ``rules/sections.yml`` compiled to token patterns: a header matches at
+the start of a line, in any case, followed by a colon; without a colon it must be written in
+capitals or stand alone on its line ("IMPRESSION No acute..." / "Impression\\n..."). Each token
+gets ``token._.section_category`` (medspaCy's attribute); text before any header is ``unknown``.
+"""
+
+from pathlib import Path
+from typing import Iterable
+
+from spacy.language import Language
+from spacy.tokens import Doc
+from spacy.util import ensure_path
+
+from . import extensions  # noqa: F401  (registers Span/Doc attributes)
+from .errors import RulesError
+from .resources import load_yaml, resolve
+
+DEFAULT_SECTION_RULES = "sections.yml"
+
+
+def load_section_rules(path: str | Path | None = None) -> dict:
+    p = resolve("rules", path or DEFAULT_SECTION_RULES)
+    raw = load_yaml(p)
+    if not isinstance(raw, dict) or not isinstance(raw.get("sections"), dict):
+        raise RulesError(f"section rules {p} need a 'sections' mapping of category -> header phrases")
+    return {"labeled": list(raw.get("labeled") or ["findings", "impression", "unknown"]), "sections": {str(k): [str(x) for x in v] for k, v in raw["sections"].items()}}
+
+
+def _header_patterns(phrase: str) -> list[list[dict]]:
+    """Token patterns for one header phrase: 'Phrase:' (any case), 'PHRASE' (capitals), 'Phrase' + newline."""
+    words = phrase.replace("/", " / ").split()
+    lower = [{"LOWER": w.lower()} for w in words]
+    upper = [{"TEXT": w.upper()} if w.isalpha() else {"LOWER": w.lower()} for w in words]
+    # plain attribute values only: REGEX/IN predicates run in Python and are slow
+    return [
+        lower + [{"TEXT": ":"}],
+        upper,
+        lower + [{"IS_SPACE": True}],
+    ]
+
+
+def section_rules_for_medspacy(rules: dict):
+    from medspacy.section_detection import SectionRule
+
+    out = []
+    for category, phrases in rules["sections"].items():
+        for phrase in phrases:
+            for pattern in _header_patterns(phrase):
+                out.append(SectionRule(literal=phrase, category=category, pattern=pattern))
+    return out
+
+
+class SectionDetector:
+    """Wraps medspaCy's Sectionizer; rules are kept as data and saved with the pipeline."""
+
+    def __init__(self, nlp: Language, name: str, rules: str | None, labeled: list[str] | None):
+        self.name = name
+        self.nlp = nlp
+        self.rules_path = rules
+        self._build(load_section_rules(rules))
+        if labeled is not None:
+            self.labeled = list(labeled)
+
+    def _build(self, rules: dict) -> None:
+        from medspacy.section_detection import Sectionizer
+
+        self.rules = rules
+        self.labeled = list(rules["labeled"])
+        self._sectionizer = Sectionizer(
+            self.nlp,
+            name=f"{self.name}_medspacy",
+            rules=None,
+            require_start_line=True,
+            input_span_type=None,
+            span_attrs=None,
+        )
+        self._sectionizer.add(section_rules_for_medspacy(rules))
+
+    def __call__(self, doc: Doc) -> Doc:
+        return self._sectionizer(doc)
+
+    def pipe(self, docs: Iterable[Doc], batch_size: int = 128):
+        for doc in docs:
+            yield self(doc)
+
+    # -- serialisation: the rules travel with the pipeline ----------------------------
+    def to_disk(self, path, exclude=tuple()):
+        import srsly
+
+        path = ensure_path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        srsly.write_json(path / "section_rules.json", {**self.rules, "labeled": self.labeled})
+
+    def from_disk(self, path, exclude=tuple()):
+        import srsly
+
+        rules = srsly.read_json(ensure_path(path) / "section_rules.json")
+        self._build(rules)
+        self.labeled = list(rules["labeled"])
+        return self
+
+
+@Language.factory(
+    "reportlab_sections",
+    default_config={"rules": None, "labeled": None},
+)
+def make_section_detector(nlp: Language, name: str, rules: str | None, labeled: list[str] | None) -> SectionDetector:
+    """``rules``: a sections YAML path (default: the shipped ``rules/sections.yml``);
+    ``labeled``: section categories whose mentions are labeled (default from the rules file)."""
+    return SectionDetector(nlp, name, rules, labeled)
+
+
+def section_of_span(span) -> str:
+    """Section category of a span; text before any header is ``unknown``."""
+    cat = span[0]._.section_category if len(span) and span[0].has_extension("section_category") else None
+    return cat or "unknown"

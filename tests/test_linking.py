@@ -1,0 +1,226 @@
+"""Concept linking: shipped table, linking accuracy, index cache, spaCy component."""
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+import spacy
+from spacy.tokens import Span
+
+from reportlab_nlp.errors import RulesError
+from reportlab_nlp.linking import ConceptLinker, get_linker, load_concepts
+from reportlab_nlp.linking import index as link_index
+from reportlab_nlp.linking.normalize import bag, norm, singular
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path_factory, monkeypatch):
+    # one cache per test session keeps the shipped index from being rebuilt per test
+    monkeypatch.setenv("REPORTLAB_NLP_CACHE", str(tmp_path_factory.getbasetemp() / "rl_cache"))
+
+
+@pytest.fixture(scope="module")
+def linker(tmp_path_factory):
+    mp = pytest.MonkeyPatch()
+    mp.setenv("REPORTLAB_NLP_CACHE", str(tmp_path_factory.getbasetemp() / "rl_cache"))
+    lk = ConceptLinker(None).load()
+    mp.undo()
+    return lk
+
+
+def test_shipped_table_is_valid_and_covers_the_taxonomies():
+    concepts = load_concepts(None)
+    assert len(concepts) >= 250
+    cuis = [c.cui for c in concepts]
+    assert len(cuis) == len(set(cuis))
+    labels = {l for c in concepts for l in c.labels}
+    chexpert = {"Enlarged Cardiomediastinum", "Cardiomegaly", "Lung Opacity", "Lung Lesion", "Edema", "Consolidation",
+                "Pneumonia", "Atelectasis", "Pneumothorax", "Pleural Effusion", "Pleural Other", "Fracture", "Support Devices"}
+    nih = {"Atelectasis", "Cardiomegaly", "Effusion", "Infiltration", "Mass", "Nodule", "Pneumonia", "Pneumothorax",
+           "Consolidation", "Edema", "Emphysema", "Fibrosis", "Pleural_Thickening", "Hernia"}
+    assert {f"chexpert:{l}" for l in chexpert} <= labels
+    assert {f"nih14:{l}" for l in nih} <= labels
+    cats = {c.category for c in concepts}
+    assert {"finding", "device", "anatomy"} <= cats
+    # the only alias shared by two concepts is "edema" (pulmonary edema comes first in the table)
+    owners: dict[str, set] = {}
+    for c in concepts:
+        for a in [c.name, *c.synonyms, *c.abbreviations]:
+            owners.setdefault(norm(a), set()).add(c.cui)
+    assert {a for a, o in owners.items() if len(o) > 1} == {"edema"}
+
+
+def test_bad_table_gets_a_coded_error(tmp_path):
+    bad = tmp_path / "t.yml"
+    bad.write_text("version: 1\nconcepts:\n- {cui: C0032227, name: Pleural effusion}\n- {cui: X123, name: bad}\n")
+    with pytest.raises(RulesError) as err:
+        load_concepts(bad)
+    assert err.value.code == "RL211" and "concept #2" in str(err.value)
+    bad.write_text("version: 1\nconcepts:\n- {cui: C0032227, name: Pleural effusion, synonym: [x]}\n")
+    with pytest.raises(RulesError) as err:
+        load_concepts(bad)
+    assert err.value.code == "RL211" and "C0032227" in str(err.value)
+    with pytest.raises(RulesError) as err:
+        load_concepts(tmp_path / "missing")
+    assert err.value.code == "RL210"
+
+
+def test_normalisation_keys():
+    assert norm("  Effusion, PLEURAL ") == "effusion pleural"
+    assert singular("opacities pneumothoraces masses effusions") == "opacity pneumothorax mass effusion"
+    assert bag("fracture of the ribs") == bag("rib fracture") == "fracture rib"
+
+
+def test_linking_cases_top1_accuracy(linker):
+    rows = list(csv.DictReader(open(DATA / "linking_cases.tsv", encoding="utf-8"), delimiter="\t"))
+    assert len(rows) >= 300
+    misses = [r["surface"] for r in rows if linker.link(r["surface"]).cui != r["expected_cui"]]
+    accuracy = 1 - len(misses) / len(rows)
+    assert accuracy >= 0.95
+    assert misses == ["noduel"]  # the one known miss: too short and too far from "nodule" to pass 0.7
+
+
+@pytest.mark.parametrize(
+    "phrase,cui,method",
+    [
+        ("plueral efusion", "C0032227", "fuzzy"),
+        ("cardiomegally", "C0018800", "fuzzy"),
+        ("PTX", "C0032326", "exact"),
+        ("enlarged cardiac silhouette", "C0018800", "exact"),
+        ("pneumothoraces", "C0032326", "exact"),
+        ("pulmonary embolisms", "C0034065", "singular"),
+        ("effusion, pleural", "C0032227", "bag"),
+        ("small left pleural effusion", "C0032227", "core"),
+        ("right lower lobe pneumonia", "C0032285", "head"),
+        ("R IJ CVC", "C0179775", "fuzzy"),
+        ("tortous aorta", "C0264956", "fuzzy"),
+    ],
+)
+def test_link_methods(linker, phrase, cui, method):
+    res = linker.link(phrase)
+    assert (res.cui, res.method) == (cui, method)
+    assert res.preferred_name == linker.concepts[cui].name
+    assert res.candidates[0][0] == cui and res.candidates[0][1] == res.score
+
+
+def test_scores_and_threshold(linker):
+    assert linker.link("PTX").score == 1.0
+    assert linker.link("effusion, pleural").score == 0.95
+    res = linker.link("xyzzy")
+    assert res.cui is None and res.score is None and res.preferred_name is None
+    assert res.candidates and all(s < linker.threshold for _, s in res.candidates)
+    assert linker.link("").cui is None
+
+
+def test_observation_hint_rescues_and_breaks_ties(linker):
+    # "enlarged" alone is no alias; the observation says what the rule matched
+    assert linker.link("enlarged").cui is None
+    hinted = linker.link("enlarged", "cardiomegaly")
+    assert hinted.cui == "C0018800" and linker.threshold <= hinted.score <= 1.0
+    # "edema" is an alias of two concepts: table order decides, unless an observation says otherwise
+    assert linker.link("edema").cui == "C0034063"
+    assert linker.link("edema", "soft_tissue_edema").cui == "C0013604"
+
+
+def test_repeated_forms_hit_the_cache(linker):
+    first = linker.link("bibasilar opacities")
+    assert linker.link("bibasilar opacities") is first
+
+
+def _tiny_table(path: Path, extra_synonym: str = "") -> Path:
+    syn = "[pleural effusion, effusions" + (f", {extra_synonym}" if extra_synonym else "") + "]"
+    path.write_text(
+        "version: 1\nconcepts:\n"
+        f"- {{cui: C0032227, name: Pleural effusion, synonyms: {syn}, observations: [pleural_effusion]}}\n"
+        "- {cui: C0032326, name: Pneumothorax, abbreviations: [PTX]}\n"
+    )
+    return path
+
+
+def test_index_is_cached_by_content_hash(tmp_path, monkeypatch):
+    monkeypatch.setenv("REPORTLAB_NLP_CACHE", str(tmp_path / "cache"))
+    built = []
+    real_build = link_index.build_index
+    monkeypatch.setattr(link_index, "build_index", lambda a, d: built.append(d) or real_build(a, d))
+    table = _tiny_table(tmp_path / "kb.yml")
+    l1 = ConceptLinker(table).load()
+    assert l1.link("pneumothorx").cui == "C0032326"
+    key1 = link_index.index_key(table)
+    assert l1.index_dir == tmp_path / "cache" / "linker" / key1
+    assert sorted(p.name for p in l1.index_dir.iterdir()) == [
+        "concept_aliases.json", "nmslib_index.bin", "tfidf_vectorizer.joblib", "tfidf_vectors_sparse.npz"]
+    ConceptLinker(table).load()  # same content: the cached index is reused
+    assert len(built) == 1
+    _tiny_table(table, extra_synonym="hydrothorax")  # new content: new key, new index
+    l3 = ConceptLinker(table).load()
+    assert len(built) == 2 and link_index.index_key(table) != key1 and l3.index_dir.name != key1
+    assert "hydrothorax" in json.loads((l3.index_dir / "concept_aliases.json").read_text())
+    assert l3.link("hydrothorax").cui == "C0032227"
+
+
+def test_get_linker_shares_one_instance(tmp_path):
+    table = _tiny_table(tmp_path / "kb.yml")
+    assert get_linker(table) is get_linker(str(table))
+    assert get_linker(table) is not get_linker(table, threshold=0.9)
+
+
+def _doc_with_ents(nlp, text, spans):
+    doc = nlp.make_doc(text)
+    ents = []
+    for (start, end, obs) in spans:
+        span = doc.char_span(start, end, label="FINDING")
+        span._.observation = obs
+        ents.append(span)
+    doc.ents = ents
+    return doc
+
+
+def test_spacy_component_sets_every_ent(tmp_path):
+    import reportlab_nlp.linking  # noqa: F401  registers the factory
+
+    nlp = spacy.blank("en")
+    comp = nlp.add_pipe("reportlab_linker", config={"kb": None})
+    text = "Small plueral efusion. Heart is enlarged. Xyzzy. Pneumothorax (PTX) on the left; the PTX is small."
+    spans = [(6, 21, "pleural_effusion"), (23, 40, "cardiomegaly"), (42, 47, None), (49, 61, "pneumothorax"), (83, 86, "pneumothorax")]
+    doc = comp(_doc_with_ents(nlp, text, spans))
+    got = [(e.text, e._.cui, e._.preferred_name) for e in doc.ents]
+    assert got == [
+        ("plueral efusion", "C0032227", "Pleural effusion"),
+        ("Heart is enlarged", "C0018800", "Cardiomegaly"),
+        ("Xyzzy", None, None),
+        ("Pneumothorax", "C0032326", "Pneumothorax"),
+        ("PTX", "C0032326", "Pneumothorax"),
+    ]
+    assert doc.ents[2]._.link_score is None and doc.ents[2]._.candidates  # closest candidates still shown
+    assert all(0.7 <= e._.link_score <= 1.0 for e in doc.ents if e._.cui)
+    assert all(isinstance(e._.candidates, list) and isinstance(e._.candidates[0], tuple) for e in doc.ents)
+
+
+def test_component_uses_in_document_abbreviation_definitions(tmp_path):
+    import reportlab_nlp.linking  # noqa: F401
+
+    table = tmp_path / "kb.yml"
+    table.write_text("version: 1\nconcepts:\n- {cui: C0032326, name: Pneumothorax}\n- {cui: C0032227, name: Pleural effusion}\n")
+    nlp = spacy.blank("en")
+    nlp.add_pipe("reportlab_linker", config={"kb": str(table)})
+    text = "There is a pneumothorax (PNX). The PNX is small."
+    doc = nlp.get_pipe("reportlab_linker")(_doc_with_ents(nlp, text, [(34, 37, None)]))
+    assert doc.ents[0]._.cui == "C0032326"  # "PNX" alone is no alias of this KB: the definition is used
+    doc2 = nlp.get_pipe("reportlab_linker")(_doc_with_ents(nlp, "The PNX is small.", [(4, 7, None)]))
+    assert doc2.ents[0]._.cui is None
+
+
+def test_component_serialises_its_config(tmp_path):
+    import reportlab_nlp.linking  # noqa: F401
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("reportlab_linker", config={"kb": None, "threshold": 0.8, "k": 7})
+    nlp.to_disk(tmp_path / "pipe")
+    nlp2 = spacy.load(tmp_path / "pipe")
+    cfg = nlp2.get_pipe("reportlab_linker").cfg
+    assert (cfg["threshold"], cfg["k"], cfg["kb"]) == (0.8, 7, None)
+    assert json.loads((tmp_path / "pipe" / "reportlab_linker" / "reportlab_linker.json").read_text())["k"] == 7
