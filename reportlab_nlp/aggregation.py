@@ -4,8 +4,9 @@ Each mention contributes the value of its assertion (``rules/labels.yml``: prese
 absent 0, possible -1; historical, hypothetical and other leave the label blank) to every
 taxonomy label its observation feeds. Several mentions of one label combine by precedence
 positive > uncertain > negative. "No Finding" is 1 only when no finding other than those of
-labels with ``counts_as_finding: false`` (Support Devices) is positive or uncertain, counting
-findings outside the taxonomy; otherwise it is blank.
+labels with ``counts_as_finding: false`` (Support Devices) is asserted present, possible or
+historical (``blocks_no_finding`` in ``rules/labels.yml``), counting findings outside the
+taxonomy; otherwise it is blank.
 """
 
 from typing import Iterable
@@ -22,11 +23,13 @@ def aggregate_mentions(mentions: Iterable[Span], taxonomy: Taxonomy) -> dict[str
     per_label: dict[str, list[float | None]] = {}
     blocks_no_finding = False
     non_finding_labels = {l.name for l in taxonomy.labels if not l.counts_as_finding}
+    blocking = set(LABEL_SCHEMA.blocks_no_finding)
     for m in mentions:
-        value = LABEL_SCHEMA.value_of_assertion(m._.assertion or "present")
+        assertion = m._.assertion or "present"
+        value = LABEL_SCHEMA.value_of_assertion(assertion)
         for label in m._.labels:
             per_label.setdefault(label, []).append(value)
-        if value in (LABEL_SCHEMA.POSITIVE, LABEL_SCHEMA.UNCERTAIN):
+        if assertion in blocking:
             feeds = set(m._.labels)
             if feeds:
                 if feeds - non_finding_labels:

@@ -117,10 +117,12 @@ def test_scores_and_threshold(linker):
 
 
 def test_observation_hint_rescues_and_breaks_ties(linker):
-    # "enlarged" alone is no alias; the observation says what the rule matched
-    assert linker.link("enlarged").cui is None
-    hinted = linker.link("enlarged", "cardiomegaly")
-    assert hinted.cui == "C0018800" and linker.threshold <= hinted.score <= 1.0
+    # a bare qualifier found by a rule names the rule's finding
+    assert linker.link("prominent").cui == "C0439148"
+    hinted = linker.link("prominent", "enlarged_cardiomediastinum")
+    assert hinted.cui == "C0240212" and linker.threshold <= hinted.score <= 1.0
+    assert linker.link("enlarged").cui == "C0018800"
+    assert linker.link("enlarged", "enlarged_cardiomediastinum").cui == "C0240212"
     # "edema" is an alias of two concepts: table order decides, unless an observation says otherwise
     assert linker.link("edema").cui == "C0034063"
     assert linker.link("edema", "soft_tissue_edema").cui == "C0013604"
@@ -170,9 +172,11 @@ def test_get_linker_shares_one_instance(tmp_path):
 
 def _doc_with_ents(nlp, text, spans):
     doc = nlp.make_doc(text)
-    ents = []
-    for (start, end, obs) in spans:
-        span = doc.char_span(start, end, label="FINDING")
+    ents, pos = [], 0
+    for (phrase, obs) in spans:
+        start = text.index(phrase, pos)
+        pos = start + len(phrase)
+        span = doc.char_span(start, pos, label="FINDING")
         span._.observation = obs
         ents.append(span)
     doc.ents = ents
@@ -185,7 +189,8 @@ def test_spacy_component_sets_every_ent(tmp_path):
     nlp = spacy.blank("en")
     comp = nlp.add_pipe("reportlab_linker", config={"kb": None})
     text = "Small plueral efusion. Heart is enlarged. Xyzzy. Pneumothorax (PTX) on the left; the PTX is small."
-    spans = [(6, 21, "pleural_effusion"), (23, 40, "cardiomegaly"), (42, 47, None), (49, 61, "pneumothorax"), (83, 86, "pneumothorax")]
+    spans = [("plueral efusion", "pleural_effusion"), ("Heart is enlarged", "cardiomegaly"), ("Xyzzy", None),
+             ("Pneumothorax", "pneumothorax"), ("PTX", "pneumothorax"), ("PTX", "pneumothorax")]
     doc = comp(_doc_with_ents(nlp, text, spans))
     got = [(e.text, e._.cui, e._.preferred_name) for e in doc.ents]
     assert got == [
@@ -193,6 +198,7 @@ def test_spacy_component_sets_every_ent(tmp_path):
         ("Heart is enlarged", "C0018800", "Cardiomegaly"),
         ("Xyzzy", None, None),
         ("Pneumothorax", "C0032326", "Pneumothorax"),
+        ("PTX", "C0032326", "Pneumothorax"),
         ("PTX", "C0032326", "Pneumothorax"),
     ]
     assert doc.ents[2]._.link_score is None and doc.ents[2]._.candidates  # closest candidates still shown
@@ -208,9 +214,9 @@ def test_component_uses_in_document_abbreviation_definitions(tmp_path):
     nlp = spacy.blank("en")
     nlp.add_pipe("reportlab_linker", config={"kb": str(table)})
     text = "There is a pneumothorax (PNX). The PNX is small."
-    doc = nlp.get_pipe("reportlab_linker")(_doc_with_ents(nlp, text, [(34, 37, None)]))
-    assert doc.ents[0]._.cui == "C0032326"  # "PNX" alone is no alias of this KB: the definition is used
-    doc2 = nlp.get_pipe("reportlab_linker")(_doc_with_ents(nlp, "The PNX is small.", [(4, 7, None)]))
+    doc = nlp.get_pipe("reportlab_linker")(_doc_with_ents(nlp, text, [("PNX", None), ("PNX", None)]))
+    assert [e._.cui for e in doc.ents] == ["C0032326", "C0032326"]  # "PNX" alone is no alias of this KB: the definition is used
+    doc2 = nlp.get_pipe("reportlab_linker")(_doc_with_ents(nlp, "The PNX is small.", [("PNX", None)]))
     assert doc2.ents[0]._.cui is None
 
 

@@ -177,7 +177,7 @@ class Detector:
         self.re_place_cue = re.compile(r"\b(?:" + "|".join(re.escape(c) for c in sorted(pat["place_cues"], key=len, reverse=True)) + r")[ \t]+(?P<v>" + cap + r"(?:[ \t]+" + cap + r"){0,3})")
         suffixes = _alt(lex.street_suffixes)
         self.re_street = re.compile(
-            r"(?<![\w-])(?P<num>\d{1,6}[A-Z]?)(?:[ \t]+(?:[NSEW]\.?|North|South|East|West))?(?P<words>(?:[ \t]+(?:(?:Mc|O['’])?[A-Z][a-z]+|\d{1,3}(?:st|nd|rd|th))){1,3})[ \t]+(?P<suf>" + suffixes + r")\b\.?"
+            r"(?<![\w-])(?P<num>\d{1,6}[A-Z]?)(?:[ \t]+(?:[NSEW]\.?|North|South|East|West))?(?P<words>(?:[ \t]+(?:(?:Mc|O['’])?[A-Z][a-z]+|\d{1,3}(?:st|nd|rd|th))){1,3})[ \t]+(?P<suf>" + suffixes + r")\b(?:\.(?=[ \t]*,?[ \t]*(?:Apt|Apartment|Suite|Ste|Unit|Bldg|#)))?"
             r"(?:[ \t]*,?[ \t]*(?:(?:Apt|Apartment|Suite|Ste|Unit|Bldg|Building|Fl|Floor|Room|Rm)\.?[ \t]*#?[ \t]*[A-Za-z0-9-]*\d[A-Za-z0-9-]*|#[ \t]*\d+))?"
         )
         self.re_pobox = re.compile(r"\b[Pp]\.?[ \t]?[Oo]\.?[ \t]*(?:[Bb]ox|BOX)[ \t]+\d+\b")
@@ -196,7 +196,9 @@ class Detector:
         if not isinstance(text, str):
             raise TypeError("text must be a string")
         low = text.lower()
-        self._low = low if len(low) == len(text) else text  # offsets must match
+        if len(low) != len(text):  # offsets must match: lower-case char by char where lengths differ
+            low = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+        self._low = low
         cands: list[Span] = []
         add = cands.append
         for fn in self._rules():

@@ -19,7 +19,7 @@ _CONFIG_FILE = "reportlab_linker.json"
         "threshold": DEFAULT_THRESHOLD,
         "k": DEFAULT_K,
         "max_candidates": 5,
-        "observation_bonus": 0.15,
+        "observation_bonus": 0.25,
         "resolve_abbreviations": True,
     },
 )
@@ -44,7 +44,7 @@ class ReportLabLinker:
 
     def __init__(self, nlp: Language, name: str = "reportlab_linker", kb: Optional[str] = None,
                  threshold: float = DEFAULT_THRESHOLD, k: int = DEFAULT_K, max_candidates: int = 5,
-                 observation_bonus: float = 0.15, resolve_abbreviations: bool = True):
+                 observation_bonus: float = 0.25, resolve_abbreviations: bool = True):
         self.name = name
         self.cfg = {
             "kb": None if kb in (None, "") else str(kb),

@@ -93,7 +93,7 @@ class ConceptLinker:
         threshold: float = DEFAULT_THRESHOLD,
         k: int = DEFAULT_K,
         max_candidates: int = 5,
-        observation_bonus: float = 0.15,
+        observation_bonus: float = 0.25,
         ef_search: int = 100,
         cache_size: int = 200_000,
     ):
@@ -211,6 +211,8 @@ class ConceptLinker:
 
     def _finish(self, scored: dict[str, float], observation: str | None, method: str) -> LinkResult:
         hinted = set(self.by_observation.get(observation, ())) if observation else set()
+        if hinted:  # a rule-found mention names a finding/device, never a bare qualifier
+            scored = {c: s for c, s in scored.items() if self.concepts[c].category != "qualifier"}
         final = {c: min(1.0, s + (self.observation_bonus if c in hinted else 0.0)) for c, s in scored.items()}
         ranked = sorted(final.items(), key=lambda cs: (-cs[1], cs[0] not in hinted, self.rank.get(cs[0], 1 << 30)))
         cands = tuple((c, float(s)) for c, s in ranked[: self.max_candidates])
@@ -286,7 +288,8 @@ class ConceptLinker:
         scored: dict[str, float] = {}
         for q, cands in zip(queries, self.generator(queries, self.k)):
             for cand in cands:
-                s = max(_blend(q, a, sim) for a, sim in zip(cand.aliases, cand.similarities))
+                a, sim = max(zip(cand.aliases, cand.similarities), key=lambda x: x[1])
+                s = _blend(q, a, sim)
                 if s > scored.get(cand.concept_id, -1.0):
                     scored[cand.concept_id] = s
         if observation and observation in self.by_observation:
@@ -308,10 +311,11 @@ class ConceptLinker:
         sims = (self.vectorizer.transform(queries) @ mat.T).toarray()
         out: dict[str, float] = {}
         for qi, q in enumerate(queries):
-            for cui, alias, sim in zip(owners, aliases, sims[qi]):
-                s = _blend(q, alias, float(sim))
-                if s > out.get(cui, -1.0):
-                    out[cui] = s
+            row = sims[qi]
+            for j in row.argsort()[::-1][:5]:  # edit ratio only for the 5 closest aliases (speed)
+                s = _blend(q, aliases[j], float(row[j]))
+                if s > out.get(owners[j], -1.0):
+                    out[owners[j]] = s
         return out
 
 
