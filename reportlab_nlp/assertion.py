@@ -48,9 +48,17 @@ def context_rules_for_medspacy(raw: dict):
     terminated_by = {k.upper(): {v.upper() for v in vs} for k, vs in (raw.get("terminated_by") or {}).items()}
     out = []
     for category, by_dir in raw["rules"].items():
+        # a phrase listed both FORWARD and BACKWARD is one BIDIRECTIONAL cue (two rules on the
+        # same span would be pruned to one arbitrarily)
+        dirs: dict[str, str] = {}
         for direction, phrases in by_dir.items():
             for phrase in phrases:
-                phrase = str(phrase)
+                key = str(phrase).lower()
+                prev = dirs.get(key)
+                d = direction.upper()
+                dirs[key] = "BIDIRECTIONAL" if prev is not None and prev != d and {prev, d} <= {"FORWARD", "BACKWARD", "BIDIRECTIONAL"} else d
+        for phrase, direction in dirs.items():
+            if True:
                 out.append(
                     ConTextRule(
                         literal=phrase,

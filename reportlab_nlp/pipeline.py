@@ -12,6 +12,7 @@ Stages (each a registered spaCy factory, defined in its own module):
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 from typing import Sequence
 
@@ -26,6 +27,8 @@ log = logging.getLogger(__name__)
 # keep medspaCy's own chatter out of the logs
 for _name in ("PyRuSH", "medspacy"):
     logging.getLogger(_name).setLevel(logging.WARNING)
+# medspaCy keeps an empty token Matcher beside its PhraseMatcher when all rules are phrases
+warnings.filterwarnings("ignore", message=r".*\[W036\]")
 
 
 def blank_pipeline() -> Language:

@@ -50,6 +50,20 @@ def quantize_int8(model):
         return quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
 
 
+def _weights_key(model_dir: Path) -> str:
+    """Short key of the saved weights (size + mtime), so a stale ONNX export is never reused."""
+    import hashlib
+
+    h = hashlib.sha1()
+    for name in ("model.safetensors", "heads.safetensors", "label_schema.json"):
+        try:
+            st = (model_dir / name).stat()
+            h.update(f"{name}:{st.st_size}:{st.st_mtime_ns};".encode())
+        except OSError:
+            h.update(f"{name}:-;".encode())
+    return h.hexdigest()[:12]
+
+
 def _onnx_cache_dir(model_dir: Path) -> Path:
     d = model_dir / "onnx"
     try:
@@ -62,6 +76,21 @@ def _onnx_cache_dir(model_dir: Path) -> Path:
         d = Path(tempfile.gettempdir()) / "reportlab_nlp_onnx" / str(abs(hash(str(model_dir.resolve()))))
         d.mkdir(parents=True, exist_ok=True)
         return d
+
+
+class _quiet_logs:
+    """Silence the exporter's / quantiser's own log lines (root and torch loggers) for a moment."""
+
+    NAMES = ("", "torch", "torch.onnx", "torch.export", "onnxscript", "onnxruntime")
+
+    def __enter__(self):
+        self.saved = [(n, logging.getLogger(n).level) for n in self.NAMES]
+        for n in self.NAMES:
+            logging.getLogger(n).setLevel(logging.ERROR)
+
+    def __exit__(self, *exc):
+        for n, level in self.saved:
+            logging.getLogger(n).setLevel(level)
 
 
 def export_onnx(model, path: Path, opset: int = 18) -> Path:
@@ -78,7 +107,7 @@ def export_onnx(model, path: Path, opset: int = 18) -> Path:
     mask = torch.ones((2, 16), dtype=torch.long)
     batch, seq = Dim("batch", min=1, max=4096), Dim("seq", min=2, max=int(model.spec.max_length) + 8)
     tmp = path.with_suffix(".tmp.onnx")
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _quiet_logs():
         warnings.simplefilter("ignore")
         try:
             torch.onnx.export(
@@ -97,7 +126,7 @@ def quantize_onnx(src: Path, dst: Path) -> Path:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     tmp = dst.with_suffix(".tmp.onnx")
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _quiet_logs():
         warnings.simplefilter("ignore")
         quantize_dynamic(str(src), str(tmp), weight_type=QuantType.QInt8)
     os.replace(tmp, dst)
@@ -176,13 +205,14 @@ class Predictor:
             cache = _onnx_cache_dir(self.model_dir)
         else:
             cache = Path(tempfile.mkdtemp(prefix="reportlab_nlp_onnx_"))
-        fp32 = cache / "labeler.onnx"
+        key = _weights_key(self.model_dir) if self.model_dir is not None else "mem"
+        fp32 = cache / f"labeler-{key}.onnx"
         if not fp32.exists():
             log.info("exporting the labeler to ONNX (once) in %s", cache)
             export_onnx(model.cpu(), fp32)
         path = fp32
         if precision == "onnx-int8":
-            path = cache / "labeler.int8.onnx"
+            path = cache / f"labeler-{key}.int8.onnx"
             if not path.exists():
                 quantize_onnx(fp32, path)
         so = ort.SessionOptions()

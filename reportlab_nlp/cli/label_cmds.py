@@ -1,0 +1,165 @@
+"""``label``, ``assertion`` and ``evaluate`` commands (rule labeler; ``--engine model|hybrid``
+hands over to the transformer labeler in ``reportlab_nlp.model``)."""
+from __future__ import annotations
+
+import json
+import time
+from enum import Enum
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from . import app
+from .common import cli_errors, console, out_console, progress, setup_logging
+
+
+class Engine(str, Enum):
+    rules = "rules"
+    model = "model"
+    hybrid = "hybrid"
+
+
+@app.command("label")
+@cli_errors
+def label_cmd(
+    input: Path = typer.Argument(..., help="Reports: .csv, .tsv, .jsonl, .parquet, or a directory of .txt files."),
+    output: Path = typer.Option(..., "-o", "--output", help="Label table: .csv, .tsv or .parquet (by extension)."),
+    taxonomy: str = typer.Option("chexpert", "--taxonomy", "-t", help="chexpert, nih14, or a taxonomy YAML path."),
+    id_column: Optional[str] = typer.Option(None, "--id-column", help="Id column (default report_id, else detected)."),
+    text_column: Optional[str] = typer.Option(None, "--text-column", help="Text column (default report, else detected)."),
+    evidence: Optional[Path] = typer.Option(None, "--evidence", help="Write one JSON record per mention (section, sentence, span, trigger, CUI)."),
+    rejects: Optional[Path] = typer.Option(None, "--rejects", help="Rejects CSV (default: <output stem>.rejects.csv)."),
+    workers: int = typer.Option(1, "--workers", "-w", min=1, help="Worker processes."),
+    all_sections: bool = typer.Option(False, "--all-sections", help="Also label INDICATION, HISTORY, COMPARISON, TECHNIQUE."),
+    link: Optional[bool] = typer.Option(None, "--link/--no-link", help="Link mentions to UMLS CUIs (default: on with --evidence)."),
+    kb: Optional[Path] = typer.Option(None, "--kb", help="Knowledge base folder from `reportlab-nlp ontology build`."),
+    engine: Engine = typer.Option(Engine.rules, "--engine", help="rules, model (transformer) or hybrid."),
+    model: Optional[Path] = typer.Option(None, "--model", help="Model folder from `reportlab-nlp train` (engine model/hybrid)."),
+    review: Optional[Path] = typer.Option(None, "--review", help="Hybrid: write rule/model disagreements to this CSV."),
+    batch_size: int = typer.Option(64, "--batch-size", min=1, help="Model engine batch size."),
+    device: str = typer.Option("auto", "--device", help="Model engine device: auto, cpu or cuda."),
+    chunk_size: int = typer.Option(2000, "--chunk-size", min=1, help="Records read per chunk (memory stays flat)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log progress details (never report text)."),
+) -> None:
+    """Label reports with CheXpert-style values (1 positive, 0 negative, -1 uncertain, blank)."""
+    setup_logging(verbose)
+    from ..errors import ReportLabError
+
+    if engine is not Engine.rules:
+        if model is None:
+            raise ReportLabError("--engine model/hybrid needs --model DIR (a folder from `reportlab-nlp train`)", code="RL401")
+        from ..model.labeling import label_archive_with_model
+
+        summary = label_archive_with_model(
+            input, output, model_dir=model, engine=engine.value, id_column=id_column, text_column=text_column,
+            evidence_path=evidence, review_path=review, rejects_path=rejects, batch_size=batch_size, device=device,
+            chunk_size=chunk_size, show_progress=not quiet,
+        )
+        if not quiet:
+            console.print(f"[green]labelled[/green] {summary.get('rows_out', 0)} reports -> {output} ({summary.get('rejects', 0)} rejected)")
+        return
+    if review is not None:
+        raise ReportLabError("--review only applies to --engine hybrid", code="RL402")
+    from ..labeler import label_archive
+
+    with progress(disable=quiet) as bar:
+        task = bar.add_task("labelling", total=None, rate="")
+        t0 = time.perf_counter()
+        done = [0]
+
+        def on_progress(n: int) -> None:
+            done[0] += n
+            el = time.perf_counter() - t0
+            bar.update(task, advance=n, rate=f"{done[0] / el:.0f} reports/s" if el > 0 else "")
+
+        summary = label_archive(
+            input, output, taxonomy=taxonomy, id_column=id_column, text_column=text_column, evidence_path=evidence,
+            rejects_path=rejects, workers=workers, chunk_size=chunk_size, all_sections=all_sections, link=link,
+            kb=str(kb) if kb else None, on_progress=on_progress,
+        )
+    if not quiet:
+        for note in summary.notes:
+            console.print(f"[yellow]note[/yellow] {note}")
+        msg = f"[green]labelled[/green] {summary.rows_out} reports -> {output}"
+        if summary.evidence:
+            msg += f"; {summary.mentions} mentions -> {summary.evidence}"
+        if summary.rejects:
+            msg += f"; [yellow]{summary.rejects} rejected[/yellow] -> {summary.rejects_path}"
+        console.print(msg + f" ({summary.reports_per_second:.0f} reports/s)")
+
+
+@app.command("assertion")
+@cli_errors
+def assertion_cmd(
+    input: Path = typer.Argument(..., help="CSV with columns id,text,start,end (character span of the target in text)."),
+    output: Path = typer.Option(..., "-o", "--output", help="CSV with columns id,assertion."),
+    rejects: Optional[Path] = typer.Option(None, "--rejects", help="Rejects CSV (default: <output stem>.rejects.csv)."),
+) -> None:
+    """Classify given target spans: present, absent, possible, historical, hypothetical or other."""
+    import pandas as pd
+
+    from ..assertion import assert_target
+    from ..errors import ColumnError, InputFormatError
+    from ..inputs import Reject, detect_format
+    from ..outputs import RejectsWriter, TableWriter, default_rejects_path
+
+    fmt = detect_format(input) if input.exists() else None
+    if fmt is None:
+        raise InputFormatError(f"input {input} does not exist")
+    sep = "\t" if fmt == "tsv" else ","
+    try:
+        frame = pd.read_csv(input, sep=sep, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as err:
+        raise InputFormatError(f"{input.name} is not a readable CSV ({type(err).__name__})") from None
+    missing = [c for c in ("id", "text", "start", "end") if c not in frame.columns]
+    if missing:
+        raise ColumnError(f"{input.name} lacks column(s) {', '.join(missing)}; columns are: {', '.join(frame.columns)}")
+    ids, statuses, rej = [], [], []
+    for row in frame.itertuples(index=False):
+        rid = str(row.id)
+        try:
+            start, end = int(row.start), int(row.end)
+        except ValueError:
+            rej.append(Reject(rid, "start/end are not integers", "RL120"))
+            continue
+        if not row.text.strip():
+            rej.append(Reject(rid, "text is empty", "RL107"))
+            continue
+        if not (0 <= start < end <= len(row.text)):
+            rej.append(Reject(rid, f"span {start}:{end} is outside the text (length {len(row.text)})", "RL121"))
+            continue
+        ids.append(rid)
+        statuses.append(assert_target(row.text, start, end))
+    with TableWriter(output, columns=["id", "assertion"]) as w:
+        w.write(pd.DataFrame({"id": ids, "assertion": statuses}))
+    rpath = rejects or default_rejects_path(output)
+    with RejectsWriter(rpath, "id") as rw:
+        rw.write(rej)
+    msg = f"[green]classified[/green] {len(ids)} targets -> {output}"
+    if rej:
+        msg += f"; [yellow]{len(rej)} rejected[/yellow] -> {rpath}"
+    console.print(msg)
+
+
+@app.command("evaluate")
+@cli_errors
+def evaluate_cmd(
+    predictions: Path = typer.Argument(..., help="Label table produced by `label`."),
+    gold: Path = typer.Argument(..., help="Gold label table (same id column first; 1/0/-1/blank cells)."),
+    taxonomy: str = typer.Option("chexpert", "--taxonomy", "-t", help="chexpert, nih14 or a taxonomy YAML path."),
+    positive_only: bool = typer.Option(False, "--positive-only", help="Gold codes only presence: 1 = present, anything else = not coded."),
+    uncertain_positive: bool = typer.Option(False, "--uncertain-positive", help="Count -1 predictions as positive."),
+    labels: Optional[str] = typer.Option(None, "--labels", help="Comma-separated subset of labels to score."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the metrics as JSON to this file."),
+) -> None:
+    """Per-label precision/recall/F1 and macro averages of a label table against gold."""
+    from ..evaluation import evaluate_files, format_report
+
+    subset = [s.strip() for s in labels.split(",")] if labels else None
+    result = evaluate_files(predictions, gold, taxonomy, positive_only=positive_only, uncertain_positive=uncertain_positive, labels=subset)
+    out_console.print(format_report(result), highlight=False, markup=False)
+    if json_out is not None:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(json.dumps(result, indent=2))
