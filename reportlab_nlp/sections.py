@@ -29,17 +29,14 @@ def load_section_rules(path: str | Path | None = None) -> dict:
     return {"labeled": list(raw.get("labeled") or ["findings", "impression", "unknown"]), "sections": {str(k): [str(x) for x in v] for k, v in raw["sections"].items()}}
 
 
-def _header_patterns(phrase: str) -> list[list[dict]]:
-    """Token patterns for one header phrase: 'Phrase:' (any case), 'PHRASE' (capitals), 'Phrase' + newline."""
+def _header_patterns(phrase: str) -> list[list[dict] | None]:
+    """Patterns for one header phrase: 'Phrase:' in any case (None = medspaCy's fast phrase
+    matching of the literal), 'PHRASE' in capitals, and 'Phrase' alone before a line break."""
     words = phrase.replace("/", " / ").split()
     lower = [{"LOWER": w.lower()} for w in words]
     upper = [{"TEXT": w.upper()} if w.isalpha() else {"LOWER": w.lower()} for w in words]
     # plain attribute values only: REGEX/IN predicates run in Python and are slow
-    return [
-        lower + [{"TEXT": ":"}],
-        upper,
-        lower + [{"IS_SPACE": True}],
-    ]
+    return [None, upper, lower + [{"IS_SPACE": True}]]
 
 
 def section_rules_for_medspacy(rules: dict):
@@ -49,7 +46,10 @@ def section_rules_for_medspacy(rules: dict):
     for category, phrases in rules["sections"].items():
         for phrase in phrases:
             for pattern in _header_patterns(phrase):
-                out.append(SectionRule(literal=phrase, category=category, pattern=pattern))
+                if pattern is None:
+                    out.append(SectionRule(literal=f"{phrase}:", category=category))
+                else:
+                    out.append(SectionRule(literal=phrase, category=category, pattern=pattern))
     return out
 
 

@@ -225,3 +225,29 @@ def test_hybrid_rejects_a_record_the_rules_fail_on(cli_model, tmp_path, monkeypa
     assert (s["rows_in"], s["rows_out"], s["rejects"]) == (3, 2, 1)
     rej = pd.read_csv(tmp_path / "h.rejects.csv", dtype=str).to_dict("records")
     assert rej == [{"report_id": "b", "code": "RL411", "reason": "rule labeling failed (RuntimeError)"}]
+
+
+def test_label_cli_engine_model_and_hybrid(cli_model, tmp_path, monkeypatch):
+    import reportlab_nlp.labeler as labeler_mod
+
+    texts, ids = cli_model["texts"][:10], cli_model["ids"][:10]
+    inp = tmp_path / "in.csv"
+    pd.DataFrame({"report_id": ids, "report": texts}).to_csv(inp, index=False)
+    res = CliRunner().invoke(app, ["label", str(inp), "-o", str(tmp_path / "m.csv"), "--engine", "model", "--model", str(cli_model["model"]),
+                                   "--device", "cpu", "--batch-size", "3", "--quiet"])
+    assert res.exit_code == 0, res.output
+    label_archive_with_model(inp, tmp_path / "ref.csv", model_dir=cli_model["model"], engine="model", device="cpu", show_progress=False)
+    assert (tmp_path / "m.csv").read_text() == (tmp_path / "ref.csv").read_text()
+
+    monkeypatch.setattr(labeler_mod, "label_texts", lambda texts, taxonomy="chexpert", *, ids=None, evidence=True, **kw:
+                        [_FakeResult({"No Finding": None, "Cardiomegaly": 1.0, "Pleural Effusion": None}, []) for _ in texts])
+    res = CliRunner().invoke(app, ["label", str(inp), "-o", str(tmp_path / "h.csv"), "--engine", "hybrid", "--model", str(cli_model["model"]),
+                                   "--review", str(tmp_path / "review.csv"), "--device", "cpu", "--quiet"])
+    assert res.exit_code == 0, res.output
+    hybrid, _ = read_label_table(tmp_path / "h.csv", LABELS)
+    assert (hybrid["Cardiomegaly"] == 1.0).all()  # the rules' value wins wherever the rules speak
+    review = pd.read_csv(tmp_path / "review.csv", dtype=str, keep_default_na=False)
+    model_out, _ = read_label_table(tmp_path / "ref.csv", LABELS)
+    assert set(review.loc[review["label"] == "Cardiomegaly", "report_id"]) == set(model_out.index[model_out["Cardiomegaly"] != 1.0])
+    res = CliRunner().invoke(app, ["label", str(inp), "-o", str(tmp_path / "x.csv"), "--engine", "model", "--model", str(tmp_path)])
+    assert res.exit_code == 2 and "[RL400]" in res.output

@@ -96,6 +96,16 @@ class ReportLabLinker:
             if long_forms:
                 lf = next((long_forms[i] for i in range(ent.start, ent.end) if i in long_forms), None)
             res = linker.link(ent.text, ent._.observation, lf)
+            if res.cui is None and ent._.observation in linker.by_observation:
+                # A statement such as "lungs are clear" or "heart size is normal" names no concept
+                # in its words; the rule that matched it says which observation it is about, so it
+                # takes that observation's primary concept, scored at the threshold.
+                cui = linker.by_observation[ent._.observation][0]
+                ent._.cui = cui
+                ent._.preferred_name = linker.concepts[cui].name
+                ent._.link_score = float(linker.threshold)
+                ent._.candidates = [(cui, float(linker.threshold))]
+                continue
             ent._.cui = res.cui
             ent._.preferred_name = res.preferred_name
             ent._.link_score = res.score
