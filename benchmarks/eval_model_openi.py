@@ -51,13 +51,10 @@ def evaluate(pred_df, gold_df, labels):
     except ImportError:
         evaluate_frames = None
     if evaluate_frames is not None:
-        try:
-            res = evaluate_frames(pred_df, gold_df, labels, positive_only=True, uncertain_positive=True)
-            per = res.get("per_label") or res.get("labels")
-            if isinstance(per, dict) and all(l in per for l in labels):
-                return {l: {k: float(per[l][k]) for k in ("precision", "recall", "f1") if k in per[l]} for l in labels}, "reportlab_nlp.evaluation"
-        except Exception as err:  # noqa: BLE001 - fall back to the local computation below
-            print(f"(reportlab_nlp.evaluation.evaluate_frames failed: {type(err).__name__}; using the local scorer)")
+        # full mode with uncertain -> positive in both tables; the "positive" class is what we score
+        res = evaluate_frames(pred_df, gold_df, labels, positive_only=False, uncertain_positive=True)
+        return {l: {k: float(res["labels"][l]["positive"][k]) for k in ("precision", "recall", "f1", "support")} for l in labels}, \
+            "reportlab_nlp.evaluation.evaluate_frames (uncertain_positive)"
     ids = gold_df.index.intersection(pred_df.index)
     out = {}
     for l in labels:
@@ -78,6 +75,14 @@ def agreement(a_df, b_df, labels):
     return res
 
 
+def _train(args, wd, train_model):
+    return train_model(
+        wd / "train_reports.csv", wd / "train_rule_labels.csv", wd / "model", encoder=args.encoder, taxonomy="chexpert",
+        epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, max_length=args.max_length, seed=args.seed,
+        device=args.device, threads=args.threads, resume=args.resume, show_progress=False, val_fraction=0.1, patience=2,
+    )
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
@@ -91,6 +96,7 @@ def main() -> int:
     ap.add_argument("--device", default="auto")
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--resume", action="store_true", help="resume training from the workdir checkpoint")
+    ap.add_argument("--score-only", action="store_true", help="re-score the predictions already in --workdir (no training)")
     args = ap.parse_args()
 
     reports_csv = args.data / "reports.csv"
@@ -116,7 +122,7 @@ def main() -> int:
     print(f"{len(df)} reports in {reports_csv}")
 
     rules_csv = wd / "rules_all.csv"
-    if not rules_csv.exists():
+    if not args.score_only or not rules_csv.exists():  # the rules may have changed: relabel (about 15 s)
         t = time.perf_counter()
         run = label_dataframe(df, "report_id", "report", "chexpert", workers=1, evidence=False)
         run.labels.to_csv(rules_csv, index=False)
@@ -134,19 +140,23 @@ def main() -> int:
     rules.loc[train_df["report_id"]].reset_index().to_csv(wd / "train_rule_labels.csv", index=False)
     print(f"split: {len(train_df)} train (rule labels), {len(test_df)} test")
 
-    t = time.perf_counter()
-    rep = train_model(
-        wd / "train_reports.csv", wd / "train_rule_labels.csv", wd / "model", encoder=args.encoder, taxonomy="chexpert",
-        epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, max_length=args.max_length, seed=args.seed,
-        device=args.device, threads=args.threads, resume=args.resume, show_progress=False, val_fraction=0.1, patience=2,
-    )
-    train_s = time.perf_counter() - t
-    print(f"trained in {train_s:.0f}s; validation macro F1 (vs rule labels) {rep['validation_macro_f1']:.4f}")
+    if args.score_only:
+        rep = json.loads((wd / "model" / "training_report.json").read_text())
+        prev = json.loads((wd / "results.json").read_text()) if (wd / "results.json").exists() else {}
+        train_s = prev.get("train_seconds", rep.get("seconds", 0.0))
+    else:
+        t = time.perf_counter()
+        rep = _train(args, wd, train_model)
+        train_s = time.perf_counter() - t
+    print(f"training: {train_s:.0f}s; validation macro F1 (vs rule labels) {rep['validation_macro_f1']:.4f}")
     for h in rep["history"]:
         print(f"  epoch {h['epoch']}: loss {h['train_loss']:.4f} val macro F1 {h.get('val_macro_f1')}  ({h['seconds']}s)")
 
     summaries = {}
     for engine in ("model", "hybrid"):
+        if args.score_only:
+            summaries = json.loads((wd / "results.json").read_text()).get("label_summaries", {}) if (wd / "results.json").exists() else {}
+            break
         s = label_archive_with_model(wd / "test_reports.csv", wd / f"pred_{engine}.csv", model_dir=wd / "model", engine=engine,
                                      review_path=wd / "review.csv" if engine == "hybrid" else None, device=args.device, show_progress=False)
         summaries[engine] = s
@@ -188,7 +198,7 @@ def main() -> int:
     (wd / "results.json").write_text(json.dumps({
         "scores": scores, "macro_f1": macro, "agreement": agree_all, "train_seconds": train_s,
         "training_report": {k: rep[k] for k in ("train_reports", "validation_reports", "validation_macro_f1", "history")},
-        "label_summaries": {k: {kk: v[kk] for kk in ("rows_out", "seconds", "reports_per_s", "precision", "windowed_reports")} for k, v in summaries.items()},
+        "label_summaries": {k: {kk: v.get(kk) for kk in ("rows_out", "seconds", "reports_per_s", "precision", "windowed_reports")} for k, v in summaries.items()},
     }, indent=2, default=float))
     print(f"\nresults written to {wd / 'results.json'}")
     return 0

@@ -24,17 +24,19 @@ def aggregate_mentions(mentions: Iterable[Span], taxonomy: Taxonomy) -> dict[str
     blocks_no_finding = False
     non_finding_labels = {l.name for l in taxonomy.labels if not l.counts_as_finding}
     blocking = set(LABEL_SCHEMA.blocks_no_finding)
+    value_of = {a: LABEL_SCHEMA.value_of_assertion(a) for a in LABEL_SCHEMA.assertions}
     for m in mentions:
-        assertion = m._.assertion or "present"
-        value = LABEL_SCHEMA.value_of_assertion(assertion)
-        for label in m._.labels:
+        u = m._  # one Underscore object per mention (each `m._` builds a new one)
+        assertion = u.assertion or "present"
+        labels = u.labels
+        value = value_of[assertion]
+        for label in labels:
             per_label.setdefault(label, []).append(value)
-        if assertion in blocking:
-            feeds = set(m._.labels)
-            if feeds:
-                if feeds - non_finding_labels:
+        if assertion in blocking and not blocks_no_finding:
+            if labels:
+                if any(l not in non_finding_labels for l in labels):
                     blocks_no_finding = True
-            elif m._.is_finding:
+            elif u.is_finding:
                 blocks_no_finding = True
     row = empty_row(taxonomy.label_names)
     for label, values in per_label.items():

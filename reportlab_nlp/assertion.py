@@ -94,10 +94,11 @@ class AssertionClassifier:
     def resolve(self, span: Span) -> tuple[str, Span | None]:
         """Status and deciding cue for one mention, from its ConText modifiers."""
         best, best_rank, trigger = None, len(self.priority) + 1, None
-        override = span._.assertion_override
+        u = span._
+        override = u.assertion_override
         if override is not None:
             best, best_rank = override, self.priority.get(override, len(self.priority))
-        for mod in span._.modifiers:
+        for mod in u.modifiers:
             status = self.status_of.get(mod.category.upper())
             if status is None:
                 continue
@@ -112,7 +113,8 @@ class AssertionClassifier:
         if doc.ents:
             self.context(doc)
             for ent in doc.ents:
-                ent._.assertion, ent._.trigger = self.resolve(ent)
+                u = ent._
+                u.assertion, u.trigger = self.resolve(ent)
         return doc
 
     def to_disk(self, path, exclude=tuple()):

@@ -313,17 +313,20 @@ class MentionMatcher:
                 normal.append(Span(doc, start, end, label=label))
         normal = filter_spans(normal)
         for s in normal:
-            s._.assertion_override = "absent"
+            s._.assertion_override = "absent"  # normality statement: absent unless a stronger cue
         ents = sorted(kept + normal, key=lambda s: s.start)
         if ranges is not None:
             ents = [s for s in ents if any(a <= s.start and s.end <= b for a, b in ranges)]
         # a mention must not cross a sentence boundary
-        ents = [s for s in ents if len(s) == 1 or not any(doc[k].is_sent_start for k in range(s.start + 1, s.end))]
+        if any(len(s) > 1 for s in ents):
+            starts = doc.to_array("SENT_START")
+            ents = [s for s in ents if len(s) == 1 or not any(starts[k] == 1 for k in range(s.start + 1, s.end))]
         for s in ents:
             oid = s.label_
-            s._.observation = oid
-            s._.labels = self.taxonomy.labels_for(oid)
-            s._.is_finding = self.observations[oid].finding
+            u = s._
+            u.observation = oid
+            u.labels = self.taxonomy.labels_for(oid)
+            u.is_finding = self.observations[oid].finding
         doc.ents = ents
         return doc
 

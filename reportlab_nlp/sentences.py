@@ -9,6 +9,8 @@ sentence (MIMIC-style hard-wrapped text).
 """
 import re
 
+import numpy
+from spacy.attrs import SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc
 
@@ -82,8 +84,8 @@ class SentenceSplitter:
                 p = text[i - 1]
                 if space[i - 1] or p in _FINAL or p == ":" or (p.endswith(".") and not toks[i - 1].like_num):
                     starts[i] = True
-        for i in range(n):
-            toks[i].is_sent_start = starts[i]
+        arr = numpy.fromiter((1 if x else -1 for x in starts), dtype="int32", count=n).reshape(n, 1)
+        doc.from_array([SENT_START], arr.astype("uint64"))
         return doc
 
 

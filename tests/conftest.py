@@ -1,0 +1,15 @@
+"""Shared fixtures: the rule pipeline is built once per test session (it takes ~10 s)."""
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def rule_nlp():
+    """The default CheXpert rule pipeline, as cached by ``reportlab_nlp.labeler``.
+
+    ``label_texts`` and the ``label`` command (without linking) reuse this same object.
+    """
+    from reportlab_nlp.labeler import PipelineSpec, get_pipeline
+
+    return get_pipeline(PipelineSpec())
