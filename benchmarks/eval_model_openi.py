@@ -78,8 +78,9 @@ def agreement(a_df, b_df, labels):
 def _train(args, wd, train_model):
     return train_model(
         wd / "train_reports.csv", wd / "train_rule_labels.csv", wd / "model", encoder=args.encoder, taxonomy="chexpert",
-        epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, max_length=args.max_length, seed=args.seed,
-        device=args.device, threads=args.threads, resume=args.resume, show_progress=False, val_fraction=0.1, patience=2,
+        epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, head_lr=args.head_lr, max_length=args.max_length, seed=args.seed,
+        pooling=args.pooling, device=args.device, threads=args.threads, resume=args.resume, show_progress=False,
+        val_fraction=0.1, patience=args.patience,
     )
 
 
@@ -88,9 +89,12 @@ def main() -> int:
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/reportlab_eval_model_openi"))
     ap.add_argument("--encoder", type=Path, default=None)
-    ap.add_argument("--epochs", type=int, default=5)
+    ap.add_argument("--epochs", type=int, default=10)
     ap.add_argument("--batch-size", type=int, default=16)
-    ap.add_argument("--lr", type=float, default=1e-4)
+    ap.add_argument("--lr", type=float, default=2e-4)
+    ap.add_argument("--head-lr", type=float, default=3e-3)
+    ap.add_argument("--patience", type=int, default=3)
+    ap.add_argument("--pooling", default="attention")
     ap.add_argument("--max-length", type=int, default=256)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--device", default="auto")

@@ -3,10 +3,11 @@
 Each mention contributes the value of its assertion (``rules/labels.yml``: present 1,
 absent 0, possible -1; historical, hypothetical and other leave the label blank) to every
 taxonomy label its observation feeds. Several mentions of one label combine by precedence
-positive > uncertain > negative. "No Finding" is 1 only when no finding other than those of
-labels with ``counts_as_finding: false`` (Support Devices) is asserted present, possible or
-historical (``blocks_no_finding`` in ``rules/labels.yml``), counting findings outside the
-taxonomy; otherwise it is blank.
+positive > uncertain > negative. A cue category can set its own value (``category_values`` in
+``rules/assertion/context.yml``: "old healed fracture" is historical but still positive).
+"No Finding" is 1 only when no finding other than those of labels with
+``counts_as_finding: false`` (Support Devices) is positive or uncertain, counting findings
+outside the taxonomy; otherwise it is blank.
 """
 
 from typing import Iterable
@@ -18,29 +19,37 @@ from . import extensions  # noqa: F401
 from .schema import LABEL_SCHEMA, Taxonomy, empty_row, load_taxonomy
 
 
+def mention_value(span: Span) -> float | None:
+    """The label value one mention contributes (its assertion's, or its cue category's)."""
+    u = span._
+    if u.value_override is not None:
+        return LABEL_SCHEMA.values[u.value_override]
+    return LABEL_SCHEMA.value_of_assertion(u.assertion or "present")
+
+
 def aggregate_mentions(mentions: Iterable[Span], taxonomy: Taxonomy) -> dict[str, float | None]:
     """Report row from mentions that carry ``_.labels``, ``_.assertion`` and ``_.is_finding``."""
     per_label: dict[str, list[float | None]] = {}
     blocks_no_finding = False
     non_finding_labels = {l.name for l in taxonomy.labels if not l.counts_as_finding}
-    blocking = set(LABEL_SCHEMA.blocks_no_finding)
+    blocking = (LABEL_SCHEMA.POSITIVE, LABEL_SCHEMA.UNCERTAIN)
     value_of = {a: LABEL_SCHEMA.value_of_assertion(a) for a in LABEL_SCHEMA.assertions}
+    values = LABEL_SCHEMA.values
     for m in mentions:
         u = m._  # one Underscore object per mention (each `m._` builds a new one)
-        assertion = u.assertion or "present"
         labels = u.labels
-        value = value_of[assertion]
+        value = values[u.value_override] if u.value_override is not None else value_of[u.assertion or "present"]
         for label in labels:
             per_label.setdefault(label, []).append(value)
-        if assertion in blocking and not blocks_no_finding:
+        if value in blocking and not blocks_no_finding:
             if labels:
                 if any(l not in non_finding_labels for l in labels):
                     blocks_no_finding = True
             elif u.is_finding:
                 blocks_no_finding = True
     row = empty_row(taxonomy.label_names)
-    for label, values in per_label.items():
-        row[label] = LABEL_SCHEMA.combine(values)
+    for label, vals in per_label.items():
+        row[label] = LABEL_SCHEMA.combine(vals)
     if taxonomy.no_finding is not None:
         row[taxonomy.no_finding] = LABEL_SCHEMA.BLANK if blocks_no_finding else LABEL_SCHEMA.POSITIVE
     return row

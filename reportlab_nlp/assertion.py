@@ -36,6 +36,9 @@ def load_context_rules(path: str | Path | None = None) -> dict:
                     raise RulesError(
                         f"ConText rules {p}: {category}/{direction} has a non-text entry {phrase!r} (quote words such as \"no\" in YAML)"
                     )
+    for cat, value in (raw.get("category_values") or {}).items():
+        if value not in LABEL_SCHEMA.values:
+            raise RulesError(f"ConText rules {p}: category_values.{cat} is {value!r}, not one of {', '.join(LABEL_SCHEMA.values)}")
     for cat, status in raw["categories"].items():
         if status not in LABEL_SCHEMA.assertions:
             raise RulesError(f"ConText rules {p}: category {cat} maps to unknown status {status!r}")
@@ -81,6 +84,7 @@ class AssertionClassifier:
 
         self.raw = raw
         self.status_of = {k.upper(): v for k, v in raw["categories"].items()}
+        self.category_values = {k.upper(): v for k, v in (raw.get("category_values") or {}).items()}
         self.priority = {s: i for i, s in enumerate(raw["priority"])}
         self.context = ConText(
             self.nlp,
@@ -91,30 +95,32 @@ class AssertionClassifier:
         )
         self.context.add(context_rules_for_medspacy(raw))
 
-    def resolve(self, span: Span) -> tuple[str, Span | None]:
-        """Status and deciding cue for one mention, from its ConText modifiers."""
-        best, best_rank, trigger = None, len(self.priority) + 1, None
+    def resolve(self, span: Span) -> tuple[str, Span | None, str | None]:
+        """Status, deciding cue and ConText category for one mention, from its modifiers."""
+        best, best_rank, trigger, category = None, len(self.priority) + 1, None, None
         u = span._
         override = u.assertion_override
         if override is not None:
             best, best_rank = override, self.priority.get(override, len(self.priority))
         for mod in u.modifiers:
-            status = self.status_of.get(mod.category.upper())
+            cat = mod.category.upper()
+            status = self.status_of.get(cat)
             if status is None:
                 continue
             rank = self.priority.get(status, len(self.priority))
             s, e = mod.modifier_span
             # nearer cue wins among equal ranks
             if rank < best_rank or (rank == best_rank and trigger is not None and abs(s - span.start) < abs(trigger.start - span.start)):
-                best, best_rank, trigger = status, rank, span.doc[s:e]
-        return (best or "present"), trigger
+                best, best_rank, trigger, category = status, rank, span.doc[s:e], cat
+        return (best or "present"), trigger, category
 
     def __call__(self, doc: Doc) -> Doc:
         if doc.ents:
             self.context(doc)
             for ent in doc.ents:
                 u = ent._
-                u.assertion, u.trigger = self.resolve(ent)
+                u.assertion, u.trigger, category = self.resolve(ent)
+                u.value_override = self.category_values.get(category) if category else None
         return doc
 
     def to_disk(self, path, exclude=tuple()):

@@ -8,6 +8,7 @@ Mentions are ``doc.ents``; each mention span carries:
 ``span._.is_finding``    True if the observation is an abnormal finding (decides No Finding)
 ``span._.assertion``     present / absent / possible / historical / hypothetical / other
 ``span._.trigger``       the ConText modifier span that decided the assertion, or None
+``span._.value_override``  value name ("positive"...) when the deciding cue's category sets one
 ``span._.section_category``  section category (medspaCy's attribute; None before any header = ``unknown``)
 ``span._.cui``           UMLS CUI from the linking stage, or None
 ``span._.preferred_name``  the concept's preferred name, or None
@@ -29,6 +30,7 @@ _SPAN_ATTRS = {
     "assertion": None,
     "trigger": None,
     "assertion_override": None,
+    "value_override": None,
     "cui": None,
     "preferred_name": None,
     "link_score": None,

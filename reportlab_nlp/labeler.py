@@ -22,6 +22,7 @@ import pandas as pd
 from .errors import ReportLabError
 from .inputs import Reject, ReportSource
 from .outputs import JsonlWriter, RejectsWriter, TableWriter, default_rejects_path, label_frame
+from .aggregation import mention_value
 from .schema import LABEL_SCHEMA, load_taxonomy
 
 log = logging.getLogger(__name__)
@@ -89,7 +90,7 @@ def mention_records(doc, report_id: str | None = None) -> list[dict]:
                 "labels": labels,
                 "observation": ent._.observation,
                 "assertion": assertion,
-                "value": LABEL_SCHEMA.value_of_assertion(assertion),
+                "value": mention_value(ent),
                 "section": ent[0]._.section_category or "unknown",
                 "sentence": sent.text.strip(),
                 "sentence_start": sent.start_char,

@@ -185,7 +185,8 @@ class GapMatcher:
     def __len__(self) -> int:
         return self.size
 
-    def __call__(self, doc: Doc) -> list[tuple[str, int, int]]:
+    def __call__(self, doc: Doc) -> list[tuple[str, int, int, int]]:
+        """(label, start, end, end of the first literal segment) for every match."""
         found: dict[str, list[tuple[int, int]]] = {}
         strings = self.vocab.strings
         for mid, start, end in self.phrases(doc):
@@ -210,7 +211,7 @@ class GapMatcher:
                         if not ends:
                             break
                     if ends:
-                        out.append((label, s0, max(ends)))
+                        out.append((label, s0, max(ends), e0))
         return out
 
 
@@ -300,18 +301,25 @@ class MentionMatcher:
         spans = []
         for match_id, start, end in self.phrases(doc):
             spans.append(Span(doc, start, end, label=vocab.strings[match_id]))
-        for label, start, end in self.matcher(doc):
+        for label, start, end, _first in self.matcher(doc):
             spans.append(Span(doc, start, end, label=label))
         kept = filter_spans(spans)
         occupied = set()
         for s in kept:
             occupied.update(range(s.start, s.end))
         normal = []
-        normal_matches = [(vocab.strings[m], a, b) for m, a, b in self.normal_phrases(doc)] + self.normal_matcher(doc)
-        for label, start, end in normal_matches:
-            if not occupied.intersection(range(start, end)):
-                normal.append(Span(doc, start, end, label=label))
-        normal = filter_spans(normal)
+        normal_matches = [(vocab.strings[m], a, b, b) for m, a, b in self.normal_phrases(doc)] + self.normal_matcher(doc)
+        normal_matches = [m for m in normal_matches if not occupied.intersection(range(m[1], m[2]))]
+        # Coordinated statements ("heart size and mediastinal contours are normal") match twice,
+        # overlapping; the earlier one is cut back to its subject so that both are kept.
+        normal_matches.sort(key=lambda m: (m[1], -(m[2] - m[1])))
+        trimmed = []
+        for i, (label, start, end, first_end) in enumerate(normal_matches):
+            later = [m for m in normal_matches[i + 1 :] if m[1] > start and m[1] < end and m[0] != label]
+            if later and first_end <= min(m[1] for m in later):
+                end = first_end
+            trimmed.append(Span(doc, start, end, label=label))
+        normal = filter_spans(trimmed)
         for s in normal:
             s._.assertion_override = "absent"  # normality statement: absent unless a stronger cue
         ents = sorted(kept + normal, key=lambda s: s.start)

@@ -25,7 +25,6 @@ class LabelSchema:
     assertions: tuple[str, ...]
     assertion_values: Mapping[str, str]  # assertion -> value name
     precedence: tuple[str, ...]  # value names, strongest first
-    blocks_no_finding: tuple[str, ...] = ("present", "possible")
 
     @property
     def POSITIVE(self) -> float:  # noqa: N802 - constant-like accessors
@@ -94,7 +93,6 @@ def load_label_schema() -> LabelSchema:
             assertions=tuple(raw["assertions"]),
             assertion_values=dict(raw["assertion_values"]),
             precedence=tuple(raw["precedence"]),
-            blocks_no_finding=tuple(raw.get("blocks_no_finding") or ("present", "possible")),
         )
     except (KeyError, TypeError) as err:
         raise RulesError(f"rules/labels.yml is missing {err}") from None

@@ -31,7 +31,7 @@ def train(
     head_lr: float = typer.Option(1e-3, "--head-lr", help="Label-head learning rate."),
     max_length: int = typer.Option(256, "--max-length", help="Encoder window in tokens; longer reports are split into overlapping windows."),
     window_overlap: int = typer.Option(64, "--window-overlap", help="Tokens shared by consecutive windows."),
-    pooling: str = typer.Option("mean", "--pooling", help="Window representation: mean or cls."),
+    pooling: str = typer.Option("attention", "--pooling", help="Window representation per label: attention (per-label attention over tokens), mean or cls."),
     val_fraction: float = typer.Option(0.1, "--val-fraction", help="Share of reports held out for validation / early stopping."),
     patience: int = typer.Option(2, "--patience", help="Epochs without validation improvement before stopping."),
     seed: int = typer.Option(13, "--seed"),

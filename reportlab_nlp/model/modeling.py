@@ -64,7 +64,7 @@ class LabelerSpec:
     finding_labels: list[str] = field(default_factory=list)  # labels that block No Finding
     max_length: int = 256  # encoder window in tokens, special tokens included
     window_overlap: int = 64  # tokens shared by consecutive windows of a long report
-    pooling: str = "mean"  # report representation per window: "mean" of tokens or "cls"
+    pooling: str = "attention"  # per-label attention over tokens ("attention"), token "mean", or "cls"
     encoder_source: str = ""  # where the encoder weights came from (path), for the record
     value_classes: list[float | None] = field(default_factory=value_classes)
 
@@ -113,6 +113,27 @@ def _build_module_class():
     torch = _torch()
     nn = torch.nn
 
+    class LabelAttentionHeads(nn.Module):
+        """Per-label attention pooling + per-label 4-way classifier.
+
+        Each label has a learned query that attends over the window's tokens, so every label
+        reads its own evidence (e.g. the "pneumothorax" tokens) instead of sharing one pooled vector.
+        """
+
+        def __init__(self, hidden: int, n_labels: int):
+            super().__init__()
+            self.query = nn.Parameter(torch.randn(n_labels, hidden) * 0.02)
+            self.weight = nn.Parameter(torch.randn(n_labels, hidden, N_CLASSES) * 0.02)
+            self.bias = nn.Parameter(torch.zeros(n_labels, N_CLASSES))
+            self.scale = float(hidden) ** -0.5
+
+        def forward(self, hidden, attention_mask, dropout):
+            scores = torch.einsum("bth,lh->blt", hidden, self.query) * self.scale
+            scores = scores.masked_fill(attention_mask[:, None, :] == 0, -1e4)
+            att = torch.softmax(scores.float(), dim=-1).to(hidden.dtype)
+            rep = torch.einsum("blt,bth->blh", att, hidden)
+            return torch.einsum("blh,lhc->blc", dropout(rep), self.weight) + self.bias
+
     class ReportLabeler(nn.Module):
         """Encoder + per-label 4-way heads. ``forward(input_ids, attention_mask) -> [B, L, 4]`` logits."""
 
@@ -122,14 +143,19 @@ def _build_module_class():
             self.spec = spec
             hidden = int(encoder.config.hidden_size)
             self.dropout = nn.Dropout(dropout)
-            self.heads = nn.Linear(hidden, len(spec.label_names) * N_CLASSES)
             self.n_labels = len(spec.label_names)
-            self.mean_pool = spec.pooling == "mean"
+            self.pooling = spec.pooling
+            if spec.pooling == "attention":
+                self.heads = LabelAttentionHeads(hidden, self.n_labels)
+            else:
+                self.heads = nn.Linear(hidden, self.n_labels * N_CLASSES)
 
         def forward(self, input_ids, attention_mask):
             out = self.encoder(input_ids=input_ids, attention_mask=attention_mask)
             hidden = out[0] if isinstance(out, tuple) else out.last_hidden_state
-            if self.mean_pool:
+            if self.pooling == "attention":
+                return self.heads(hidden, attention_mask, self.dropout)
+            if self.pooling == "mean":
                 mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
                 rep = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
             else:

@@ -44,6 +44,7 @@ from .windows import encode_reports, gather_reports, pad_batch, pool_windows_tor
 log = logging.getLogger(__name__)
 
 IGNORE = -100
+POOLINGS = ("attention", "mean", "cls")
 CKPT_DIR = "checkpoints/last"
 CLASS_NAMES = ("blank", "positive", "negative", "uncertain")
 
@@ -340,7 +341,7 @@ def train_model(
     warmup: float = 0.1,
     max_length: int = 256,
     window_overlap: int = 64,
-    pooling: str = "mean",
+    pooling: str = "attention",
     val_fraction: float = 0.1,
     patience: int = 2,
     seed: int = 13,
@@ -364,8 +365,8 @@ def train_model(
         raise ModelError("--batch-size must be at least 1")
     if not 0 <= val_fraction < 1:
         raise ModelError("--val-fraction must be in [0, 1)")
-    if pooling not in ("mean", "cls"):
-        raise ModelError("--pooling must be mean or cls")
+    if pooling not in POOLINGS:
+        raise ModelError(f"--pooling must be one of {', '.join(POOLINGS)}")
     dev = resolve_device(device)
     n_threads = cap_threads(threads) if not dev.startswith("cuda") else torch.get_num_threads()
     out.mkdir(parents=True, exist_ok=True)
