@@ -65,6 +65,24 @@ class ReportAggregator:
         doc._.taxonomy = self.taxonomy.name
         return doc
 
+    # the taxonomy travels with the pipeline, so a saved pipeline loads anywhere
+    def to_disk(self, path, exclude=tuple()):
+        import srsly
+        from spacy.util import ensure_path
+
+        from .resources import load_yaml
+
+        path = ensure_path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        srsly.write_yaml(path / "taxonomy.yml", {**load_yaml(self.taxonomy.path), "observations_file": "observations.yml"})
+        srsly.write_yaml(path / "observations.yml", load_yaml(self.taxonomy.observations_file))
+
+    def from_disk(self, path, exclude=tuple()):
+        from spacy.util import ensure_path
+
+        self.taxonomy = load_taxonomy(str(ensure_path(path) / "taxonomy.yml"))
+        return self
+
 
 @Language.factory("reportlab_aggregate", default_config={"taxonomy": "chexpert"})
 def make_aggregator(nlp: Language, name: str, taxonomy: str) -> ReportAggregator:

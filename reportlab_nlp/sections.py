@@ -53,6 +53,25 @@ def section_rules_for_medspacy(rules: dict):
     return out
 
 
+def _line_start_sectionizer():
+    """medspaCy's Sectionizer, with "start of a line" meaning only white space before the header
+    on its line (medspaCy's own test misses headers on an indented first line, as in MIMIC)."""
+    from medspacy.section_detection import Sectionizer
+
+    class LineStartSectionizer(Sectionizer):
+        def filter_start_lines(self, doc, matches):
+            text = doc.text
+            out = []
+            for match in matches:
+                idx = doc[match[1]].idx
+                line_start = text.rfind("\n", 0, idx) + 1
+                if not text[line_start:idx].strip():
+                    out.append(match)
+            return out
+
+    return LineStartSectionizer
+
+
 class SectionDetector:
     """Wraps medspaCy's Sectionizer; rules are kept as data and saved with the pipeline."""
 
@@ -65,11 +84,9 @@ class SectionDetector:
             self.labeled = list(labeled)
 
     def _build(self, rules: dict) -> None:
-        from medspacy.section_detection import Sectionizer
-
         self.rules = rules
         self.labeled = list(rules["labeled"])
-        self._sectionizer = Sectionizer(
+        self._sectionizer = _line_start_sectionizer()(
             self.nlp,
             name=f"{self.name}_medspacy",
             rules=None,

@@ -28,7 +28,7 @@ def cli_errors(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except ReportLabError as err:
-            console.print(f"[bold red]error[/bold red] {err}", markup=True, highlight=False)
+            console.print(f"[bold red]error[/bold red] {err}", markup=True, highlight=False, soft_wrap=True)
             raise typer.Exit(code=2) from None
         except KeyboardInterrupt:
             console.print("[yellow]interrupted[/yellow]")

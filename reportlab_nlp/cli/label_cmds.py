@@ -87,7 +87,7 @@ def label_cmd(
             msg += f"; {summary.mentions} mentions -> {summary.evidence}"
         if summary.rejects:
             msg += f"; [yellow]{summary.rejects} rejected[/yellow] -> {summary.rejects_path}"
-        console.print(msg + f" ({summary.reports_per_second:.0f} reports/s)")
+        console.print(msg + f" ({summary.reports_per_second:.0f} reports/s)", soft_wrap=True)
 
 
 @app.command("assertion")
