@@ -32,8 +32,13 @@ warnings.filterwarnings("ignore", message=r".*\[W036\]")
 
 
 def blank_pipeline() -> Language:
-    """A blank English tokenizer (no statistical model is needed for labeling)."""
-    return spacy.blank("en")
+    """A blank English tokenizer (no statistical model is needed for labeling).
+
+    URL matching is switched off: reports hold no URLs worth keeping whole, and the regex runs
+    on every token (about a fifth of tokenizer time)."""
+    nlp = spacy.blank("en")
+    nlp.tokenizer.url_match = None
+    return nlp
 
 
 def load(

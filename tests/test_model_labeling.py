@@ -48,7 +48,7 @@ def cli_model(tmp_path_factory):
     enc = build_tiny_encoder(d / "encoder", texts + list(CARDIO.values()) + list(EFFUSION.values()) + FILLER, max_positions=64)
     res = CliRunner().invoke(app, [
         "train", str(d / "reports.csv"), "--labels", str(d / "weak.csv"), "-o", str(d / "model"), "--encoder", str(enc),
-        "--taxonomy", str(d / "tiny.yml"), "--epochs", "10", "--batch-size", "8", "--lr", "3e-3", "--max-length", "32",
+        "--taxonomy", str(d / "tiny.yml"), "--epochs", "16", "--batch-size", "8", "--lr", "3e-3", "--head-lr", "5e-3", "--max-length", "32",
         "--window-overlap", "8", "--device", "cpu", "--threads", "1", "--quiet",
     ])
     assert res.exit_code == 0, res.output

@@ -101,6 +101,12 @@ def _quiet_transformers():
         transformers.utils.logging.disable_progress_bar()
     except AttributeError:  # pragma: no cover - older transformers
         pass
+    try:
+        from huggingface_hub.utils import disable_progress_bars
+
+        disable_progress_bars()
+    except ImportError:  # pragma: no cover
+        pass
 
 
 def _torch():
