@@ -78,6 +78,7 @@ def test_fail_closed_record_that_raises_is_withheld(tmp_path, monkeypatch, caplo
 def test_no_text_in_logs(tmp_path, caplog):
     src = write_reports(tmp_path)
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="reportlab_nlp")  # the CLI may have raised this logger's level
     deidentify_archive(src, tmp_path / "out.jsonl", mode="surrogate", group_column="patient_id")
     msgs = [r.getMessage() for r in caplog.records]
     assert any("3 records in" in m for m in msgs)

@@ -49,7 +49,7 @@ def cli_model(tmp_path_factory):
     res = CliRunner().invoke(app, [
         "train", str(d / "reports.csv"), "--labels", str(d / "weak.csv"), "-o", str(d / "model"), "--encoder", str(enc),
         "--taxonomy", str(d / "tiny.yml"), "--epochs", "16", "--batch-size", "8", "--lr", "3e-3", "--head-lr", "5e-3", "--max-length", "32",
-        "--window-overlap", "8", "--device", "cpu", "--threads", "1", "--quiet",
+        "--window-overlap", "8", "--patience", "16", "--device", "cpu", "--threads", "1", "--quiet",
     ])
     assert res.exit_code == 0, res.output
     return {"dir": d, "model": d / "model", "texts": texts, "rows": rows, "ids": ids, "cli_output": res.output}
