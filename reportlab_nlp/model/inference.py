@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 PRECISIONS = ("auto", "fp32", "bf16", "fp16", "int8", "onnx", "onnx-int8")
 DEFAULT_CPU_PRECISION = "onnx-int8"
 ENV_PRECISION = "REPORTLAB_NLP_PRECISION"
+CPU_MAX_BATCH_TOKENS = 2048  # padded tokens per CPU batch (batch rows x longest row)
 
 
 def quantize_int8(model):
@@ -185,7 +186,11 @@ class Predictor:
         self.tokenizer = tokenizer
         self.label_names = list(spec.label_names)
         _, _, self.pad_id = special_token_ids(tokenizer)
-        self.max_tokens = max_tokens or self.batch_size * spec.max_length
+        if max_tokens is None:
+            # CPU throughput peaks when a batch's activations stay cache-sized (measured on MiniLM:
+            # 16 x ~120 tokens beat 64 x ~120 by 1.3-2.4x), so CPU batches are also capped in tokens
+            max_tokens = self.batch_size * spec.max_length if self.device.startswith("cuda") else CPU_MAX_BATCH_TOKENS
+        self.max_tokens = max_tokens
         self._session = None
         model = model.eval()
         if precision in ("onnx", "onnx-int8"):

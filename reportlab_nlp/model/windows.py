@@ -14,7 +14,7 @@ loss is computed on the pooled logits) and at inference.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterator, Sequence
+from typing import Sequence
 
 import numpy as np
 
@@ -158,19 +158,6 @@ def pool_windows_torch(logits, owner, n_reports: int):
     return logits[chosen, lab]
 
 
-def iter_report_batches(encoded: EncodedReports, report_indices: np.ndarray) -> tuple[list[list[int]], np.ndarray]:
-    """All windows of the given reports, with owners renumbered 0..len(report_indices)-1."""
-    pos = {int(r): k for k, r in enumerate(report_indices)}
-    wins, own = [], []
-    # windows of a report are contiguous in ``encoded``; locate by owner
-    for w, r in enumerate(encoded.owner):
-        k = pos.get(int(r))
-        if k is not None:
-            wins.append(encoded.windows[w])
-            own.append(k)
-    return wins, np.asarray(own, dtype=np.int64)
-
-
 def window_index(encoded: EncodedReports) -> list[np.ndarray]:
     """For each report, the indices of its windows."""
     starts = np.concatenate([[0], np.cumsum(encoded.windows_per_report)])
@@ -186,8 +173,3 @@ def gather_reports(encoded: EncodedReports, index: list[np.ndarray], reports: np
             wins.append(encoded.windows[w])
             own.append(k)
     return wins, np.asarray(own, dtype=np.int64)
-
-
-def chunked(seq: Sequence, size: int) -> Iterator[Sequence]:
-    for i in range(0, len(seq), size):
-        yield seq[i : i + size]
