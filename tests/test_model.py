@@ -54,9 +54,8 @@ def write_table(path: Path, ids, rows) -> None:
             w.writerow([rid, *("" if r[n] is None else r[n] for n in LABELS)])
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory):
-    d = tmp_path_factory.mktemp("model")
+def build_world(d: Path, n: int, seed: int, prefix: str) -> dict:
+    """A tiny taxonomy, ``n`` synthetic reports with weak labels, and a tiny encoder, under ``d``."""
     (d / "obs.yml").write_text("{}\n")
     (d / "tiny.yml").write_text(
         f"name: tiny\nobservations_file: {d / 'obs.yml'}\nno_finding: No Finding\nlabels:\n"
@@ -64,13 +63,18 @@ def world(tmp_path_factory):
         "  - {name: Cardiomegaly, observations: [cardiomegaly]}\n"
         "  - {name: Pleural Effusion, observations: [pleural_effusion]}\n"
     )
-    texts, rows = make_reports(120, seed=1)
-    ids = [f"R{i}" for i in range(len(texts))]
+    texts, rows = make_reports(n, seed=seed)
+    ids = [f"{prefix}{i}" for i in range(len(texts))]
     pd.DataFrame({"report_id": ids, "report": texts}).to_csv(d / "reports.csv", index=False)
     write_table(d / "weak.csv", ids, rows)
     corpus = texts + list(CARDIO.values()) + list(EFFUSION.values()) + FILLER
     enc_dir = build_tiny_encoder(d / "encoder", corpus, max_positions=64)
     return {"dir": d, "ids": ids, "texts": texts, "rows": rows, "encoder": enc_dir, "taxonomy": str(d / "tiny.yml")}
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    return build_world(tmp_path_factory.mktemp("model"), 120, 1, "R")
 
 
 @pytest.fixture(scope="module")
@@ -267,3 +271,52 @@ def test_finetune_gold_second_stage(world, tmp_path):
         train_model(world["dir"] / "reports.csv", world["dir"] / "weak.csv", tmp_path / "m2", encoder=world["encoder"],
                     taxonomy=world["taxonomy"], epochs=1, finetune_gold=tmp_path / "nogold.csv", batch_size=16,
                     max_length=32, window_overlap=8, device="cpu", threads=1, show_progress=False)
+
+
+# -- sentence augmentation ----------------------------------------------------------------
+def test_sentence_examples_are_rule_labeled_distinct_sentences_of_labeled_sections():
+    from reportlab_nlp.model.training import sentence_examples
+
+    ids, texts, table = sentence_examples(
+        ["a", "b"],
+        [
+            "INDICATION: r/o pneumonia\nFINDINGS: Small left pleural effusion. Heart size is normal.\nIMPRESSION: Small left pleural effusion.",
+            "FINDINGS: No pneumothorax.",
+        ],
+        "chexpert",
+        ["No Finding", "Cardiomegaly", "Pleural Effusion", "Pneumothorax", "Pneumonia"],
+    )
+    # the indication, the headers and the repeated impression sentence are not examples
+    assert texts == ["Small left pleural effusion.", "Heart size is normal.", "No pneumothorax."]
+    assert ids == ["a#s3", "a#s4", "b#s1"]
+    rows = {rid: {k: (None if v != v else v) for k, v in row.items()} for rid, row in table.to_dict(orient="index").items()}
+    assert rows["a#s3"] == {"No Finding": None, "Cardiomegaly": None, "Pleural Effusion": 1.0, "Pneumothorax": None, "Pneumonia": None}
+    assert rows["a#s4"] == {"No Finding": 1.0, "Cardiomegaly": 0.0, "Pleural Effusion": None, "Pneumothorax": None, "Pneumonia": None}
+    assert rows["b#s1"] == {"No Finding": 1.0, "Cardiomegaly": None, "Pleural Effusion": None, "Pneumothorax": 0.0, "Pneumonia": None}
+
+
+def test_rare_class_repeats_lift_rare_cells_to_the_minimum():
+    from reportlab_nlp.model.training import rare_class_repeats
+
+    # label 0: one positive (class 1) and 301 negatives (class 2); label 1: two negatives
+    t = np.array([[1, 0], [0, 2], [0, 2], [2, 0]] + [[2, 0]] * 300)
+    reps = rare_class_repeats(t, min_count=4, max_repeat=10)
+    assert reps[:5].tolist() == [4, 2, 2, 1, 1] and reps.sum() == 4 + 2 + 2 + 301
+    assert rare_class_repeats(t, min_count=40, max_repeat=10)[:3].tolist() == [10, 10, 10]
+
+
+def test_training_with_sentence_augmentation_reports_the_extra_examples(world, tmp_path):
+    from reportlab_nlp.model.training import _split, rare_class_repeats, sentence_examples, targets_from_table
+
+    labels = ["No Finding", "Cardiomegaly", "Pleural Effusion"]
+    report = train_model(
+        world["dir"] / "reports.csv", world["dir"] / "weak.csv", tmp_path / "aug", encoder=world["encoder"], taxonomy="chexpert",
+        epochs=1, batch_size=8, lr=3e-3, head_lr=5e-3, max_length=32, window_overlap=8, val_fraction=0.2,
+        patience=4, seed=3, device="cpu", threads=1, show_progress=False, augment_sentences=True,
+    )
+    # the distinct sentences of the 96 training reports, rare classes repeated
+    train_idx, _ = _split(len(world["ids"]), 0.2, 3)
+    s_ids, s_texts, s_table = sentence_examples([world["ids"][i] for i in train_idx], [world["texts"][i] for i in train_idx], "chexpert", labels)
+    assert 0 < len(s_ids) < len(train_idx) * 4
+    expected = int(rare_class_repeats(targets_from_table(s_table, labels, s_ids)).sum())
+    assert report["sentence_examples"] == expected

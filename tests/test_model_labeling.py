@@ -18,11 +18,10 @@ from reportlab_nlp.inputs import Reject  # noqa: E402
 from reportlab_nlp.model.inference import Predictor  # noqa: E402
 from reportlab_nlp.model.labeling import HYBRID_FILL_PROBABILITY, label_archive_with_model, merge_hybrid  # noqa: E402
 from reportlab_nlp.model.modeling import LabelerSpec, class_to_value  # noqa: E402
-from reportlab_nlp.model.testing import build_tiny_encoder  # noqa: E402
 from reportlab_nlp.outputs import read_label_table  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_model import CARDIO, EFFUSION, FILLER, LABELS, make_reports, write_table  # noqa: E402
+from test_model import EFFUSION, LABELS, build_world  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -33,19 +32,8 @@ def exact_cpu_engine(monkeypatch):
 
 @pytest.fixture(scope="module")
 def cli_model(tmp_path_factory):
-    d = tmp_path_factory.mktemp("cli")
-    (d / "obs.yml").write_text("{}\n")
-    (d / "tiny.yml").write_text(
-        f"name: tiny\nobservations_file: {d / 'obs.yml'}\nno_finding: No Finding\nlabels:\n"
-        "  - {name: No Finding, counts_as_finding: false}\n"
-        "  - {name: Cardiomegaly, observations: [cardiomegaly]}\n"
-        "  - {name: Pleural Effusion, observations: [pleural_effusion]}\n"
-    )
-    texts, rows = make_reports(80, seed=5)
-    ids = [f"T{i}" for i in range(len(texts))]
-    pd.DataFrame({"report_id": ids, "report": texts}).to_csv(d / "reports.csv", index=False)
-    write_table(d / "weak.csv", ids, rows)
-    enc = build_tiny_encoder(d / "encoder", texts + list(CARDIO.values()) + list(EFFUSION.values()) + FILLER, max_positions=64)
+    w = build_world(tmp_path_factory.mktemp("cli"), 80, 5, "T")
+    d, texts, rows, ids, enc = w["dir"], w["texts"], w["rows"], w["ids"], w["encoder"]
     res = CliRunner().invoke(app, [
         "train", str(d / "reports.csv"), "--labels", str(d / "weak.csv"), "-o", str(d / "model"), "--encoder", str(enc),
         "--taxonomy", str(d / "tiny.yml"), "--epochs", "16", "--batch-size", "8", "--lr", "3e-3", "--head-lr", "5e-3", "--max-length", "32",

@@ -58,7 +58,9 @@ def label_cmd(
             chunk_size=chunk_size, show_progress=not quiet,
         )
         if not quiet:
-            console.print(f"[green]labelled[/green] {summary.get('rows_out', 0)} reports -> {output} ({summary.get('rejects', 0)} rejected)")
+            msg = f"[green]labelled[/green] {summary.get('rows_out', 0)} reports -> {output} ({summary.get('rejects', 0)} rejected"
+            msg += f"; {summary.get('windowed_reports', 0)} longer than the encoder window, split into overlapping windows)"
+            console.print(msg, soft_wrap=True)
         return
     if review is not None:
         raise ReportLabError("--review only applies to --engine hybrid", code="RL402")

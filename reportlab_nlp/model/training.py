@@ -305,6 +305,59 @@ def _load_checkpoint(model, out_dir: Path) -> dict:
     return torch.load(d / "state.pt", weights_only=False)
 
 
+def sentence_examples(ids: list[str], texts: list[str], taxonomy: str, label_names: list[str]) -> tuple[list[str], list[str], "object"]:
+    """Rule-labeled sentences of the given reports, for weak-supervision augmentation.
+
+    Each distinct sentence of a labeled section (FINDINGS, IMPRESSION, header-less text) becomes an
+    extra training example, labeled by the rule labeler on the sentence alone. Reports are few and
+    long; their sentences are many, short and each tied to few labels, which is what a small
+    encoder learns from best. Returns (ids, texts, label table indexed by id).
+    """
+    from ..labeler import PipelineSpec, get_pipeline, label_texts
+    from ..outputs import label_frame
+
+    nlp = get_pipeline(PipelineSpec(str(taxonomy)))
+    labeled = set(nlp.get_pipe("reportlab_sections").labeled)
+    seen: set[str] = set()
+    out_ids: list[str] = []
+    out_texts: list[str] = []
+    for rid, text in zip(ids, texts):
+        doc = nlp(text)
+        titles = {sec.title_start for sec in (doc._.sections or ()) if sec.title_start is not None and sec.title_end > sec.title_start}
+        for k, sent in enumerate(doc.sents):
+            if sent.start in titles:
+                continue  # a header such as "FINDINGS:"
+            if (sent[0]._.section_category or "unknown") not in labeled:
+                continue
+            stext = sent.text.strip()
+            if sum(t.is_alpha for t in sent) < 2 or stext.lower() in seen:
+                continue
+            seen.add(stext.lower())
+            out_ids.append(f"{rid}#s{k}")
+            out_texts.append(stext)
+    results = label_texts(out_texts, taxonomy=str(taxonomy), ids=out_ids, evidence=False)
+    table = label_frame("id", out_ids, [r.labels for r in results], label_names).set_index("id")
+    return out_ids, out_texts, table
+
+
+def rare_class_repeats(targets: np.ndarray, min_count: int = 100, max_repeat: int = 10) -> np.ndarray:
+    """How often to repeat each example so every (label, non-blank class) reaches ``min_count``.
+
+    An example is repeated as often as its rarest positive / negative / uncertain cell needs
+    (at most ``max_repeat`` times): rule-labeled sentences with a pneumothorax are few, sentences
+    saying there is none are thousands.
+    """
+    n, n_labels = targets.shape
+    reps = np.ones(n, dtype=np.int64)
+    for j in range(n_labels):
+        for c in range(1, 4):  # class 0 is blank (value_classes order)
+            rows = np.flatnonzero(targets[:, j] == c)
+            if 0 < len(rows) < min_count:
+                need = min(max_repeat, -(-min_count // len(rows)))
+                reps[rows] = np.maximum(reps[rows], need)
+    return reps
+
+
 def _split(n: int, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     perm = rng.permutation(n)
@@ -353,6 +406,7 @@ def train_model(
     threads: int | None = None,
     show_progress: bool = True,
     on_epoch_end: Callable[[str, int], None] | None = None,
+    augment_sentences: bool = False,
 ) -> dict:
     """Train a labeler; returns the training report (also written to ``<out>/training_report.json``)."""
     import torch
@@ -398,7 +452,7 @@ def train_model(
     )
     torch.manual_seed(seed)
     model, tokenizer = new_labeler(encoder, spec, seed=seed)
-    fingerprint = _fingerprint(ids, json.dumps([label_names, max_length, window_overlap, pooling, seed, val_fraction, str(encoder)]))
+    fingerprint = _fingerprint(ids, json.dumps([label_names, max_length, window_overlap, pooling, seed, val_fraction, str(encoder), augment_sentences]))
 
     state = None
     history: list = []
@@ -412,9 +466,27 @@ def train_model(
     if str(taxonomy) not in BUILTIN_TAXONOMIES:
         # keep a copy of a user taxonomy with the model (hybrid labeling needs its rules)
         shutil.copyfile(tax.path, out / "taxonomy.yml")
+    train_idx, val_idx = _split(len(ids), val_fraction, seed)
+    n_sentence_examples = 0
+    if augment_sentences:
+        # sentences of the training reports only: none of a validation report leaks into training
+        tr = train_idx.tolist()
+        s_ids, s_texts, s_table = sentence_examples([ids[i] for i in tr], [texts[i] for i in tr], str(taxonomy), label_names)
+        n_sentence_examples = len(s_ids)
+        if s_ids:
+            s_targets = targets_from_table(s_table, label_names, s_ids)
+            reps = rare_class_repeats(s_targets)
+            s_ids = [f"{rid}#r{k}" if k else rid for rid, r in zip(s_ids, reps) for k in range(r)]
+            s_texts = [t for t, r in zip(s_texts, reps) for _ in range(r)]
+            s_targets = np.repeat(s_targets, reps, axis=0)
+            n_sentence_examples = len(s_ids)
+            base = len(ids)
+            ids = ids + s_ids
+            texts = texts + s_texts
+            targets = np.concatenate([targets, s_targets])
+            train_idx = np.concatenate([train_idx, np.arange(base, base + len(s_ids), dtype=train_idx.dtype)])
     enc = encode_reports(tokenizer, texts, spec)
     index = window_index(enc)
-    train_idx, val_idx = _split(len(ids), val_fraction, seed)
     trainer = _Trainer(model, tokenizer, spec, dev, batch_size, show_progress, fingerprint)
     _hook = on_epoch_end
     # stage 1: weak labels, then (optionally) stage 2: gold labels
@@ -468,6 +540,7 @@ def train_model(
         "labels": label_names,
         "reports_in_archive": len(keep) + n_unlabeled + len(rejects),
         "reports_rejected": len(rejects),
+        "sentence_examples": n_sentence_examples,
         "reports_without_labels": n_unlabeled,
         "label_rows_without_report": n_labels_without_report,
         "reports_used": len(ids),
