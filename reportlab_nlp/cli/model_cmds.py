@@ -41,6 +41,7 @@ def train(
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
     threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads (default: the free cores)."),
     augment_sentences: bool = typer.Option(False, "--augment-sentences/--no-augment-sentences", help="Also train on each distinct sentence of the training reports, labeled by the rule labeler (weak supervision only)."),
+    oversample_rare: int = typer.Option(0, "--oversample-rare", min=0, help="With --augment-sentences: repeat sentences of rare label classes until each has this many examples (0 = off)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log each epoch."),
 ) -> None:
@@ -50,7 +51,7 @@ def train(
 
     report = train_model(
         archive, labels, output, encoder=encoder, taxonomy=taxonomy, id_column=id_column, text_column=text_column,
-        epochs=epochs, batch_size=batch_size, lr=lr, head_lr=head_lr, max_length=max_length, augment_sentences=augment_sentences,
+        epochs=epochs, batch_size=batch_size, lr=lr, head_lr=head_lr, max_length=max_length, augment_sentences=augment_sentences, oversample_rare=oversample_rare,
         window_overlap=window_overlap, pooling=pooling, val_fraction=val_fraction, patience=patience, seed=seed,
         resume=resume, finetune_gold=finetune_gold, finetune_epochs=finetune_epochs, device=device, threads=threads,
         show_progress=not quiet,

@@ -407,6 +407,7 @@ def train_model(
     show_progress: bool = True,
     on_epoch_end: Callable[[str, int], None] | None = None,
     augment_sentences: bool = False,
+    oversample_rare: int = 0,
 ) -> dict:
     """Train a labeler; returns the training report (also written to ``<out>/training_report.json``)."""
     import torch
@@ -452,7 +453,7 @@ def train_model(
     )
     torch.manual_seed(seed)
     model, tokenizer = new_labeler(encoder, spec, seed=seed)
-    fingerprint = _fingerprint(ids, json.dumps([label_names, max_length, window_overlap, pooling, seed, val_fraction, str(encoder), augment_sentences]))
+    fingerprint = _fingerprint(ids, json.dumps([label_names, max_length, window_overlap, pooling, seed, val_fraction, str(encoder), augment_sentences, oversample_rare]))
 
     state = None
     history: list = []
@@ -475,7 +476,7 @@ def train_model(
         n_sentence_examples = len(s_ids)
         if s_ids:
             s_targets = targets_from_table(s_table, label_names, s_ids)
-            reps = rare_class_repeats(s_targets)
+            reps = rare_class_repeats(s_targets, min_count=oversample_rare) if oversample_rare > 0 else np.ones(len(s_ids), dtype=np.int64)
             s_ids = [f"{rid}#r{k}" if k else rid for rid, r in zip(s_ids, reps) for k in range(r)]
             s_texts = [t for t, r in zip(s_texts, reps) for _ in range(r)]
             s_targets = np.repeat(s_targets, reps, axis=0)
