@@ -95,21 +95,22 @@ class ReportLabLinker:
             lf = None
             if long_forms:
                 lf = next((long_forms[i] for i in range(ent.start, ent.end) if i in long_forms), None)
-            res = linker.link(ent.text, ent._.observation, lf)
-            if res.cui is None and ent._.observation in linker.by_observation:
+            u = ent._  # one Underscore object per mention
+            res = linker.link(ent.text, u.observation, lf)
+            if res.cui is None and u.observation in linker.by_observation:
                 # A statement such as "lungs are clear" or "heart size is normal" names no concept
                 # in its words; the rule that matched it says which observation it is about, so it
                 # takes that observation's primary concept, scored at the threshold.
-                cui = linker.by_observation[ent._.observation][0]
-                ent._.cui = cui
-                ent._.preferred_name = linker.concepts[cui].name
-                ent._.link_score = float(linker.threshold)
-                ent._.candidates = [(cui, float(linker.threshold))]
+                cui = linker.by_observation[u.observation][0]
+                u.cui = cui
+                u.preferred_name = linker.concepts[cui].name
+                u.link_score = float(linker.threshold)
+                u.candidates = [(cui, float(linker.threshold))]
                 continue
-            ent._.cui = res.cui
-            ent._.preferred_name = res.preferred_name
-            ent._.link_score = res.score
-            ent._.candidates = list(res.candidates)
+            u.cui = res.cui
+            u.preferred_name = res.preferred_name
+            u.link_score = res.score
+            u.candidates = list(res.candidates)
         return doc
 
     # serialisation: the config is the state (the index is a cache keyed by the KB's content)
