@@ -9,13 +9,13 @@ same reports after one warm-up pass of 50 reports. Prints reports/s, the overhea
 from __future__ import annotations
 
 import argparse
-import csv
 import resource
 import sys
 import time
 from pathlib import Path
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "openi_dev" / "reports.csv"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _openi import OPENI_REPORTS as DATA, read_report_texts  # noqa: E402
 
 
 def main() -> int:
@@ -24,12 +24,9 @@ def main() -> int:
     ap.add_argument("--kb", default=None)
     ap.add_argument("--data", type=Path, default=DATA)
     args = ap.parse_args()
-    if not args.data.is_file():
-        print(f"skipped: {args.data} not found")
+    texts = read_report_texts(args.data, args.n)
+    if texts is None:
         return 0
-    csv.field_size_limit(10**8)
-    with open(args.data, encoding="utf-8", newline="") as fh:
-        texts = [r["report"] or "" for r in csv.DictReader(fh)][: args.n]
     from reportlab_nlp import pipeline
 
     results = {}

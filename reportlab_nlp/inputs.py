@@ -63,6 +63,32 @@ def detect_format(path: str | Path) -> str:
     return mapping[ext]
 
 
+def validate_records(ids: list, texts: list, row_labels: list, seen_ids: set[str]) -> tuple[list[int], list[Reject]]:
+    """Positions of usable records and a Reject for each other one (in input order).
+
+    A record needs a non-empty id not seen before (``seen_ids`` is updated) and a non-empty
+    string text. ``row_labels`` name rows without an id (``<row N>``).
+    """
+    keep: list[int] = []
+    rejects: list[Reject] = []
+    for i, (rid, text) in enumerate(zip(ids, texts)):
+        rid_s = "" if rid is None or (isinstance(rid, float) and rid != rid) else str(rid)
+        if not rid_s.strip():
+            rejects.append(Reject(f"<row {row_labels[i]}>", "missing record id", "RL103"))
+        elif rid_s in seen_ids:
+            rejects.append(Reject(rid_s, "duplicate record id", "RL104"))
+        elif text is None or (isinstance(text, float) and text != text):
+            rejects.append(Reject(rid_s, "report text is missing", "RL105"))
+        elif not isinstance(text, str):
+            rejects.append(Reject(rid_s, f"report text is a {type(text).__name__}, not a string", "RL106"))
+        elif not text.strip():
+            rejects.append(Reject(rid_s, "report text is empty", "RL107"))
+        else:
+            seen_ids.add(rid_s)
+            keep.append(i)
+    return keep, rejects
+
+
 class ReportSource:
     """An archive of reports with resolved id and text columns.
 
@@ -168,29 +194,11 @@ class ReportSource:
         return self.chunks()
 
     def _validate(self, frame: pd.DataFrame, rejects: list[Reject], seen_ids: set[str]) -> Chunk:
-        keep = []
         idc, txc = self.id_column, self.text_column
         ids = frame[idc].tolist() if len(frame) else []
         texts = frame[txc].tolist() if len(frame) else []
-        for i, (rid, text) in enumerate(zip(ids, texts)):
-            rid_s = "" if rid is None or (isinstance(rid, float) and rid != rid) else str(rid)
-            if not rid_s.strip():
-                rejects.append(Reject(f"<row {frame.index[i]}>", "missing record id", "RL103"))
-                continue
-            if rid_s in seen_ids:
-                rejects.append(Reject(rid_s, "duplicate record id", "RL104"))
-                continue
-            if text is None or (isinstance(text, float) and text != text):
-                rejects.append(Reject(rid_s, "report text is missing", "RL105"))
-                continue
-            if not isinstance(text, str):
-                rejects.append(Reject(rid_s, f"report text is a {type(text).__name__}, not a string", "RL106"))
-                continue
-            if not text.strip():
-                rejects.append(Reject(rid_s, "report text is empty", "RL107"))
-                continue
-            seen_ids.add(rid_s)
-            keep.append(i)
+        keep, bad = validate_records(ids, texts, list(frame.index), seen_ids)
+        rejects.extend(bad)
         good = frame.iloc[keep].copy() if len(keep) != len(frame) else frame.copy()
         if len(good):
             good[idc] = [str(x) for x in good[idc].tolist()]

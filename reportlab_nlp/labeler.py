@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterable, Sequence
 import pandas as pd
 
 from .errors import ReportLabError
-from .inputs import Reject, ReportSource
+from .inputs import Reject, ReportSource, validate_records
 from .outputs import JsonlWriter, RejectsWriter, TableWriter, default_rejects_path, label_frame
 from .aggregation import mention_value
 from .schema import LABEL_SCHEMA, load_taxonomy
@@ -251,23 +251,10 @@ def label_dataframe(
             raise ColumnError(f"DataFrame has no column {col!r}; columns are: {', '.join(map(str, df.columns))}")
     tax = load_taxonomy(str(taxonomy))
     spec = PipelineSpec(str(taxonomy), all_sections, None, link, None if kb is None else str(kb))
-    rejects: list[Reject] = []
-    ids, texts = [], []
-    seen: set[str] = set()
-    for rid, text in zip(df[id_column].tolist(), df[text_column].tolist()):
-        rid_s = "" if rid is None or (isinstance(rid, float) and rid != rid) else str(rid)
-        if not rid_s:
-            rejects.append(Reject("<missing id>", "missing record id", "RL103"))
-        elif rid_s in seen:
-            rejects.append(Reject(rid_s, "duplicate record id", "RL104"))
-        elif not isinstance(text, str):
-            rejects.append(Reject(rid_s, "report text is missing" if text is None or text != text else f"report text is a {type(text).__name__}, not a string", "RL105"))
-        elif not text.strip():
-            rejects.append(Reject(rid_s, "report text is empty", "RL107"))
-        else:
-            seen.add(rid_s)
-            ids.append(rid_s)
-            texts.append(text)
+    all_ids, all_texts = df[id_column].tolist(), df[text_column].tolist()
+    keep, rejects = validate_records(all_ids, all_texts, list(df.index), set())
+    ids = [str(all_ids[i]) for i in keep]
+    texts = [all_texts[i] for i in keep]
     runner = _Runner(spec, workers, evidence)
     out_ids, rows, ev = [], [], []
     with batch_gc():

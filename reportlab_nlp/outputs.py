@@ -193,6 +193,25 @@ def label_frame(id_column: str, ids: Sequence[str], rows: Sequence[dict], label_
     return pd.DataFrame(data, columns=[id_column, *label_names])
 
 
+def read_small_table(path: str | Path, what: str) -> pd.DataFrame:
+    """Read a whole CSV/TSV/JSONL/Parquet table (gold labels, spans) with string cells.
+
+    ``what`` names the table in errors ("label table", "spans table").
+    """
+    p = Path(path)
+    if not p.exists():
+        raise GoldTableError(f"{what} {p} does not exist")
+    fmt = detect_format(p)  # an unknown extension is an InputFormatError naming the file
+    try:
+        if fmt == "parquet":
+            return pd.read_parquet(p)
+        if fmt == "jsonl":
+            return pd.read_json(p, lines=True, dtype=False)
+        return pd.read_csv(p, sep="," if fmt == "csv" else "\t", dtype=str, keep_default_na=False)
+    except Exception as err:  # pandas/pyarrow raise many types for unreadable files
+        raise GoldTableError(f"{what} {p.name} cannot be read ({type(err).__name__})") from None
+
+
 def read_label_table(path: str | Path, label_names: Sequence[str], id_column: str | None = None, aliases: dict[str, str] | None = None) -> tuple[pd.DataFrame, str]:
     """Read a label table (CSV/TSV/Parquet/JSONL) and validate its cells.
 
@@ -200,18 +219,7 @@ def read_label_table(path: str | Path, label_names: Sequence[str], id_column: st
     names; ``aliases`` maps other column names to canonical ones), and the id column name.
     """
     p = Path(path)
-    if not p.exists():
-        raise GoldTableError(f"label table {p} does not exist")
-    fmt = detect_format(p)
-    try:
-        if fmt == "parquet":
-            frame = pd.read_parquet(p)
-        elif fmt == "jsonl":
-            frame = pd.read_json(p, lines=True, dtype=False)
-        else:
-            frame = pd.read_csv(p, sep="," if fmt == "csv" else "\t", dtype=str, keep_default_na=False)
-    except Exception as err:  # pandas/pyarrow raise many types for unreadable files
-        raise GoldTableError(f"label table {p.name} cannot be read ({type(err).__name__})") from None
+    frame = read_small_table(p, "label table")
     aliases = aliases or {}
     frame = frame.rename(columns={c: aliases[c] for c in frame.columns if c in aliases and aliases[c] not in frame.columns})
     if id_column is None:

@@ -399,22 +399,13 @@ class Detector:
             if r:
                 yield Span(r[0], r[1], "NAME", "title", 62)
         low = self._low
-        for m in self.re_field.finditer(low):
-            pos = m.end()
-            t = self.re_title.match(text, pos)
-            if t:
-                pos = t.end()
-            r = ext(text, pos, allow_comma=True, allow_caps=True)
-            if r:
-                yield Span(r[0], r[1], "NAME", "field", 62)
-        for m in self.re_verb.finditer(low):
-            pos = m.end()
-            t = self.re_title.match(text, pos)
-            if t:
-                pos = t.end()
-            r = ext(text, pos, allow_comma=False, allow_caps=False)
-            if r:
-                yield Span(r[0], r[1], "NAME", "verb", 60)
+        # a name after a header field ("Patient:") or a verb cue ("signed by"), a title in between skipped
+        for cue, allow, source, score in ((self.re_field, True, "field", 62), (self.re_verb, False, "verb", 60)):
+            for m in cue.finditer(low):
+                t = self.re_title.match(text, m.end())
+                r = ext(text, t.end() if t else m.end(), allow_comma=allow, allow_caps=allow)
+                if r:
+                    yield Span(r[0], r[1], "NAME", source, score)
         for m in self.re_relative.finditer(low):
             r = ext(text, m.end(), allow_comma=False, allow_caps=False, max_tokens=3)
             if r:

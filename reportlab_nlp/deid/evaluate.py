@@ -17,7 +17,7 @@ from typing import Mapping
 import pandas as pd
 
 from ..errors import GoldTableError
-from ..inputs import detect_format
+from ..outputs import read_small_table
 from .detect import PRE_REDACTED
 
 TOKEN = re.compile(r"[^\W_]+")
@@ -26,20 +26,7 @@ TOKEN = re.compile(r"[^\W_]+")
 def read_spans(path: str | Path, id_column: str | None = None) -> tuple[pd.DataFrame, str]:
     """A spans table (``<id>,start,end,category``); the id column is the first column unless named."""
     p = Path(path)
-    if not p.exists():
-        raise GoldTableError(f"spans table {p} does not exist")
-    try:
-        fmt = detect_format(p)
-        if fmt == "parquet":
-            df = pd.read_parquet(p)
-        elif fmt == "jsonl":
-            df = pd.read_json(p, lines=True, dtype=False)
-        else:
-            df = pd.read_csv(p, sep="," if fmt == "csv" else "\t", dtype=str, keep_default_na=False)
-    except GoldTableError:
-        raise
-    except Exception as err:  # pandas raises many types for unreadable files
-        raise GoldTableError(f"spans table {p.name} cannot be read ({type(err).__name__})") from None
+    df = read_small_table(p, "spans table")
     if id_column is None:
         if len(df.columns) == 0:
             raise GoldTableError(f"spans table {p.name} has no columns")
