@@ -1,8 +1,8 @@
 """Stage 3: mentions of observations, from ``rules/observations.yml`` and a taxonomy file.
 
 Patterns are written in a small phrase language (documented at the top of
-``rules/observations.yml``) and compiled to spaCy :class:`~spacy.matcher.Matcher` token
-patterns, so they match tokens, not substrings: plurals, hyphenation variants and word order
+``rules/observations.yml``) and expanded to token sequences matched with spaCy's
+:class:`~spacy.matcher.PhraseMatcher` (gapped ones chained by :class:`GapMatcher`), so they match tokens, not substrings: plurals, hyphenation variants and word order
 are handled by the patterns. Overlapping matches resolve to the longest; "normality"
 statements (``assertion: absent``) only count where no ordinary mention overlaps them.
 
@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from spacy.language import Language
-from spacy.matcher import Matcher, PhraseMatcher
+from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
 from spacy.util import ensure_path, filter_spans
 
@@ -126,22 +126,6 @@ def expand_phrase(phrase: str) -> list[list]:
             if seq not in out:
                 out.append(seq)
     return out
-
-
-def to_token_pattern(seq: list) -> list[dict]:
-    """spaCy Matcher pattern for a sequence with gaps (exact LOWER tokens: C-level matching)."""
-    pat: list[dict] = []
-    for t in seq:
-        if isinstance(t, Gap):
-            pat.append({"IS_PUNCT": False, "IS_SPACE": False, "OP": f"{{0,{t.n}}}"})
-        else:
-            pat.append({"LOWER": t})
-    return pat
-
-
-def compile_phrase(phrase: str) -> list[list[dict]]:
-    """Compile one pattern string of the phrase language into spaCy token patterns."""
-    return [to_token_pattern(seq) for seq in expand_phrase(phrase)]
 
 
 class GapMatcher:
