@@ -81,6 +81,7 @@ def _train(args, wd, train_model):
         epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, head_lr=args.head_lr, max_length=args.max_length, seed=args.seed,
         pooling=args.pooling, device=args.device, threads=args.threads, resume=args.resume, show_progress=False,
         val_fraction=0.1, patience=args.patience, augment_sentences=args.augment_sentences, oversample_rare=args.oversample_rare,
+        augment_swaps=args.augment_swaps, input_scope=args.input_scope,
     )
 
 
@@ -92,6 +93,9 @@ def main() -> int:
     ap.add_argument("--epochs", type=int, default=10)
     ap.add_argument("--augment-sentences", action=argparse.BooleanOptionalAction, default=True,
                     help="also train on the rule-labeled sentences of the training reports")
+    ap.add_argument("--augment-swaps", type=int, default=150,
+                    help="mention swaps until each (label, value) has this many sentence examples (0 = off)")
+    ap.add_argument("--input-scope", default="labeled_sections", choices=["labeled_sections", "all"])
     ap.add_argument("--oversample-rare", type=int, default=0, help="repeat rare-class sentences up to this count (0 = off)")
     ap.add_argument("--batch-size", type=int, default=16)
     ap.add_argument("--lr", type=float, default=2e-4)

@@ -15,18 +15,7 @@ from spacy.tokens import Doc
 from spacy.util import ensure_path
 
 from . import extensions  # noqa: F401  (registers Span/Doc attributes)
-from .errors import RulesError
-from .resources import load_yaml, resolve
-
-DEFAULT_SECTION_RULES = "sections.yml"
-
-
-def load_section_rules(path: str | Path | None = None) -> dict:
-    p = resolve("rules", path or DEFAULT_SECTION_RULES)
-    raw = load_yaml(p)
-    if not isinstance(raw, dict) or not isinstance(raw.get("sections"), dict):
-        raise RulesError(f"section rules {p} need a 'sections' mapping of category -> header phrases")
-    return {"labeled": list(raw.get("labeled") or ["findings", "impression", "unknown"]), "sections": {str(k): [str(x) for x in v] for k, v in raw["sections"].items()}}
+from .section_rules import DEFAULT_SECTION_RULES, load_section_rules  # noqa: F401  (re-exported)
 
 
 def _header_patterns(phrase: str) -> list[list[dict] | None]:

@@ -275,7 +275,7 @@ def test_finetune_gold_second_stage(world, tmp_path):
 
 # -- sentence augmentation ----------------------------------------------------------------
 def test_sentence_examples_are_rule_labeled_distinct_sentences_of_labeled_sections():
-    from reportlab_nlp.model.training import sentence_examples
+    from reportlab_nlp.model.augment import sentence_examples
 
     ids, texts, table = sentence_examples(
         ["a", "b"],
@@ -296,7 +296,7 @@ def test_sentence_examples_are_rule_labeled_distinct_sentences_of_labeled_sectio
 
 
 def test_rare_class_repeats_lift_rare_cells_to_the_minimum():
-    from reportlab_nlp.model.training import rare_class_repeats
+    from reportlab_nlp.model.augment import rare_class_repeats
 
     # label 0: one positive (class 1) and 301 negatives (class 2); label 1: two negatives
     t = np.array([[1, 0], [0, 2], [0, 2], [2, 0]] + [[2, 0]] * 300)
@@ -306,7 +306,8 @@ def test_rare_class_repeats_lift_rare_cells_to_the_minimum():
 
 
 def test_training_with_sentence_augmentation_reports_the_extra_examples(world, tmp_path):
-    from reportlab_nlp.model.training import _split, rare_class_repeats, sentence_examples, targets_from_table
+    from reportlab_nlp.model.augment import rare_class_repeats, sentence_examples
+    from reportlab_nlp.model.training import _split, targets_from_table
 
     labels = ["No Finding", "Cardiomegaly", "Pleural Effusion"]
     report = train_model(
@@ -320,3 +321,23 @@ def test_training_with_sentence_augmentation_reports_the_extra_examples(world, t
     assert 0 < len(s_ids) < len(train_idx) * 4
     expected = int(rare_class_repeats(targets_from_table(s_table, labels, s_ids), min_count=100).sum())
     assert report["sentence_examples"] == expected
+
+
+def test_training_with_mention_swaps_reports_them_and_needs_sentences(world, tmp_path):
+    from reportlab_nlp.model.augment import sentence_examples, swap_examples
+    from reportlab_nlp.model.training import _split
+
+    labels = ["No Finding", "Cardiomegaly", "Pleural Effusion"]
+    kw = dict(encoder=world["encoder"], taxonomy="chexpert", epochs=1, batch_size=8, lr=3e-3, head_lr=5e-3, max_length=32,
+              window_overlap=8, val_fraction=0.2, patience=4, seed=3, device="cpu", threads=1, show_progress=False)
+    with pytest.raises(ModelError, match="--augment-swaps needs --augment-sentences"):
+        train_model(world["dir"] / "reports.csv", world["dir"] / "weak.csv", tmp_path / "bad", augment_swaps=50, **kw)
+    report = train_model(world["dir"] / "reports.csv", world["dir"] / "weak.csv", tmp_path / "swap",
+                         augment_sentences=True, augment_swaps=60, **kw)
+    train_idx, _ = _split(len(world["ids"]), 0.2, 3)
+    s_ids, s_texts, _ = sentence_examples([world["ids"][i] for i in train_idx], [world["texts"][i] for i in train_idx], "chexpert", labels)
+    x_ids, x_texts, x_table, made = swap_examples(s_ids, s_texts, "chexpert", labels, min_count=60, seed=3)
+    assert report["swap_examples"] == len(x_ids) > 0
+    assert report["sentence_examples"] == len(s_ids) + len(x_ids)
+    assert report["swap_examples_per_value"] == made and sum(made.values()) == len(x_ids)
+    assert report["input_scope"] == "labeled_sections"

@@ -42,6 +42,8 @@ def train(
     threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads (default: the free cores)."),
     augment_sentences: bool = typer.Option(False, "--augment-sentences/--no-augment-sentences", help="Also train on each distinct sentence of the training reports, labeled by the rule labeler (weak supervision only)."),
     oversample_rare: int = typer.Option(0, "--oversample-rare", min=0, help="With --augment-sentences: repeat sentences of rare label classes until each has this many examples (0 = off)."),
+    augment_swaps: int = typer.Option(0, "--augment-swaps", min=0, help="With --augment-sentences: mention swaps (a finding's words replaced by a rarer finding's, relabeled by the rules) until each label value has this many sentence examples (0 = off)."),
+    input_scope: str = typer.Option("labeled_sections", "--input-scope", help="What the model reads: labeled_sections (the sections the rules label, e.g. FINDINGS + IMPRESSION) or all."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log each epoch."),
 ) -> None:
@@ -52,7 +54,7 @@ def train(
     report = train_model(
         archive, labels, output, encoder=encoder, taxonomy=taxonomy, id_column=id_column, text_column=text_column,
         epochs=epochs, batch_size=batch_size, lr=lr, head_lr=head_lr, max_length=max_length, augment_sentences=augment_sentences, oversample_rare=oversample_rare,
-        window_overlap=window_overlap, pooling=pooling, val_fraction=val_fraction, patience=patience, seed=seed,
+        augment_swaps=augment_swaps, input_scope=input_scope, window_overlap=window_overlap, pooling=pooling, val_fraction=val_fraction, patience=patience, seed=seed,
         resume=resume, finetune_gold=finetune_gold, finetune_epochs=finetune_epochs, device=device, threads=threads,
         show_progress=not quiet,
     )

@@ -42,13 +42,10 @@ class Concept:
     abbreviations: list[str] = field(default_factory=list)
     observations: list[str] = field(default_factory=list)
     labels: list[str] = field(default_factory=list)
-    review: bool = False
+    cui_status: str = "verified"  # "unverified": no source confirmed the CUI (ontologies/cui_evidence.tsv)
 
     def to_json(self) -> dict:
-        d = asdict(self)
-        if not d["review"]:
-            d.pop("review")
-        return d
+        return asdict(self)
 
     def merge(self, other: "Concept") -> None:
         """Union another record of the same CUI into this one (aliases, hints)."""

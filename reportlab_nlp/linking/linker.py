@@ -16,7 +16,13 @@ A concept that feeds the mention's observation id (``span._.observation``) gets
 ``observation_bonus`` added (capped at 1.0) and wins ties; concepts of that observation are
 also scored directly so a hint can rescue a mention whose wording is far from every alias.
 Nothing at or above ``threshold``: ``cui``/``score`` are None (the candidates still show what
-came closest). Results are cached per (text, observation), so repeated forms cost a dict lookup.
+came closest). Results are cached per (text, observation, ...), so repeated forms cost a dict lookup.
+
+The fuzzy stage is skipped for a normality statement ("cardiomediastinal silhouette is within
+normal limits": its words name a structure, and the nearest finding alias, "mediastinal mass",
+would be wrong) and for a mention whose observation no concept of a hinted KB feeds (the nearest
+alias would name another finding). Both stay unlinked here; the spaCy component gives a statement
+its observation's primary concept.
 """
 from __future__ import annotations
 
@@ -77,11 +83,12 @@ def _blend(query: str, alias: str, cosine: float) -> float:
     """Fuzzy score: mean of the char-3-gram TF-IDF cosine and the edit-based similarity ratio.
 
     The cosine alone over-rates short strings that share one rare trigram ("xyzzy" ~ "dizzy");
-    the ratio alone ignores word order. Together they separate misspellings from noise.
+    the ratio alone ignores word order. Together they separate misspellings from noise. The
+    ratio is rapidfuzz's normalised Indel similarity, 2 * LCS / (len(a) + len(b)).
     """
-    from difflib import SequenceMatcher
+    from rapidfuzz.fuzz import ratio
 
-    return 0.5 * (float(cosine) + SequenceMatcher(None, query, alias).ratio())
+    return 0.5 * (float(cosine) + ratio(query, alias) / 100.0)
 
 
 class ConceptLinker:
@@ -158,6 +165,8 @@ class ConceptLinker:
             log.info("building the linking index for %s (%d aliases)", self.kb_file.name, len(all_aliases))
             _index.build_index(all_aliases, directory)
         ann_aliases, vectorizer, ann = _index.load_index(directory, ef_search=self.ef_search)
+        vectorizer = _index.FastCharTfidf(vectorizer)
+        ann = _index.SingleThreadANN(ann)
         self.index_dir = directory
         self.vectorizer = vectorizer
         self.generator = CandidateGenerator(ann, vectorizer, ann_aliases, self.kb)
@@ -188,14 +197,19 @@ class ConceptLinker:
                 out.append(tok.lower())
         return " ".join(out) if changed else ""
 
-    def link(self, text: str, observation: str | None = None, long_form: str | None = None) -> LinkResult:
-        """Link one mention. ``long_form``: the in-document expansion of an abbreviation, if known."""
+    def link(self, text: str, observation: str | None = None, long_form: str | None = None, *, statement: bool = False) -> LinkResult:
+        """Link one mention. ``long_form``: the in-document expansion of an abbreviation, if known.
+
+        ``statement``: the mention is a normality statement ("heart size is within normal
+        limits"): only the exact stages run (its words name a structure, not the finding, and a
+        fuzzy match to some finding would be wrong); the caller falls back to the observation.
+        """
         self.load()
-        key = (text, observation, long_form)
+        key = (text, observation, long_form, statement)
         hit = self._cache.get(key)
         if hit is not None:
             return hit
-        result = self._link(text, observation, long_form)
+        result = self._link(text, observation, long_form, statement)
         self._cache[key] = result
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
@@ -259,7 +273,7 @@ class ConceptLinker:
                 return self._singular[s], 0.9, "head"
         return None
 
-    def _link(self, text: str, observation: str | None, long_form: str | None) -> LinkResult:
+    def _link(self, text: str, observation: str | None, long_form: str | None, statement: bool = False) -> LinkResult:
         forms: list[str] = []
         for f in (norm(long_form) if long_form else "", norm(text), self.expand_abbreviations(text)):
             if f and f not in forms:
@@ -276,6 +290,12 @@ class ConceptLinker:
             cuis, score, method = exact
             ordered = self._order(cuis, observation)
             return self._finish({c: score - 0.001 * i for i, c in enumerate(ordered)}, observation, method)
+        if statement:
+            return _NONE
+        if observation and self.by_observation and observation not in self.by_observation:
+            # the rules found a finding this KB has no concept for ("hyperinflation"): a fuzzy
+            # match could only name some other finding ("low lung volumes"), so leave it unlinked
+            return _NONE
         # fuzzy: the full forms and their modifier-free cores, one batched nmslib query
         queries = list(forms)
         for f in forms:
@@ -288,8 +308,9 @@ class ConceptLinker:
         scored: dict[str, float] = {}
         for q, cands in zip(queries, self.generator(queries, self.k)):
             for cand in cands:
-                a, sim = max(zip(cand.aliases, cand.similarities), key=lambda x: x[1])
-                s = _blend(q, a, sim)
+                # the best of the concept's aliases found (aliases with equal cosine, such as
+                # "hiatal hernia" / "hernia hiatal", differ in edit similarity)
+                s = max(_blend(q, a, sim) for a, sim in zip(cand.aliases, cand.similarities))
                 if s > scored.get(cand.concept_id, -1.0):
                     scored[cand.concept_id] = s
         if observation and observation in self.by_observation:

@@ -30,6 +30,7 @@ import numpy as np
 from ..errors import ModelError
 from .device import cap_threads, resolve_device
 from .modeling import load_labeler, special_token_ids
+from .scope import model_inputs
 from .windows import EncodedReports, encode_reports, length_buckets, pad_batch, pool_windows_np
 
 log = logging.getLogger(__name__)
@@ -252,7 +253,8 @@ class Predictor:
 
     # -- public ---------------------------------------------------------------------
     def encode(self, texts: Sequence[str]) -> EncodedReports:
-        return encode_reports(self.tokenizer, texts, self.spec)
+        """Tokenise the part of each report the model reads (its input scope) into windows."""
+        return encode_reports(self.tokenizer, model_inputs(texts, self.spec.input_scope, self.spec.section_rules), self.spec)
 
     def predict_encoded(self, enc: EncodedReports) -> np.ndarray:
         """Pooled class probabilities [n_reports, n_labels, 4] for pre-tokenised reports."""

@@ -12,7 +12,8 @@ A saved model directory holds:
 * the tokenizer files (``tokenizer.json``, ``tokenizer_config.json``, ...);
 * ``heads.safetensors`` -- the label heads;
 * ``label_schema.json`` -- label names in canonical order, the value classes, the taxonomy
-  (name, ``no_finding``, which labels count as findings) and the window settings.
+  (name, ``no_finding``, which labels count as findings), the window settings and the input
+  scope (the section rules whose labeled sections the model reads, :mod:`.scope`).
 
 Everything loads with ``local_files_only=True``: nothing is ever downloaded.
 """
@@ -66,6 +67,8 @@ class LabelerSpec:
     window_overlap: int = 64  # tokens shared by consecutive windows of a long report
     pooling: str = "attention"  # per-label attention over tokens ("attention"), token "mean", or "cls"
     encoder_source: str = ""  # where the encoder weights came from (path), for the record
+    input_scope: str = "labeled_sections"  # what the model reads: "labeled_sections" (as the rules) or "all"
+    section_rules: dict | None = None  # the section rules the scope was trained with (rules/sections.yml)
     value_classes: list[float | None] = field(default_factory=value_classes)
 
     def to_json(self) -> dict:
@@ -86,6 +89,10 @@ class LabelerSpec:
                 f"the model's value classes {saved} differ from rules/labels.yml {value_classes()}; retrain the model"
             )
         keys = {f for f in cls.__dataclass_fields__}
+        d = dict(d)
+        d.setdefault("input_scope", "all")  # models saved before the scope existed read whole reports
+        if d["input_scope"] not in ("labeled_sections", "all"):
+            raise ModelError(f"unknown input_scope {d['input_scope']!r} in {SCHEMA_FILE}")
         return cls(**{k: v for k, v in d.items() if k in keys})
 
     @property

@@ -39,6 +39,8 @@ from .device import cap_threads, resolve_device
 from .modeling import (
     N_CLASSES, LabelerSpec, load_labeler, new_labeler, save_labeler, special_token_ids, value_classes,
 )
+from .augment import rare_class_repeats, sentence_examples, swap_examples
+from .scope import SCOPES, default_section_rules, model_inputs
 from .windows import encode_reports, gather_reports, pad_batch, pool_windows_torch, shuffled_buckets, window_index
 
 log = logging.getLogger(__name__)
@@ -305,59 +307,6 @@ def _load_checkpoint(model, out_dir: Path) -> dict:
     return torch.load(d / "state.pt", weights_only=False)
 
 
-def sentence_examples(ids: list[str], texts: list[str], taxonomy: str, label_names: list[str]) -> tuple[list[str], list[str], "object"]:
-    """Rule-labeled sentences of the given reports, for weak-supervision augmentation.
-
-    Each distinct sentence of a labeled section (FINDINGS, IMPRESSION, header-less text) becomes an
-    extra training example, labeled by the rule labeler on the sentence alone. Reports are few and
-    long; their sentences are many, short and each tied to few labels, which is what a small
-    encoder learns from best. Returns (ids, texts, label table indexed by id).
-    """
-    from ..labeler import PipelineSpec, get_pipeline, label_texts
-    from ..outputs import label_frame
-
-    nlp = get_pipeline(PipelineSpec(str(taxonomy)))
-    labeled = set(nlp.get_pipe("reportlab_sections").labeled)
-    seen: set[str] = set()
-    out_ids: list[str] = []
-    out_texts: list[str] = []
-    for rid, text in zip(ids, texts):
-        doc = nlp(text)
-        titles = {sec.title_start for sec in (doc._.sections or ()) if sec.title_start is not None and sec.title_end > sec.title_start}
-        for k, sent in enumerate(doc.sents):
-            if sent.start in titles:
-                continue  # a header such as "FINDINGS:"
-            if (sent[0]._.section_category or "unknown") not in labeled:
-                continue
-            stext = sent.text.strip()
-            if sum(t.is_alpha for t in sent) < 2 or stext.lower() in seen:
-                continue
-            seen.add(stext.lower())
-            out_ids.append(f"{rid}#s{k}")
-            out_texts.append(stext)
-    results = label_texts(out_texts, taxonomy=str(taxonomy), ids=out_ids, evidence=False)
-    table = label_frame("id", out_ids, [r.labels for r in results], label_names).set_index("id")
-    return out_ids, out_texts, table
-
-
-def rare_class_repeats(targets: np.ndarray, min_count: int = 100, max_repeat: int = 10) -> np.ndarray:
-    """How often to repeat each example so every (label, non-blank class) reaches ``min_count``.
-
-    An example is repeated as often as its rarest positive / negative / uncertain cell needs
-    (at most ``max_repeat`` times): rule-labeled sentences with a pneumothorax are few, sentences
-    saying there is none are thousands.
-    """
-    n, n_labels = targets.shape
-    reps = np.ones(n, dtype=np.int64)
-    for j in range(n_labels):
-        for c in range(1, 4):  # class 0 is blank (value_classes order)
-            rows = np.flatnonzero(targets[:, j] == c)
-            if 0 < len(rows) < min_count:
-                need = min(max_repeat, -(-min_count // len(rows)))
-                reps[rows] = np.maximum(reps[rows], need)
-    return reps
-
-
 def _split(n: int, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     perm = rng.permutation(n)
@@ -408,6 +357,8 @@ def train_model(
     on_epoch_end: Callable[[str, int], None] | None = None,
     augment_sentences: bool = False,
     oversample_rare: int = 0,
+    augment_swaps: int = 0,
+    input_scope: str = "labeled_sections",
 ) -> dict:
     """Train a labeler; returns the training report (also written to ``<out>/training_report.json``)."""
     import torch
@@ -422,6 +373,10 @@ def train_model(
         raise ModelError("--val-fraction must be in [0, 1)")
     if pooling not in POOLINGS:
         raise ModelError(f"--pooling must be one of {', '.join(POOLINGS)}")
+    if input_scope not in SCOPES:
+        raise ModelError(f"--input-scope must be one of {', '.join(SCOPES)}")
+    if augment_swaps and not augment_sentences:
+        raise ModelError("--augment-swaps needs --augment-sentences (swaps are made from the rule-labeled sentences)")
     dev = resolve_device(device)
     n_threads = cap_threads(threads) if not dev.startswith("cuda") else torch.get_num_threads()
     out.mkdir(parents=True, exist_ok=True)
@@ -450,10 +405,12 @@ def train_model(
         max_length=max_length,
         window_overlap=window_overlap,
         pooling=pooling,
+        input_scope=input_scope,
+        section_rules=default_section_rules() if input_scope == "labeled_sections" else None,
     )
     torch.manual_seed(seed)
     model, tokenizer = new_labeler(encoder, spec, seed=seed)
-    fingerprint = _fingerprint(ids, json.dumps([label_names, max_length, window_overlap, pooling, seed, val_fraction, str(encoder), augment_sentences, oversample_rare]))
+    fingerprint = _fingerprint(ids, json.dumps([label_names, max_length, window_overlap, pooling, seed, val_fraction, str(encoder), augment_sentences, oversample_rare, augment_swaps, input_scope]))
 
     state = None
     history: list = []
@@ -469,11 +426,20 @@ def train_model(
         shutil.copyfile(tax.path, out / "taxonomy.yml")
     train_idx, val_idx = _split(len(ids), val_fraction, seed)
     n_sentence_examples = 0
+    n_swap_examples = 0
+    swap_counts: dict[str, int] = {}
     if augment_sentences:
+        import pandas as pd
+
         # sentences of the training reports only: none of a validation report leaks into training
         tr = train_idx.tolist()
         s_ids, s_texts, s_table = sentence_examples([ids[i] for i in tr], [texts[i] for i in tr], str(taxonomy), label_names)
         n_sentence_examples = len(s_ids)
+        if s_ids and augment_swaps > 0:
+            x_ids, x_texts, x_table, swap_counts = swap_examples(s_ids, s_texts, str(taxonomy), label_names, min_count=augment_swaps, seed=seed)
+            n_swap_examples = len(x_ids)
+            s_ids, s_texts = s_ids + x_ids, s_texts + x_texts
+            s_table = pd.concat([s_table, x_table])
         if s_ids:
             s_targets = targets_from_table(s_table, label_names, s_ids)
             reps = rare_class_repeats(s_targets, min_count=oversample_rare) if oversample_rare > 0 else np.ones(len(s_ids), dtype=np.int64)
@@ -486,7 +452,7 @@ def train_model(
             texts = texts + s_texts
             targets = np.concatenate([targets, s_targets])
             train_idx = np.concatenate([train_idx, np.arange(base, base + len(s_ids), dtype=train_idx.dtype)])
-    enc = encode_reports(tokenizer, texts, spec)
+    enc = encode_reports(tokenizer, model_inputs(texts, spec.input_scope, spec.section_rules), spec)
     index = window_index(enc)
     trainer = _Trainer(model, tokenizer, spec, dev, batch_size, show_progress, fingerprint)
     _hook = on_epoch_end
@@ -542,6 +508,9 @@ def train_model(
         "reports_in_archive": len(keep) + n_unlabeled + len(rejects),
         "reports_rejected": len(rejects),
         "sentence_examples": n_sentence_examples,
+        "swap_examples": n_swap_examples,
+        "swap_examples_per_value": swap_counts,
+        "input_scope": input_scope,
         "reports_without_labels": n_unlabeled,
         "label_rows_without_report": n_labels_without_report,
         "reports_used": len(ids),
