@@ -61,7 +61,9 @@ def test_every_shipped_cui_has_its_verification_record():
     concepts = load_concepts(None)
     with open(data_path("ontologies", "cui_evidence.tsv"), encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh, delimiter="\t"))
-    assert [(r["cui"], r["name"], r["cui_status"]) for r in rows] == [(c.cui, c.name, c.cui_status) for c in concepts]
+    assert [(r["cui"], r["name"], r["cui_status"], r["radlex"] or None) for r in rows] == [
+        (c.cui, c.name, c.cui_status, c.radlex) for c in concepts]
+    assert sum(1 for c in concepts if c.radlex) >= 75
     assert all(r["evidence"].strip() for r in rows if r["cui_status"] == "verified")
     status = {c.cui: c.cui_status for c in concepts}
     assert sum(v == "verified" for v in status.values()) >= 200
