@@ -251,3 +251,25 @@ def test_component_serialises_its_config(tmp_path):
     cfg = nlp2.get_pipe("reportlab_linker").cfg
     assert (cfg["threshold"], cfg["k"], cfg["kb"]) == (0.8, 7, None)
     assert json.loads((tmp_path / "pipe" / "reportlab_linker" / "reportlab_linker.json").read_text())["k"] == 7
+
+
+def test_fast_tfidf_transform_equals_scikit_learn(linker):
+    """The linker's TF-IDF transform gives scikit-learn's matrix exactly (same columns, values)."""
+    fast = linker.vectorizer
+    slow = fast._vectorizer
+    texts = ["plueral efusion", "Cardiomegally", "R IJ CVC", "", "xyzzy", "effusion, pleural", "ÉFFUSION", "a  b"]
+    a, b = slow.transform(texts), fast.transform(texts)
+    assert a.shape == b.shape and (a.indptr == b.indptr).all() and (a.indices == b.indices).all()
+    assert abs(a - b).max() < 1e-6
+
+
+def test_statements_and_concept_less_observations_are_not_fuzzy_matched(linker):
+    # a normality statement: no fuzzy match to "mediastinal mass"; the component gives it the
+    # observation's primary concept instead
+    assert linker.link("Mediastinal contour within normal limits", "enlarged_cardiomediastinum").cui is not None
+    res = linker.link("Mediastinal contour within normal limits", "enlarged_cardiomediastinum", statement=True)
+    assert (res.cui, res.method) == (None, "none")
+    # an observation no concept feeds: unlinked, not the nearest alias of another finding
+    assert linker.link("hyperinflation", "hyperinflation").cui is None
+    # exact stages still run for both
+    assert linker.link("cardiomegaly", "cardiomegaly", statement=True).cui == "C0018800"
