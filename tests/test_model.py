@@ -83,7 +83,7 @@ def trained(world):
     report = train_model(
         world["dir"] / "reports.csv", world["dir"] / "weak.csv", out, encoder=world["encoder"], taxonomy=world["taxonomy"],
         epochs=16, batch_size=8, lr=3e-3, head_lr=5e-3, max_length=32, window_overlap=8, val_fraction=0.2,
-        patience=4, seed=3, device="cpu", threads=1, show_progress=False,
+        patience=4, seed=3, device="cpu", threads=1, show_progress=False, augment_sentences=False,
     )
     return out, report
 
@@ -133,8 +133,12 @@ def test_long_report_is_windowed_and_pooled_not_truncated(world, trained):
     enc = pred.encode([long_text])
     n_tok = int(enc.n_tokens[0])
     assert n_tok > 3 * 30 and enc.windows_per_report[0] > 3
-    # every content token is in some window (nothing truncated)
-    content = pred.tokenizer(long_text, add_special_tokens=False)["input_ids"]
+    # every content token of the text the model reads (the FINDINGS body) is in some window
+    from reportlab_nlp.model.scope import model_inputs
+
+    read = model_inputs([long_text], pred.spec.input_scope, pred.spec.section_rules)[0]
+    assert read == long_text[len("FINDINGS: "):]
+    content = pred.tokenizer(read, add_special_tokens=False)["input_ids"]
     covered = [t for w in enc.windows for t in w[1:-1]]
     assert set(range(n_tok)) and covered[: len(enc.windows[0]) - 2] == content[: len(enc.windows[0]) - 2]
     assert covered[-(len(enc.windows[-1]) - 2):] == content[-(len(enc.windows[-1]) - 2):]
@@ -233,7 +237,8 @@ def test_class_weights_favour_rare_classes():
 
 def test_resume_continues_bit_for_bit(world, tmp_path):
     kw = dict(encoder=world["encoder"], taxonomy=world["taxonomy"], epochs=3, batch_size=16, lr=1e-3, max_length=32,
-              window_overlap=8, val_fraction=0.2, patience=5, seed=11, device="cpu", threads=1, show_progress=False)
+              window_overlap=8, val_fraction=0.2, patience=5, seed=11, device="cpu", threads=1, show_progress=False,
+              augment_sentences=False)
     reports, labels = world["dir"] / "reports.csv", world["dir"] / "weak.csv"
     full = train_model(reports, labels, tmp_path / "full", **kw)
 
@@ -263,14 +268,15 @@ def test_finetune_gold_second_stage(world, tmp_path):
     write_table(tmp_path / "gold.csv", gold_ids, world["rows"][:30])
     rep = train_model(world["dir"] / "reports.csv", world["dir"] / "weak.csv", tmp_path / "m", encoder=world["encoder"],
                       taxonomy=world["taxonomy"], epochs=1, finetune_gold=tmp_path / "gold.csv", finetune_epochs=2,
-                      batch_size=16, max_length=32, window_overlap=8, device="cpu", threads=1, show_progress=False)
+                      batch_size=16, max_length=32, window_overlap=8, device="cpu", threads=1, show_progress=False,
+                      augment_sentences=False)
     assert [h["stage"] for h in rep["history"]] == ["weak", "gold", "gold"]
     assert rep["finetune_gold"]["reports"] == 30 and rep["selected_on"] == "gold"
     write_table(tmp_path / "nogold.csv", ["X1"], world["rows"][:1])
     with pytest.raises(GoldTableError):
         train_model(world["dir"] / "reports.csv", world["dir"] / "weak.csv", tmp_path / "m2", encoder=world["encoder"],
                     taxonomy=world["taxonomy"], epochs=1, finetune_gold=tmp_path / "nogold.csv", batch_size=16,
-                    max_length=32, window_overlap=8, device="cpu", threads=1, show_progress=False)
+                    max_length=32, window_overlap=8, device="cpu", threads=1, show_progress=False, augment_sentences=False)
 
 
 # -- sentence augmentation ----------------------------------------------------------------
@@ -313,7 +319,7 @@ def test_training_with_sentence_augmentation_reports_the_extra_examples(world, t
     report = train_model(
         world["dir"] / "reports.csv", world["dir"] / "weak.csv", tmp_path / "aug", encoder=world["encoder"], taxonomy="chexpert",
         epochs=1, batch_size=8, lr=3e-3, head_lr=5e-3, max_length=32, window_overlap=8, val_fraction=0.2,
-        patience=4, seed=3, device="cpu", threads=1, show_progress=False, augment_sentences=True, oversample_rare=100,
+        patience=4, seed=3, device="cpu", threads=1, show_progress=False, augment_sentences=True, oversample_rare=100, augment_swaps=0,
     )
     # the distinct sentences of the 96 training reports, rare classes repeated
     train_idx, _ = _split(len(world["ids"]), 0.2, 3)
@@ -323,15 +329,17 @@ def test_training_with_sentence_augmentation_reports_the_extra_examples(world, t
     assert report["sentence_examples"] == expected
 
 
-def test_training_with_mention_swaps_reports_them_and_needs_sentences(world, tmp_path):
+def test_training_with_mention_swaps_reports_them(world, tmp_path):
     from reportlab_nlp.model.augment import sentence_examples, swap_examples
     from reportlab_nlp.model.training import _split
 
     labels = ["No Finding", "Cardiomegaly", "Pleural Effusion"]
     kw = dict(encoder=world["encoder"], taxonomy="chexpert", epochs=1, batch_size=8, lr=3e-3, head_lr=5e-3, max_length=32,
               window_overlap=8, val_fraction=0.2, patience=4, seed=3, device="cpu", threads=1, show_progress=False)
-    with pytest.raises(ModelError, match="--augment-swaps needs --augment-sentences"):
-        train_model(world["dir"] / "reports.csv", world["dir"] / "weak.csv", tmp_path / "bad", augment_swaps=50, **kw)
+    # swaps are made from the rule-labeled sentences: without sentences there are none
+    off = train_model(world["dir"] / "reports.csv", world["dir"] / "weak.csv", tmp_path / "off", augment_sentences=False,
+                      augment_swaps=50, **kw)
+    assert off["swap_examples"] == 0 and off["sentence_examples"] == 0
     report = train_model(world["dir"] / "reports.csv", world["dir"] / "weak.csv", tmp_path / "swap",
                          augment_sentences=True, augment_swaps=60, **kw)
     train_idx, _ = _split(len(world["ids"]), 0.2, 3)

@@ -40,9 +40,9 @@ def train(
     finetune_epochs: int = typer.Option(3, "--finetune-epochs"),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
     threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads (default: the free cores)."),
-    augment_sentences: bool = typer.Option(False, "--augment-sentences/--no-augment-sentences", help="Also train on each distinct sentence of the training reports, labeled by the rule labeler (weak supervision only)."),
+    augment_sentences: bool = typer.Option(True, "--augment-sentences/--no-augment-sentences", help="Also train on each distinct sentence of the training reports, labeled by the rule labeler. For rule (weak) label tables; turn off when --labels is not the rule labeler's output."),
     oversample_rare: int = typer.Option(0, "--oversample-rare", min=0, help="With --augment-sentences: repeat sentences of rare label classes until each has this many examples (0 = off)."),
-    augment_swaps: int = typer.Option(0, "--augment-swaps", min=0, help="With --augment-sentences: mention swaps (a finding's words replaced by a rarer finding's, relabeled by the rules) until each label value has this many sentence examples (0 = off)."),
+    augment_swaps: int = typer.Option(150, "--augment-swaps", min=0, help="With --augment-sentences: mention swaps (a finding's words replaced by a rarer finding's, relabeled by the rules) until each label value has this many sentence examples (0 = off)."),
     input_scope: str = typer.Option("labeled_sections", "--input-scope", help="What the model reads: labeled_sections (the sections the rules label, e.g. FINDINGS + IMPRESSION) or all."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log each epoch."),
@@ -63,7 +63,8 @@ def train(
         console.print(f"{h['stage']} epoch {h['epoch']}: train loss {h['train_loss']:.4f}{extra}", highlight=False)
     f1 = report["validation_macro_f1"]
     console.print(
-        f"trained on {report['train_reports']} reports (validation {report['validation_reports']}, "
+        f"trained on {report['train_reports']} reports + {report['sentence_examples']} rule-labeled sentences "
+        f"({report['swap_examples']} of them mention swaps) (validation {report['validation_reports']} reports, "
         f"windowed {report['windowed_reports']}, rejected {report['reports_rejected']}, unlabeled {report['reports_without_labels']}); "
         + (f"validation macro F1 {f1:.4f}; " if f1 is not None else "")
         + f"model and training_report.md written to {output}",

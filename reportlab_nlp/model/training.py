@@ -355,9 +355,9 @@ def train_model(
     threads: int | None = None,
     show_progress: bool = True,
     on_epoch_end: Callable[[str, int], None] | None = None,
-    augment_sentences: bool = False,
+    augment_sentences: bool = True,
     oversample_rare: int = 0,
-    augment_swaps: int = 0,
+    augment_swaps: int = 150,
     input_scope: str = "labeled_sections",
 ) -> dict:
     """Train a labeler; returns the training report (also written to ``<out>/training_report.json``)."""
@@ -375,8 +375,8 @@ def train_model(
         raise ModelError(f"--pooling must be one of {', '.join(POOLINGS)}")
     if input_scope not in SCOPES:
         raise ModelError(f"--input-scope must be one of {', '.join(SCOPES)}")
-    if augment_swaps and not augment_sentences:
-        raise ModelError("--augment-swaps needs --augment-sentences (swaps are made from the rule-labeled sentences)")
+    if augment_swaps < 0 or oversample_rare < 0:
+        raise ModelError("--augment-swaps and --oversample-rare must be 0 or more")
     dev = resolve_device(device)
     n_threads = cap_threads(threads) if not dev.startswith("cuda") else torch.get_num_threads()
     out.mkdir(parents=True, exist_ok=True)
@@ -425,6 +425,8 @@ def train_model(
         # keep a copy of a user taxonomy with the model (hybrid labeling needs its rules)
         shutil.copyfile(tax.path, out / "taxonomy.yml")
     train_idx, val_idx = _split(len(ids), val_fraction, seed)
+    n_train_reports = int(len(train_idx))
+    n_reports_used = len(ids)
     n_sentence_examples = 0
     n_swap_examples = 0
     swap_counts: dict[str, int] = {}
@@ -513,8 +515,9 @@ def train_model(
         "input_scope": input_scope,
         "reports_without_labels": n_unlabeled,
         "label_rows_without_report": n_labels_without_report,
-        "reports_used": len(ids),
-        "train_reports": int(len(train_idx)),
+        "reports_used": n_reports_used,
+        "train_reports": n_train_reports,
+        "train_examples": int(len(train_idx)),  # reports + sentence examples
         "validation_reports": int(len(val_idx)),
         "windowed_reports": enc.windowed_reports,
         "max_length": max_length,
@@ -538,6 +541,7 @@ def _write_report(out: Path, report: dict) -> None:
     lines = [
         "# Training report", "",
         f"- reports used: {report['reports_used']} (train {report['train_reports']}, validation {report['validation_reports']})",
+        f"- rule-labeled sentence examples: {report['sentence_examples']} (mention swaps among them: {report['swap_examples']}); input scope: {report['input_scope']}",
         f"- windowed (longer than the {report['max_length']}-token window): {report['windowed_reports']}",
         f"- encoder: `{report['encoder']}`; taxonomy: {report['taxonomy']}; seed {report['seed']}; device {report['device']}",
         "",
