@@ -7,7 +7,6 @@ capitals or stand alone on its line ("IMPRESSION No acute..." / "Impression\\n..
 gets ``token._.section_category`` (medspaCy's attribute); text before any header is ``unknown``.
 """
 
-from pathlib import Path
 from typing import Iterable
 
 from spacy.language import Language
@@ -15,7 +14,7 @@ from spacy.tokens import Doc
 from spacy.util import ensure_path
 
 from . import extensions  # noqa: F401  (registers Span/Doc attributes)
-from .section_rules import DEFAULT_SECTION_RULES, load_section_rules  # noqa: F401  (re-exported)
+from .section_rules import load_section_rules
 
 
 def _header_patterns(phrase: str) -> list[list[dict] | None]:
