@@ -66,7 +66,7 @@ def test_every_shipped_cui_has_its_verification_record():
     assert sum(1 for c in concepts if c.radlex) >= 75
     assert all(r["evidence"].strip() for r in rows if r["cui_status"] == "verified")
     status = {c.cui: c.cui_status for c in concepts}
-    assert sum(v == "verified" for v in status.values()) >= 215
+    assert sum(v == "verified" for v in status.values()) >= 225
     # chest-wall pain (C0008035) once stood for "chest tube": a chest tube now links to its
     # verified broader concept
     assert "C0008035" not in status
@@ -139,8 +139,10 @@ def test_scores_and_threshold(linker):
 
 
 def test_observation_hint_rescues_and_breaks_ties(linker):
-    # a bare qualifier found by a rule names the rule's finding
-    assert linker.link("prominent").cui == "C0439148"
+    # a bare qualifier found by a rule names the rule's finding (or nothing), never another finding
+    assert linker.link("mild").cui == "C2945599"
+    assert linker.link("mild", "cardiomegaly").cui in (None, "C0018800")
+    assert {c for c, _ in linker.link("mild", "cardiomegaly").candidates} <= set(linker.by_observation["cardiomegaly"])
     hinted = linker.link("prominent", "enlarged_cardiomediastinum")
     assert hinted.cui == "C0240212" and linker.threshold <= hinted.score <= 1.0
     assert linker.link("enlarged").cui == "C0018800"

@@ -285,7 +285,12 @@ class ConceptLinker:
         if exact is not None and observation in self.by_observation and all(
             self.concepts[c].category == "qualifier" for c in exact[0]
         ):
-            exact = None  # "prominent" found by the cardiomegaly rule names the finding, not the qualifier
+            # "mild" found by the cardiomegaly rule names the rule's finding, not the qualifier:
+            # only the observation's own concepts are candidates (never the nearest other finding)
+            if statement:
+                return _NONE
+            queries = [q for q in forms if len(q) >= _MIN_FUZZY_CHARS] or forms
+            return self._finish(self._observation_scores(observation, queries), observation, "fuzzy")
         if exact is not None:
             cuis, score, method = exact
             ordered = self._order(cuis, observation)
