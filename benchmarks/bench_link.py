@@ -49,12 +49,12 @@ def main() -> int:
     runs: dict[str, list[float]] = {"no linking": [], "linking, first pass": [], "linking, cached": []}
     for _ in range(args.repeats):
         runs["no linking"].append(timed(plain)[0])
-        linker._cache.clear()  # every surface form is new again: the first pass over an archive
+        linker.clear_cache()  # every surface form is new again: the first pass over an archive
         dt, n_ents = timed(linked)
         runs["linking, first pass"].append(dt)
         runs["linking, cached"].append(timed(linked)[0])
     base = statistics.median(runs["no linking"])
-    print(f"{len(texts)} reports, {n_ents} mentions, {len(linker._cache)} distinct (form, observation) keys; median of {args.repeats} interleaved runs")
+    print(f"{len(texts)} reports, {n_ents} mentions, {len(linker._cache)} distinct mention keys (text, observation, ...); median of {args.repeats} interleaved runs")
     for name, ts in runs.items():
         med = statistics.median(ts)
         extra = "" if name == "no linking" else f"  overhead {med / base - 1:+.1%} (target <= +30%)"

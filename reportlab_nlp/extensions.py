@@ -9,6 +9,8 @@ Mentions are ``doc.ents``; each mention span carries:
 ``span._.assertion``     present / absent / possible / historical / hypothetical / other
 ``span._.trigger``       the ConText modifier span that decided the assertion, or None
 ``span._.value_override``  value name ("positive"...) when the deciding cue's category sets one
+``span._.normality_statement``  True for a normality statement ("heart size is normal"): its words
+                         name a structure, not the finding (the linker treats it accordingly)
 ``span._.section_category``  section category (medspaCy's attribute; None before any header = ``unknown``)
 ``span._.cui``           UMLS CUI from the linking stage, or None
 ``span._.preferred_name``  the concept's preferred name, or None
@@ -30,6 +32,7 @@ _SPAN_ATTRS = {
     "assertion": None,
     "trigger": None,
     "assertion_override": None,
+    "normality_statement": False,
     "value_override": None,
     "cui": None,
     "preferred_name": None,

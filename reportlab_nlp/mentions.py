@@ -306,6 +306,7 @@ class MentionMatcher:
         normal = filter_spans(trimmed)
         for s in normal:
             s._.assertion_override = "absent"  # normality statement: absent unless a stronger cue
+            s._.normality_statement = True
         ents = sorted(kept + normal, key=lambda s: s.start)
         if ranges is not None:
             ents = [s for s in ents if any(a <= s.start and s.end <= b for a, b in ranges)]

@@ -20,3 +20,8 @@ def load_section_rules(path: str | Path | None = None) -> dict:
     if not isinstance(raw, dict) or not isinstance(raw.get("sections"), dict):
         raise RulesError(f"section rules {p} need a 'sections' mapping of category -> header phrases")
     return {"labeled": list(raw.get("labeled") or ["findings", "impression", "unknown"]), "sections": {str(k): [str(x) for x in v] for k, v in raw["sections"].items()}}
+
+
+def header_words(phrase: str) -> list[str]:
+    """The words of a header phrase; "/" is a word of its own ("findings/impression")."""
+    return phrase.replace("/", " / ").split()

@@ -7,33 +7,34 @@ capitals or stand alone on its line ("IMPRESSION No acute..." / "Impression\\n..
 gets ``token._.section_category`` (medspaCy's attribute); text before any header is ``unknown``.
 """
 
-from typing import Iterable
+from typing import Callable, Iterable
 
 from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.util import ensure_path
 
 from . import extensions  # noqa: F401  (registers Span/Doc attributes)
-from .section_rules import load_section_rules
+from .section_rules import header_words, load_section_rules
 
 
-def _header_patterns(phrase: str) -> list[list[dict] | None]:
+def _header_patterns(phrase: str, tokenize: Callable[[str], list[str]]) -> list[list[dict] | None]:
     """Patterns for one header phrase: 'Phrase:' in any case (None = medspaCy's fast phrase
-    matching of the literal), 'PHRASE' in capitals, and 'Phrase' alone before a line break."""
-    words = phrase.replace("/", " / ").split()
-    lower = [{"LOWER": w.lower()} for w in words]
-    upper = [{"TEXT": w.upper()} if w.isalpha() else {"LOWER": w.lower()} for w in words]
+    matching of the literal), 'PHRASE' in capitals, and 'Phrase' alone before a line break.
+    ``tokenize`` splits each word as the pipeline's tokenizer does ("x-ray" -> x, -, ray)."""
+    tokens = [t for w in header_words(phrase) for t in tokenize(w)]
+    lower = [{"LOWER": t.lower()} for t in tokens]
+    upper = [{"TEXT": t.upper()} if t.isalpha() else {"LOWER": t.lower()} for t in tokens]
     # plain attribute values only: REGEX/IN predicates run in Python and are slow
     return [None, upper, lower + [{"IS_SPACE": True}]]
 
 
-def section_rules_for_medspacy(rules: dict):
+def section_rules_for_medspacy(rules: dict, tokenize: Callable[[str], list[str]] = str.split):
     from medspacy.section_detection import SectionRule
 
     out = []
     for category, phrases in rules["sections"].items():
         for phrase in phrases:
-            for pattern in _header_patterns(phrase):
+            for pattern in _header_patterns(phrase, tokenize):
                 if pattern is None:
                     out.append(SectionRule(literal=f"{phrase}:", category=category))
                 else:
@@ -82,7 +83,7 @@ class SectionDetector:
             input_span_type=None,
             span_attrs=None,
         )
-        self._sectionizer.add(section_rules_for_medspacy(rules))
+        self._sectionizer.add(section_rules_for_medspacy(rules, lambda w: [t.text for t in self.nlp.make_doc(w)]))
 
     def __call__(self, doc: Doc) -> Doc:
         return self._sectionizer(doc)

@@ -141,7 +141,8 @@ def test_scores_and_threshold(linker):
 def test_observation_hint_rescues_and_breaks_ties(linker):
     # a bare qualifier found by a rule names the rule's finding (or nothing), never another finding
     assert linker.link("mild").cui == "C2945599"
-    assert linker.link("mild", "cardiomegaly").cui in (None, "C0018800")
+    assert linker.link("mild", "cardiomegaly").cui is None  # the component then gives the observation's concept
+    assert linker.link("mild", "hyperinflation").cui is None  # no concept feeds hyperinflation
     assert {c for c, _ in linker.link("mild", "cardiomegaly").candidates} <= set(linker.by_observation["cardiomegaly"])
     hinted = linker.link("prominent", "enlarged_cardiomediastinum")
     assert hinted.cui == "C0240212" and linker.threshold <= hinted.score <= 1.0
@@ -269,10 +270,24 @@ def test_fast_tfidf_transform_equals_scikit_learn(linker):
 def test_statements_and_concept_less_observations_are_not_fuzzy_matched(linker):
     # a normality statement: no fuzzy match to "mediastinal mass"; the component gives it the
     # observation's primary concept instead
-    assert linker.link("Mediastinal contour within normal limits", "enlarged_cardiomediastinum").cui is not None
     res = linker.link("Mediastinal contour within normal limits", "enlarged_cardiomediastinum", statement=True)
     assert (res.cui, res.method) == (None, "none")
     # an observation no concept feeds: unlinked, not the nearest alias of another finding
     assert linker.link("hyperinflation", "hyperinflation").cui is None
     # exact stages still run for both
     assert linker.link("cardiomegaly", "cardiomegaly", statement=True).cui == "C0018800"
+
+
+def test_component_gives_a_normality_statement_its_observation_concept(tmp_path):
+    import reportlab_nlp.linking  # noqa: F401  registers the factory
+
+    nlp = spacy.blank("en")
+    comp = nlp.add_pipe("reportlab_linker", config={"kb": None})
+    text = "Mediastinal contour within normal limits. Mediastinal contour within normal limits."
+    doc = _doc_with_ents(nlp, text, [("Mediastinal contour within normal limits", "enlarged_cardiomediastinum")] * 2)
+    doc.ents[0]._.normality_statement = True  # as the mention stage marks it
+    doc = comp(doc)
+    primary = comp.linker.by_observation["enlarged_cardiomediastinum"][0]
+    assert (doc.ents[0]._.cui, doc.ents[0]._.link_score) == (primary, comp.linker.threshold)
+    # the same words not marked as a statement go through the fuzzy stage
+    assert doc.ents[1]._.cui is not None and doc.ents[1]._.link_score != comp.linker.threshold

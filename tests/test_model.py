@@ -326,7 +326,7 @@ def test_training_with_sentence_augmentation_reports_the_extra_examples(world, t
     s_ids, s_texts, s_table = sentence_examples([world["ids"][i] for i in train_idx], [world["texts"][i] for i in train_idx], "chexpert", labels)
     assert 0 < len(s_ids) < len(train_idx) * 4
     expected = int(rare_class_repeats(targets_from_table(s_table, labels, s_ids), min_count=100).sum())
-    assert report["sentence_examples"] == expected
+    assert report["sentence_examples"] == len(s_ids) and report["oversampled_repeats"] == expected - len(s_ids) > 0
 
 
 def test_training_with_mention_swaps_reports_them(world, tmp_path):
@@ -346,6 +346,7 @@ def test_training_with_mention_swaps_reports_them(world, tmp_path):
     s_ids, s_texts, _ = sentence_examples([world["ids"][i] for i in train_idx], [world["texts"][i] for i in train_idx], "chexpert", labels)
     x_ids, x_texts, x_table, made = swap_examples(s_ids, s_texts, "chexpert", labels, min_count=60, seed=3)
     assert report["swap_examples"] == len(x_ids) > 0
-    assert report["sentence_examples"] == len(s_ids) + len(x_ids)
+    assert report["sentence_examples"] == len(s_ids) and report["oversampled_repeats"] == 0
+    assert report["train_examples"] == report["train_reports"] + len(s_ids) + len(x_ids)
     assert report["swap_examples_per_value"] == made and sum(made.values()) == len(x_ids)
     assert report["input_scope"] == "labeled_sections"

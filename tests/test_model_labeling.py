@@ -45,7 +45,7 @@ def cli_model(tmp_path_factory):
 
 def test_train_cli_writes_a_loadable_model_and_report(cli_model):
     m = cli_model["model"]
-    assert "trained on 72 reports + 0 rule-labeled sentences (0 of them mention swaps) (validation 8 reports" in _flat(cli_model["cli_output"])
+    assert "trained on 72 reports + 0 rule-labeled sentences + 0 mention swaps (validation 8 reports" in _flat(cli_model["cli_output"])
     assert (m / "training_report.md").exists() and (m / "checkpoints" / "last" / "state.pt").exists()
     assert (m / "taxonomy.yml").exists()  # a user taxonomy travels with the model
     schema = json.loads((m / "label_schema.json").read_text())

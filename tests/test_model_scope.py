@@ -27,6 +27,16 @@ TRICKY = [
     "findings are stable\nimpression of the radiologist is pending",
     # report titles are labeled; header-only sections are empty
     "FINAL REPORT\nLungs are clear.\nIMPRESSION:\n",
+    # "alone on its line" means "followed by a whitespace token": two blanks or a tab count
+    "INDICATION: cough\nImpression  No acute disease.",
+    "INDICATION: cough\nImpression\tNo acute disease.",
+    # a hyphenated header ("chest x-ray", technique) in capitals and with a colon
+    "Lungs clear.\nCHEST X-RAY\nNo effusion.",
+    "Lungs clear.\nChest x-ray: two views\nNo effusion.",
+    # non-breaking space before a header, CRLF line ends, a non-ASCII letter glued to a header word
+    "\u00a0INDICATION: cough\nFINDINGS: No effusion.",
+    "INDICATION: cough\r\nFINDINGS: Small effusion.\r\n",
+    "HISTORY\u00c9 stuff\nFINDINGS: ok",
 ]
 
 
@@ -39,6 +49,10 @@ def test_labeled_text_keeps_findings_and_impression_only():
     assert scope.labeled_text(TRICKY[4]) == TRICKY[4]
     assert scope.labeled_text(TRICKY[5]) == "Lungs are clear."
     assert [c for c, _, _ in scope.sections(TRICKY[0])] == ["indication", "findings", "impression"]
+    assert scope.labeled_text(TRICKY[6]) == scope.labeled_text(TRICKY[7]) == "No acute disease."
+    assert scope.labeled_text(TRICKY[8]) == scope.labeled_text(TRICKY[9]) == "Lungs clear."
+    assert scope.labeled_text(TRICKY[10]) == "No effusion." and scope.labeled_text(TRICKY[11]) == "Small effusion."
+    assert scope.labeled_text(TRICKY[12]) == "HISTORY\u00c9 stuff\nok"
 
 
 def test_input_scope_all_reads_the_whole_report():
@@ -85,18 +99,22 @@ def test_swaps_give_rare_findings_the_contexts_of_common_ones():
         "No pneumothorax.",
         "Heart size is normal.",
         "Right PICC line tip in the SVC.",
+        "SMALL LEFT PLEURAL EFFUSION.",
+        "Small pleural effusion and no pneumothorax.",
     ]
     ids = [f"s{i}" for i in range(len(texts))]
-    x_ids, x_texts, table, made = swap_examples(ids, texts, "chexpert", labels, min_count=1, seed=0)
-    # Pneumothorax had a negative sentence only: the effusion's present and possible contexts
-    # are borrowed; Pleural Effusion gets none (its one form cannot replace itself) -- it has
-    # all three values already; devices are not findings and are never swapped
-    assert sorted(x_texts) == ["Possible small pneumothorax.", "Small right pneumothorax."]
-    assert made == {"Pneumothorax=-1": 1, "Pneumothorax=1": 1}
+    x_ids, x_texts, table, made = swap_examples(ids, texts, "chexpert", labels, min_count=2, seed=0)
+    # Pneumothorax had negative sentences only: the effusion's present and possible contexts are
+    # borrowed (up to 2 examples per value, 1 possible source); Pleural Effusion gets none (its
+    # sources are its own sentences or already name it); devices are never swapped
+    # all-capitals words are replaced in capitals; a sentence that already names a pneumothorax is
+    # never a source ("pneumothorax and no pneumothorax")
+    assert sorted(x_texts) == ["Possible small pneumothorax.", "SMALL LEFT PNEUMOTHORAX.", "Small right pneumothorax."]
+    assert made == {"Pneumothorax=-1": 1, "Pneumothorax=1": 2}
     rows = {x_texts[i]: table.loc[x_ids[i]].to_dict() for i in range(len(x_ids))}
     assert rows["Small right pneumothorax."]["Pneumothorax"] == 1.0
     assert rows["Possible small pneumothorax."]["Pneumothorax"] == -1.0
-    assert all(x.startswith(("s0#x", "s2#x")) for x in x_ids)
+    assert all(x.startswith(("s0#x", "s2#x", "s6#x")) for x in x_ids)
     assert is_noun_phrase_mention("pleural effusion") and not is_noun_phrase_mention("heart size is normal")
 
 

@@ -63,8 +63,8 @@ def train(
         console.print(f"{h['stage']} epoch {h['epoch']}: train loss {h['train_loss']:.4f}{extra}", highlight=False)
     f1 = report["validation_macro_f1"]
     console.print(
-        f"trained on {report['train_reports']} reports + {report['sentence_examples']} rule-labeled sentences "
-        f"({report['swap_examples']} of them mention swaps) (validation {report['validation_reports']} reports, "
+        f"trained on {report['train_reports']} reports + {report['sentence_examples']} rule-labeled sentences + "
+        f"{report['swap_examples']} mention swaps (validation {report['validation_reports']} reports, "
         f"windowed {report['windowed_reports']}, rejected {report['reports_rejected']}, unlabeled {report['reports_without_labels']}); "
         + (f"validation macro F1 {f1:.4f}; " if f1 is not None else "")
         + f"model and training_report.md written to {output}",

@@ -96,7 +96,7 @@ class ReportLabLinker:
             if long_forms:
                 lf = next((long_forms[i] for i in range(ent.start, ent.end) if i in long_forms), None)
             u = ent._  # one Underscore object per mention
-            res = linker.link(ent.text, u.observation, lf, statement=u.assertion_override == "absent")
+            res = linker.link(ent.text, u.observation, lf, statement=bool(u.normality_statement))
             if res.cui is None and u.observation in linker.by_observation:
                 # A statement such as "lungs are clear" or "heart size is normal" names no concept
                 # in its words; the rule that matched it says which observation it is about, so it

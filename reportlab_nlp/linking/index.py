@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import shutil
 import tempfile
+from collections import Counter
 from pathlib import Path
 
 from ..resources import content_hash
@@ -22,7 +24,7 @@ INDEX_VERSION = "2"
 # HNSW parameters: recall matters more than build time for a KB of a few thousand aliases;
 # for a full UMLS build (millions of aliases) they keep the build to minutes per core.
 HNSW_PARAMS = {"M": 32, "efConstruction": 400, "post": 0}
-DETERMINISTIC_BUILD_MAX = 200_000  # aliases; smaller indexes are built on one thread
+DETERMINISTIC_BUILD_MAX = 20_000  # aliases; smaller indexes are built on one thread (reproducible)
 
 
 def cache_root() -> Path:
@@ -33,7 +35,8 @@ def cache_root() -> Path:
 
 def index_key(kb_file: Path) -> str:
     """Content hash of the KB file plus everything that shapes the index."""
-    extra = json.dumps({"v": INDEX_VERSION, "hnsw": HNSW_PARAMS, "tfidf": "char_wb-3-3-min_df1"}, sort_keys=True)
+    extra = json.dumps({"v": INDEX_VERSION, "hnsw": HNSW_PARAMS, "tfidf": "char_wb-3-3-min_df1",
+                        "single_thread_below": DETERMINISTIC_BUILD_MAX}, sort_keys=True)
     return content_hash(kb_file, extra=extra)
 
 
@@ -62,8 +65,9 @@ def build_index(aliases: list[str], directory: Path) -> Path:
     vectors = vectors[nonempty].astype(numpy.float32)
     index = nmslib.init(method="hnsw", space="cosinesimil_sparse", data_type=nmslib.DataType.SPARSE_VECTOR)
     index.addDataPointBatch(vectors)
-    # one build thread makes the graph (and so every fuzzy result) reproducible; a full UMLS
-    # build has millions of aliases and uses every core instead
+    # one build thread makes the graph (and so every fuzzy result) the same from run to run
+    # (a fresh process builds the same bytes); a full UMLS build has millions of aliases and
+    # uses every core instead
     threads = 1 if len(aliases) < DETERMINISTIC_BUILD_MAX else max(1, os.cpu_count() or 1)
     index.createIndex({**HNSW_PARAMS, "indexThreadQty": threads}, print_progress=False)
 
@@ -97,36 +101,37 @@ class FastCharTfidf:
 
     def __init__(self, vectorizer):
         import numpy
+        import scipy.sparse
 
+        if getattr(vectorizer, "binary", False) or getattr(vectorizer, "norm", "l2") not in ("l1", "l2", None):
+            raise ValueError("FastCharTfidf supports count tf with l1/l2/no norm (binary=False)")
         self._vectorizer = vectorizer
         self._analyzer = vectorizer.build_analyzer()
         self._vocab = vectorizer.vocabulary_
-        self._idf = numpy.asarray(vectorizer.idf_, dtype=numpy.float64) if vectorizer.use_idf else None
+        self._idf = [float(x) for x in vectorizer.idf_] if vectorizer.use_idf else None
         self._sublinear = bool(vectorizer.sublinear_tf)
         self._norm = vectorizer.norm
         self._dtype = vectorizer.dtype
         self._n = len(self._vocab)
+        self._np = numpy
+        self._csr = scipy.sparse.csr_matrix
 
     def __getattr__(self, name):
+        if name.startswith("_"):  # not set yet (copy / unpickle): no recursion into _vectorizer
+            raise AttributeError(name)
         return getattr(self._vectorizer, name)
 
     def transform(self, texts):
-        import math
-        from collections import Counter
-
-        import numpy
-        import scipy.sparse
-
+        np, vocab, idf = self._np, self._vocab, self._idf
         indptr, indices, data = [0], [], []
-        vocab = self._vocab
         for text in texts:
             counts = Counter(j for j in (vocab.get(g) for g in self._analyzer(text)) if j is not None)
             cols = sorted(counts)
             vals = [float(counts[j]) for j in cols]
             if self._sublinear:
                 vals = [1.0 + math.log(v) for v in vals]
-            if self._idf is not None:
-                vals = [v * float(self._idf[j]) for v, j in zip(vals, cols)]
+            if idf is not None:
+                vals = [v * idf[j] for v, j in zip(vals, cols)]
             if self._norm == "l2":
                 n = math.sqrt(sum(v * v for v in vals))
                 vals = [v / n for v in vals] if n > 0 else vals
@@ -136,8 +141,8 @@ class FastCharTfidf:
             indices.extend(cols)
             data.extend(vals)
             indptr.append(len(indices))
-        return scipy.sparse.csr_matrix(
-            (numpy.asarray(data, dtype=self._dtype), numpy.asarray(indices, dtype=numpy.int32), numpy.asarray(indptr, dtype=numpy.int32)),
+        return self._csr(
+            (np.asarray(data, dtype=self._dtype), np.asarray(indices, dtype=np.int32), np.asarray(indptr, dtype=np.int32)),
             shape=(len(indptr) - 1, self._n),
         )
 
@@ -154,6 +159,8 @@ class SingleThreadANN:
         self._ann = ann
 
     def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
         return getattr(self._ann, name)
 
     def knnQueryBatch(self, queries, k=10, num_threads=1):  # noqa: N802 - nmslib's name

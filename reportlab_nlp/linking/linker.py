@@ -33,6 +33,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
+from rapidfuzz.fuzz import ratio as _ratio
+
 from . import index as _index
 from .concepts import Concept, load_concepts, resolve_kb
 from .normalize import STOPWORDS, bag, norm, singular
@@ -86,9 +88,7 @@ def _blend(query: str, alias: str, cosine: float) -> float:
     the ratio alone ignores word order. Together they separate misspellings from noise. The
     ratio is rapidfuzz's normalised Indel similarity, 2 * LCS / (len(a) + len(b)).
     """
-    from rapidfuzz.fuzz import ratio
-
-    return 0.5 * (float(cosine) + ratio(query, alias) / 100.0)
+    return 0.5 * (float(cosine) + _ratio(query, alias) / 100.0)
 
 
 class ConceptLinker:
@@ -215,6 +215,10 @@ class ConceptLinker:
             self._cache.popitem(last=False)
         return result
 
+    def clear_cache(self) -> None:
+        """Forget the cached link results (the index stays loaded)."""
+        self._cache.clear()
+
     def link_many(self, texts: list[str], observations: list[str | None] | None = None) -> list[LinkResult]:
         obs = observations or [None] * len(texts)
         return [self.link(t, o) for t, o in zip(texts, obs)]
@@ -282,12 +286,12 @@ class ConceptLinker:
             return _NONE
         parts = [norm(p) for p in text.split(",")] if "," in text else []
         exact = self._exact_stage(forms, [p for p in parts if p])
-        if exact is not None and observation in self.by_observation and all(
+        if exact is not None and observation and self.by_observation and all(
             self.concepts[c].category == "qualifier" for c in exact[0]
         ):
             # "mild" found by the cardiomegaly rule names the rule's finding, not the qualifier:
             # only the observation's own concepts are candidates (never the nearest other finding)
-            if statement:
+            if statement or observation not in self.by_observation:
                 return _NONE
             queries = [q for q in forms if len(q) >= _MIN_FUZZY_CHARS] or forms
             return self._finish(self._observation_scores(observation, queries), observation, "fuzzy")

@@ -99,10 +99,11 @@ def is_noun_phrase_mention(text: str) -> bool:
 
 
 def _match_case(form: str, original: str) -> str:
-    if original[:1].isupper() and form[:1].islower():
-        return form[:1].upper() + form[1:]
+    """``form`` written in the case of the words it replaces (all capitals, or a capital first)."""
     if original.isupper() and len(original) > 1:
         return form.upper()
+    if original[:1].isupper() and form[:1].islower():
+        return form[:1].upper() + form[1:]
     return form
 
 
@@ -157,7 +158,9 @@ def swap_examples(
             need = min_count - counts[(name, value)]
             if need <= 0:
                 continue
-            pool = [s for s in sources.get(value, ()) if s[3] != name]
+            # sentences that do not mention the target finding already ("effusion and no
+            # pneumothorax" would become "pneumothorax and no pneumothorax")
+            pool = [s for s in sources.get(value, ()) if s[3] != name and LABEL_SCHEMA.is_blank(results[s[0]].labels.get(name))]
             if not pool:
                 continue
             order = rng.permutation(len(pool))

@@ -91,9 +91,15 @@ class LabelerSpec:
         keys = {f for f in cls.__dataclass_fields__}
         d = dict(d)
         d.setdefault("input_scope", "all")  # models saved before the scope existed read whole reports
-        if d["input_scope"] not in ("labeled_sections", "all"):
-            raise ModelError(f"unknown input_scope {d['input_scope']!r} in {SCHEMA_FILE}")
         return cls(**{k: v for k, v in d.items() if k in keys})
+
+    def __post_init__(self) -> None:
+        from .scope import SCOPES, default_section_rules
+
+        if self.input_scope not in SCOPES:
+            raise ModelError(f"unknown input_scope {self.input_scope!r}; expected one of {', '.join(SCOPES)}")
+        if self.input_scope == "labeled_sections" and self.section_rules is None:
+            self.section_rules = default_section_rules()  # the rules the model is made with travel with it
 
     @property
     def window_tokens(self) -> int:

@@ -25,13 +25,16 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Sequence
 
+from ..section_rules import header_words
+
 SCOPES = ("labeled_sections", "all")
 
 
 def _phrase_regex(phrase: str, *, upper: bool) -> str:
-    words = phrase.replace("/", " / ").split()
-    parts = [re.escape(w.upper() if upper and w.isalpha() else w) for w in words]
-    return r"\s*".join(parts) if "/" in words else r"[ \t]+".join(parts)
+    """A header phrase as a regex: its words (as ``header_words`` splits them) separated by blanks."""
+    words = header_words(phrase)
+    parts = [re.escape(w.upper() if upper else w) for w in words]
+    return r"[ \t]*".join(parts) if "/" in words else r"[ \t]+".join(parts)
 
 
 @dataclass(frozen=True)
@@ -48,18 +51,20 @@ class SectionScope:
         groups: dict[str, str] = {}
         for k, (category, phrases) in enumerate(rules["sections"].items()):
             for i, phrase in enumerate(phrases):
-                n_words = len(phrase.replace("/", " / ").split())
+                n_words = len(header_words(phrase))
                 any_case = _phrase_regex(phrase, upper=False)
                 caps = _phrase_regex(phrase, upper=True)
-                # the three forms of a header; "(?-i:...)" keeps the capitals form case-sensitive
-                body = rf"(?:(?i:{any_case})[ \t]*:|(?-i:{caps})(?![A-Za-z0-9])|(?i:{any_case})[ \t]*(?=\r?\n))"
+                # the three forms of a header, as spaCy tokens see them: "Phrase:" in any case;
+                # "PHRASE" in capitals (case-sensitive, a whole word); "Phrase" followed by a
+                # whitespace token (a line break, a tab, or two or more blanks)
+                body = rf"(?:(?i:{any_case})[ \t]*:|(?-i:{caps})(?!\w)|(?i:{any_case})(?=[^\S ]| \s))"
                 name = f"h{k}_{i}"
                 groups[name] = category
                 alternatives.append((n_words * 1000 + len(phrase), name, body))
         # longest header first, so "findings and impression" wins over "findings"
         alternatives.sort(key=lambda a: -a[0])
         alt = "|".join(f"(?P<{name}>{body})" for _, name, body in alternatives)
-        pattern = re.compile(rf"^[ \t]*(?:{alt})", re.MULTILINE)
+        pattern = re.compile(rf"^[^\S\n]*(?:{alt})", re.MULTILINE)
         return cls(tuple(rules["labeled"]), pattern, groups)
 
     def sections(self, text: str) -> list[tuple[str, int, int]]:
@@ -98,9 +103,16 @@ def default_section_rules() -> dict:
     return load_section_rules()
 
 
+def reader(input_scope: str, section_rules: dict | None) -> SectionScope | None:
+    """The compiled scope for a model's settings (None: the model reads whole reports)."""
+    if input_scope not in SCOPES:
+        raise ValueError(f"unknown input scope {input_scope!r}")
+    if input_scope == "all":
+        return None
+    return scope_for(section_rules if section_rules is not None else default_section_rules())
+
+
 def model_inputs(texts: Sequence[str], input_scope: str, section_rules: dict | None) -> list[str]:
     """The text the model reads for each report (see the module docstring)."""
-    if input_scope == "all":
-        return list(texts)
-    scope = scope_for(section_rules if section_rules is not None else default_section_rules())
-    return [scope.labeled_text(t) for t in texts]
+    scope = reader(input_scope, section_rules)
+    return list(texts) if scope is None else [scope.labeled_text(t) for t in texts]

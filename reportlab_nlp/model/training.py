@@ -410,7 +410,8 @@ def train_model(
     )
     torch.manual_seed(seed)
     model, tokenizer = new_labeler(encoder, spec, seed=seed)
-    fingerprint = _fingerprint(ids, json.dumps([label_names, max_length, window_overlap, pooling, seed, val_fraction, str(encoder), augment_sentences, oversample_rare, augment_swaps, input_scope]))
+    fingerprint = _fingerprint(ids, json.dumps([label_names, max_length, window_overlap, pooling, seed, val_fraction, str(encoder), augment_sentences,
+                                                oversample_rare, augment_swaps, input_scope, spec.section_rules], sort_keys=True))
 
     state = None
     history: list = []
@@ -429,6 +430,7 @@ def train_model(
     n_reports_used = len(ids)
     n_sentence_examples = 0
     n_swap_examples = 0
+    n_oversampled = 0
     swap_counts: dict[str, int] = {}
     if augment_sentences:
         import pandas as pd
@@ -436,7 +438,7 @@ def train_model(
         # sentences of the training reports only: none of a validation report leaks into training
         tr = train_idx.tolist()
         s_ids, s_texts, s_table = sentence_examples([ids[i] for i in tr], [texts[i] for i in tr], str(taxonomy), label_names)
-        n_sentence_examples = len(s_ids)
+        n_sentence_examples = len(s_ids)  # distinct sentences
         if s_ids and augment_swaps > 0:
             x_ids, x_texts, x_table, swap_counts = swap_examples(s_ids, s_texts, str(taxonomy), label_names, min_count=augment_swaps, seed=seed)
             n_swap_examples = len(x_ids)
@@ -448,7 +450,7 @@ def train_model(
             s_ids = [f"{rid}#r{k}" if k else rid for rid, r in zip(s_ids, reps) for k in range(r)]
             s_texts = [t for t, r in zip(s_texts, reps) for _ in range(r)]
             s_targets = np.repeat(s_targets, reps, axis=0)
-            n_sentence_examples = len(s_ids)
+            n_oversampled = int(reps.sum() - len(reps))
             base = len(ids)
             ids = ids + s_ids
             texts = texts + s_texts
@@ -509,8 +511,9 @@ def train_model(
         "labels": label_names,
         "reports_in_archive": len(keep) + n_unlabeled + len(rejects),
         "reports_rejected": len(rejects),
-        "sentence_examples": n_sentence_examples,
-        "swap_examples": n_swap_examples,
+        "sentence_examples": n_sentence_examples,  # distinct rule-labeled sentences of the training reports
+        "swap_examples": n_swap_examples,  # distinct mention swaps
+        "oversampled_repeats": n_oversampled,  # extra copies from --oversample-rare
         "swap_examples_per_value": swap_counts,
         "input_scope": input_scope,
         "reports_without_labels": n_unlabeled,
@@ -519,7 +522,7 @@ def train_model(
         "train_reports": n_train_reports,
         "train_examples": int(len(train_idx)),  # reports + sentence examples
         "validation_reports": int(len(val_idx)),
-        "windowed_reports": enc.windowed_reports,
+        "windowed_reports": int(sum(1 for i in range(n_reports_used) if enc.windows_per_report[i] > 1)),
         "max_length": max_length,
         "window_overlap": window_overlap,
         "seed": seed,
@@ -541,7 +544,7 @@ def _write_report(out: Path, report: dict) -> None:
     lines = [
         "# Training report", "",
         f"- reports used: {report['reports_used']} (train {report['train_reports']}, validation {report['validation_reports']})",
-        f"- rule-labeled sentence examples: {report['sentence_examples']} (mention swaps among them: {report['swap_examples']}); input scope: {report['input_scope']}",
+        f"- rule-labeled sentences: {report['sentence_examples']}, mention swaps: {report['swap_examples']}, oversampled copies: {report['oversampled_repeats']}; input scope: {report['input_scope']}",
         f"- windowed (longer than the {report['max_length']}-token window): {report['windowed_reports']}",
         f"- encoder: `{report['encoder']}`; taxonomy: {report['taxonomy']}; seed {report['seed']}; device {report['device']}",
         "",
