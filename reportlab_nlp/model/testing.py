@@ -11,15 +11,28 @@ from typing import Iterable
 
 
 def build_tokenizer(corpus: Iterable[str], vocab_size: int = 400):
-    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
     from transformers import PreTrainedTokenizerFast
 
     special = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-    tok.normalizer = normalizers.BertNormalizer(lowercase=True)
-    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    trainer = trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=special, min_frequency=1, show_progress=False)
-    tok.train_from_iterator(list(corpus), trainer=trainer)
+    normalizer = normalizers.BertNormalizer(lowercase=True)
+    pre = pre_tokenizers.BertPreTokenizer()
+    # a deterministic vocabulary (the WordPiece trainer's order of equal-count merges changes from
+    # run to run, and with it every tiny model trained in the tests): the most frequent words
+    # (ties alphabetical), then every character alone and as a "##" continuation
+    counts: dict[str, int] = {}
+    chars: set[str] = set()
+    for text in corpus:
+        for word, _ in pre.pre_tokenize_str(normalizer.normalize_str(text)):
+            counts[word] = counts.get(word, 0) + 1
+            chars.update(word)
+    pieces = sorted(chars) + ["##" + c for c in sorted(chars)]
+    room = max(0, vocab_size - len(special) - len(pieces))
+    words = [w for w, _ in sorted(counts.items(), key=lambda wc: (-wc[1], wc[0])) if len(w) > 1][:room]
+    vocab = {t: i for i, t in enumerate(dict.fromkeys(special + pieces + words))}
+    tok = Tokenizer(models.WordPiece(vocab=vocab, unk_token="[UNK]"))
+    tok.normalizer = normalizer
+    tok.pre_tokenizer = pre
     cls_id, sep_id = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
     tok.post_processor = processors.TemplateProcessing(
         single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B [SEP]", special_tokens=[("[CLS]", cls_id), ("[SEP]", sep_id)]
