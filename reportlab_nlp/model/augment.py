@@ -59,18 +59,22 @@ def _labeled_sentences(ids: Sequence[str], texts: Sequence[str], taxonomy: str) 
     return out_ids, out_texts
 
 
-def sentence_examples(ids: list[str], texts: list[str], taxonomy: str, label_names: list[str]) -> tuple[list[str], list[str], "object"]:
+def sentence_examples(ids: list[str], texts: list[str], taxonomy: str, label_names: list[str], *,
+                      keep_results: list | None = None) -> tuple[list[str], list[str], "object"]:
     """Rule-labeled sentences of the given reports, for weak-supervision augmentation.
 
     Each distinct sentence of a labeled section (FINDINGS, IMPRESSION, header-less text) becomes an
     extra training example, labeled by the rule labeler on the sentence alone. Returns
-    (ids, texts, label table indexed by id).
+    (ids, texts, label table indexed by id). ``keep_results``: a list that receives the rule
+    results with evidence, so :func:`swap_examples` need not label the sentences again.
     """
     from ..labeler import label_texts
     from ..outputs import label_frame
 
     out_ids, out_texts = _labeled_sentences(ids, texts, taxonomy)
-    results = label_texts(out_texts, taxonomy=str(taxonomy), ids=out_ids, evidence=False)
+    results = label_texts(out_texts, taxonomy=str(taxonomy), ids=out_ids, evidence=keep_results is not None)
+    if keep_results is not None:
+        keep_results.extend(results)
     table = label_frame("id", out_ids, [r.labels for r in results], label_names).set_index("id")
     return out_ids, out_texts, table
 
@@ -109,13 +113,14 @@ def _match_case(form: str, original: str) -> str:
 
 def swap_examples(
     ids: Sequence[str], texts: Sequence[str], taxonomy: str, label_names: list[str], *,
-    min_count: int = 150, seed: int = 13,
+    min_count: int = 150, seed: int = 13, results: list | None = None,
 ) -> tuple[list[str], list[str], "object", dict[str, int]]:
     """Mention-swapped sentences so each (label, value) reaches ``min_count`` sentence examples.
 
     ``ids``/``texts`` are rule-labelable sentences (:func:`sentence_examples`). Returns
     (ids ``<sentence id>#x<n>``, texts, rule label table indexed by id, counts made per
-    ``"<label>=<value>"``). Deterministic for a seed.
+    ``"<label>=<value>"``). Deterministic for a seed. ``results``: the sentences' rule results
+    with evidence when the caller already has them (``sentence_examples(keep_results=...)``).
     """
     from ..labeler import label_texts
     from ..outputs import label_frame
@@ -125,7 +130,8 @@ def swap_examples(
     # findings only: device sentences ("tip projects over the SVC") have a grammar of their own
     findings = {l.name for l in tax.labels if l.counts_as_finding}
     mention_labels = [n for n in label_names if n != tax.no_finding and n in findings]
-    results = label_texts(list(texts), taxonomy=str(taxonomy), ids=list(ids), evidence=True)
+    if results is None:
+        results = label_texts(list(texts), taxonomy=str(taxonomy), ids=list(ids), evidence=True)
     values = [LABEL_SCHEMA.POSITIVE, LABEL_SCHEMA.NEGATIVE, LABEL_SCHEMA.UNCERTAIN]
 
     forms: dict[str, Counter] = defaultdict(Counter)

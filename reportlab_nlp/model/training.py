@@ -437,10 +437,13 @@ def train_model(
 
         # sentences of the training reports only: none of a validation report leaks into training
         tr = train_idx.tolist()
-        s_ids, s_texts, s_table = sentence_examples([ids[i] for i in tr], [texts[i] for i in tr], str(taxonomy), label_names)
+        s_results: list | None = [] if augment_swaps > 0 else None  # labelled once, reused by the swaps
+        s_ids, s_texts, s_table = sentence_examples([ids[i] for i in tr], [texts[i] for i in tr], str(taxonomy), label_names,
+                                                    keep_results=s_results)
         n_sentence_examples = len(s_ids)  # distinct sentences
         if s_ids and augment_swaps > 0:
-            x_ids, x_texts, x_table, swap_counts = swap_examples(s_ids, s_texts, str(taxonomy), label_names, min_count=augment_swaps, seed=seed)
+            x_ids, x_texts, x_table, swap_counts = swap_examples(s_ids, s_texts, str(taxonomy), label_names, min_count=augment_swaps, seed=seed,
+                                                                      results=s_results)
             n_swap_examples = len(x_ids)
             s_ids, s_texts = s_ids + x_ids, s_texts + x_texts
             s_table = pd.concat([s_table, x_table])
