@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 import spacy
-from spacy.tokens import Span
 
 from reportlab_nlp.errors import RulesError
 from reportlab_nlp.linking import ConceptLinker, get_linker, load_concepts
@@ -66,11 +65,17 @@ def test_every_shipped_cui_has_its_verification_record():
     assert sum(1 for c in concepts if c.radlex) >= 75
     assert all(r["evidence"].strip() for r in rows if r["cui_status"] == "verified")
     status = {c.cui: c.cui_status for c in concepts}
-    assert sum(v == "verified" for v in status.values()) >= 225
+    assert sum(v == "verified" for v in status.values()) >= 263
     # chest-wall pain (C0008035) once stood for "chest tube": a chest tube now links to its
     # verified broader concept
     assert "C0008035" not in status
     assert get_linker().link("chest tube").cui == "C0180499"
+    # UMLS dictionary output names these "Failure (biologic function)" and "Massive": they once
+    # stood for "normal heart size" and "displaced"
+    assert "C0231174" not in status and "C0522501" not in status
+    # a finding without a verified CUI of its own is named by its verified broader concept
+    assert [get_linker().link(s).cui for s in ("tortuous aorta", "tracheal deviation", "pneumonectomy")] == [
+        "C0333076", "C0012727", "C0396565"]
 
 
 def test_bad_table_gets_a_coded_error(tmp_path):
@@ -142,11 +147,15 @@ def test_observation_hint_rescues_and_breaks_ties(linker):
     # a bare qualifier found by a rule names the rule's finding (or nothing), never another finding
     assert linker.link("mild").cui == "C2945599"
     assert linker.link("mild", "cardiomegaly").cui is None  # the component then gives the observation's concept
-    assert linker.link("mild", "hyperinflation").cui is None  # no concept feeds hyperinflation
+    assert linker.link("mild", "chylothorax").cui is None  # no concept feeds chylothorax
     assert {c for c, _ in linker.link("mild", "cardiomegaly").candidates} <= set(linker.by_observation["cardiomegaly"])
     hinted = linker.link("prominent", "enlarged_cardiomediastinum")
     assert hinted.cui == "C0240212" and linker.threshold <= hinted.score <= 1.0
-    assert linker.link("enlarged").cui == "C0018800"
+    # a correctly spelt word is not stretched into a narrower alias ("enlarged" -> "enlarged heart",
+    # "abnormality" -> "rib abnormality", "bony abnormality" -> "rib abnormality") unless the rule's
+    # observation names that concept
+    assert [linker.link(s).cui for s in ("enlarged", "abnormality", "bony abnormality")] == [None, None, None]
+    assert linker.link("enlarged", "cardiomegaly").cui == "C0018800"
     assert linker.link("enlarged", "enlarged_cardiomediastinum").cui == "C0240212"
     # "edema" is an alias of two concepts: table order decides, unless an observation says otherwise
     assert linker.link("edema").cui == "C0034063"
@@ -273,9 +282,27 @@ def test_statements_and_concept_less_observations_are_not_fuzzy_matched(linker):
     res = linker.link("Mediastinal contour within normal limits", "enlarged_cardiomediastinum", statement=True)
     assert (res.cui, res.method) == (None, "none")
     # an observation no concept feeds: unlinked, not the nearest alias of another finding
-    assert linker.link("hyperinflation", "hyperinflation").cui is None
+    # ("chylothorax" would otherwise fuzzy-match hemothorax or hydrothorax)
+    assert linker.link("chylothorax").cui is None and linker.link("chylothorax").candidates
+    assert linker.link("chylothorax", "chylothorax").candidates == ()
     # exact stages still run for both
     assert linker.link("cardiomegaly", "cardiomegaly", statement=True).cui == "C0018800"
+
+
+def test_each_observation_has_the_primary_concept_its_statements_take(linker):
+    """The first concept of the table that lists an observation is its primary concept: "lungs are
+    clear" names Lung opacity (absent), not interstitial markings; "no devices" names Medical device."""
+    primary = {o: cuis[0] for o, cuis in linker.by_observation.items()}
+    assert [primary[o] for o in ("lung_opacity", "cardiomegaly", "pleural_effusion", "support_device",
+                                 "chronic_lung_disease", "hyperinflation", "vascular_congestion", "lung_abnormality_other", "bone_lesion")] == [
+        "C4728208", "C0018800", "C0032227", "C0025080", "C0742362", "C0020449", "C0242073", "C0024115", "C0221198"]
+    # words that only name the organ of a rule-found finding do not make the mention that organ:
+    # "normal heart size" is a cardiomegaly statement, "enlargement of the cardiac silhouette" is
+    # cardiomegaly, "unfolding of the thoracic aorta" the aortic finding
+    assert linker.link("normal heart size", "cardiomegaly", statement=True).cui is None
+    assert linker.link("normal heart size").cui == "C0018787"
+    assert linker.link("enlargement of the cardiac silhouette", "cardiomegaly").cui == "C0018800"
+    assert linker.link("unfolding of the thoracic aorta", "aortic_abnormality").cui == "C0333076"
 
 
 def test_component_gives_a_normality_statement_its_observation_concept(tmp_path):

@@ -81,6 +81,12 @@ _NONE = LinkResult(None, None, None, (), "none")
 _MIN_FUZZY_CHARS = 4
 
 
+# words that add no meaning of their own after an adjective ("bullous" ~ "bullous changes",
+# "metastatic" ~ "metastatic disease"); see ConceptLinker._narrows
+_GENERIC_HEADS = frozenset("""disease diseases change changes process processes finding findings appearance
+pattern lesion lesions abnormality abnormalities""".split())
+
+
 def _blend(query: str, alias: str, cosine: float) -> float:
     """Fuzzy score: mean of the char-3-gram TF-IDF cosine and the edit-based similarity ratio.
 
@@ -286,11 +292,11 @@ class ConceptLinker:
             return _NONE
         parts = [norm(p) for p in text.split(",")] if "," in text else []
         exact = self._exact_stage(forms, [p for p in parts if p])
-        if exact is not None and observation and self.by_observation and all(
-            self.concepts[c].category == "qualifier" for c in exact[0]
-        ):
-            # "mild" found by the cardiomegaly rule names the rule's finding, not the qualifier:
-            # only the observation's own concepts are candidates (never the nearest other finding)
+        if exact is not None and observation and self.by_observation and self._names_only_a_part(exact[0], observation):
+            # "mild" found by the cardiomegaly rule names the rule's finding, not the qualifier, and
+            # "normal heart size" or "enlargement of the cardiac silhouette" name the finding, not
+            # the heart: only the observation's own concepts are candidates (never the nearest other
+            # finding); a statement takes the observation's primary concept (see the component)
             if statement or observation not in self.by_observation:
                 return _NONE
             queries = [q for q in forms if len(q) >= _MIN_FUZZY_CHARS] or forms
@@ -315,11 +321,16 @@ class ConceptLinker:
         if not queries:
             return _NONE
         scored: dict[str, float] = {}
+        hinted = set(self.by_observation.get(observation, ())) if observation else set()
         for q, cands in zip(queries, self.generator(queries, self.k)):
+            words = set(q.split())
             for cand in cands:
                 # the best of the concept's aliases found (aliases with equal cosine, such as
-                # "hiatal hernia" / "hernia hiatal", differ in edit similarity)
-                s = max(_blend(q, a, sim) for a, sim in zip(cand.aliases, cand.similarities))
+                # "hiatal hernia" / "hernia hiatal", differ in edit similarity); an alias that adds a
+                # word of meaning to correctly spelt words ("abnormality" -> "rib abnormality") names
+                # something else than the mention and is no match, unless the rule's observation says so
+                s = max((_blend(q, a, sim) for a, sim in zip(cand.aliases, cand.similarities)
+                         if cand.concept_id in hinted or not self._narrows(words, a)), default=-1.0)
                 if s > scored.get(cand.concept_id, -1.0):
                     scored[cand.concept_id] = s
         if observation and observation in self.by_observation:
@@ -327,6 +338,22 @@ class ConceptLinker:
                 if s > scored.get(cui, -1.0):
                     scored[cui] = s
         return self._finish(scored, observation, "fuzzy")
+
+    def _narrows(self, words: set[str], alias: str) -> bool:
+        """True when the alias adds a word of meaning (no modifier) to the query's correctly spelt
+        words: "abnormality" -> "rib abnormality", "bony abnormality" -> "rib abnormality". A
+        misspelt word ("plueral efusion") is left to the fuzzy score."""
+        alias_words = set(alias.split())
+        return any(w not in self.modifiers and w not in _GENERIC_HEADS for w in alias_words - words) and all(
+            w in self.vocab for w in words - alias_words)
+
+    def _names_only_a_part(self, cuis: list[str], observation: str) -> bool:
+        """True when an exact match found only qualifiers, or only anatomy the observation's concepts
+        do not include: the words then name a part of the finding the rule found, not the finding."""
+        categories = {self.concepts[c].category for c in cuis}
+        if categories == {"qualifier"}:
+            return True
+        return categories == {"anatomy"} and not set(cuis) & set(self.by_observation.get(observation, ()))
 
     def _observation_scores(self, observation: str, queries: list[str]) -> dict[str, float]:
         """Cosine similarity of the queries to every alias of the observation's concepts."""
