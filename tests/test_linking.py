@@ -65,7 +65,7 @@ def test_every_shipped_cui_has_its_verification_record():
     assert sum(1 for c in concepts if c.radlex) >= 75
     assert all(r["evidence"].strip() for r in rows if r["cui_status"] == "verified")
     status = {c.cui: c.cui_status for c in concepts}
-    assert sum(v == "verified" for v in status.values()) >= 263
+    assert sum(v == "verified" for v in status.values()) >= 278
     # chest-wall pain (C0008035) once stood for "chest tube": a chest tube now links to its
     # verified broader concept
     assert "C0008035" not in status
@@ -73,6 +73,9 @@ def test_every_shipped_cui_has_its_verification_record():
     # UMLS dictionary output names these "Failure (biologic function)" and "Massive": they once
     # stood for "normal heart size" and "displaced"
     assert "C0231174" not in status and "C0522501" not in status
+    # SIDER 4 and DisGeNET name these Hydrophthalmos and Caffey disease: they once stood for
+    # hydrothorax and DISH
+    assert "C0020302" not in status and "C0020497" not in status
     # a finding without a verified CUI of its own is named by its verified broader concept
     assert [get_linker().link(s).cui for s in ("tortuous aorta", "tracheal deviation", "pneumonectomy")] == [
         "C0333076", "C0012727", "C0396565"]
@@ -147,16 +150,16 @@ def test_observation_hint_rescues_and_breaks_ties(linker):
     # a bare qualifier found by a rule names the rule's finding (or nothing), never another finding
     assert linker.link("mild").cui == "C2945599"
     assert linker.link("mild", "cardiomegaly").cui is None  # the component then gives the observation's concept
-    assert linker.link("mild", "chylothorax").cui is None  # no concept feeds chylothorax
+    assert linker.link("mild", "infection").cui is None  # no concept feeds the infection observation
     assert {c for c, _ in linker.link("mild", "cardiomegaly").candidates} <= set(linker.by_observation["cardiomegaly"])
     hinted = linker.link("prominent", "enlarged_cardiomediastinum")
-    assert hinted.cui == "C0240212" and linker.threshold <= hinted.score <= 1.0
+    assert hinted.cui == "C2021206" and linker.threshold <= hinted.score <= 1.0
     # a correctly spelt word is not stretched into a narrower alias ("enlarged" -> "enlarged heart",
     # "abnormality" -> "rib abnormality", "bony abnormality" -> "rib abnormality") unless the rule's
     # observation names that concept
     assert [linker.link(s).cui for s in ("enlarged", "abnormality", "bony abnormality")] == [None, None, None]
     assert linker.link("enlarged", "cardiomegaly").cui == "C0018800"
-    assert linker.link("enlarged", "enlarged_cardiomediastinum").cui == "C0240212"
+    assert linker.link("enlarged", "enlarged_cardiomediastinum").cui == "C2021206"
     # "edema" is an alias of two concepts: table order decides, unless an observation says otherwise
     assert linker.link("edema").cui == "C0034063"
     assert linker.link("edema", "soft_tissue_edema").cui == "C0013604"
@@ -282,9 +285,9 @@ def test_statements_and_concept_less_observations_are_not_fuzzy_matched(linker):
     res = linker.link("Mediastinal contour within normal limits", "enlarged_cardiomediastinum", statement=True)
     assert (res.cui, res.method) == (None, "none")
     # an observation no concept feeds: unlinked, not the nearest alias of another finding
-    # ("chylothorax" would otherwise fuzzy-match hemothorax or hydrothorax)
-    assert linker.link("chylothorax").cui is None and linker.link("chylothorax").candidates
-    assert linker.link("chylothorax", "chylothorax").candidates == ()
+    # ("infectious etiology" would otherwise be scored against pneumonia and osteomyelitis)
+    assert linker.link("infectious etiology").candidates[0][0] == "C0032285"
+    assert linker.link("infectious etiology", "infection").candidates == ()
     # exact stages still run for both
     assert linker.link("cardiomegaly", "cardiomegaly", statement=True).cui == "C0018800"
 
