@@ -14,6 +14,7 @@ Mentions are ``doc.ents``; each mention span carries:
 ``span._.section_category``  section category (medspaCy's attribute; None before any header = ``unknown``)
 ``span._.cui``           UMLS CUI from the linking stage, or None
 ``span._.preferred_name``  the concept's preferred name, or None
+``span._.cui_status``    "verified" / "unverified" (ontologies/cui_evidence.tsv; a UMLS-built KB is verified), or None
 ``span._.link_score``    linker similarity in [0, 1], or None
 ``span._.candidates``    [(cui, score), …] best first, from the linker
 ==================  ==============================================================
@@ -36,6 +37,7 @@ _SPAN_ATTRS = {
     "value_override": None,
     "cui": None,
     "preferred_name": None,
+    "cui_status": None,
     "link_score": None,
     "candidates": None,
 }

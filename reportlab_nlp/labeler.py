@@ -105,6 +105,7 @@ def mention_records(doc, report_id: str | None = None) -> list[dict]:
                 "cui": ent._.cui,
                 "preferred_name": ent._.preferred_name,
                 "score": None if ent._.link_score is None else round(float(ent._.link_score), 4),
+                "cui_status": ent._.cui_status,
             }
         )
     return out

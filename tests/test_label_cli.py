@@ -107,7 +107,7 @@ def test_evidence_records(runner, reports_csv: Path, tmp_path: Path) -> None:
     records = [json.loads(line) for line in ev_path.read_text(encoding="utf-8").splitlines()]
     required = {
         "report_id", "label", "assertion", "section", "sentence", "start", "end", "text", "trigger",
-        "trigger_start", "trigger_end", "cui", "preferred_name", "score",
+        "trigger_start", "trigger_end", "cui", "preferred_name", "score", "cui_status",
     }
     assert records
     for rec in records:
@@ -129,7 +129,8 @@ def test_evidence_records(runner, reports_csv: Path, tmp_path: Path) -> None:
     # the scoliosis mention is a finding outside the taxonomy: no label
     assert ("r5", None, "present", "findings", "scoliosis") in summary
     # linking is on by default with --evidence
-    assert records[0]["cui"] == "C0032227"
+    assert (records[0]["cui"], records[0]["cui_status"]) == ("C0032227", "verified")
+    assert all((r["cui_status"] is None) == (r["cui"] is None) for r in records)
     assert isinstance(records[0]["preferred_name"], str)
     assert 0.0 <= records[0]["score"] <= 1.0
 

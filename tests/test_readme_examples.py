@@ -20,6 +20,7 @@ EXAMPLES = ROOT / "examples" / "reports.csv"
 EVIDENCE_KEYS = {
     "report_id", "label", "labels", "observation", "assertion", "value", "section", "sentence", "sentence_start",
     "start", "end", "text", "trigger", "trigger_start", "trigger_end", "cui", "preferred_name", "score",
+    "cui_status",
 }
 
 

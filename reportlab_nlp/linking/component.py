@@ -104,11 +104,13 @@ class ReportLabLinker:
                 cui = linker.by_observation[u.observation][0]
                 u.cui = cui
                 u.preferred_name = linker.concepts[cui].name
+                u.cui_status = linker.concepts[cui].cui_status
                 u.link_score = float(linker.threshold)
                 u.candidates = [(cui, float(linker.threshold))]
                 continue
             u.cui = res.cui
             u.preferred_name = res.preferred_name
+            u.cui_status = None if res.cui is None else linker.concepts[res.cui].cui_status
             u.link_score = res.score
             u.candidates = list(res.candidates)
         return doc
