@@ -36,6 +36,8 @@ def test_umls_round_trip_default_filters(tmp_path):
     assert kb["C0032326"].abbreviations[0] == "PTX"
     assert "Cardiac hypertrophy (suppressed form)" not in kb["C0018800"].synonyms
     assert kb["C0004057"].semantic_types == ["T109", "T121"] and kb["C0004057"].observations == []
+    # a concept from a UMLS release is verified by definition
+    assert {c.cui_status for c in kb.values()} == {"verified"}
     assert info["stats"]["malformed_rows"] == 1 and info["stats"]["concepts"] == 5
     meta = json.loads((tmp_path / "kb" / "meta.json").read_text())
     assert meta["format"] == "reportlab_nlp-kb" and meta["concepts"] == 5

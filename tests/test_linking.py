@@ -152,12 +152,16 @@ def test_observation_hint_rescues_and_breaks_ties(linker):
     assert linker.link("mild", "cardiomegaly").cui is None  # the component then gives the observation's concept
     assert linker.link("mild", "infection").cui is None  # no concept feeds the infection observation
     assert {c for c, _ in linker.link("mild", "cardiomegaly").candidates} <= set(linker.by_observation["cardiomegaly"])
+    # a bare qualifier is scored against the observation's concepts without the bonus: "prominent"
+    # is not close enough to name one of them (the component then gives the primary concept)
     hinted = linker.link("prominent", "enlarged_cardiomediastinum")
-    assert hinted.cui == "C2021206" and linker.threshold <= hinted.score <= 1.0
-    # a correctly spelt word is not stretched into a narrower alias ("enlarged" -> "enlarged heart",
-    # "abnormality" -> "rib abnormality", "bony abnormality" -> "rib abnormality") unless the rule's
-    # observation names that concept
-    assert [linker.link(s).cui for s in ("enlarged", "abnormality", "bony abnormality")] == [None, None, None]
+    assert hinted.cui is None and [c for c, _ in hinted.candidates] == ["C2021206"]
+    # a mention with a generic head is not stretched into an alias that adds a word of meaning
+    # ("abnormality" -> "rib abnormality"), even an alias of the observation's concepts ("osseous
+    # abnormality" -> "osseous metastasis"); forms and misspellings of its own words are no new words
+    assert [linker.link(s).cui for s in ("abnormality", "bony abnormality")] == [None, None]
+    assert linker.link("osseous abnormality", "bone_lesion").cui is None
+    assert linker.link("mas lesion").cui == "C0577559"
     assert linker.link("enlarged", "cardiomegaly").cui == "C0018800"
     assert linker.link("enlarged", "enlarged_cardiomediastinum").cui == "C2021206"
     # "edema" is an alias of two concepts: table order decides, unless an observation says otherwise
@@ -178,6 +182,14 @@ def _tiny_table(path: Path, extra_synonym: str = "") -> Path:
         "- {cui: C0032326, name: Pneumothorax, abbreviations: [PTX]}\n"
     )
     return path
+
+
+def test_a_table_without_cui_status_says_nothing_about_it(tmp_path):
+    concepts = load_concepts(_tiny_table(tmp_path / "t.yml"))
+    assert [c.cui_status for c in concepts] == [None, None]
+    assert "cui_status" not in concepts[0].to_json()  # the written KB stays schema-valid
+    shipped = {c.cui: c.cui_status for c in load_concepts(None)}
+    assert (shipped["C0032227"], shipped["C0521587"]) == ("verified", "unverified")
 
 
 def test_index_is_cached_by_content_hash(tmp_path, monkeypatch):
@@ -313,11 +325,12 @@ def test_component_gives_a_normality_statement_its_observation_concept(tmp_path)
 
     nlp = spacy.blank("en")
     comp = nlp.add_pipe("reportlab_linker", config={"kb": None})
-    text = "Mediastinal contour within normal limits. Mediastinal contour within normal limits."
-    doc = _doc_with_ents(nlp, text, [("Mediastinal contour within normal limits", "enlarged_cardiomediastinum")] * 2)
+    text = "Mediastinal mas within normal limits. Mediastinal mas within normal limits."
+    doc = _doc_with_ents(nlp, text, [("Mediastinal mas within normal limits", "enlarged_cardiomediastinum")] * 2)
     doc.ents[0]._.normality_statement = True  # as the mention stage marks it
     doc = comp(doc)
     primary = comp.linker.by_observation["enlarged_cardiomediastinum"][0]
     assert (doc.ents[0]._.cui, doc.ents[0]._.link_score) == (primary, comp.linker.threshold)
-    # the same words not marked as a statement go through the fuzzy stage
-    assert doc.ents[1]._.cui is not None and doc.ents[1]._.link_score != comp.linker.threshold
+    assert doc.ents[0]._.cui_status == "verified"
+    # the same words not marked as a statement go through the fuzzy stage ("mediastinal mass")
+    assert doc.ents[1]._.cui == "C0240318" and doc.ents[1]._.link_score != comp.linker.threshold

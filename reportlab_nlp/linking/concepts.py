@@ -42,10 +42,15 @@ class Concept:
     abbreviations: list[str] = field(default_factory=list)
     observations: list[str] = field(default_factory=list)
     labels: list[str] = field(default_factory=list)
-    cui_status: str = "verified"  # "unverified": no source confirmed the CUI (ontologies/cui_evidence.tsv)
+    # "verified" / "unverified" as ontologies/cui_evidence.tsv records it; a concept built from a UMLS
+    # release is verified; None: the table does not say (a hand-written KB without the field)
+    cui_status: str | None = None
 
     def to_json(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        if d["cui_status"] is None:
+            del d["cui_status"]
+        return d
 
     def merge(self, other: "Concept") -> None:
         """Union another record of the same CUI into this one (aliases, hints)."""
@@ -55,6 +60,7 @@ class Concept:
                 if v not in mine:
                     mine.append(v)
         self.radlex = self.radlex or other.radlex
+        self.cui_status = self.cui_status or other.cui_status
         if self.category == "other":
             self.category = other.category
 

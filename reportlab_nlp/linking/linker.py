@@ -15,14 +15,23 @@ Per mention, strict to loose (the first stage that finds a concept decides):
 A concept that feeds the mention's observation id (``span._.observation``) gets
 ``observation_bonus`` added (capped at 1.0) and wins ties; concepts of that observation are
 also scored directly so a hint can rescue a mention whose wording is far from every alias.
-Nothing at or above ``threshold``: ``cui``/``score`` are None (the candidates still show what
-came closest). Results are cached per (text, observation, ...), so repeated forms cost a dict lookup.
+Nothing at or above ``threshold``: ``cui``/``score`` are None (the candidates show what came
+closest among the aliases allowed). Results are cached per (text, observation, ...), so repeated
+forms cost a dict lookup.
 
-The fuzzy stage is skipped for a normality statement ("cardiomediastinal silhouette is within
-normal limits": its words name a structure, and the nearest finding alias, "mediastinal mass",
-would be wrong) and for a mention whose observation no concept of a hinted KB feeds (the nearest
-alias would name another finding). Both stay unlinked here; the spaCy component gives a statement
-its observation's primary concept.
+Guards against confident wrong links:
+
+* the fuzzy stage is skipped for a normality statement ("cardiomediastinal silhouette is within
+  normal limits": its words name a structure, and the nearest finding alias, "mediastinal mass",
+  would be wrong) and for a mention whose observation no concept of a hinted KB feeds (the nearest
+  alias would name another finding);
+* words that name only a qualifier ("mild") or only an organ the observation's concepts do not
+  include ("normal heart size") are scored against the observation's own concepts, without the
+  bonus;
+* a mention whose head is a generic word ("abnormality", "bony abnormalities", "changes") never
+  fuzzy-matches an alias that adds a word of meaning to it ("rib abnormality").
+
+Unlinked rule mentions take their observation's primary concept in the spaCy component.
 """
 from __future__ import annotations
 
@@ -44,7 +53,7 @@ log = logging.getLogger("reportlab_nlp.linking")
 DEFAULT_THRESHOLD = 0.7
 DEFAULT_K = 10
 _TOKEN = re.compile(r"[A-Za-z0-9]+")
-# Modifiers dropped by the ``core`` stage, on top of the single-word qualifier aliases of the KB.
+# Modifiers dropped by the ``core`` stage (and ignored when judging whether an alias narrows a query).
 _BASE_MODIFIERS = frozenset(
     """small large moderate mild severe minimal trace tiny massive extensive marked markedly mildly moderately
     slightly minimally subtle left right bilateral bilaterally new newly old chronic acute subacute stable
@@ -81,10 +90,22 @@ _NONE = LinkResult(None, None, None, (), "none")
 _MIN_FUZZY_CHARS = 4
 
 
-# words that add no meaning of their own after an adjective ("bullous" ~ "bullous changes",
-# "metastatic" ~ "metastatic disease"); see ConceptLinker._narrows
-_GENERIC_HEADS = frozenset("""disease diseases change changes process processes finding findings appearance
-pattern lesion lesions abnormality abnormalities""".split())
+# Head words that name no particular finding: a query ending in one ("no acute cardiopulmonary
+# abnormality", "bony abnormalities") says less than any alias that adds a word to it ("rib
+# abnormality"), so the fuzzy stage does not stretch it that way (ConceptLinker._narrows).
+_GENERIC_HEADS = frozenset("""abnormality abnormalities disease diseases change changes process processes
+lesion lesions""".split())
+
+
+def _generic_words(query: str) -> list[str] | None:
+    """The query's words when its head (last word) is generic, else None."""
+    words = query.split()
+    return words if words and words[-1] in _GENERIC_HEADS else None
+
+
+def _same_word(a: str, b: str) -> bool:
+    """Two forms or spellings of one word ("abnormality" / "abnormalities", "mass" / "mas")."""
+    return a == b or (len(a) >= 5 and len(b) >= 5 and a[:5] == b[:5]) or _ratio(a, b) >= 80
 
 
 def _blend(query: str, alias: str, cosine: float) -> float:
@@ -164,6 +185,7 @@ class ConceptLinker:
             entities.append(Entity(concept_id=c.cui, canonical_name=c.name, aliases=aliases, types=c.semantic_types))
         self.modifiers = frozenset(modifiers)
         self.vocab = frozenset(vocab)
+        self._hint_sets = {o: frozenset(cuis) for o, cuis in self.by_observation.items()}
         self.kb = KnowledgeBase(entities)
         all_aliases = sorted({a for e in entities for a in e.aliases})
         directory = _index.index_dir(self.kb_file)
@@ -229,15 +251,19 @@ class ConceptLinker:
         obs = observations or [None] * len(texts)
         return [self.link(t, o) for t, o in zip(texts, obs)]
 
+    def _hinted(self, observation: str | None) -> frozenset[str]:
+        return self._hint_sets.get(observation, frozenset()) if observation else frozenset()
+
     def _order(self, cuis, observation):
-        hinted = set(self.by_observation.get(observation, ())) if observation else set()
+        hinted = self._hinted(observation)
         return sorted(cuis, key=lambda c: (c not in hinted, self.rank.get(c, 1 << 30)))
 
-    def _finish(self, scored: dict[str, float], observation: str | None, method: str) -> LinkResult:
-        hinted = set(self.by_observation.get(observation, ())) if observation else set()
+    def _finish(self, scored: dict[str, float], observation: str | None, method: str, bonus: bool = True) -> LinkResult:
+        hinted = self._hinted(observation)
         if hinted:  # a rule-found mention names a finding/device, never a bare qualifier
             scored = {c: s for c, s in scored.items() if self.concepts[c].category != "qualifier"}
-        final = {c: min(1.0, s + (self.observation_bonus if c in hinted else 0.0)) for c, s in scored.items()}
+        add = self.observation_bonus if bonus else 0.0
+        final = {c: min(1.0, s + (add if c in hinted else 0.0)) for c, s in scored.items()}
         ranked = sorted(final.items(), key=lambda cs: (-cs[1], cs[0] not in hinted, self.rank.get(cs[0], 1 << 30)))
         cands = tuple((c, float(s)) for c, s in ranked[: self.max_candidates])
         if not ranked or ranked[0][1] < self.threshold:
@@ -299,8 +325,10 @@ class ConceptLinker:
             # finding); a statement takes the observation's primary concept (see the component)
             if statement or observation not in self.by_observation:
                 return _NONE
+            # no bonus here: the hint must not lift one specific diagnosis over the threshold
+            # ("aortic" is no aortic aneurysm); nothing close enough -> the primary concept
             queries = [q for q in forms if len(q) >= _MIN_FUZZY_CHARS] or forms
-            return self._finish(self._observation_scores(observation, queries), observation, "fuzzy")
+            return self._finish(self._observation_scores(observation, queries), observation, "fuzzy", bonus=False)
         if exact is not None:
             cuis, score, method = exact
             ordered = self._order(cuis, observation)
@@ -321,16 +349,13 @@ class ConceptLinker:
         if not queries:
             return _NONE
         scored: dict[str, float] = {}
-        hinted = set(self.by_observation.get(observation, ())) if observation else set()
         for q, cands in zip(queries, self.generator(queries, self.k)):
-            words = set(q.split())
+            generic = _generic_words(q)
             for cand in cands:
                 # the best of the concept's aliases found (aliases with equal cosine, such as
-                # "hiatal hernia" / "hernia hiatal", differ in edit similarity); an alias that adds a
-                # word of meaning to correctly spelt words ("abnormality" -> "rib abnormality") names
-                # something else than the mention and is no match, unless the rule's observation says so
+                # "hiatal hernia" / "hernia hiatal", differ in edit similarity)
                 s = max((_blend(q, a, sim) for a, sim in zip(cand.aliases, cand.similarities)
-                         if cand.concept_id in hinted or not self._narrows(words, a)), default=-1.0)
+                         if generic is None or not self._narrows(generic, a)), default=-1.0)
                 if s > scored.get(cand.concept_id, -1.0):
                     scored[cand.concept_id] = s
         if observation and observation in self.by_observation:
@@ -339,13 +364,11 @@ class ConceptLinker:
                     scored[cui] = s
         return self._finish(scored, observation, "fuzzy")
 
-    def _narrows(self, words: set[str], alias: str) -> bool:
-        """True when the alias adds a word of meaning (no modifier) to the query's correctly spelt
-        words: "abnormality" -> "rib abnormality", "bony abnormality" -> "rib abnormality". A
-        misspelt word ("plueral efusion") is left to the fuzzy score."""
-        alias_words = set(alias.split())
-        return any(w not in self.modifiers and w not in _GENERIC_HEADS for w in alias_words - words) and all(
-            w in self.vocab for w in words - alias_words)
+    def _narrows(self, words: list[str], alias: str) -> bool:
+        """True when the alias holds a word of meaning that is neither a modifier nor a form of a
+        query word: "abnormality" -> "rib abnormality", "bony abnormality" -> "rib abnormality"
+        (but "abnormalities" -> "abnormality" is a form of the same word)."""
+        return any(w not in self.modifiers and not any(_same_word(w, q) for q in words) for w in alias.split())
 
     def _names_only_a_part(self, cuis: list[str], observation: str) -> bool:
         """True when an exact match found only qualifiers, or only anatomy the observation's concepts
@@ -369,7 +392,10 @@ class ConceptLinker:
         out: dict[str, float] = {}
         for qi, q in enumerate(queries):
             row = sims[qi]
+            generic = _generic_words(q)
             for j in row.argsort()[::-1][:5]:  # edit ratio only for the 5 closest aliases (speed)
+                if generic is not None and self._narrows(generic, aliases[j]):
+                    continue
                 s = _blend(q, aliases[j], float(row[j]))
                 if s > out.get(owners[j], -1.0):
                     out[owners[j]] = s

@@ -87,7 +87,7 @@ def _concept_from_rows(cui: str, rows: list[list[str]], tuis: list[str]) -> Conc
         elif len(synonyms) < MAX_ALIASES:
             synonyms.append(s)
     return Concept(cui=cui, name=pref[STR].strip(), semantic_types=list(tuis), radlex=radlex,
-                   synonyms=synonyms, abbreviations=abbreviations)
+                   synonyms=synonyms, abbreviations=abbreviations, cui_status="verified")
 
 
 def build_from_umls(
