@@ -376,7 +376,7 @@ class ConceptLinker:
         categories = {self.concepts[c].category for c in cuis}
         if categories == {"qualifier"}:
             return True
-        return categories == {"anatomy"} and not set(cuis) & set(self.by_observation.get(observation, ()))
+        return categories == {"anatomy"} and self._hinted(observation).isdisjoint(cuis)
 
     def _observation_scores(self, observation: str, queries: list[str]) -> dict[str, float]:
         """Cosine similarity of the queries to every alias of the observation's concepts."""
