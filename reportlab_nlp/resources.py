@@ -1,8 +1,15 @@
 """The one loader for the data that ships with the package: ``rules/`` and ``ontologies/``.
 
-In a source checkout both folders sit at the repository root; in an installed wheel they
-are ``reportlab_nlp/_data/rules`` and ``reportlab_nlp/_data/ontologies``. Every module
-reads them through :func:`data_path` / :func:`load_yaml`, never through its own path logic.
+Two layouts hold them:
+
+* an installed wheel (or a non-editable ``pip install``): ``reportlab_nlp/_data/rules`` and
+  ``reportlab_nlp/_data/ontologies`` inside the package (pyproject.toml maps the two root
+  folders there);
+* a source checkout, an editable install or an unpacked sdist: ``rules/`` and
+  ``ontologies/`` at the project root, beside ``pyproject.toml``.
+
+Every module reads them through :func:`data_path` / :func:`load_yaml`, never through its own
+path logic.
 """
 from __future__ import annotations
 
@@ -19,13 +26,31 @@ Kind = Literal["rules", "ontologies"]
 _PKG = Path(__file__).resolve().parent
 
 
+def _candidates(kind: Kind, package_dir: Path) -> list[Path]:
+    """Where ``kind`` may lie, in order: inside the installed package, then at a project root.
+
+    The root folder counts only beside a ``pyproject.toml``, so an installed copy never picks
+    up some other distribution's top-level ``rules/`` folder in site-packages.
+    """
+    found = [package_dir / "_data" / kind]
+    root = package_dir.parent
+    if (root / "pyproject.toml").is_file():
+        found.append(root / kind)
+    return found
+
+
+def find_data_root(kind: Kind, package_dir: Path) -> Path:
+    """The folder of ``kind`` for a package at ``package_dir`` (either layout)."""
+    for candidate in _candidates(kind, package_dir):
+        if candidate.is_dir():
+            return candidate
+    raise RulesError(f"the packaged {kind}/ folder is missing; reinstall reportlab-nlp", code="RL201")
+
+
 @functools.lru_cache(maxsize=None)
 def data_root(kind: Kind) -> Path:
     """Folder holding the shipped ``rules`` or ``ontologies``."""
-    for candidate in (_PKG / "_data" / kind, _PKG.parent / kind):
-        if candidate.is_dir():
-            return candidate
-    raise RulesError(f"the packaged {kind}/ folder is missing; reinstall reportlab-nlp")
+    return find_data_root(kind, _PKG)
 
 
 def data_path(kind: Kind, *parts: str) -> Path:
