@@ -16,7 +16,7 @@ from spacy.tokens import Doc, Span
 from spacy.util import ensure_path
 
 from . import extensions  # noqa: F401
-from .errors import RulesError
+from .errors import ArgumentError, RulesError
 from .resources import load_yaml, resolve
 from .schema import LABEL_SCHEMA
 
@@ -160,14 +160,17 @@ def assert_target(text: str, start: int, end: int) -> str:
     'absent'
     """
     if not isinstance(text, str):
-        raise TypeError("text must be a string")
+        raise ArgumentError(f"text must be a string, got a {type(text).__name__}")
+    for name, value in (("start", start), ("end", end)):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ArgumentError(f"{name} must be a whole number, got a {type(value).__name__}")
     if not (0 <= start < end <= len(text)):
-        raise ValueError(f"span {start}:{end} is outside the text (length {len(text)})")
+        raise ArgumentError(f"span {start}:{end} is outside the text (length {len(text)})", code="RL121")
     nlp = _target_pipeline()
     doc = nlp.make_doc(text)
     span = doc.char_span(start, end, label="TARGET", alignment_mode="expand")
     if span is None:
-        raise ValueError(f"span {start}:{end} does not align with tokens")
+        raise ArgumentError(f"span {start}:{end} does not align with tokens", code="RL122")
     doc.ents = [span]
     for name, proc in nlp.pipeline:
         doc = proc(doc)

@@ -54,6 +54,24 @@ class OutputError(ReportLabError):
     code = "RL300"
 
 
+class OutputCollisionError(OutputError):
+    """An output path names an input or another output (RL301, RL302): refused before writing."""
+
+    code = "RL301"
+
+
+class ResumeError(OutputError):
+    """``--resume`` cannot continue the interrupted run (changed input or options: RL303)."""
+
+    code = "RL303"
+
+
+class ArgumentError(ReportLabError, ValueError):
+    """A public function was called with an argument it cannot use (RL020)."""
+
+    code = "RL020"
+
+
 class ModelError(ReportLabError):
     """A model directory, encoder or device is unusable."""
 

@@ -21,9 +21,9 @@ from typing import Any, Callable, Iterable, Sequence
 
 import pandas as pd
 
-from .errors import ReportLabError
+from .errors import ArgumentError, ReportLabError
 from .inputs import Reject, ReportSource, validate_records
-from .outputs import JsonlWriter, RejectsWriter, TableWriter, default_rejects_path, label_frame
+from .outputs import default_rejects_path, label_frame
 from .aggregation import mention_value
 from .schema import LABEL_SCHEMA, load_taxonomy
 
@@ -195,10 +195,14 @@ def _worker_run(args):
 
 
 class _Runner:
-    """Runs chunks in-process (workers=1) or in a process pool, yielding results in order."""
+    """Runs tasks in-process (workers=1) or in a process pool, yielding ``(key, result)`` in order.
+
+    A task is ``(key, ids, texts)``; ``key`` travels with it untouched (the archive runner uses it
+    to know when a chunk is complete).
+    """
 
     def __init__(self, spec: PipelineSpec, workers: int, evidence: bool):
-        self.spec, self.workers, self.evidence = spec, max(1, int(workers)), evidence
+        self.spec, self.workers, self.evidence = spec, _check_workers(workers), evidence
         self.pool = None
         if self.workers == 1:
             self.nlp = get_pipeline(spec)
@@ -208,28 +212,46 @@ class _Runner:
             ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
             self.pool = ctx.Pool(self.workers, initializer=_worker_init, initargs=(spec,))
 
-    def run(self, batches: Iterable[tuple[list[str], list[str]]]):
+    def run(self, tasks: Iterable[tuple[Any, list[str], list[str]]]):
         if self.pool is None:
-            for ids, texts in batches:
-                yield _process(self.nlp, ids, texts, self.evidence)
+            for key, ids, texts in tasks:
+                yield key, _process(self.nlp, ids, texts, self.evidence)
             return
         pending: deque = deque()
-        for ids, texts in batches:
-            pending.append(self.pool.apply_async(_worker_run, ((ids, texts, self.evidence),)))
+        for key, ids, texts in tasks:
+            pending.append((key, self.pool.apply_async(_worker_run, ((ids, texts, self.evidence),))))
             while len(pending) >= self.workers * 3:
-                yield pending.popleft().get()
+                k, res = pending.popleft()
+                yield k, res.get()
         while pending:
-            yield pending.popleft().get()
+            k, res = pending.popleft()
+            yield k, res.get()
 
     def close(self):
         if self.pool is not None:
             self.pool.close()
             self.pool.join()
 
+    def terminate(self):
+        if self.pool is not None:
+            self.pool.terminate()
+            self.pool.join()
+
+
+def _check_workers(workers: Any) -> int:
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ArgumentError(f"workers must be a whole number of at least 1, got {workers!r}")
+    return workers
+
 
 def _split(ids: list[str], texts: list[str], size: int):
     for i in range(0, len(ids), size):
         yield ids[i : i + size], texts[i : i + size]
+
+
+def _tasks(ids: list[str], texts: list[str], size: int):
+    for k, (i, t) in enumerate(_split(ids, texts, size)):
+        yield k, i, t
 
 
 def label_dataframe(
@@ -247,6 +269,9 @@ def label_dataframe(
     """Label every row of ``df``; bad rows become rejects (id + reason), never exceptions."""
     from .errors import ColumnError
 
+    if not isinstance(df, pd.DataFrame):
+        raise ArgumentError(f"label_dataframe needs a pandas DataFrame, got a {type(df).__name__}")
+    _check_workers(workers)
     for col in (id_column, text_column):
         if col not in df.columns:
             raise ColumnError(f"DataFrame has no column {col!r}; columns are: {', '.join(map(str, df.columns))}")
@@ -260,7 +285,7 @@ def label_dataframe(
     out_ids, rows, ev = [], [], []
     with batch_gc():
         try:
-            for o_ids, o_rows, o_ev, o_rej in runner.run(_split(ids, texts, 256)):
+            for _key, (o_ids, o_rows, o_ev, o_rej) in runner.run(_tasks(ids, texts, 256)):
                 out_ids += o_ids
                 rows += o_rows
                 ev += o_ev
@@ -308,58 +333,111 @@ def label_archive(
     all_sections: bool = False,
     link: bool | None = None,
     kb: str | Path | None = None,
+    resume: bool = False,
     on_progress: Callable[[int], None] | None = None,
 ) -> RunSummary:
     """Stream ``input_path`` through the rule labeler into ``output_path`` (CSV/TSV/Parquet/JSONL).
 
     Linking runs when ``link`` is true, or by default whenever evidence is written or a ``kb`` is given.
+    Outputs appear at their final names only when the run ends cleanly; an interrupted run leaves
+    ``<output>.partial/``, which ``resume=True`` continues (see :mod:`reportlab_nlp.batch.staging`).
     """
+    from .batch import OutputSpec, StagedRun, fingerprint_input, guard_paths, tree_hash
+    from .resources import data_root
+
     t0 = time.perf_counter()
+    _check_workers(workers)
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+        raise ArgumentError(f"chunk_size must be a whole number of at least 1, got {chunk_size!r}")
     tax = load_taxonomy(str(taxonomy))
     src = ReportSource(input_path, id_column, text_column)
     if link is None:
         link = evidence_path is not None or kb is not None
-    spec = PipelineSpec(str(taxonomy), all_sections, None, bool(link), None if kb is None else str(kb))
     rejects_path = Path(rejects_path) if rejects_path else default_rejects_path(output_path)
-    summary = RunSummary(output=str(output_path), evidence=str(evidence_path) if evidence_path else None, notes=list(src.notes))
-    writer = TableWriter(output_path, columns=[src.id_column, *tax.label_names], float_columns=tax.label_names)
-    ev_writer = JsonlWriter(evidence_path) if evidence_path else None
-    rej_writer = RejectsWriter(rejects_path, src.id_column)
+    guard_paths(
+        {"input": input_path, "--kb": kb, "--taxonomy": taxonomy if Path(str(taxonomy)).exists() else None},
+        {"-o": output_path, "--evidence": evidence_path, "--rejects": rejects_path},
+    )
+    spec = PipelineSpec(str(taxonomy), all_sections, None, bool(link), None if kb is None else str(kb))
+    outputs = [
+        OutputSpec("labels", Path(output_path), "table", (src.id_column, *tax.label_names), tuple(tax.label_names)),
+        OutputSpec("rejects", rejects_path, "rejects", id_column=src.id_column),
+    ]
+    if evidence_path is not None:
+        outputs.append(OutputSpec("evidence", Path(evidence_path), "jsonl"))
+    rule_roots = [data_root("rules"), data_root("ontologies")]
+    fingerprint = {
+        "input": fingerprint_input(input_path),
+        "options": {"engine": "rules", "taxonomy": str(taxonomy), "id_column": src.id_column,
+                    "text_column": src.text_column, "chunk_size": chunk_size, "all_sections": all_sections,
+                    "link": bool(link), "kb": None if kb is None else os.path.realpath(kb),
+                    "outputs": {o.name: os.path.realpath(o.path) for o in outputs}},
+        "rules": tree_hash(*rule_roots, *([Path(str(taxonomy))] if Path(str(taxonomy)).exists() else []),
+                           *([Path(kb)] if kb else [])),
+        "version": _version(),
+    }
+    staged = StagedRun(output_path, outputs, fingerprint, resume=resume)
+    counters = {"rows_in": 0, "rows_out": 0, "rejects": 0, "mentions": 0, **staged.counters}
+    summary = RunSummary(output=str(output_path), evidence=str(evidence_path) if evidence_path else None,
+                         notes=[*src.notes, *staged.notes])
     runner = _Runner(spec, workers, evidence_path is not None)
     per_task = max(16, min(256, chunk_size // max(1, runner.workers * 2)))
+    chunks: dict[int, dict] = {}
 
-    def batches():
-        for chunk in src.chunks(chunk_size):
-            summary.rows_in += chunk.n_in
-            rej_writer.write(chunk.rejects)
-            if on_progress and chunk.rejects:
-                on_progress(len(chunk.rejects))
+    def tasks():
+        for index, chunk in enumerate(src.chunks(chunk_size)):
+            if index < staged.completed:
+                continue  # done before the interruption (read again only to keep duplicate-id checks)
             ids = chunk.frame[src.id_column].tolist()
             texts = chunk.frame[src.text_column].tolist()
-            yield from _split(ids, texts, per_task)
+            pieces = list(_split(ids, texts, per_task)) or [([], [])]
+            chunks[index] = {"n_in": chunk.n_in, "rejects": list(chunk.rejects), "left": len(pieces),
+                             "frames": [], "evidence": []}
+            if on_progress and chunk.rejects:
+                on_progress(len(chunk.rejects))
+            for p_ids, p_texts in pieces:
+                yield index, p_ids, p_texts
 
+    clean = False
     try:
         with batch_gc():
-            for o_ids, o_rows, o_ev, o_rej in runner.run(batches()):
-                writer.write(label_frame(src.id_column, o_ids, o_rows, tax.label_names))
-                rej_writer.write(o_rej)
-                if ev_writer is not None:
-                    ev_writer.write_many(o_ev)
-                summary.mentions += len(o_ev)
+            for index, (o_ids, o_rows, o_ev, o_rej) in runner.run(tasks()):
+                acc = chunks[index]
+                acc["frames"].append(label_frame(src.id_column, o_ids, o_rows, tax.label_names))
+                acc["evidence"].extend(o_ev)
+                acc["rejects"].extend(o_rej)
+                acc["left"] -= 1
                 if on_progress:
                     on_progress(len(o_ids) + len(o_rej))
+                if acc["left"]:
+                    continue
+                del chunks[index]
+                frame = pd.concat(acc["frames"], ignore_index=True)
+                counters["rows_in"] += acc["n_in"]
+                counters["rows_out"] += len(frame)
+                counters["rejects"] += len(acc["rejects"])
+                counters["mentions"] += len(acc["evidence"])
+                staged.commit(index, {"labels": frame, "evidence": acc["evidence"], "rejects": acc["rejects"]},
+                              counters)
+        clean = True
     finally:
-        runner.close()
-        writer.close()
-        rej_writer.close()
-        if ev_writer is not None:
-            ev_writer.close()
-    summary.rows_out = writer.rows
-    summary.rejects = rej_writer.count
-    summary.rejects_path = str(rejects_path) if rej_writer.count else None
-    summary.seconds = time.perf_counter() - t0
-    if summary.rows_in != summary.rows_out + summary.rejects:
+        if clean:
+            runner.close()
+        else:
+            runner.terminate()
+    if counters["rows_in"] != counters["rows_out"] + counters["rejects"]:
         raise ReportLabError(
-            f"internal accounting error: {summary.rows_in} rows in, {summary.rows_out} out, {summary.rejects} rejected", code="RL900"
-        )
+            f"internal accounting error: {counters['rows_in']} rows in, {counters['rows_out']} out, "
+            f"{counters['rejects']} rejected", code="RL900")
+    staged.finish()
+    summary.rows_in, summary.rows_out = counters["rows_in"], counters["rows_out"]
+    summary.rejects, summary.mentions = counters["rejects"], counters["mentions"]
+    summary.rejects_path = str(rejects_path) if counters["rejects"] else None
+    summary.seconds = time.perf_counter() - t0
     return summary
+
+
+def _version() -> str:
+    from . import __version__
+
+    return __version__

@@ -2,9 +2,15 @@
 
 A label table is the input id column (under its input name) followed by the taxonomy's labels
 in canonical order, cells encoded as in ``rules/labels.yml`` (1.0 / 0.0 / -1.0 / blank).
+
+Every writer is atomic: it writes under a temporary name in the target folder
+(``.<name>.<pid>.tmp``) and renames the file into place (``os.replace``) when it is closed after
+a clean run. ``abort()`` (or leaving a ``with`` block through an exception) removes the
+temporary file, so a file at the final name is always complete.
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import math
@@ -31,6 +37,33 @@ def _fmt_for_output(path: Path) -> str:
     return fmt
 
 
+def temp_path(path: Path) -> Path:
+    """The temporary name a writer uses for ``path``: hidden, in the same folder (same file system)."""
+    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
+
+
+def publish(tmp: Path, path: Path) -> None:
+    """Flush ``tmp`` to disk and rename it to ``path`` in one step."""
+    try:
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except OSError as err:
+        raise OutputError(f"cannot write {path}: {err.strerror}") from None
+
+
+def _discard(tmp: Path) -> None:
+    with contextlib.suppress(OSError):
+        tmp.unlink()
+
+
+def _mkdir_for(path: Path) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise OutputError(f"cannot create folder {path.parent}: {err.strerror}") from None
+
+
 class TableWriter:
     """Append DataFrame chunks to one CSV/TSV/JSONL/Parquet file with a fixed column list."""
 
@@ -42,11 +75,10 @@ class TableWriter:
         self.rows = 0
         self._pq = None
         self._fh = None
+        self._tmp = temp_path(self.path)
+        self._done = False
         if self.format != "null":
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as err:
-                raise OutputError(f"cannot create folder {self.path.parent}: {err.strerror}") from None
+            _mkdir_for(self.path)
 
     def write(self, frame: pd.DataFrame) -> None:
         if self.columns is None:
@@ -60,14 +92,14 @@ class TableWriter:
         try:
             if self.format in ("csv", "tsv"):
                 if self._fh is None:
-                    self._fh = open(self.path, "w", encoding="utf-8", newline="")
+                    self._fh = open(self._tmp, "w", encoding="utf-8", newline="")
                     header = True
                 else:
                     header = False
                 frame.to_csv(self._fh, sep="," if self.format == "csv" else "\t", index=False, header=header, na_rep="", lineterminator="\n")
             elif self.format == "jsonl":
                 if self._fh is None:
-                    self._fh = open(self.path, "w", encoding="utf-8")
+                    self._fh = open(self._tmp, "w", encoding="utf-8")
                 for rec in frame.to_dict(orient="records"):
                     self._fh.write(json.dumps({k: _jsonable(v) for k, v in rec.items()}, ensure_ascii=False) + "\n")
             elif self.format == "parquet":
@@ -77,7 +109,7 @@ class TableWriter:
                 table = pa.Table.from_pandas(frame, preserve_index=False)
                 if self._pq is None:
                     self._schema = table.schema
-                    self._pq = pq.ParquetWriter(self.path, self._schema)
+                    self._pq = pq.ParquetWriter(self._tmp, self._schema)
                 else:
                     table = table.cast(self._schema)
                 self._pq.write_table(table)
@@ -85,28 +117,55 @@ class TableWriter:
             raise OutputError(f"cannot write {self.path}: {err.strerror}") from None
 
     def close(self) -> None:
-        if self.format == "parquet" and self._pq is None and self.columns is not None:
-            # an empty result still gets a valid file with the right columns
-            import pyarrow as pa
-            import pyarrow.parquet as pq
+        """Finish the file and rename it into place (an empty result still gets a valid file)."""
+        if self._done:
+            return
+        self._done = True
+        if self.format == "null":
+            return
+        try:
+            if self.format == "parquet" and self._pq is None and self.columns is not None:
+                import pyarrow as pa
+                import pyarrow.parquet as pq
 
-            empty = pd.DataFrame({c: pd.Series(dtype="float64" if c in self.float_columns else "object") for c in self.columns})
-            pq.write_table(pa.Table.from_pandas(empty, preserve_index=False), self.path)
-        if self.format in ("csv", "tsv") and self._fh is None and self.columns is not None:
-            with open(self.path, "w", encoding="utf-8", newline="") as fh:
-                csv.writer(fh, delimiter="," if self.format == "csv" else "\t", lineterminator="\n").writerow(self.columns)
-        if self.format == "jsonl" and self._fh is None:
-            open(self.path, "w").close()
-        if self._pq is not None:
-            self._pq.close()
-        if self._fh is not None:
-            self._fh.close()
+                empty = pd.DataFrame({c: pd.Series(dtype="float64" if c in self.float_columns else "object")
+                                      for c in self.columns})
+                pq.write_table(pa.Table.from_pandas(empty, preserve_index=False), self._tmp)
+            if self.format in ("csv", "tsv") and self._fh is None and self.columns is not None:
+                with open(self._tmp, "w", encoding="utf-8", newline="") as fh:
+                    csv.writer(fh, delimiter="," if self.format == "csv" else "\t", lineterminator="\n").writerow(self.columns)
+            if self.format == "jsonl" and self._fh is None:
+                open(self._tmp, "w").close()
+            if self._pq is not None:
+                self._pq.close()
+            if self._fh is not None:
+                self._fh.close()
+        except OSError as err:
+            _discard(self._tmp)
+            raise OutputError(f"cannot write {self.path}: {err.strerror}") from None
+        if self._tmp.exists():
+            publish(self._tmp, self.path)
+
+    def abort(self) -> None:
+        """Drop what was written: nothing appears at the final name."""
+        if self._done:
+            return
+        self._done = True
+        with contextlib.suppress(Exception):
+            if self._pq is not None:
+                self._pq.close()
+            if self._fh is not None:
+                self._fh.close()
+        _discard(self._tmp)
 
     def __enter__(self) -> "TableWriter":
         return self
 
-    def __exit__(self, *exc) -> None:
-        self.close()
+    def __exit__(self, exc_type, *exc) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
 
 
 def _jsonable(v: Any) -> Any:
@@ -118,30 +177,50 @@ def _jsonable(v: Any) -> Any:
 
 
 class JsonlWriter:
-    """Append dict records to a JSONL file (evidence, spans)."""
+    """Append dict records to a JSONL file (evidence, spans); atomic like :class:`TableWriter`."""
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.count = 0
+        self._tmp = temp_path(self.path)
+        self._done = False
+        _mkdir_for(self.path)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._fh = open(self.path, "w", encoding="utf-8")
+            self._fh = open(self._tmp, "w", encoding="utf-8")
         except OSError as err:
             raise OutputError(f"cannot write {self.path}: {err.strerror}") from None
 
     def write_many(self, records: Iterable[dict]) -> None:
-        for r in records:
-            self._fh.write(json.dumps(r, ensure_ascii=False) + "\n")
-            self.count += 1
+        try:
+            for r in records:
+                self._fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+                self.count += 1
+        except OSError as err:
+            raise OutputError(f"cannot write {self.path}: {err.strerror}") from None
 
     def close(self) -> None:
+        if self._done:
+            return
+        self._done = True
         self._fh.close()
+        publish(self._tmp, self.path)
+
+    def abort(self) -> None:
+        if self._done:
+            return
+        self._done = True
+        with contextlib.suppress(OSError):
+            self._fh.close()
+        _discard(self._tmp)
 
     def __enter__(self) -> "JsonlWriter":
         return self
 
-    def __exit__(self, *exc) -> None:
-        self.close()
+    def __exit__(self, exc_type, *exc) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
 
 
 def default_rejects_path(output: str | Path) -> Path:
@@ -152,7 +231,7 @@ def default_rejects_path(output: str | Path) -> Path:
 
 
 class RejectsWriter:
-    """``<id column>,code,reason`` rows; the file is written only if there is a reject."""
+    """``<id column>,code,reason`` rows; the file is written only if there is a reject (atomically)."""
 
     def __init__(self, path: str | Path, id_column: str):
         self.path = Path(path)
@@ -160,29 +239,47 @@ class RejectsWriter:
         self.count = 0
         self._fh = None
         self._w = None
+        self._tmp = temp_path(self.path)
+        self._done = False
 
     def write(self, rejects: Iterable[Reject]) -> None:
-        for r in rejects:
-            if self._w is None:
-                try:
-                    self.path.parent.mkdir(parents=True, exist_ok=True)
-                    self._fh = open(self.path, "w", encoding="utf-8", newline="")
-                except OSError as err:
-                    raise OutputError(f"cannot write rejects file {self.path}: {err.strerror}") from None
-                self._w = csv.writer(self._fh, lineterminator="\n")
-                self._w.writerow([self.id_column, "code", "reason"])
-            self._w.writerow([r.record_id, r.code, r.reason])
-            self.count += 1
+        try:
+            for r in rejects:
+                if self._w is None:
+                    _mkdir_for(self.path)
+                    self._fh = open(self._tmp, "w", encoding="utf-8", newline="")
+                    self._w = csv.writer(self._fh, lineterminator="\n")
+                    self._w.writerow([self.id_column, "code", "reason"])
+                self._w.writerow([r.record_id, r.code, r.reason])
+                self.count += 1
+        except OSError as err:
+            raise OutputError(f"cannot write rejects file {self.path}: {err.strerror}") from None
 
     def close(self) -> None:
+        if self._done:
+            return
+        self._done = True
         if self._fh is not None:
             self._fh.close()
+            publish(self._tmp, self.path)
+
+    def abort(self) -> None:
+        if self._done:
+            return
+        self._done = True
+        if self._fh is not None:
+            with contextlib.suppress(OSError):
+                self._fh.close()
+            _discard(self._tmp)
 
     def __enter__(self) -> "RejectsWriter":
         return self
 
-    def __exit__(self, *exc) -> None:
-        self.close()
+    def __exit__(self, exc_type, *exc) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
 
 
 def label_frame(id_column: str, ids: Sequence[str], rows: Sequence[dict], label_names: Sequence[str]) -> pd.DataFrame:

@@ -13,3 +13,10 @@ def rule_nlp():
     from reportlab_nlp.labeler import PipelineSpec, get_pipeline
 
     return get_pipeline(PipelineSpec())
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--long", action="store_true", default=False,
+        help="long profiles: 20 kill/resume runs per command, >= 10,000 fuzzing examples per target",
+    )

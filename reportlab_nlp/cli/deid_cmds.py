@@ -27,6 +27,7 @@ def deid(
     rejects: Optional[Path] = typer.Option(None, "--rejects", help="Rejects file (default: <output>.rejects.csv)."),
     audit: Optional[Path] = typer.Option(None, "--audit", help="Write the run's audit summary (counts per category) as JSON."),
     chunk_size: int = typer.Option(1000, "--chunk-size", min=1, help="Records per chunk."),
+    resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run from its last completed chunk (<output>.partial/)."),
     verbose: bool = typer.Option(False, "-v", "--verbose", help="Log progress (counts only, never text)."),
 ) -> None:
     """De-identify report text: mask, surrogate or tag PHI. Records that fail are withheld (fail closed)."""
@@ -42,7 +43,7 @@ def deid(
         result = deidentify_archive(
             input, output, mode=mode, spans_path=spans, group_column=group_column, secret=secret,
             id_column=id_column, text_column=text_column, strict_years=strict_years, use_ner=ner,
-            rejects_path=rejects, audit_path=audit, chunk_size=chunk_size,
+            rejects_path=rejects, audit_path=audit, chunk_size=chunk_size, resume=resume, secret_path=secret_file,
             on_chunk=lambda n: bar.advance(task, n),
         )
     summary = result.as_dict()

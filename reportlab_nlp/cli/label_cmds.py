@@ -2,7 +2,6 @@
 hands over to the transformer labeler in ``reportlab_nlp.model``)."""
 from __future__ import annotations
 
-import json
 import time
 from enum import Enum
 from pathlib import Path
@@ -40,6 +39,7 @@ def label_cmd(
     batch_size: int = typer.Option(64, "--batch-size", min=1, help="Model engine batch size."),
     device: str = typer.Option("auto", "--device", help="Model engine device: auto, cpu or cuda."),
     chunk_size: int = typer.Option(2000, "--chunk-size", min=1, help="Records read per chunk (memory stays flat)."),
+    resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run from its last completed chunk (<output>.partial/)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log progress details (never report text)."),
 ) -> None:
@@ -79,7 +79,7 @@ def label_cmd(
         summary = label_archive(
             input, output, taxonomy=taxonomy, id_column=id_column, text_column=text_column, evidence_path=evidence,
             rejects_path=rejects, workers=workers, chunk_size=chunk_size, all_sections=all_sections, link=link,
-            kb=str(kb) if kb else None, on_progress=on_progress,
+            kb=str(kb) if kb else None, resume=resume, on_progress=on_progress,
         )
     if not quiet:
         for note in summary.notes:
@@ -103,13 +103,17 @@ def assertion_cmd(
     import pandas as pd
 
     from ..assertion import assert_target
-    from ..errors import ColumnError, InputFormatError
+    from ..errors import ArgumentError, ColumnError, InputFormatError
     from ..inputs import Reject, detect_format
     from ..outputs import RejectsWriter, TableWriter, default_rejects_path
+
+    from ..batch import guard_paths
 
     fmt = detect_format(input) if input.exists() else None
     if fmt is None:
         raise InputFormatError(f"input {input} does not exist")
+    rpath = rejects or default_rejects_path(output)
+    guard_paths({"input": input}, {"-o": output, "--rejects": rpath})
     sep = "\t" if fmt == "tsv" else ","
     try:
         frame = pd.read_csv(input, sep=sep, dtype=str, keep_default_na=False)
@@ -132,11 +136,15 @@ def assertion_cmd(
         if not (0 <= start < end <= len(row.text)):
             rej.append(Reject(rid, f"span {start}:{end} is outside the text (length {len(row.text)})", "RL121"))
             continue
+        try:
+            status = assert_target(row.text, start, end)
+        except ArgumentError as err:  # one bad target never stops the batch
+            rej.append(Reject(rid, err.message, err.code))
+            continue
         ids.append(rid)
-        statuses.append(assert_target(row.text, start, end))
+        statuses.append(status)
     with TableWriter(output, columns=["id", "assertion"]) as w:
         w.write(pd.DataFrame({"id": ids, "assertion": statuses}))
-    rpath = rejects or default_rejects_path(output)
     with RejectsWriter(rpath, "id") as rw:
         rw.write(rej)
     msg = f"[green]classified[/green] {len(ids)} targets -> {output}"
@@ -159,9 +167,14 @@ def evaluate_cmd(
     """Per-label precision/recall/F1 and macro averages of a label table against gold."""
     from ..evaluation import evaluate_files, format_report
 
+    from ..batch import guard_paths
+
+    guard_paths({"predictions": predictions, "gold": gold}, {"--json": json_out})
     subset = [s.strip() for s in labels.split(",")] if labels else None
     result = evaluate_files(predictions, gold, taxonomy, positive_only=positive_only, uncertain_positive=uncertain_positive, labels=subset)
     out_console.print(format_report(result), highlight=False, markup=False)
     if json_out is not None:
+        from ..batch.staging import write_json_atomic
+
         json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(json.dumps(result, indent=2))
+        write_json_atomic(json_out, result)

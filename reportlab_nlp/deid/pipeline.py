@@ -6,8 +6,9 @@ audit summary carry counts per category, never text.
 """
 from __future__ import annotations
 
-import json
+import hashlib
 import logging
+import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Sequence
 
 import pandas as pd
 
-from ..errors import ColumnError, OutputError, ReportLabError
+from ..errors import ArgumentError, ColumnError, OutputError, ReportLabError
 from ..inputs import Reject, ReportSource
 from .detect import CATEGORIES, Detector, Span
 from .surrogate import Surrogator, mask_text
@@ -157,53 +158,81 @@ def deidentify_archive(
     rejects_path: str | Path | None = None,
     audit_path: str | Path | None = None,
     chunk_size: int = 1000,
+    resume: bool = False,
+    secret_path: str | Path | None = None,
     on_chunk=None,
     deidentifier: Deidentifier | None = None,
 ) -> Audit:
-    """Stream an archive through the de-identifier; rows in = rows out + rejects."""
-    from ..outputs import RejectsWriter, TableWriter, default_rejects_path
+    """Stream an archive through the de-identifier; rows in = rows out + rejects.
 
+    Outputs appear at their final names only when the run ends cleanly; ``resume=True`` continues
+    an interrupted run (surrogate mode needs the same ``secret`` to give the same replacements).
+    """
+    from ..batch import OutputSpec, StagedRun, fingerprint_input, guard_paths, tree_hash
+    from ..errors import ResumeError
+    from ..outputs import default_rejects_path
+    from ..resources import data_root
+
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+        raise ArgumentError(f"chunk_size must be a whole number of at least 1, got {chunk_size!r}")
+    if mode not in MODES:
+        raise ReportLabError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}", code="RL612")
     src = ReportSource(input_path, id_column, text_column, required_columns=[group_column] if group_column else ())
+    if spans_path is not None and Path(spans_path).suffix.lower() not in (".csv",):
+        raise OutputError(f"--spans must be a .csv file, got {Path(spans_path).name}")
+    rj_path = Path(rejects_path) if rejects_path else default_rejects_path(output_path)
+    guard_paths({"input": input_path, "--secret-file": secret_path},
+                {"-o": output_path, "--spans": spans_path, "--rejects": rj_path, "--audit": audit_path})
     if mode == "surrogate" and secret is None:
+        if resume:
+            raise ResumeError("--resume in surrogate mode needs --secret-file: without the run's key the "
+                              "replacements of the resumed part would differ", code="RL304")
         log.warning("no secret given: surrogates use a random key and will differ between runs")
     deid = deidentifier or Deidentifier(mode, secret=secret, strict_years=strict_years, use_ner=use_ner)
     audit = Audit(mode=mode, strict_years=strict_years, ner=use_ner,
                   secret=("file" if secret is not None else "random") if mode == "surrogate" else "none")
-    counts: Counter = Counter()
     idc = src.id_column
-    span_cols = [idc, *SPAN_COLUMNS]
-    out_cols = span_cols if mode == "tag" else None
-    if spans_path is not None and Path(spans_path).suffix.lower() not in (".csv",):
-        raise OutputError(f"--spans must be a .csv file, got {Path(spans_path).name}")
-    rj_path = Path(rejects_path) if rejects_path else default_rejects_path(output_path)
-    spans_writer = TableWriter(spans_path, span_cols) if spans_path else None
-    try:
-        with TableWriter(output_path, out_cols) as writer, RejectsWriter(rj_path, idc) as rejects:
-            for chunk in src.chunks(chunk_size):
-                res = deid.process_frame(chunk.frame, idc, src.text_column, group_column)
-                all_rejects = [*chunk.rejects, *res.rejects]
-                rejects.write(all_rejects)
-                if mode == "tag":
-                    writer.write(res.spans)
-                elif len(res.frame) or writer.columns is None:
-                    writer.write(res.frame)
-                if spans_writer is not None:
-                    spans_writer.write(res.spans)
-                counts.update(res.counts)
-                audit.records_in += chunk.n_in
-                audit.records_out += len(res.frame)
-                audit.records_rejected += len(all_rejects)
-                if on_chunk is not None:
-                    on_chunk(chunk.n_in)
-    finally:
-        if spans_writer is not None:
-            spans_writer.close()
+    span_cols = (idc, *SPAN_COLUMNS)
+    outputs = [
+        OutputSpec("output", Path(output_path), "table", span_cols if mode == "tag" else tuple(src.columns)),
+        OutputSpec("rejects", rj_path, "rejects", id_column=idc),
+    ]
+    if spans_path is not None:
+        outputs.append(OutputSpec("spans", Path(spans_path), "table", span_cols))
+    fingerprint = {
+        "input": fingerprint_input(input_path),
+        "options": {"engine": "deid", "mode": mode, "id_column": idc, "text_column": src.text_column,
+                    "group_column": group_column, "chunk_size": chunk_size, "strict_years": strict_years,
+                    "ner": use_ner, "outputs": {o.name: os.path.realpath(o.path) for o in outputs},
+                    "secret": hashlib.sha256(b"reportlab-nlp/" + secret).hexdigest()[:16] if secret else None},
+        "rules": tree_hash(data_root("rules") / "deid"),
+    }
+    staged = StagedRun(output_path, outputs, fingerprint, resume=resume)
+    counters: dict = {"records_in": 0, "records_out": 0, "records_rejected": 0, "spans": {}, **staged.counters}
+    counts: Counter = Counter(counters["spans"])
+    for index, chunk in enumerate(src.chunks(chunk_size)):
+        if index < staged.completed:
+            continue
+        res = deid.process_frame(chunk.frame, idc, src.text_column, group_column)
+        all_rejects = [*chunk.rejects, *res.rejects]
+        counts.update(res.counts)
+        counters["records_in"] += chunk.n_in
+        counters["records_out"] += len(res.frame)
+        counters["records_rejected"] += len(all_rejects)
+        counters["spans"] = dict(counts)
+        main = res.spans if mode == "tag" else res.frame
+        staged.commit(index, {"output": main, "spans": res.spans, "rejects": all_rejects}, counters)
+        if on_chunk is not None:
+            on_chunk(chunk.n_in)
+    staged.finish()
+    audit.records_in = counters["records_in"]
+    audit.records_out = counters["records_out"]
+    audit.records_rejected = counters["records_rejected"]
     audit.spans_by_category = dict(counts)
     log.info("deid: %d records in, %d out, %d rejected, %d spans", audit.records_in, audit.records_out,
              audit.records_rejected, audit.spans_total)
     if audit_path:
-        try:
-            Path(audit_path).write_text(json.dumps(audit.as_dict(), indent=2) + "\n", encoding="utf-8")
-        except OSError as err:
-            raise OutputError(f"cannot write audit file {audit_path}: {err.strerror}") from None
+        from ..batch.staging import write_json_atomic
+
+        write_json_atomic(Path(audit_path), audit.as_dict())
     return audit

@@ -119,8 +119,13 @@ def label_archive_with_model(
     names = predictor.label_names
     idc = src.id_column
 
+    from ..batch import guard_paths
+
+    rejects_path = rejects_path or default_rejects_path(output_path)
+    guard_paths({"input": input_path, "--model": model_dir},
+                {"-o": output_path, "--evidence": evidence_path, "--review": review_path, "--rejects": rejects_path})
     writer = TableWriter(output_path, columns=[idc, *names], float_columns=names)
-    rejects_w = RejectsWriter(rejects_path or default_rejects_path(output_path), idc)
+    rejects_w = RejectsWriter(rejects_path, idc)
     evidence_w = JsonlWriter(evidence_path) if evidence_path else None
     review_w = TableWriter(review_path, columns=[idc, *REVIEW_COLUMNS], float_columns=["rule_value", "model_value", "model_probability", "final_value"]) if review_path else None
 
@@ -145,6 +150,8 @@ def label_archive_with_model(
         prog.start()
         task = prog.add_task(f"labeling ({engine})", total=None, rate="")
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reportlab-tokenize")
+    writers = [w for w in (writer, rejects_w, evidence_w, review_w) if w is not None]
+    clean = False
     try:
         fut = pool.submit(prepare)
         while True:
@@ -245,16 +252,16 @@ def label_archive_with_model(
             if prog:
                 el = time.perf_counter() - t0
                 prog.update(task, advance=chunk.n_in, rate=f"{stats['rows_out'] / max(el, 1e-9):.0f} reports/s")
+        clean = True
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         if prog:
             prog.stop()
-        writer.close()
-        rejects_w.close()
-        if evidence_w:
-            evidence_w.close()
-        if review_w:
-            review_w.close()
+        for w in writers:  # a run that stops early leaves nothing at the final names
+            if clean:
+                w.close()
+            else:
+                w.abort()
     seconds = time.perf_counter() - t0
     stats.update({
         "engine": engine,
