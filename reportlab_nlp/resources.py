@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Literal
 
@@ -76,27 +78,47 @@ def resolve(kind: Kind, name_or_path: str | Path, suffixes: tuple[str, ...] = ("
     raise RulesError(f"{name_or_path!s} is neither an existing file nor a packaged {kind} file")
 
 
-@functools.lru_cache(maxsize=256)
-def _load_yaml_cached(path: str, mtime: float) -> Any:
+_YAML_CACHE_SIZE = 256
+_yaml_cache: OrderedDict[tuple[str, str], Any] = OrderedDict()
+_yaml_lock = threading.Lock()
+
+
+def _parse_yaml(path: str, data: bytes) -> Any:
     try:
-        with open(path, encoding="utf-8") as fh:
-            return yaml.safe_load(fh)
+        return yaml.safe_load(data.decode("utf-8"))
+    except UnicodeDecodeError as err:
+        raise RulesError(f"{path} is not UTF-8 (invalid byte at offset {err.start})") from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
         raise RulesError(f"{path} is not valid YAML{where}") from None
-    except OSError as err:
-        raise RulesError(f"cannot read {path}: {err.strerror}") from None
 
 
 def load_yaml(path: str | Path) -> Any:
-    """Parse a YAML file (cached by path and modification time)."""
+    """Parse a YAML file, cached by path and content.
+
+    The key is the content's hash, not the modification time: a file rewritten within one tick
+    of the file system's clock (a test, an editor saving twice) is never served stale. Callers
+    must not modify the parsed object (it is shared).
+    """
     p = Path(path)
     try:
-        mtime = p.stat().st_mtime
-    except OSError:
+        data = p.read_bytes()
+    except FileNotFoundError:
         raise RulesError(f"cannot read {p}: no such file") from None
-    return _load_yaml_cached(str(p.resolve()), mtime)
+    except OSError as err:
+        raise RulesError(f"cannot read {p}: {err.strerror}") from None
+    key = (str(p.resolve()), hashlib.sha256(data).hexdigest())
+    with _yaml_lock:
+        if key in _yaml_cache:
+            _yaml_cache.move_to_end(key)
+            return _yaml_cache[key]
+    parsed = _parse_yaml(key[0], data)
+    with _yaml_lock:
+        _yaml_cache[key] = parsed
+        while len(_yaml_cache) > _YAML_CACHE_SIZE:
+            _yaml_cache.popitem(last=False)
+    return parsed
 
 
 def content_hash(*paths: str | Path, extra: str = "") -> str:
