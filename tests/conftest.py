@@ -20,3 +20,25 @@ def pytest_addoption(parser):
         "--long", action="store_true", default=False,
         help="long profiles: 20 kill/resume runs per command, >= 10,000 fuzzing examples per target",
     )
+
+
+def _bounded(seeder, seed: int) -> None:
+    seeder(seed % 2**32)
+
+
+def pytest_configure(config):
+    """pytest-randomly hands every ``pytest_randomly.random_seeder`` entry point the run's seed plus
+    a CRC32 of the test id (up to 2**33). thinc (spaCy's) registers ``fix_random_seed``, which calls
+    ``numpy.random.seed`` and refuses seeds of 2**32 and more: under a random run seed about half of
+    the tests then error at setup. The seeders get the seed modulo 2**32, as pytest-randomly does
+    for numpy itself (tests/test_random_order.py)."""
+    try:
+        import pytest_randomly
+    except ImportError:  # not installed: file order, nothing reseeds
+        return
+    if getattr(pytest_randomly, "entrypoint_reseeds", None) is None:
+        from functools import partial
+        from importlib.metadata import entry_points
+
+        seeders = [e.load() for e in entry_points(group="pytest_randomly.random_seeder")]
+        pytest_randomly.entrypoint_reseeds = [partial(_bounded, s) for s in seeders]
