@@ -20,3 +20,11 @@ def pytest_addoption(parser):
         "--long", action="store_true", default=False,
         help="long profiles: 20 kill/resume runs per command, >= 10,000 fuzzing examples per target",
     )
+
+
+def pytest_configure(config):
+    from hypothesis import settings
+
+    settings.register_profile("fast", max_examples=20, deadline=None)
+    settings.register_profile("long", max_examples=10_000, deadline=None)
+    settings.load_profile("long" if config.getoption("--long") else "fast")
