@@ -22,11 +22,20 @@ def pytest_addoption(parser):
     )
 
 
+def pytest_configure(config):
+    from hypothesis import settings
+
+    settings.register_profile("fast", max_examples=20, deadline=None)
+    settings.register_profile("long", max_examples=10_000, deadline=None)
+    settings.load_profile("long" if config.getoption("--long") else "fast")
+    _bound_randomly_seeders()
+
+
 def _bounded(seeder, seed: int) -> None:
     seeder(seed % 2**32)
 
 
-def pytest_configure(config):
+def _bound_randomly_seeders() -> None:
     """pytest-randomly hands every ``pytest_randomly.random_seeder`` entry point the run's seed plus
     a CRC32 of the test id (up to 2**33). thinc (spaCy's) registers ``fix_random_seed``, which calls
     ``numpy.random.seed`` and refuses seeds of 2**32 and more: under a random run seed about half of

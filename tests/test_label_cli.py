@@ -332,3 +332,15 @@ def test_evaluate_command_bad_gold_cell(runner, tmp_path: Path) -> None:
     res = invoke(runner, "evaluate", tmp_path / "pred.csv", tmp_path / "gold.csv")
     line = _error_line(res, "RL500")
     assert line == "error [RL500] label table gold.csv: row 2, column 'Edema' holds a value that is not 1, 0, -1 or blank"
+
+
+def test_progress_is_printed_as_plain_lines_when_stderr_is_not_a_terminal(tmp_path):
+    import subprocess
+    import sys
+
+    ex = Path(__file__).resolve().parents[1] / "examples" / "reports.csv"
+    res = subprocess.run([sys.executable, "-m", "reportlab_nlp.cli", "label", str(ex), "-o", str(tmp_path / "o.csv")],
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0
+    first = res.stderr.splitlines()[0]
+    assert first.startswith("labelling: 30 records, ") and first.endswith(" reports/s")

@@ -106,6 +106,7 @@ class StagedRun:
         self.fingerprint = json.loads(json.dumps(dict(fingerprint), sort_keys=True, default=str))
         self.dir = self.primary.with_name(self.primary.name + ".partial")
         self.completed = 0
+        self.finishing = False
         self.counters: dict[str, Any] = {}
         self.notes: list[str] = []
         for o in self.outputs:
@@ -162,7 +163,7 @@ class StagedRun:
         write_json_atomic(self.dir / MANIFEST, sort_keys=True, obj={
             "version": MANIFEST_VERSION, "fingerprint": self.fingerprint,
             "completed_chunks": self.completed, "counters": self.counters,
-            "outputs": {o.name: str(o.path) for o in self.outputs},
+            "outputs": {o.name: str(o.path) for o in self.outputs}, "finishing": self.finishing,
         })
 
     # ------------------------------------------------------------------ chunks
@@ -208,9 +209,13 @@ class StagedRun:
             tmp = temp_path(final)
             if _assemble(o, parts, tmp):
                 staged.append((tmp, final))
+        self.finishing = True
+        self._save()  # from here on the final files appear one by one; a resume only publishes again
         for tmp, final in staged:
             publish(tmp, final)
-        shutil.rmtree(self.dir, ignore_errors=True)
+        done = self.dir.with_name(f".{self.dir.name}.done-{os.getpid()}")
+        os.replace(self.dir, done)  # the run is over in one step; then the parts go
+        shutil.rmtree(done, ignore_errors=True)
 
 
 def _diff_keys(a: Any, b: Any, prefix: str = "") -> Iterable[str]:
