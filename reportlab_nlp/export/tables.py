@@ -1,0 +1,226 @@
+"""Reading the label table and the image metadata, vectorised, with coded rejects.
+
+Both readers return the usable rows and a rejects frame (``source, line, record, code,
+reason``). ``line`` is the 1-based line of the row in a CSV/TSV file (header = line 1);
+``record`` is the report id or image id, never report text. Codes:
+
+* RL712 a key cell (report id, patient id, path or image id) is empty
+* RL713 an image id appears more than once in the metadata (every copy is rejected)
+* RL714 the view is not one of rules/export.yml's spellings
+* RL715 the age is not a number, or outside ``age_range``
+* RL716 a report id appears more than once in the label table (every copy is rejected)
+* RL717 the sex is not one of rules/export.yml's spellings
+* RL718 a label cell is not 1, 0, -1 or blank
+"""
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ExportError
+from ..schema import LABEL_SCHEMA
+from .vocab import export_vocab
+
+REJECT_COLUMNS = ["source", "line", "record", "code", "reason"]
+FIELDS = ("report_id", "patient_id", "image_id", "path", "view", "sex", "age", "study_date")
+
+
+def read_strings(path: Path, what: str) -> pd.DataFrame:
+    """A whole CSV/TSV/Parquet table; CSV cells as stripped strings (pyarrow's parser)."""
+    if not path.is_file():
+        raise ExportError(f"{what} {path} does not exist", code="RL701")
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".parquet":
+            frame = pd.read_parquet(path)
+        elif suffix in (".csv", ".tsv"):
+            frame = pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",", dtype=str, keep_default_na=False,
+                                engine="pyarrow")
+        else:
+            raise ExportError(f"{what} {path.name}: use a .csv, .tsv or .parquet file", code="RL701")
+    except ExportError:
+        raise
+    except Exception as err:  # pandas/pyarrow raise many types for unreadable files
+        raise ExportError(f"{what} {path.name} cannot be read ({type(err).__name__})", code="RL701") from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame
+
+
+def _text(series: pd.Series) -> pd.Series:
+    if series.dtype.kind in "fiu":
+        out = series.astype("string").fillna("")
+        return out.str.replace(r"\.0$", "", regex=True) if series.dtype.kind == "f" else out
+    return series.astype("string").fillna("").str.strip()
+
+
+def _rejects(source: str, mask: np.ndarray, records: pd.Series, code: str, reason: str | pd.Series) -> pd.DataFrame:
+    idx = np.flatnonzero(mask)
+    reasons = reason[idx].to_numpy() if isinstance(reason, pd.Series) else reason
+    return pd.DataFrame({"source": source, "line": idx + 2, "record": records.to_numpy()[idx], "code": code,
+                         "reason": reasons}, columns=REJECT_COLUMNS)
+
+
+@dataclass
+class LabelTable:
+    ids: pd.Series  # report ids (str), one per usable row
+    matrix: np.ndarray  # float32, rows x labels, NaN = blank
+    labels: tuple[str, ...]
+    rejects: pd.DataFrame
+    missing_labels: tuple[str, ...]
+    lines: np.ndarray  # file line of each usable row
+
+
+def parse_cells(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Label cells -> float32 values (NaN blank) and a mask of cells that are not 1, 0, -1 or blank."""
+    allowed = np.array([v for v in LABEL_SCHEMA.values.values() if v is not None], dtype=np.float32)
+    if series.dtype.kind in "fiu":
+        values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        present = ~np.isnan(values)
+    else:
+        text = _text(series)
+        present = (text != "").to_numpy()
+        values = pd.to_numeric(text.where(text != ""), errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    bad = present & ~np.isin(values, allowed)
+    values = values.astype(np.float32)
+    values[bad] = np.nan
+    return values, bad
+
+
+def load_labels(path: Path, labels: Sequence[str], id_column: str | None = None, id_prefix: str | None = None) -> LabelTable:
+    frame = read_strings(path, "label table")
+    idc = id_column or str(frame.columns[0])
+    if idc not in frame.columns:
+        raise ExportError(f"label table {path.name} has no id column {idc!r}", code="RL701")
+    present = [lab for lab in labels if lab in frame.columns]
+    if not present:
+        raise ExportError(f"label table {path.name} has none of the labels {', '.join(labels)}", code="RL701")
+    ids = _text(frame[idc])
+    if id_prefix:
+        ids = ids.str.replace(rf"^{id_prefix}(?=\d+$)", "", regex=True)
+    n = len(frame)
+    matrix = np.full((n, len(labels)), np.nan, dtype=np.float32)
+    bad_col = pd.Series("", index=range(n), dtype="string")
+    bad_any = np.zeros(n, dtype=bool)
+    for j, lab in enumerate(labels):
+        if lab not in frame.columns:
+            continue
+        values, bad = parse_cells(frame[lab].reset_index(drop=True))
+        matrix[:, j] = values
+        bad_col[bad & ~bad_any] = lab
+        bad_any |= bad
+    empty = (ids == "").to_numpy()
+    dup = ids.duplicated(keep=False).to_numpy() & ~empty
+    parts = [_rejects("labels", empty, ids, "RL712", "empty report id"),
+             _rejects("labels", dup, ids, "RL716", "report id appears more than once in the label table"),
+             _rejects("labels", bad_any & ~empty & ~dup, ids, "RL718",
+                      "column " + bad_col + " holds a value that is not 1, 0, -1 or blank")]
+    keep = ~(empty | dup | bad_any)
+    return LabelTable(ids[keep].reset_index(drop=True), matrix[keep], tuple(labels),
+                      pd.concat(parts, ignore_index=True), tuple(lab for lab in labels if lab not in present),
+                      np.flatnonzero(keep) + 2)
+
+
+def column_map(preset: str, overrides: Mapping[str, str]) -> tuple[dict[str, str], Mapping]:
+    presets = export_vocab().presets
+    if preset not in presets:
+        raise ExportError(f"--preset {preset!r}: use one of {', '.join(presets)}", code="RL705")
+    spec = presets[preset]
+    cols = dict(spec.get("columns", {}))
+    unknown = [k for k in overrides if k not in FIELDS]
+    if unknown:
+        raise ExportError(f"--columns names unknown fields {', '.join(unknown)}; fields: {', '.join(FIELDS)}",
+                          code="RL705")
+    cols.update(overrides)
+    return cols, spec
+
+
+def parse_columns(text: str | None) -> dict[str, str]:
+    """``"view=ViewPosition,age=PatientAge"`` -> {"view": "ViewPosition", "age": "PatientAge"}."""
+    out: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in (text or "").split(","))):
+        key, sep, value = part.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise ExportError(f"--columns {part!r}: write FIELD=COLUMN, e.g. view=ViewPosition", code="RL705")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def _template(template: str, fields: Mapping[str, pd.Series]) -> pd.Series:
+    """Vectorised ``str.format``-like template; ``{name:.N}`` keeps the first N characters."""
+    out: pd.Series | None = None
+    n = len(next(iter(fields.values())))
+    for literal, name, spec, _ in string.Formatter().parse(template):
+        piece = pd.Series(literal, index=range(n), dtype="string")
+        if name is not None:
+            if name not in fields:
+                raise ExportError(f"path template {template!r} names unknown field {name!r}", code="RL705")
+            val = fields[name].reset_index(drop=True)
+            if spec and spec.startswith("."):
+                val = val.str.slice(0, int(spec[1:]))
+            piece = piece + val
+        out = piece if out is None else out + piece
+    return out if out is not None else pd.Series("", index=range(n), dtype="string")
+
+
+@dataclass
+class Metadata:
+    frame: pd.DataFrame  # line + FIELDS columns, usable rows only; age float (NaN unknown)
+    rejects: pd.DataFrame
+
+
+def load_metadata(path: Path, preset: str = "default", overrides: Mapping[str, str] | None = None) -> Metadata:
+    vocab = export_vocab()
+    cols, spec = column_map(preset, overrides or {})
+    raw = read_strings(path, "metadata")
+    template = spec.get("path_template")
+    required = ["report_id", "patient_id"] + (["image_id"] if template and "path" not in (overrides or {}) else ["path"])
+    missing = [f"{f} (column {cols.get(f, f)!r})" for f in required if cols.get(f, f) not in raw.columns]
+    if missing:
+        raise ExportError(f"metadata {path.name} lacks {', '.join(missing)}; its columns: {', '.join(map(str, raw.columns))}"
+                          "; map them with --columns FIELD=COLUMN", code="RL701")
+    n = len(raw)
+    blank = pd.Series("", index=range(n), dtype="string")
+    f = {name: (_text(raw[cols.get(name, name)]).reset_index(drop=True) if cols.get(name, name) in raw.columns
+                else blank) for name in FIELDS}
+    if "path" in required:
+        f["image_id"] = f["image_id"].where(f["image_id"] != "", f["path"])
+    else:
+        f["path"] = _template(template, f)
+    record = f["image_id"].where(f["image_id"] != "", "line " + pd.Series(np.arange(n) + 2).astype("string"))
+    codes = np.full(n, "", dtype=object)
+    reasons = pd.Series("", index=range(n), dtype="string")
+
+    def mark(mask: np.ndarray, code: str, reason) -> None:
+        new = mask & (codes == "")
+        codes[new] = code
+        reasons[new] = reason[new] if isinstance(reason, pd.Series) else reason
+
+    for name in required:
+        mark((f[name] == "").to_numpy(), "RL712", f"empty {name}")
+    mark(f["image_id"].duplicated(keep=False).to_numpy() & (f["image_id"] != "").to_numpy(), "RL713",
+         "image id appears more than once in the metadata")
+    view_up = f["view"].str.upper().str.replace(r"\s+", " ", regex=True)
+    view = view_up.map(vocab.view_aliases)
+    mark((view.isna() & (view_up != "")).to_numpy(), "RL714",
+         "unknown view " + view_up.str.slice(0, 30) + " (see rules/export.yml views)")
+    age = pd.to_numeric(f["age"].where(f["age"] != ""), errors="coerce").astype("float64")
+    lo, hi = vocab.age_range
+    bad_age = (f["age"] != "").to_numpy() & ~((age >= lo) & (age <= hi)).fillna(False).to_numpy()
+    mark(bad_age, "RL715", f"age is not a number between {lo:g} and {hi:g}")
+    sex_up = f["sex"].str.upper()
+    sex = sex_up.map(vocab.sex_aliases)
+    mark((sex.isna() & (sex_up != "")).to_numpy(), "RL717", "unknown sex (see rules/export.yml sexes)")
+    bad = codes != ""
+    rej = pd.DataFrame({"source": "metadata", "line": np.flatnonzero(bad) + 2, "record": record.to_numpy()[bad],
+                        "code": codes[bad], "reason": reasons.to_numpy()[bad]}, columns=REJECT_COLUMNS)
+    keep = ~bad
+    out = pd.DataFrame({"line": np.arange(n) + 2, "report_id": f["report_id"], "patient_id": f["patient_id"], "image_id": f["image_id"],
+                        "path": f["path"], "view": view.fillna("").astype("string"),
+                        "sex": sex.fillna("Unknown").astype("string"), "age": age,
+                        "study_date": f["study_date"]})[keep].reset_index(drop=True)
+    return Metadata(out, rej)
