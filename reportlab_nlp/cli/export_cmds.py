@@ -95,3 +95,37 @@ def export_cmd(
         if summary["rejects"]:
             msg += f"; [yellow]{summary['rejects']} rejects[/yellow] -> {output / 'rejects.csv'}"
         console.print(msg, soft_wrap=True)
+
+
+@app.command("report")
+@cli_errors
+def report_cmd(
+    labels: Path = typer.Argument(..., help="Label table from `reportlab-nlp label`."),
+    output: Path = typer.Option(..., "-o", "--output", help="HTML file to write (self-contained)."),
+    evidence: Optional[Path] = typer.Option(None, "--evidence", "-e", help="Evidence JSONL from `label --evidence`."),
+    review: Optional[Path] = typer.Option(None, "--review", "-r", help="Disagreements CSV from `label --engine hybrid --review`."),
+    rejects: Optional[Path] = typer.Option(None, "--rejects", help="Rejects CSV of the labelling run (code counts)."),
+    taxonomy: str = typer.Option("chexpert", "--taxonomy", "-t", help="chexpert, nih14 or a taxonomy YAML path."),
+    per_label: int = typer.Option(3, "--per-label", min=0, help="Sampled reports per label."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the sample."),
+    redact: bool = typer.Option(False, "--redact", help="Mask PHI (the de-identifier's detector) in the sampled sentences."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary line."),
+) -> None:
+    """Write one self-contained HTML QA report: prevalence, section patterns, rejects, co-occurrence, evidence."""
+    import time
+
+    from ..batch import guard_paths
+    from ..report import build_report_data, write_report
+
+    guard_paths({"LABELS": labels, "--evidence": evidence, "--review": review, "--rejects": rejects}, {"-o": output})
+    t0 = time.perf_counter()
+    data = build_report_data(labels, evidence, review, rejects, taxonomy=taxonomy, per_label=per_label, seed=seed)
+    redactor = None
+    if redact:
+        from ..deid import Detector
+
+        redactor = Detector().detect
+    write_report(data, output, redactor=redactor)
+    if not quiet:
+        console.print(f"[green]report[/green] {data.n_reports} reports -> {output} "
+                      f"({time.perf_counter() - t0:.1f} s)", soft_wrap=True)

@@ -76,16 +76,34 @@ class LabelTable:
 
 
 def parse_cells(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Label cells -> float32 values (NaN blank) and a mask of cells that are not 1, 0, -1 or blank."""
-    allowed = np.array([v for v in LABEL_SCHEMA.values.values() if v is not None], dtype=np.float32)
+    """Label cells -> float32 values (NaN blank) and a mask of cells that are not 1, 0, -1 or blank.
+
+    Text cells are dictionary-encoded (pyarrow) and only the few distinct spellings are parsed.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    allowed = np.array([v for v in LABEL_SCHEMA.values.values() if v is not None], dtype=np.float64)
     if series.dtype.kind in "fiu":
         values = series.to_numpy(dtype=np.float64, na_value=np.nan)
-        present = ~np.isnan(values)
+        bad = ~np.isnan(values) & ~np.isin(values, allowed)
     else:
-        text = _text(series)
-        present = (text != "").to_numpy()
-        values = pd.to_numeric(text.where(text != ""), errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-    bad = present & ~np.isin(values, allowed)
+        arr = pa.array(series.to_numpy(dtype=object, na_value="")) if series.dtype == object else \
+            pa.chunked_array(pa.array(series, from_pandas=True)).combine_chunks()
+        enc = pc.dictionary_encode(pc.utf8_trim_whitespace(pc.fill_null(arr.cast(pa.string()), "")))
+        lookup = np.full(len(enc.dictionary) + 1, np.nan)
+        bad_value = np.zeros(len(enc.dictionary) + 1, dtype=bool)
+        for k, text in enumerate(enc.dictionary.to_pylist()):
+            if text == "":
+                continue
+            try:
+                v = float(text)
+            except ValueError:
+                v = float("nan")
+            lookup[k] = v
+            bad_value[k] = not np.isin(v, allowed)
+        idx = enc.indices.to_numpy(zero_copy_only=False)
+        values, bad = lookup[idx], bad_value[idx]
     values = values.astype(np.float32)
     values[bad] = np.nan
     return values, bad
