@@ -19,15 +19,16 @@ _CELL_TEXT = ["", "1.0", "0.0", "-1.0"]  # CheXpert spelling of blank, positive,
 
 
 def label_cells(values: np.ndarray) -> pa.Array:
-    """float32 label values (NaN blank) -> CheXpert's cell strings (dictionary-encoded, cast to str)."""
+    """float32 label values (NaN blank) -> CheXpert's cell strings (dictionary-encoded: written as text)."""
     codes = np.zeros(len(values), dtype=np.int8)
     codes[values == 1.0] = 1
     codes[values == 0.0] = 2
     codes[values == -1.0] = 3
-    return pa.DictionaryArray.from_arrays(pa.array(codes), pa.array(_CELL_TEXT)).cast(pa.string())
+    return pa.DictionaryArray.from_arrays(pa.array(codes), pa.array(_CELL_TEXT))
 
 
 def _needs_quotes(table: pa.Table) -> bool:
+    """Whether a text cell holds a comma, quote or newline (dictionary columns are label cells: never)."""
     for col in table.columns:
         if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
             if pc.any(pc.match_substring_regex(col, r'[",\r\n]')).as_py():

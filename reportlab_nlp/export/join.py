@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .tables import REJECT_COLUMNS, LabelTable, Metadata
+from .tables import REJECT_COLUMNS, LabelTable, Metadata, to_arrow
 
 
 @dataclass
@@ -25,26 +25,34 @@ class Joined:
 
 
 def join_images(labels: LabelTable, meta: Metadata) -> Joined:
+    import pyarrow.compute as pc
+
     images = meta.frame
-    pos = pd.Index(labels.ids).get_indexer(images["report_id"])
+    pos = pc.index_in(to_arrow(images["report_id"]), value_set=to_arrow(labels.ids))
+    pos = pos.to_numpy(zero_copy_only=False)
+    pos = np.where(np.isnan(pos), -1, pos).astype(np.int64) if pos.dtype.kind == "f" else pos.astype(np.int64)
     no_report = pos < 0
     rej = [pd.DataFrame({"source": "metadata", "line": images["line"].to_numpy()[no_report],
                          "record": images["image_id"].to_numpy()[no_report], "code": "RL710",
                          "reason": "image without a usable report in the label table"}, columns=REJECT_COLUMNS)]
     images = images[~no_report].reset_index(drop=True)
     pos = pos[~no_report]
-    n_pat = images.groupby("report_id", sort=False)["patient_id"].transform("nunique").to_numpy()
-    mixed = n_pat > 1
+    patient = pc.dictionary_encode(to_arrow(images["patient_id"])).indices
+    patient = patient.to_numpy(zero_copy_only=False).astype(np.int64)
+    pairs = np.unique(pos * (int(patient.max()) + 1 if len(patient) else 1) + patient)
+    per_report = np.bincount(pairs // (int(patient.max()) + 1 if len(patient) else 1), minlength=len(labels.ids))
+    mixed = per_report[pos] > 1
     rej.append(pd.DataFrame({"source": "metadata", "line": images["line"].to_numpy()[mixed],
                              "record": images["image_id"].to_numpy()[mixed], "code": "RL719",
                              "reason": "its report's images name more than one patient"}, columns=REJECT_COLUMNS))
     images = images[~mixed].reset_index(drop=True)
     pos = pos[~mixed]
+    patient = patient[~mixed]
     used = np.zeros(len(labels.ids), dtype=bool)
     used[pos] = True
     orphans = np.flatnonzero(~used)
     rej.append(pd.DataFrame({"source": "labels", "line": labels.lines[orphans], "record": labels.ids.to_numpy()[orphans],
                              "code": "RL711", "reason": "report without an image in the metadata"},
                             columns=REJECT_COLUMNS))
-    images["patient_code"] = pd.factorize(images["patient_id"])[0]
+    images["patient_code"] = pd.factorize(patient)[0]
     return Joined(images, labels.matrix[pos], pd.concat(rej, ignore_index=True))

@@ -58,6 +58,22 @@ def _text(series: pd.Series) -> pd.Series:
     return series.astype("string").fillna("").str.strip()
 
 
+def to_arrow(series: pd.Series):
+    """One contiguous pyarrow array of a pandas Series (arrow-backed columns are not copied)."""
+    import pyarrow as pa
+
+    arr = pa.array(series, from_pandas=True)
+    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+
+
+def duplicated(series: pd.Series) -> np.ndarray:
+    """True for every row whose value occurs more than once (pyarrow hashing: fast on millions of ids)."""
+    import pyarrow.compute as pc
+
+    codes = pc.dictionary_encode(to_arrow(series)).indices.to_numpy(zero_copy_only=False)
+    return np.bincount(codes)[codes] > 1 if len(codes) else np.zeros(0, dtype=bool)
+
+
 def _rejects(source: str, mask: np.ndarray, records: pd.Series, code: str, reason: str | pd.Series) -> pd.DataFrame:
     idx = np.flatnonzero(mask)
     reasons = reason[idx].to_numpy() if isinstance(reason, pd.Series) else reason
@@ -132,7 +148,7 @@ def load_labels(path: Path, labels: Sequence[str], id_column: str | None = None,
         bad_col[bad & ~bad_any] = lab
         bad_any |= bad
     empty = (ids == "").to_numpy()
-    dup = ids.duplicated(keep=False).to_numpy() & ~empty
+    dup = duplicated(ids) & ~empty
     parts = [_rejects("labels", empty, ids, "RL712", "empty report id"),
              _rejects("labels", dup, ids, "RL716", "report id appears more than once in the label table"),
              _rejects("labels", bad_any & ~empty & ~dup, ids, "RL718",
@@ -220,7 +236,7 @@ def load_metadata(path: Path, preset: str = "default", overrides: Mapping[str, s
 
     for name in required:
         mark((f[name] == "").to_numpy(), "RL712", f"empty {name}")
-    mark(f["image_id"].duplicated(keep=False).to_numpy() & (f["image_id"] != "").to_numpy(), "RL713",
+    mark(duplicated(f["image_id"]) & (f["image_id"] != "").to_numpy(), "RL713",
          "image id appears more than once in the metadata")
     view_up = f["view"].str.upper().str.replace(r"\s+", " ", regex=True)
     view = view_up.map(vocab.view_aliases)
