@@ -76,8 +76,8 @@ def duplicated(series: pd.Series) -> np.ndarray:
 
 def _rejects(source: str, mask: np.ndarray, records: pd.Series, code: str, reason: str | pd.Series) -> pd.DataFrame:
     idx = np.flatnonzero(mask)
-    reasons = reason[idx].to_numpy() if isinstance(reason, pd.Series) else reason
-    return pd.DataFrame({"source": source, "line": idx + 2, "record": records.to_numpy()[idx], "code": code,
+    reasons = reason.iloc[idx].to_numpy() if isinstance(reason, pd.Series) else reason
+    return pd.DataFrame({"source": source, "line": idx + 2, "record": records.iloc[idx].to_numpy(), "code": code,
                          "reason": reasons}, columns=REJECT_COLUMNS)
 
 
@@ -138,7 +138,7 @@ def load_labels(path: Path, labels: Sequence[str], id_column: str | None = None,
         ids = ids.str.replace(rf"^{id_prefix}(?=\d+$)", "", regex=True)
     n = len(frame)
     matrix = np.full((n, len(labels)), np.nan, dtype=np.float32)
-    bad_col = pd.Series("", index=range(n), dtype="string")
+    bad_col = np.full(n, "", dtype=object)
     bad_any = np.zeros(n, dtype=bool)
     for j, lab in enumerate(labels):
         if lab not in frame.columns:
@@ -147,12 +147,13 @@ def load_labels(path: Path, labels: Sequence[str], id_column: str | None = None,
         matrix[:, j] = values
         bad_col[bad & ~bad_any] = lab
         bad_any |= bad
+    bad_col[bad_any] = [f"column {c} holds a value that is not 1, 0, -1 or blank" for c in bad_col[bad_any]]
     empty = (ids == "").to_numpy()
     dup = duplicated(ids) & ~empty
     parts = [_rejects("labels", empty, ids, "RL712", "empty report id"),
              _rejects("labels", dup, ids, "RL716", "report id appears more than once in the label table"),
              _rejects("labels", bad_any & ~empty & ~dup, ids, "RL718",
-                      "column " + bad_col + " holds a value that is not 1, 0, -1 or blank")]
+                      pd.Series(bad_col))]
     keep = ~(empty | dup | bad_any)
     return LabelTable(ids[keep].reset_index(drop=True), matrix[keep], tuple(labels),
                       pd.concat(parts, ignore_index=True), tuple(lab for lab in labels if lab not in present),
@@ -225,14 +226,14 @@ def load_metadata(path: Path, preset: str = "default", overrides: Mapping[str, s
         f["image_id"] = f["image_id"].where(f["image_id"] != "", f["path"])
     else:
         f["path"] = _template(template, f)
-    record = f["image_id"].where(f["image_id"] != "", "line " + pd.Series(np.arange(n) + 2).astype("string"))
     codes = np.full(n, "", dtype=object)
-    reasons = pd.Series("", index=range(n), dtype="string")
+    reasons = np.full(n, "", dtype=object)
 
     def mark(mask: np.ndarray, code: str, reason) -> None:
         new = mask & (codes == "")
-        codes[new] = code
-        reasons[new] = reason[new] if isinstance(reason, pd.Series) else reason
+        if new.any():
+            codes[new] = code
+            reasons[new] = reason(np.flatnonzero(new)) if callable(reason) else reason
 
     for name in required:
         mark((f[name] == "").to_numpy(), "RL712", f"empty {name}")
@@ -241,7 +242,7 @@ def load_metadata(path: Path, preset: str = "default", overrides: Mapping[str, s
     view_up = f["view"].str.upper().str.replace(r"\s+", " ", regex=True)
     view = view_up.map(vocab.view_aliases)
     mark((view.isna() & (view_up != "")).to_numpy(), "RL714",
-         "unknown view " + view_up.str.slice(0, 30) + " (see rules/export.yml views)")
+         lambda pos: [f"unknown view {v[:30]} (see rules/export.yml views)" for v in view_up.iloc[pos]])
     age = pd.to_numeric(f["age"].where(f["age"] != ""), errors="coerce").astype("float64")
     lo, hi = vocab.age_range
     bad_age = (f["age"] != "").to_numpy() & ~((age >= lo) & (age <= hi)).fillna(False).to_numpy()
@@ -250,8 +251,11 @@ def load_metadata(path: Path, preset: str = "default", overrides: Mapping[str, s
     sex = sex_up.map(vocab.sex_aliases)
     mark((sex.isna() & (sex_up != "")).to_numpy(), "RL717", "unknown sex (see rules/export.yml sexes)")
     bad = codes != ""
-    rej = pd.DataFrame({"source": "metadata", "line": np.flatnonzero(bad) + 2, "record": record.to_numpy()[bad],
-                        "code": codes[bad], "reason": reasons.to_numpy()[bad]}, columns=REJECT_COLUMNS)
+    record = f["image_id"][bad].to_numpy(dtype=object)
+    lines = np.flatnonzero(bad) + 2
+    record = np.where(record == "", np.char.add("line ", lines.astype(str)).astype(object), record)
+    rej = pd.DataFrame({"source": "metadata", "line": lines, "record": record,
+                        "code": codes[bad], "reason": reasons[bad]}, columns=REJECT_COLUMNS)
     keep = ~bad
     out = pd.DataFrame({"line": np.arange(n) + 2, "report_id": f["report_id"], "patient_id": f["patient_id"], "image_id": f["image_id"],
                         "path": f["path"], "view": view.fillna("").astype("string"),
