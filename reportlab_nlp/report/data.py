@@ -38,24 +38,40 @@ def label_stats(matrix: np.ndarray, labels: Sequence[str]) -> tuple[pd.DataFrame
     return prevalence, co
 
 
-def read_evidence(path: Path) -> pd.DataFrame:
-    if not path.is_file():
-        raise ExportError(f"evidence file {path} does not exist", code="RL701")
-    rows = []
+EVIDENCE_FIELDS = ["report_id", "label", "assertion", "section", "sentence", "sentence_start", "start", "end",
+                   "text", "trigger", "trigger_start", "trigger_end"]
+
+
+def _bad_line(path: Path) -> int:
     with open(path, encoding="utf-8") as fh:
         for i, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError:
-                raise ExportError(f"evidence file {path.name}: line {i} is not JSON", code="RL709") from None
-            rows.append(rec)
-    frame = pd.DataFrame(rows)
+            if line.strip():
+                try:
+                    json.loads(line)
+                except json.JSONDecodeError:
+                    return i
+    return 0
+
+
+def read_evidence(path: Path) -> pd.DataFrame:
+    """The evidence JSONL of ``label --evidence`` (pyarrow's JSON reader; only the fields shown)."""
+    import pyarrow as pa
+    import pyarrow.json as pj
+
+    if not path.is_file():
+        raise ExportError(f"evidence file {path} does not exist", code="RL701")
+    if path.stat().st_size == 0:
+        return pd.DataFrame(columns=EVIDENCE_FIELDS)
+    try:
+        table = pj.read_json(path)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeDecodeError):
+        raise ExportError(f"evidence file {path.name}: line {_bad_line(path)} is not a JSON record", code="RL709") from None
     need = ["report_id", "label", "section", "sentence", "sentence_start", "start", "end"]
-    missing = [c for c in need if c not in frame.columns]
-    if rows and missing:
+    missing = [c for c in need if c not in table.column_names]
+    if missing:
         raise ExportError(f"evidence file {path.name} lacks fields {', '.join(missing)}", code="RL709")
+    frame = table.select([c for c in EVIDENCE_FIELDS if c in table.column_names]).to_pandas()
+    frame["report_id"] = frame["report_id"].astype(str)
     return frame
 
 
@@ -63,8 +79,8 @@ def section_patterns(evidence: pd.DataFrame) -> pd.Series:
     """Reports per pattern: the sorted set of sections their mentions came from (``findings+impression``)."""
     if evidence.empty:
         return pd.Series(dtype=int)
-    pat = evidence.groupby(evidence["report_id"].astype(str))["section"].agg(
-        lambda s: "+".join(sorted({str(x) for x in s})))
+    pairs = evidence[["report_id", "section"]].astype(str).drop_duplicates().sort_values(["report_id", "section"])
+    pat = pairs.groupby("report_id", sort=False)["section"].agg("+".join)
     return pat.value_counts()
 
 
@@ -75,13 +91,15 @@ def sample_reports(evidence: pd.DataFrame, labels: Sequence[str], per_label: int
     if evidence.empty:
         return out
     ev = evidence[evidence["label"].isin(labels)]
+    by_label = dict(tuple(ev.groupby("label", sort=False)))
     for label in labels:
-        sub = ev[ev["label"] == label]
-        ids = sorted(sub["report_id"].astype(str).unique())
+        sub = by_label.get(label, ev.iloc[:0])
+        ids = sorted(sub["report_id"].unique())
         chosen = sorted(rng.choice(ids, size=min(per_label, len(ids)), replace=False).tolist()) if ids else []
         reports = []
+        sub = sub[sub["report_id"].isin(chosen)]
         for rid in chosen:
-            mentions = sub[sub["report_id"].astype(str) == rid]
+            mentions = sub[sub["report_id"] == rid]
             sentences = []
             for (s_start, sentence), group in mentions.groupby(["sentence_start", "sentence"], sort=True):
                 sentences.append({"sentence": sentence, "sentence_start": int(s_start),
