@@ -54,7 +54,7 @@ def _export(tmp: Path, fmt: str, policy: str, blank_as: str, relayout: bool) -> 
             path = images / f"{dicom}.jpg"
             path.parent.mkdir(parents=True, exist_ok=True)
             Image.fromarray((np.arange(64 * 64).reshape(64, 64) % 251).astype(np.uint8)).save(path)
-            rows.append({"dicom_id": dicom, "subject_id": patient, "study_id": rid[1:], "ViewPosition": view,
+            rows.append({"report_id": rid, "dicom_id": dicom, "subject_id": patient, "study_id": rid[1:], "ViewPosition": view,
                          "StudyDate": "21800101", "path": f"images/{dicom}.jpg", "sex": "F", "age": "60"})
     pd.DataFrame(rows).to_csv(tmp / "meta.csv", index=False)
     pd.DataFrame([{"report_id": rid, **{lab: ("" if lab not in cells else f"{float(cells[lab]):.1f}")
@@ -67,7 +67,7 @@ def _export(tmp: Path, fmt: str, policy: str, blank_as: str, relayout: bool) -> 
     if fmt == "mimic":
         cmd += ["--preset", "mimic", "--columns", "path=path"]
     else:
-        cmd += ["--columns", "report_id=study_id,patient_id=subject_id,image_id=dicom_id,view=ViewPosition"]
+        cmd += ["--columns", "patient_id=subject_id,image_id=dicom_id,view=ViewPosition"]
     if relayout:
         cmd.append("--relayout")
     subprocess.run(cmd, check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
