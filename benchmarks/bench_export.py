@@ -8,6 +8,7 @@ patient) to a temporary folder, then runs ``reportlab-nlp export`` in a fresh pr
 one CPU core (``taskset -c 0`` where available) and reports its wall time and peak RSS.
 Several ``--rows`` values show how memory grows with the input. Synthetic data only.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,9 +27,22 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-LABELS = ["No Finding", "Enlarged Cardiomediastinum", "Cardiomegaly", "Lung Lesion", "Lung Opacity", "Edema",
-          "Consolidation", "Pneumonia", "Atelectasis", "Pneumothorax", "Pleural Effusion", "Pleural Other",
-          "Fracture", "Support Devices"]
+LABELS = [
+    "No Finding",
+    "Enlarged Cardiomediastinum",
+    "Cardiomegaly",
+    "Lung Lesion",
+    "Lung Opacity",
+    "Edema",
+    "Consolidation",
+    "Pneumonia",
+    "Atelectasis",
+    "Pneumothorax",
+    "Pleural Effusion",
+    "Pleural Other",
+    "Fracture",
+    "Support Devices",
+]
 VIEWS = np.array(["PA", "AP", "LATERAL", "LL"])
 
 
@@ -46,22 +60,30 @@ def make_inputs(folder: Path, rows: int, per_report: float, seed: int = 0) -> tu
     pd.DataFrame(data).to_csv(labels, index=False)
     n_img = int(rows * per_report)
     rep = np.sort(rng.integers(0, rows, n_img))
-    rep[: rows] = np.arange(rows)  # every report has at least one image
+    rep[:rows] = np.arange(rows)  # every report has at least one image
     rep.sort()
     patient = rep // 3
-    meta = pd.DataFrame({"report_id": ids[rep], "patient_id": np.char.add("p", patient.astype(str)),
-                         "path": np.char.add(np.char.add("images/", np.arange(n_img).astype(str)), ".jpg"),
-                         "view": VIEWS[rng.integers(0, 4, n_img)], "sex": np.where(rng.random(n_img) < .5, "M", "F"),
-                         "age": rng.integers(18, 95, n_img).astype(str)})
+    meta = pd.DataFrame(
+        {
+            "report_id": ids[rep],
+            "patient_id": np.char.add("p", patient.astype(str)),
+            "path": np.char.add(np.char.add("images/", np.arange(n_img).astype(str)), ".jpg"),
+            "view": VIEWS[rng.integers(0, 4, n_img)],
+            "sex": np.where(rng.random(n_img) < 0.5, "M", "F"),
+            "age": rng.integers(18, 95, n_img).astype(str),
+        }
+    )
     path = folder / "meta.csv"
     meta.to_csv(path, index=False)
     return labels, path
 
 
 def run_once(labels: Path, meta: Path, out: Path, fmt: str) -> tuple[float, float]:
-    code = ("import sys; from reportlab_nlp.cli import main; sys.argv=['reportlab-nlp','export',"
-            f"{str(labels)!r},'--metadata',{str(meta)!r},'-o',{str(out)!r},'--format',{fmt!r},"
-            "'--uncertain','libauc','--split','0.8,0.1,0.1','-q']; main()")
+    code = (
+        "import sys; from reportlab_nlp.cli import main; sys.argv=['reportlab-nlp','export',"
+        f"{str(labels)!r},'--metadata',{str(meta)!r},'-o',{str(out)!r},'--format',{fmt!r},"
+        "'--uncertain','libauc','--split','0.8,0.1,0.1','-q']; main()"
+    )
     cmd = [sys.executable, "-c", code]
     if shutil.which("taskset"):
         cmd = ["taskset", "-c", "0", *cmd]

@@ -1,4 +1,5 @@
 """Patient-level split: property tests (Hypothesis) and exact small cases."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -8,7 +9,9 @@ from hypothesis import strategies as st
 from reportlab_nlp.export import patient_split
 from reportlab_nlp.export.splits import prevalence_table
 
-FRACTIONS = st.sampled_from([(0.8, 0.1, 0.1), (0.8, 0.2), (0.5, 0.5), (0.7, 0.2, 0.1), (1.0,), (0.6, 0.0, 0.4)])
+FRACTIONS = st.sampled_from(
+    [(0.8, 0.1, 0.1), (0.8, 0.2), (0.5, 0.5), (0.7, 0.2, 0.1), (1.0,), (0.6, 0.0, 0.4)]
+)
 
 
 @st.composite
@@ -69,5 +72,8 @@ def test_prevalence_table_counts():
     m = np.array([[1, 0], [-1, np.nan], [1, 1], [0, np.nan]], dtype=np.float32)
     t = prevalence_table(m, ["A", "B"], np.array([0, 0, 1, 1]), ["train", "valid"])
     assert t.values.tolist() == [
-        ["train", "A", 2, 1, 0, 1, 0, 50.0], ["train", "B", 2, 0, 1, 0, 1, 0.0],
-        ["valid", "A", 2, 1, 1, 0, 0, 50.0], ["valid", "B", 2, 1, 0, 0, 1, 50.0]]
+        ["train", "A", 2, 1, 0, 1, 0, 50.0],
+        ["train", "B", 2, 0, 1, 0, 1, 0.0],
+        ["valid", "A", 2, 1, 1, 0, 0, 50.0],
+        ["valid", "B", 2, 1, 0, 0, 1, 50.0],
+    ]

@@ -7,6 +7,7 @@ uncertainty policy says. Tiny generated images live in pytest's tmp folders.
 
     bash scripts/run_client_tests.sh
 """
+
 from __future__ import annotations
 
 import os
@@ -21,13 +22,30 @@ from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
 MAIN_PYTHON = os.environ.get("MAIN_PYTHON", str(ROOT / ".venv" / "bin" / "python"))
-LABELS = ["No Finding", "Enlarged Cardiomediastinum", "Cardiomegaly", "Lung Lesion", "Lung Opacity", "Edema",
-          "Consolidation", "Pneumonia", "Atelectasis", "Pneumothorax", "Pleural Effusion", "Pleural Other",
-          "Fracture", "Support Devices"]
+LABELS = [
+    "No Finding",
+    "Enlarged Cardiomediastinum",
+    "Cardiomegaly",
+    "Lung Lesion",
+    "Lung Opacity",
+    "Edema",
+    "Consolidation",
+    "Pneumonia",
+    "Atelectasis",
+    "Pneumothorax",
+    "Pleural Effusion",
+    "Pleural Other",
+    "Fracture",
+    "Support Devices",
+]
 NAN = float("nan")
 # report -> raw label cells (blank when absent); patient; views of its images
 REPORTS = {
-    "s50000001": ({"Cardiomegaly": 1, "Edema": -1, "Atelectasis": -1, "Pneumonia": -1}, "10000001", ["PA", "LATERAL"]),
+    "s50000001": (
+        {"Cardiomegaly": 1, "Edema": -1, "Atelectasis": -1, "Pneumonia": -1},
+        "10000001",
+        ["PA", "LATERAL"],
+    ),
     "s50000002": ({"Pleural Effusion": 1, "Pneumothorax": 0, "Consolidation": -1}, "10000002", ["PA"]),
     "s50000003": ({"No Finding": 1, "Support Devices": 1}, "10000003", ["AP"]),
     "s50000004": ({"Lung Opacity": 1, "Fracture": -1, "Pleural Effusion": 0}, "10000004", ["PA", "LL"]),
@@ -41,8 +59,13 @@ def policy_value(label: str, raw: float, policy: str, blank_as: str) -> float:
         return 0.0 if blank_as == "zero" else NAN
     if raw != -1:
         return raw
-    return {"keep": -1.0, "ignore": NAN, "zeros": 0.0, "ones": 1.0,
-            "libauc": 1.0 if label in ("Atelectasis", "Edema") else 0.0}[policy]
+    return {
+        "keep": -1.0,
+        "ignore": NAN,
+        "zeros": 0.0,
+        "ones": 1.0,
+        "libauc": 1.0 if label in ("Atelectasis", "Edema") else 0.0,
+    }[policy]
 
 
 def _export(tmp: Path, fmt: str, policy: str, blank_as: str, relayout: bool) -> Path:
@@ -54,16 +77,52 @@ def _export(tmp: Path, fmt: str, policy: str, blank_as: str, relayout: bool) -> 
             path = images / f"{dicom}.jpg"
             path.parent.mkdir(parents=True, exist_ok=True)
             Image.fromarray((np.arange(64 * 64).reshape(64, 64) % 251).astype(np.uint8)).save(path)
-            rows.append({"report_id": rid, "dicom_id": dicom, "subject_id": patient, "study_id": rid[1:], "ViewPosition": view,
-                         "StudyDate": "21800101", "path": f"images/{dicom}.jpg", "sex": "F", "age": "60"})
+            rows.append(
+                {
+                    "report_id": rid,
+                    "dicom_id": dicom,
+                    "subject_id": patient,
+                    "study_id": rid[1:],
+                    "ViewPosition": view,
+                    "StudyDate": "21800101",
+                    "path": f"images/{dicom}.jpg",
+                    "sex": "F",
+                    "age": "60",
+                }
+            )
     pd.DataFrame(rows).to_csv(tmp / "meta.csv", index=False)
-    pd.DataFrame([{"report_id": rid, **{lab: ("" if lab not in cells else f"{float(cells[lab]):.1f}")
-                                        for lab in LABELS}} for rid, (cells, _, _) in REPORTS.items()]) \
-        .to_csv(tmp / "labels.csv", index=False)
+    pd.DataFrame(
+        [
+            {
+                "report_id": rid,
+                **{lab: ("" if lab not in cells else f"{float(cells[lab]):.1f}") for lab in LABELS},
+            }
+            for rid, (cells, _, _) in REPORTS.items()
+        ]
+    ).to_csv(tmp / "labels.csv", index=False)
     out = tmp / "feed"
-    cmd = [MAIN_PYTHON, "-m", "reportlab_nlp.cli", "export", str(tmp / "labels.csv"), "--metadata", str(tmp / "meta.csv"),
-           "-o", str(out), "--format", fmt, "--uncertain", policy, "--blank-as", blank_as, "--split", "1",
-           "--image-root", str(tmp), "-q"]
+    cmd = [
+        MAIN_PYTHON,
+        "-m",
+        "reportlab_nlp.cli",
+        "export",
+        str(tmp / "labels.csv"),
+        "--metadata",
+        str(tmp / "meta.csv"),
+        "-o",
+        str(out),
+        "--format",
+        fmt,
+        "--uncertain",
+        policy,
+        "--blank-as",
+        blank_as,
+        "--split",
+        "1",
+        "--image-root",
+        str(tmp),
+        "-q",
+    ]
     if fmt == "mimic":
         cmd += ["--preset", "mimic", "--columns", "path=path"]
     else:
@@ -78,7 +137,9 @@ def expected_rows(policy: str, blank_as: str) -> dict[str, dict[str, float]]:
     out = {}
     for rid, (cells, _, views) in REPORTS.items():
         for k, _ in enumerate(views):
-            out[f"{rid}-{k}"] = {lab: policy_value(lab, float(cells.get(lab, NAN)), policy, blank_as) for lab in LABELS}
+            out[f"{rid}-{k}"] = {
+                lab: policy_value(lab, float(cells.get(lab, NAN)), policy, blank_as) for lab in LABELS
+            }
     return out
 
 
@@ -86,14 +147,17 @@ def _same(a, b) -> bool:
     return (np.isnan(a) and np.isnan(b)) or a == b
 
 
-@pytest.mark.parametrize("policy,blank_as", [("keep", "blank"), ("zeros", "blank"), ("ones", "zero"),
-                                             ("libauc", "zero"), ("ignore", "blank")])
+@pytest.mark.parametrize(
+    "policy,blank_as",
+    [("keep", "blank"), ("zeros", "blank"), ("ones", "zero"), ("libauc", "zero"), ("ignore", "blank")],
+)
 def test_torchxrayvision_chex_dataset(tmp_path, policy, blank_as):
     import torchxrayvision as xrv
 
     out = _export(tmp_path, "chexpert", policy, blank_as, relayout=True)
-    ds = xrv.datasets.CheX_Dataset(imgpath=str(out), csvpath=str(out / "train.csv"), views=["*"],
-                                   unique_patients=False)
+    ds = xrv.datasets.CheX_Dataset(
+        imgpath=str(out), csvpath=str(out / "train.csv"), views=["*"], unique_patients=False
+    )
     pm = pd.read_csv(out / "path_map.csv")
     dicom_of = {p: Path(s).stem for p, s in zip(pm["Path"], pm["source"])}
     want = expected_rows(policy, blank_as)
@@ -117,9 +181,13 @@ def test_torchxrayvision_mimic_dataset(tmp_path):
     import torchxrayvision as xrv
 
     out = _export(tmp_path, "mimic", "libauc", "blank", relayout=True)
-    ds = xrv.datasets.MIMIC_Dataset(imgpath=str(out / "files"), csvpath=str(out / "mimic-cxr-2.0.0-chexpert.csv"),
-                                    metacsvpath=str(out / "mimic-cxr-2.0.0-metadata.csv"), views=["*"],
-                                    unique_patients=False)
+    ds = xrv.datasets.MIMIC_Dataset(
+        imgpath=str(out / "files"),
+        csvpath=str(out / "mimic-cxr-2.0.0-chexpert.csv"),
+        metacsvpath=str(out / "mimic-cxr-2.0.0-metadata.csv"),
+        views=["*"],
+        unique_patients=False,
+    )
     want = expected_rows("libauc", "blank")
     assert len(ds) == len(want)
     for i in range(len(ds)):
@@ -137,9 +205,18 @@ def test_libauc_chexpert(tmp_path):
 
     out = _export(tmp_path, "chexpert", "libauc", "zero", relayout=True)
     cols = ["Cardiomegaly", "Edema", "Consolidation", "Atelectasis", "Pleural Effusion"]
-    ds = CheXpert(csv_path=str(out / "train.csv"), image_root_path=str(out) + "/", image_size=32, class_index=-1,
-                  use_frontal=True, use_upsampling=False, shuffle=False, verbose=False, mode="valid",
-                  train_cols=cols)
+    ds = CheXpert(
+        csv_path=str(out / "train.csv"),
+        image_root_path=str(out) + "/",
+        image_size=32,
+        class_index=-1,
+        use_frontal=True,
+        use_upsampling=False,
+        shuffle=False,
+        verbose=False,
+        mode="valid",
+        train_cols=cols,
+    )
     pm = pd.read_csv(out / "path_map.csv")
     dicom_of = {p: Path(s).stem for p, s in zip(pm["Path"], pm["source"])}
     want = expected_rows("libauc", "zero")

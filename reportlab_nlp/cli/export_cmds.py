@@ -1,4 +1,5 @@
 """``export`` (the image-trainer feed) and ``report`` (the HTML QA report) commands."""
+
 from __future__ import annotations
 
 from enum import Enum
@@ -8,7 +9,7 @@ from typing import Optional
 import typer
 
 from . import app
-from .common import cli_errors, console, out_console, setup_logging
+from .common import cli_errors, console, setup_logging
 
 
 class Format(str, Enum):
@@ -54,20 +55,38 @@ def _prevalence_table(prev):
 @app.command("export")
 @cli_errors
 def export_cmd(
-    labels: Path = typer.Argument(..., help="Label table from `reportlab-nlp label` (.csv, .tsv or .parquet)."),
-    metadata: Path = typer.Option(..., "--metadata", "-m", help="Image metadata: one row per image (.csv/.tsv/.parquet)."),
-    output: Path = typer.Option(..., "-o", "--output", help="Output folder (must be empty unless --overwrite)."),
+    labels: Path = typer.Argument(
+        ..., help="Label table from `reportlab-nlp label` (.csv, .tsv or .parquet)."
+    ),
+    metadata: Path = typer.Option(
+        ..., "--metadata", "-m", help="Image metadata: one row per image (.csv/.tsv/.parquet)."
+    ),
+    output: Path = typer.Option(
+        ..., "-o", "--output", help="Output folder (must be empty unless --overwrite)."
+    ),
     fmt: Format = typer.Option(Format.chexpert, "--format", "-f", help="chexpert, mimic or csv."),
     preset: str = typer.Option("default", "--preset", help="Metadata columns preset: default or mimic."),
-    columns: Optional[str] = typer.Option(None, "--columns", help="Rename metadata columns: view=ViewPosition,age=PatientAge."),
-    id_column: Optional[str] = typer.Option(None, "--id-column", help="Id column of the label table (default: first)."),
-    uncertain: str = typer.Option("keep", "--uncertain", help="keep, ignore, zeros, ones, libauc, or a policy YAML file."),
+    columns: Optional[str] = typer.Option(
+        None, "--columns", help="Rename metadata columns: view=ViewPosition,age=PatientAge."
+    ),
+    id_column: Optional[str] = typer.Option(
+        None, "--id-column", help="Id column of the label table (default: first)."
+    ),
+    uncertain: str = typer.Option(
+        "keep", "--uncertain", help="keep, ignore, zeros, ones, libauc, or a policy YAML file."
+    ),
     blank_as: BlankAs = typer.Option(BlankAs.blank, "--blank-as", help="Not-mentioned cells: blank or zero."),
     split: str = typer.Option("0.8,0.1,0.1", "--split", help="train,valid[,test] fractions (patient-level)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the split."),
-    relayout: bool = typer.Option(False, "--relayout", help="Symlink images into the trainer's folder layout."),
-    image_root: Optional[Path] = typer.Option(None, "--image-root", help="Folder that relative metadata paths start from."),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an earlier export in a non-empty folder."),
+    relayout: bool = typer.Option(
+        False, "--relayout", help="Symlink images into the trainer's folder layout."
+    ),
+    image_root: Optional[Path] = typer.Option(
+        None, "--image-root", help="Folder that relative metadata paths start from."
+    ),
+    overwrite: bool = typer.Option(
+        False, "--overwrite", help="Replace an earlier export in a non-empty folder."
+    ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the summary and prevalence; write nothing."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary tables."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log details (never report text)."),
@@ -79,9 +98,18 @@ def export_cmd(
 
     if not dry_run:
         check_output_dir(output, overwrite)
-    opts = ExportOptions(format=fmt.value, preset=preset, columns=parse_columns(columns), id_column=id_column,
-                         uncertain=uncertain, blank_as=blank_as.value, split=split, seed=seed, relayout=relayout,
-                         image_root=image_root)
+    opts = ExportOptions(
+        format=fmt.value,
+        preset=preset,
+        columns=parse_columns(columns),
+        id_column=id_column,
+        uncertain=uncertain,
+        blank_as=blank_as.value,
+        split=split,
+        seed=seed,
+        relayout=relayout,
+        image_root=image_root,
+    )
     plan = plan_export(labels, metadata, opts)
     if not quiet:
         console.print(_summary_table(plan.summary()))
@@ -91,7 +119,9 @@ def export_cmd(
         return
     summary = write_export(plan, labels, metadata, output, overwrite=overwrite)
     if not quiet:
-        msg = f"[green]exported[/green] {summary['images']} images -> {output} ({', '.join(summary['files'])})"
+        msg = (
+            f"[green]exported[/green] {summary['images']} images -> {output} ({', '.join(summary['files'])})"
+        )
         if summary["rejects"]:
             msg += f"; [yellow]{summary['rejects']} rejects[/yellow] -> {output / 'rejects.csv'}"
         console.print(msg, soft_wrap=True)
@@ -102,24 +132,38 @@ def export_cmd(
 def report_cmd(
     labels: Path = typer.Argument(..., help="Label table from `reportlab-nlp label`."),
     output: Path = typer.Option(..., "-o", "--output", help="HTML file to write (self-contained)."),
-    evidence: Optional[Path] = typer.Option(None, "--evidence", "-e", help="Evidence JSONL from `label --evidence`."),
-    review: Optional[Path] = typer.Option(None, "--review", "-r", help="Disagreements CSV from `label --engine hybrid --review`."),
-    rejects: Optional[Path] = typer.Option(None, "--rejects", help="Rejects CSV of the labelling run (code counts)."),
-    taxonomy: str = typer.Option("chexpert", "--taxonomy", "-t", help="chexpert, nih14 or a taxonomy YAML path."),
+    evidence: Optional[Path] = typer.Option(
+        None, "--evidence", "-e", help="Evidence JSONL from `label --evidence`."
+    ),
+    review: Optional[Path] = typer.Option(
+        None, "--review", "-r", help="Disagreements CSV from `label --engine hybrid --review`."
+    ),
+    rejects: Optional[Path] = typer.Option(
+        None, "--rejects", help="Rejects CSV of the labelling run (code counts)."
+    ),
+    taxonomy: str = typer.Option(
+        "chexpert", "--taxonomy", "-t", help="chexpert, nih14 or a taxonomy YAML path."
+    ),
     per_label: int = typer.Option(3, "--per-label", min=0, help="Sampled reports per label."),
     seed: int = typer.Option(0, "--seed", help="Seed of the sample."),
-    redact: bool = typer.Option(False, "--redact", help="Mask PHI (the de-identifier's detector) in the sampled sentences."),
+    redact: bool = typer.Option(
+        False, "--redact", help="Mask PHI (the de-identifier's detector) in the sampled sentences."
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary line."),
 ) -> None:
-    """Write one self-contained HTML QA report: prevalence, section patterns, rejects, co-occurrence, evidence."""
+    """Write one self-contained HTML QA report: prevalence, sections, rejects, co-occurrence, evidence."""
     import time
 
     from ..batch import guard_paths
     from ..report import build_report_data, write_report
 
-    guard_paths({"LABELS": labels, "--evidence": evidence, "--review": review, "--rejects": rejects}, {"-o": output})
+    guard_paths(
+        {"LABELS": labels, "--evidence": evidence, "--review": review, "--rejects": rejects}, {"-o": output}
+    )
     t0 = time.perf_counter()
-    data = build_report_data(labels, evidence, review, rejects, taxonomy=taxonomy, per_label=per_label, seed=seed)
+    data = build_report_data(
+        labels, evidence, review, rejects, taxonomy=taxonomy, per_label=per_label, seed=seed
+    )
     redactor = None
     if redact:
         from ..deid import Detector
@@ -127,5 +171,7 @@ def report_cmd(
         redactor = Detector().detect
     write_report(data, output, redactor=redactor)
     if not quiet:
-        console.print(f"[green]report[/green] {data.n_reports} reports -> {output} "
-                      f"({time.perf_counter() - t0:.1f} s)", soft_wrap=True)
+        console.print(
+            f"[green]report[/green] {data.n_reports} reports -> {output} ({time.perf_counter() - t0:.1f} s)",
+            soft_wrap=True,
+        )

@@ -1,4 +1,5 @@
 """Fast, atomic CSV writing with pyarrow: plain header, cells quoted only when they must be."""
+
 from __future__ import annotations
 
 import contextlib

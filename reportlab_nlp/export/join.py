@@ -7,6 +7,7 @@ Rejects (``source, line, record, code, reason``):
 * RL719 a report whose images name more than one patient (every image of it is rejected:
   a patient-level split could not keep it whole)
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -32,27 +33,56 @@ def join_images(labels: LabelTable, meta: Metadata) -> Joined:
     pos = pos.to_numpy(zero_copy_only=False)
     pos = np.where(np.isnan(pos), -1, pos).astype(np.int64) if pos.dtype.kind == "f" else pos.astype(np.int64)
     no_report = pos < 0
-    rej = [pd.DataFrame({"source": "metadata", "line": images["line"][no_report].to_numpy(),
-                         "record": images["image_id"][no_report].to_numpy(), "code": "RL710",
-                         "reason": "image without a usable report in the label table"}, columns=REJECT_COLUMNS)]
+    rej = [
+        pd.DataFrame(
+            {
+                "source": "metadata",
+                "line": images["line"][no_report].to_numpy(),
+                "record": images["image_id"][no_report].to_numpy(),
+                "code": "RL710",
+                "reason": "image without a usable report in the label table",
+            },
+            columns=REJECT_COLUMNS,
+        )
+    ]
     images = images[~no_report].reset_index(drop=True)
     pos = pos[~no_report]
     patient = pc.dictionary_encode(to_arrow(images["patient_id"])).indices
     patient = patient.to_numpy(zero_copy_only=False).astype(np.int64)
     pairs = np.unique(pos * (int(patient.max()) + 1 if len(patient) else 1) + patient)
-    per_report = np.bincount(pairs // (int(patient.max()) + 1 if len(patient) else 1), minlength=len(labels.ids))
+    per_report = np.bincount(
+        pairs // (int(patient.max()) + 1 if len(patient) else 1), minlength=len(labels.ids)
+    )
     mixed = per_report[pos] > 1
-    rej.append(pd.DataFrame({"source": "metadata", "line": images["line"][mixed].to_numpy(),
-                             "record": images["image_id"][mixed].to_numpy(), "code": "RL719",
-                             "reason": "its report's images name more than one patient"}, columns=REJECT_COLUMNS))
+    rej.append(
+        pd.DataFrame(
+            {
+                "source": "metadata",
+                "line": images["line"][mixed].to_numpy(),
+                "record": images["image_id"][mixed].to_numpy(),
+                "code": "RL719",
+                "reason": "its report's images name more than one patient",
+            },
+            columns=REJECT_COLUMNS,
+        )
+    )
     images = images[~mixed].reset_index(drop=True)
     pos = pos[~mixed]
     patient = patient[~mixed]
     used = np.zeros(len(labels.ids), dtype=bool)
     used[pos] = True
     orphans = np.flatnonzero(~used)
-    rej.append(pd.DataFrame({"source": "labels", "line": labels.lines[orphans], "record": labels.ids.iloc[orphans].to_numpy(),
-                             "code": "RL711", "reason": "report without an image in the metadata"},
-                            columns=REJECT_COLUMNS))
+    rej.append(
+        pd.DataFrame(
+            {
+                "source": "labels",
+                "line": labels.lines[orphans],
+                "record": labels.ids.iloc[orphans].to_numpy(),
+                "code": "RL711",
+                "reason": "report without an image in the metadata",
+            },
+            columns=REJECT_COLUMNS,
+        )
+    )
     images["patient_code"] = pd.factorize(patient)[0]
     return Joined(images, labels.matrix[pos], pd.concat(rej, ignore_index=True))

@@ -9,6 +9,7 @@ stratum with at least one patient per split with a non-zero share gets one in ea
 reaches every split once it has as many positive patients as there are non-empty splits.
 All steps are vectorised (numpy), so a million images split in well under a second.
 """
+
 from __future__ import annotations
 
 from typing import Sequence
@@ -24,12 +25,15 @@ def parse_split(text: str, n_names: int) -> tuple[float, ...]:
     try:
         parts = tuple(float(x) for x in text.split(","))
     except ValueError:
-        raise ExportError(f"--split {text!r}: give comma-separated fractions such as 0.8,0.1,0.1", code="RL703") from None
+        raise ExportError(
+            f"--split {text!r}: give comma-separated fractions such as 0.8,0.1,0.1", code="RL703"
+        ) from None
     if not 1 <= len(parts) <= n_names or any(not np.isfinite(p) or p < 0 for p in parts):
         raise ExportError(f"--split {text!r}: give 1 to {n_names} non-negative fractions", code="RL703")
     if abs(sum(parts) - 1.0) > 1e-6 or parts[0] <= 0:
-        raise ExportError(f"--split {text!r}: the fractions must sum to 1 and the first (train) must be > 0",
-                          code="RL703")
+        raise ExportError(
+            f"--split {text!r}: the fractions must sum to 1 and the first (train) must be > 0", code="RL703"
+        )
     return parts
 
 
@@ -73,7 +77,9 @@ def _allocate(sizes: np.ndarray, fractions: np.ndarray, rng: np.random.Generator
     return alloc
 
 
-def patient_split(patients: np.ndarray, positives: np.ndarray, fractions: Sequence[float], seed: int = 0) -> np.ndarray:
+def patient_split(
+    patients: np.ndarray, positives: np.ndarray, fractions: Sequence[float], seed: int = 0
+) -> np.ndarray:
     """Split index (0 = train, 1 = valid, 2 = test) for each image.
 
     ``patients``: one integer patient code per image. ``positives``: images x labels,
@@ -85,8 +91,11 @@ def patient_split(patients: np.ndarray, positives: np.ndarray, fractions: Sequen
     n_patients = int(patients.max()) + 1
     order = np.argsort(patients, kind="stable")
     starts = np.flatnonzero(np.r_[True, np.diff(patients[order]) != 0])
-    pos = np.logical_or.reduceat(positives[order], starts, axis=0) if positives.shape[1] else \
-        np.zeros((n_patients, 0), dtype=bool)
+    pos = (
+        np.logical_or.reduceat(positives[order], starts, axis=0)
+        if positives.shape[1]
+        else np.zeros((n_patients, 0), dtype=bool)
+    )
     counts = pos.sum(axis=0)
     n_labels = pos.shape[1]
     masked = np.where(pos, counts[None, :], np.iinfo(np.int64).max)
@@ -104,7 +113,9 @@ def patient_split(patients: np.ndarray, positives: np.ndarray, fractions: Sequen
     return patient_to_split[patients]
 
 
-def prevalence_table(matrix: np.ndarray, labels: Sequence[str], split_idx: np.ndarray, split_names: Sequence[str]) -> pd.DataFrame:
+def prevalence_table(
+    matrix: np.ndarray, labels: Sequence[str], split_idx: np.ndarray, split_names: Sequence[str]
+) -> pd.DataFrame:
     """Counts of 1 / 0 / -1 / blank per split and label, with the positive share (exact integers)."""
     rows = []
     for s, name in enumerate(split_names):
@@ -113,8 +124,19 @@ def prevalence_table(matrix: np.ndarray, labels: Sequence[str], split_idx: np.nd
         for j, lab in enumerate(labels):
             col = sub[:, j]
             pos = int((col == 1).sum())
-            rows.append({"split": name, "label": lab, "images": n, "positive": pos, "negative": int((col == 0).sum()),
-                         "uncertain": int((col == -1).sum()), "blank": int(np.isnan(col).sum()),
-                         "positive_pct": round(100.0 * pos / n, 2) if n else 0.0})
-    return pd.DataFrame(rows, columns=["split", "label", "images", "positive", "negative", "uncertain", "blank",
-                                       "positive_pct"])
+            rows.append(
+                {
+                    "split": name,
+                    "label": lab,
+                    "images": n,
+                    "positive": pos,
+                    "negative": int((col == 0).sum()),
+                    "uncertain": int((col == -1).sum()),
+                    "blank": int(np.isnan(col).sum()),
+                    "positive_pct": round(100.0 * pos / n, 2) if n else 0.0,
+                }
+            )
+    return pd.DataFrame(
+        rows,
+        columns=["split", "label", "images", "positive", "negative", "uncertain", "blank", "positive_pct"],
+    )

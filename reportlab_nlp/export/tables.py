@@ -12,6 +12,7 @@ reason``). ``line`` is the 1-based line of the row in a CSV/TSV file (header = l
 * RL717 the sex is not one of rules/export.yml's spellings
 * RL718 a label cell is not 1, 0, -1 or blank
 """
+
 from __future__ import annotations
 
 import string
@@ -39,8 +40,13 @@ def read_strings(path: Path, what: str) -> pd.DataFrame:
         if suffix == ".parquet":
             frame = pd.read_parquet(path)
         elif suffix in (".csv", ".tsv"):
-            frame = pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",", dtype=str, keep_default_na=False,
-                                engine="pyarrow")
+            frame = pd.read_csv(
+                path,
+                sep="\t" if suffix == ".tsv" else ",",
+                dtype=str,
+                keep_default_na=False,
+                engine="pyarrow",
+            )
         else:
             raise ExportError(f"{what} {path.name}: use a .csv, .tsv or .parquet file", code="RL701")
     except ExportError:
@@ -74,11 +80,21 @@ def duplicated(series: pd.Series) -> np.ndarray:
     return np.bincount(codes)[codes] > 1 if len(codes) else np.zeros(0, dtype=bool)
 
 
-def _rejects(source: str, mask: np.ndarray, records: pd.Series, code: str, reason: str | pd.Series) -> pd.DataFrame:
+def _rejects(
+    source: str, mask: np.ndarray, records: pd.Series, code: str, reason: str | pd.Series
+) -> pd.DataFrame:
     idx = np.flatnonzero(mask)
     reasons = reason.iloc[idx].to_numpy() if isinstance(reason, pd.Series) else reason
-    return pd.DataFrame({"source": source, "line": idx + 2, "record": records.iloc[idx].to_numpy(), "code": code,
-                         "reason": reasons}, columns=REJECT_COLUMNS)
+    return pd.DataFrame(
+        {
+            "source": source,
+            "line": idx + 2,
+            "record": records.iloc[idx].to_numpy(),
+            "code": code,
+            "reason": reasons,
+        },
+        columns=REJECT_COLUMNS,
+    )
 
 
 @dataclass
@@ -104,8 +120,11 @@ def parse_cells(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         values = series.to_numpy(dtype=np.float64, na_value=np.nan)
         bad = ~np.isnan(values) & ~np.isin(values, allowed)
     else:
-        arr = pa.array(series.to_numpy(dtype=object, na_value="")) if series.dtype == object else \
-            pa.chunked_array(pa.array(series, from_pandas=True)).combine_chunks()
+        arr = (
+            pa.array(series.to_numpy(dtype=object, na_value=""))
+            if series.dtype == object
+            else pa.chunked_array(pa.array(series, from_pandas=True)).combine_chunks()
+        )
         enc = pc.dictionary_encode(pc.utf8_trim_whitespace(pc.fill_null(arr.cast(pa.string()), "")))
         lookup = np.full(len(enc.dictionary) + 1, np.nan)
         bad_value = np.zeros(len(enc.dictionary) + 1, dtype=bool)
@@ -125,7 +144,9 @@ def parse_cells(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return values, bad
 
 
-def load_labels(path: Path, labels: Sequence[str], id_column: str | None = None, id_prefix: str | None = None) -> LabelTable:
+def load_labels(
+    path: Path, labels: Sequence[str], id_column: str | None = None, id_prefix: str | None = None
+) -> LabelTable:
     frame = read_strings(path, "label table")
     idc = id_column or str(frame.columns[0])
     if idc not in frame.columns:
@@ -150,14 +171,20 @@ def load_labels(path: Path, labels: Sequence[str], id_column: str | None = None,
     bad_col[bad_any] = [f"column {c} holds a value that is not 1, 0, -1 or blank" for c in bad_col[bad_any]]
     empty = (ids == "").to_numpy()
     dup = duplicated(ids) & ~empty
-    parts = [_rejects("labels", empty, ids, "RL712", "empty report id"),
-             _rejects("labels", dup, ids, "RL716", "report id appears more than once in the label table"),
-             _rejects("labels", bad_any & ~empty & ~dup, ids, "RL718",
-                      pd.Series(bad_col))]
+    parts = [
+        _rejects("labels", empty, ids, "RL712", "empty report id"),
+        _rejects("labels", dup, ids, "RL716", "report id appears more than once in the label table"),
+        _rejects("labels", bad_any & ~empty & ~dup, ids, "RL718", pd.Series(bad_col)),
+    ]
     keep = ~(empty | dup | bad_any)
-    return LabelTable(ids[keep].reset_index(drop=True), matrix[keep], tuple(labels),
-                      pd.concat(parts, ignore_index=True), tuple(lab for lab in labels if lab not in present),
-                      np.flatnonzero(keep) + 2)
+    return LabelTable(
+        ids[keep].reset_index(drop=True),
+        matrix[keep],
+        tuple(labels),
+        pd.concat(parts, ignore_index=True),
+        tuple(lab for lab in labels if lab not in present),
+        np.flatnonzero(keep) + 2,
+    )
 
 
 def column_map(preset: str, overrides: Mapping[str, str]) -> tuple[dict[str, str], Mapping]:
@@ -168,8 +195,9 @@ def column_map(preset: str, overrides: Mapping[str, str]) -> tuple[dict[str, str
     cols = dict(spec.get("columns", {}))
     unknown = [k for k in overrides if k not in FIELDS]
     if unknown:
-        raise ExportError(f"--columns names unknown fields {', '.join(unknown)}; fields: {', '.join(FIELDS)}",
-                          code="RL705")
+        raise ExportError(
+            f"--columns names unknown fields {', '.join(unknown)}; fields: {', '.join(FIELDS)}", code="RL705"
+        )
     cols.update(overrides)
     return cols, spec
 
@@ -208,20 +236,34 @@ class Metadata:
     rejects: pd.DataFrame
 
 
-def load_metadata(path: Path, preset: str = "default", overrides: Mapping[str, str] | None = None) -> Metadata:
+def load_metadata(
+    path: Path, preset: str = "default", overrides: Mapping[str, str] | None = None
+) -> Metadata:
     vocab = export_vocab()
     cols, spec = column_map(preset, overrides or {})
     raw = read_strings(path, "metadata")
     template = spec.get("path_template")
-    required = ["report_id", "patient_id"] + (["image_id"] if template and "path" not in (overrides or {}) else ["path"])
+    required = ["report_id", "patient_id"] + (
+        ["image_id"] if template and "path" not in (overrides or {}) else ["path"]
+    )
     missing = [f"{f} (column {cols.get(f, f)!r})" for f in required if cols.get(f, f) not in raw.columns]
     if missing:
-        raise ExportError(f"metadata {path.name} lacks {', '.join(missing)}; its columns: {', '.join(map(str, raw.columns))}"
-                          "; map them with --columns FIELD=COLUMN", code="RL701")
+        raise ExportError(
+            f"metadata {path.name} lacks {', '.join(missing)}; "
+            f"its columns: {', '.join(map(str, raw.columns))}"
+            "; map them with --columns FIELD=COLUMN",
+            code="RL701",
+        )
     n = len(raw)
     blank = pd.Series("", index=range(n), dtype="string")
-    f = {name: (_text(raw[cols.get(name, name)]).reset_index(drop=True) if cols.get(name, name) in raw.columns
-                else blank) for name in FIELDS}
+    f = {
+        name: (
+            _text(raw[cols.get(name, name)]).reset_index(drop=True)
+            if cols.get(name, name) in raw.columns
+            else blank
+        )
+        for name in FIELDS
+    }
     if "path" in required:
         f["image_id"] = f["image_id"].where(f["image_id"] != "", f["path"])
     else:
@@ -237,12 +279,18 @@ def load_metadata(path: Path, preset: str = "default", overrides: Mapping[str, s
 
     for name in required:
         mark((f[name] == "").to_numpy(), "RL712", f"empty {name}")
-    mark(duplicated(f["image_id"]) & (f["image_id"] != "").to_numpy(), "RL713",
-         "image id appears more than once in the metadata")
+    mark(
+        duplicated(f["image_id"]) & (f["image_id"] != "").to_numpy(),
+        "RL713",
+        "image id appears more than once in the metadata",
+    )
     view_up = f["view"].str.upper().str.replace(r"\s+", " ", regex=True)
     view = view_up.map(vocab.view_aliases)
-    mark((view.isna() & (view_up != "")).to_numpy(), "RL714",
-         lambda pos: [f"unknown view {v[:30]} (see rules/export.yml views)" for v in view_up.iloc[pos]])
+    mark(
+        (view.isna() & (view_up != "")).to_numpy(),
+        "RL714",
+        lambda pos: [f"unknown view {v[:30]} (see rules/export.yml views)" for v in view_up.iloc[pos]],
+    )
     age = pd.to_numeric(f["age"].where(f["age"] != ""), errors="coerce").astype("float64")
     lo, hi = vocab.age_range
     bad_age = (f["age"] != "").to_numpy() & ~((age >= lo) & (age <= hi)).fillna(False).to_numpy()
@@ -254,11 +302,22 @@ def load_metadata(path: Path, preset: str = "default", overrides: Mapping[str, s
     record = f["image_id"][bad].to_numpy(dtype=object)
     lines = np.flatnonzero(bad) + 2
     record = np.where(record == "", np.char.add("line ", lines.astype(str)).astype(object), record)
-    rej = pd.DataFrame({"source": "metadata", "line": lines, "record": record,
-                        "code": codes[bad], "reason": reasons[bad]}, columns=REJECT_COLUMNS)
+    rej = pd.DataFrame(
+        {"source": "metadata", "line": lines, "record": record, "code": codes[bad], "reason": reasons[bad]},
+        columns=REJECT_COLUMNS,
+    )
     keep = ~bad
-    out = pd.DataFrame({"line": np.arange(n) + 2, "report_id": f["report_id"], "patient_id": f["patient_id"], "image_id": f["image_id"],
-                        "path": f["path"], "view": view.fillna("").astype("string"),
-                        "sex": sex.fillna("Unknown").astype("string"), "age": age,
-                        "study_date": f["study_date"]})[keep].reset_index(drop=True)
+    out = pd.DataFrame(
+        {
+            "line": np.arange(n) + 2,
+            "report_id": f["report_id"],
+            "patient_id": f["patient_id"],
+            "image_id": f["image_id"],
+            "path": f["path"],
+            "view": view.fillna("").astype("string"),
+            "sex": sex.fillna("Unknown").astype("string"),
+            "age": age,
+            "study_date": f["study_date"],
+        }
+    )[keep].reset_index(drop=True)
     return Metadata(out, rej)

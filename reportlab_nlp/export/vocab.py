@@ -1,4 +1,5 @@
 """The export vocabulary from ``rules/export.yml``: views, sexes, policies, presets, splits."""
+
 from __future__ import annotations
 
 import functools
@@ -46,8 +47,10 @@ def export_vocab() -> ExportVocab:
     path = data_path("rules", "export.yml")
     raw = load_yaml(path)
     try:
-        views = {name: ViewInfo(name, str(v["frontal_lateral"]), str(v["ap_pa"] or ""), str(v["view_position"]))
-                 for name, v in raw["views"].items()}
+        views = {
+            name: ViewInfo(name, str(v["frontal_lateral"]), str(v["ap_pa"] or ""), str(v["view_position"]))
+            for name, v in raw["views"].items()
+        }
         view_aliases: dict[str, str] = {}
         for name, v in raw["views"].items():
             for alias in [name, *v.get("aliases", [])]:
@@ -57,8 +60,18 @@ def export_vocab() -> ExportVocab:
             sex_aliases.update({str(a).strip().upper(): name for a in aliases})
         lo, hi = raw["age_range"]
         splits = tuple(SplitInfo(str(s["name"]), str(s["folder"]), str(s["mimic"])) for s in raw["splits"])
-        return ExportVocab(views, view_aliases, sex_aliases, (float(lo), float(hi)), dict(raw["policies"]),
-                           tuple(raw["blank_actions"]), splits, dict(raw["presets"]),
-                           tuple(raw["chexpert"]["leading"]), tuple(raw["chexpert"]["labels"]), dict(raw["mimic"]))
+        return ExportVocab(
+            views,
+            view_aliases,
+            sex_aliases,
+            (float(lo), float(hi)),
+            dict(raw["policies"]),
+            tuple(raw["blank_actions"]),
+            splits,
+            dict(raw["presets"]),
+            tuple(raw["chexpert"]["leading"]),
+            tuple(raw["chexpert"]["labels"]),
+            dict(raw["mimic"]),
+        )
     except (KeyError, TypeError, ValueError) as err:
         raise RulesError(f"{path} is malformed ({type(err).__name__}: {err})") from None

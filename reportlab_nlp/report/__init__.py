@@ -1,5 +1,6 @@
 """The HTML QA report (``reportlab-nlp report``): prevalence, section patterns, rejects,
 co-occurrence and sampled reports with highlighted evidence, in one self-contained file."""
+
 from __future__ import annotations
 
 from .data import ReportData, build_report_data

@@ -1,4 +1,5 @@
 """Charts of the QA report, drawn with matplotlib (Agg) and inlined as SVG: no network at view time."""
+
 from __future__ import annotations
 
 import io
@@ -16,7 +17,7 @@ def _svg(fig) -> str:
     fig.savefig(buf, format="svg", bbox_inches="tight")
     plt.close(fig)
     text = buf.getvalue()
-    return text[text.index("<svg"):]  # drop the XML prolog and DOCTYPE: the SVG sits inside HTML
+    return text[text.index("<svg") :]  # drop the XML prolog and DOCTYPE: the SVG sits inside HTML
 
 
 def _plt():

@@ -1,4 +1,5 @@
 """What the QA report shows, computed from the label table, evidence JSONL, review and rejects files."""
+
 from __future__ import annotations
 
 import json
@@ -38,8 +39,20 @@ def label_stats(matrix: np.ndarray, labels: Sequence[str]) -> tuple[pd.DataFrame
     return prevalence, co
 
 
-EVIDENCE_FIELDS = ["report_id", "label", "assertion", "section", "sentence", "sentence_start", "start", "end",
-                   "text", "trigger", "trigger_start", "trigger_end"]
+EVIDENCE_FIELDS = [
+    "report_id",
+    "label",
+    "assertion",
+    "section",
+    "sentence",
+    "sentence_start",
+    "start",
+    "end",
+    "text",
+    "trigger",
+    "trigger_start",
+    "trigger_end",
+]
 
 
 def _bad_line(path: Path) -> int:
@@ -65,7 +78,9 @@ def read_evidence(path: Path) -> pd.DataFrame:
     try:
         table = pj.read_json(path)
     except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeDecodeError):
-        raise ExportError(f"evidence file {path.name}: line {_bad_line(path)} is not a JSON record", code="RL709") from None
+        raise ExportError(
+            f"evidence file {path.name}: line {_bad_line(path)} is not a JSON record", code="RL709"
+        ) from None
     need = ["report_id", "label", "section", "sentence", "sentence_start", "start", "end"]
     missing = [c for c in need if c not in table.column_names]
     if missing:
@@ -79,12 +94,16 @@ def section_patterns(evidence: pd.DataFrame) -> pd.Series:
     """Reports per pattern: the sorted set of sections their mentions came from (``findings+impression``)."""
     if evidence.empty:
         return pd.Series(dtype=int)
-    pairs = evidence[["report_id", "section"]].astype(str).drop_duplicates().sort_values(["report_id", "section"])
+    pairs = (
+        evidence[["report_id", "section"]].astype(str).drop_duplicates().sort_values(["report_id", "section"])
+    )
     pat = pairs.groupby("report_id", sort=False)["section"].agg("+".join)
     return pat.value_counts()
 
 
-def sample_reports(evidence: pd.DataFrame, labels: Sequence[str], per_label: int, seed: int) -> dict[str, list[dict]]:
+def sample_reports(
+    evidence: pd.DataFrame, labels: Sequence[str], per_label: int, seed: int
+) -> dict[str, list[dict]]:
     """Up to ``per_label`` reports per label (seeded), each with its evidence sentences for that label."""
     rng = np.random.default_rng(seed)
     out: dict[str, list[dict]] = {}
@@ -102,16 +121,27 @@ def sample_reports(evidence: pd.DataFrame, labels: Sequence[str], per_label: int
             mentions = sub[sub["report_id"] == rid]
             sentences = []
             for (s_start, sentence), group in mentions.groupby(["sentence_start", "sentence"], sort=True):
-                sentences.append({"sentence": sentence, "sentence_start": int(s_start),
-                                  "mentions": group.to_dict(orient="records")})
+                sentences.append(
+                    {
+                        "sentence": sentence,
+                        "sentence_start": int(s_start),
+                        "mentions": group.to_dict(orient="records"),
+                    }
+                )
             reports.append({"report_id": rid, "sentences": sentences})
         out[label] = reports
     return out
 
 
-def build_report_data(labels_path: Path, evidence_path: Path | None = None, review_path: Path | None = None,
-                      rejects_path: Path | None = None, taxonomy: str = "chexpert", per_label: int = 3,
-                      seed: int = 0) -> ReportData:
+def build_report_data(
+    labels_path: Path,
+    evidence_path: Path | None = None,
+    review_path: Path | None = None,
+    rejects_path: Path | None = None,
+    taxonomy: str = "chexpert",
+    per_label: int = 3,
+    seed: int = 0,
+) -> ReportData:
     from ..schema import load_taxonomy
 
     names = [lab.name for lab in load_taxonomy(taxonomy).labels]
@@ -135,8 +165,15 @@ def build_report_data(labels_path: Path, evidence_path: Path | None = None, revi
         rv = read_strings(Path(review_path), "review file")
         need = {"label", "rule_value", "model_value"}
         if not need <= set(rv.columns):
-            raise ExportError(f"review file {Path(review_path).name} lacks {', '.join(sorted(need - set(rv.columns)))}",
-                              code="RL701")
-        data.disagreements = (rv.groupby(["label", "rule_value", "model_value"]).size()
-                              .rename("cells").reset_index().sort_values(["label", "cells"], ascending=[True, False]))
+            raise ExportError(
+                f"review file {Path(review_path).name} lacks {', '.join(sorted(need - set(rv.columns)))}",
+                code="RL701",
+            )
+        data.disagreements = (
+            rv.groupby(["label", "rule_value", "model_value"])
+            .size()
+            .rename("cells")
+            .reset_index()
+            .sort_values(["label", "cells"], ascending=[True, False])
+        )
     return data

@@ -2,6 +2,7 @@
 
 Report text (evidence sentences) appears only in the HTML page, never in logs or errors.
 """
+
 from __future__ import annotations
 
 import html
@@ -46,53 +47,80 @@ def _samples(data: ReportData, redactor: Redactor | None) -> str:
     for label, reports in data.samples.items():
         if not reports:
             continue
-        parts.append(f'<h3>{html.escape(label)}</h3>')
+        parts.append(f"<h3>{html.escape(label)}</h3>")
         for rep in reports:
             lines = []
             for s in rep["sentences"]:
                 marks = []
                 for m in s["mentions"]:
-                    marks.append(Mark(int(m["start"]), int(m["end"]), "ent",
-                                      f'{m.get("label")}: {m.get("assertion", "")}'.rstrip(": ")))
+                    marks.append(
+                        Mark(
+                            int(m["start"]),
+                            int(m["end"]),
+                            "ent",
+                            f"{m.get('label')}: {m.get('assertion', '')}".rstrip(": "),
+                        )
+                    )
                     ts, te = m.get("trigger_start"), m.get("trigger_end")
                     if ts is not None and te is not None and ts == ts and te == te:
                         marks.append(Mark(int(ts), int(te), "trigger"))
                 unique = list(dict.fromkeys(marks))
                 phi = [(sp.start, sp.end, sp.category) for sp in redactor(s["sentence"])] if redactor else []
                 section = html.escape(str(s["mentions"][0].get("section", "")))
-                lines.append(f'<p class="sentence" data-section="{section}">'
-                             f'{render_sentence(s["sentence"], s["sentence_start"], unique, phi)}</p>')
-            parts.append(f'<div class="report" data-report-id="{html.escape(rep["report_id"])}" '
-                         f'data-label="{html.escape(label)}"><div class="rid">report {html.escape(rep["report_id"])}'
-                         f'</div>{"".join(lines)}</div>')
+                lines.append(
+                    f'<p class="sentence" data-section="{section}">'
+                    f"{render_sentence(s['sentence'], s['sentence_start'], unique, phi)}</p>"
+                )
+            parts.append(
+                f'<div class="report" data-report-id="{html.escape(rep["report_id"])}" '
+                f'data-label="{html.escape(label)}"><div class="rid">report {html.escape(rep["report_id"])}'
+                f"</div>{''.join(lines)}</div>"
+            )
     return "".join(parts) or "<p>No evidence file given (<code>--evidence</code>).</p>"
 
 
-def render_html(data: ReportData, title: str = "reportlab-nlp QA report", redactor: Redactor | None = None) -> str:
+def render_html(
+    data: ReportData, title: str = "reportlab-nlp QA report", redactor: Redactor | None = None
+) -> str:
     prev = data.prevalence
-    sections = [f"<h1>{html.escape(title)}</h1>",
-                f"<p>{data.n_reports} labelled reports; {data.label_rejects} label rows rejected. "
-                f"Generated {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.</p>",
-                '<h2 id="prevalence">Prevalence per label and value</h2>',
-                f'<div class="chart" id="chart-prevalence">{prevalence_chart(prev)}</div>',
-                _table(["label", "positive (1)", "negative (0)", "uncertain (-1)", "blank"],
-                       [[lab, *prev.loc[lab, ["positive", "negative", "uncertain", "blank"]].tolist()]
-                        for lab in prev.index], "prevalence")]
+    sections = [
+        f"<h1>{html.escape(title)}</h1>",
+        f"<p>{data.n_reports} labelled reports; {data.label_rejects} label rows rejected. "
+        f"Generated {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.</p>",
+        '<h2 id="prevalence">Prevalence per label and value</h2>',
+        f'<div class="chart" id="chart-prevalence">{prevalence_chart(prev)}</div>',
+        _table(
+            ["label", "positive (1)", "negative (0)", "uncertain (-1)", "blank"],
+            [
+                [lab, *prev.loc[lab, ["positive", "negative", "uncertain", "blank"]].tolist()]
+                for lab in prev.index
+            ],
+            "prevalence",
+        ),
+    ]
     sections.append('<h2 id="sections">Section patterns and rejects</h2>')
     if data.section_patterns is not None and len(data.section_patterns):
         total = int(data.section_patterns.sum())
-        sections.append(f'<div class="chart" id="chart-sections">'
-                        f'{bar_chart(data.section_patterns, "Reports per section pattern", "reports")}</div>')
-        sections.append(_table(["section pattern", "reports", "share %"],
-                               [[p, int(n), f"{100 * n / total:.1f}"] for p, n in data.section_patterns.items()],
-                               "sections"))
+        sections.append(
+            f'<div class="chart" id="chart-sections">'
+            f"{bar_chart(data.section_patterns, 'Reports per section pattern', 'reports')}</div>"
+        )
+        sections.append(
+            _table(
+                ["section pattern", "reports", "share %"],
+                [[p, int(n), f"{100 * n / total:.1f}"] for p, n in data.section_patterns.items()],
+                "sections",
+            )
+        )
     else:
         sections.append("<p>Section patterns need the evidence file (<code>--evidence</code>).</p>")
     if data.rejects_by_code:
         import pandas as pd
 
         counts = pd.Series(data.rejects_by_code)
-        sections.append(f'<div class="chart" id="chart-rejects">{bar_chart(counts, "Rejects per code", "records")}</div>')
+        sections.append(
+            f'<div class="chart" id="chart-rejects">{bar_chart(counts, "Rejects per code", "records")}</div>'
+        )
         sections.append(_table(["code", "records"], list(data.rejects_by_code.items()), "rejects"))
     else:
         sections.append("<p>No rejects.</p>")
@@ -101,14 +129,20 @@ def render_html(data: ReportData, title: str = "reportlab-nlp QA report", redact
     if data.disagreements is not None:
         d = data.disagreements
         sections.append('<h2 id="disagreements">Rule / model disagreements</h2>')
-        sections.append(_table(["label", "rule value", "model value", "cells"], d.values.tolist(), "disagreements"))
+        sections.append(
+            _table(["label", "rule value", "model value", "cells"], d.values.tolist(), "disagreements")
+        )
     sections.append('<h2 id="samples">Sampled reports with evidence</h2>')
-    sections.append("<p>Mentions are highlighted with their label and assertion; triggers (negation, "
-                    "uncertainty cues) in blue." + (" PHI is masked." if redactor else "") + "</p>")
+    sections.append(
+        "<p>Mentions are highlighted with their label and assertion; triggers (negation, "
+        "uncertainty cues) in blue." + (" PHI is masked." if redactor else "") + "</p>"
+    )
     sections.append(_samples(data, redactor))
     body = "\n".join(sections)
-    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
-            f"<style>{CSS}</style></head><body>\n{body}\n</body></html>\n")
+    return (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+        f"<style>{CSS}</style></head><body>\n{body}\n</body></html>\n"
+    )
 
 
 def write_report(data: ReportData, path: Path, redactor: Redactor | None = None) -> None:

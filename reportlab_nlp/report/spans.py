@@ -4,6 +4,7 @@ Offsets are report character offsets, as in the evidence JSONL; ``sentence_start
 into the sentence. With PHI spans (``--redact``), each PHI span is replaced by ``[CATEGORY]``
 and the highlights around it are kept.
 """
+
 from __future__ import annotations
 
 import html
@@ -19,8 +20,9 @@ class Mark:
     label: str = ""
 
 
-def render_sentence(sentence: str, sentence_start: int, marks: Sequence[Mark],
-                    phi: Sequence[tuple[int, int, str]] = ()) -> str:
+def render_sentence(
+    sentence: str, sentence_start: int, marks: Sequence[Mark], phi: Sequence[tuple[int, int, str]] = ()
+) -> str:
     """HTML of one sentence; each mark becomes ``<mark class="KIND" data-start data-end>``.
 
     ``phi`` spans are sentence offsets ``(start, end, category)``.
