@@ -72,6 +72,39 @@ def to_arrow(series: pd.Series):
     return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
 
 
+def by_value(series: pd.Series, fn) -> np.ndarray:
+    """``fn`` applied to each distinct value once (pyarrow dictionary encoding), spread to every row."""
+    import pyarrow.compute as pc
+
+    enc = pc.dictionary_encode(to_arrow(series.astype("string").fillna("")))
+    table = np.array([fn(v) for v in enc.dictionary.to_pylist()] + [None], dtype=object)
+    return table[enc.indices.to_numpy(zero_copy_only=False)]
+
+
+def by_value_text(series: pd.Series, fn) -> pd.Series:
+    """Like :func:`by_value` for a text result, kept in pyarrow (no Python object per row)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    enc = pc.dictionary_encode(to_arrow(series.astype("string").fillna("")))
+    table = pa.array([fn(v) for v in enc.dictionary.to_pylist()], type=pa.string())
+    return pd.Series(pd.array(pc.take(table, enc.indices), dtype="string"))
+
+
+def blank_text(n: int) -> pd.Series:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    return pd.Series(pd.array(pc.fill_null(pa.nulls(n, pa.string()), ""), dtype="string"))
+
+
+def _number(text: str) -> float:
+    try:
+        return float(text) if text else float("nan")
+    except ValueError:
+        return float("nan")
+
+
 def duplicated(series: pd.Series) -> np.ndarray:
     """True for every row whose value occurs more than once (pyarrow hashing: fast on millions of ids)."""
     import pyarrow.compute as pc
@@ -255,7 +288,7 @@ def load_metadata(
             code="RL701",
         )
     n = len(raw)
-    blank = pd.Series("", index=range(n), dtype="string")
+    blank = blank_text(n)
     f = {
         name: (
             _text(raw[cols.get(name, name)]).reset_index(drop=True)
@@ -284,20 +317,21 @@ def load_metadata(
         "RL713",
         "image id appears more than once in the metadata",
     )
-    view_up = f["view"].str.upper().str.replace(r"\s+", " ", regex=True)
-    view = view_up.map(vocab.view_aliases)
+    # views, ages and sexes take few distinct values: normalise each distinct value once
+    view_up = by_value(f["view"], lambda v: " ".join(v.upper().split()))
+    view = by_value(f["view"], lambda v: vocab.view_aliases.get(" ".join(v.upper().split())))
     mark(
-        (view.isna() & (view_up != "")).to_numpy(),
+        pd.isna(view) & (view_up != ""),
         "RL714",
-        lambda pos: [f"unknown view {v[:30]} (see rules/export.yml views)" for v in view_up.iloc[pos]],
+        lambda pos: [f"unknown view {v[:30]} (see rules/export.yml views)" for v in view_up[pos]],
     )
-    age = pd.to_numeric(f["age"].where(f["age"] != ""), errors="coerce").astype("float64")
     lo, hi = vocab.age_range
-    bad_age = (f["age"] != "").to_numpy() & ~((age >= lo) & (age <= hi)).fillna(False).to_numpy()
+    age = by_value(f["age"], _number).astype(np.float64)
+    bad_age = (f["age"] != "").to_numpy() & ~((age >= lo) & (age <= hi))
     mark(bad_age, "RL715", f"age is not a number between {lo:g} and {hi:g}")
-    sex_up = f["sex"].str.upper()
-    sex = sex_up.map(vocab.sex_aliases)
-    mark((sex.isna() & (sex_up != "")).to_numpy(), "RL717", "unknown sex (see rules/export.yml sexes)")
+    sex_up = by_value(f["sex"], str.upper)
+    sex = by_value(f["sex"], lambda v: vocab.sex_aliases.get(v.upper()))
+    mark(pd.isna(sex) & (sex_up != ""), "RL717", "unknown sex (see rules/export.yml sexes)")
     bad = codes != ""
     record = f["image_id"][bad].to_numpy(dtype=object)
     lines = np.flatnonzero(bad) + 2
@@ -314,8 +348,8 @@ def load_metadata(
             "patient_id": f["patient_id"],
             "image_id": f["image_id"],
             "path": f["path"],
-            "view": view.fillna("").astype("string"),
-            "sex": sex.fillna("Unknown").astype("string"),
+            "view": by_value_text(f["view"], lambda v: vocab.view_aliases.get(" ".join(v.upper().split()), "")),
+            "sex": by_value_text(f["sex"], lambda v: vocab.sex_aliases.get(v.upper(), "Unknown")),
             "age": age,
             "study_date": f["study_date"],
         }
