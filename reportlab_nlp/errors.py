@@ -82,3 +82,12 @@ class GoldTableError(ReportLabError):
     """A gold table for evaluation does not match the predictions."""
 
     code = "RL500"
+
+
+class ExportError(ReportLabError):
+    """``export``/``report`` cannot run with these inputs or options (RL700-RL709).
+
+    Record-level problems of an export (RL710-RL729) are not raised: they go to the rejects file.
+    """
+
+    code = "RL700"

@@ -19,6 +19,7 @@ from . import label_cmds  # noqa: E402,F401  label, assertion, evaluate
 from . import deid_cmds  # noqa: E402,F401  deid, evaluate-deid
 from . import link_cmds  # noqa: E402,F401  link, ontology build
 from . import model_cmds  # noqa: E402,F401  train
+from . import export_cmds  # noqa: E402,F401  export, report
 
 
 def main() -> None:
