@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterator
 
 from .lexicon import Lexicon, load_lexicon
+from .name_rules import NameRules
 
 CATEGORIES = (
     "NAME", "DATE", "TIME", "AGE", "ID", "SSN", "PHONE", "EMAIL", "URL", "IP",
@@ -109,6 +110,7 @@ class Detector:
         self.lex = lexicon or load_lexicon()
         self._nlp = None
         self._compile()
+        self.name_rules = NameRules(self.lex)
 
     # ------------------------------------------------------------------ compilation
     def _compile(self) -> None:
@@ -393,6 +395,8 @@ class Detector:
         return True
 
     def _names(self, text):
+        for b, e, rule, prio in self.name_rules.spans(text, self._low):
+            yield Span(b, e, "NAME", rule, prio)
         ext = self._extend_name
         for m in self.re_title.finditer(text):
             r = ext(text, m.end(), allow_comma=False, allow_caps=False)
