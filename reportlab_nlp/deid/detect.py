@@ -12,6 +12,7 @@ from typing import Callable, Iterator
 
 from .lexicon import Lexicon, load_lexicon
 from .name_rules import NameRules
+from .place_rules import PlaceRules
 
 CATEGORIES = (
     "NAME", "DATE", "TIME", "AGE", "ID", "SSN", "PHONE", "EMAIL", "URL", "IP",
@@ -89,6 +90,65 @@ DATE_PATTERNS: list[tuple[str, re.Pattern]] = [
 MD_PATTERN = re.compile(_B + r"(?P<m>\d{1,2})(?P<sep>/)(?P<d>\d{1,2})" + _E)
 YEAR_PATTERN = re.compile(_B + r"(?P<y>(?:19|20)\d{2})" + _E)
 
+# m/d without a year or a cue ("last bm 7/22"); fractions and scores are told apart by context
+MD_BARE = re.compile(_B + r"(?P<m>0?[1-9]|1[0-2])/(?P<d>0?[1-9]|[12]\d|3[01])" + _E)
+_SCALE_BEFORE = re.compile(r"(?:strength|murmur|pain|score|scale|grade|motor|power|gcs|apgar|bp|x|of|ratio|i/o|"
+                           r"sats?|spo2|o2|fio2|peep|ps|vent|ac|simv|rass|cam|ciwa)[ \t:=]*$")
+_SCALE_AFTER = re.compile(r"[ \t]*(?:strength|murmur|ns|nss|normal saline|strength|of|x|times|tabs?|pills?|"
+                          r"units?|mg|mcg|ml|cc|l\b|%|systolic|diastolic|sem|hsm|holosystolic|breaths|bpm|"
+                          r"doses?|cm|mm|in\b|inch|lobes?|views?|\+|/|-\d)")
+
+
+def _scale_context(low: str, m: re.Match) -> bool:
+    """True when an m/d-like number is a fraction, a score or a ventilator setting."""
+    mo, d = int(m.group("m")), int(m.group("d"))
+    if d in (2, 3, 4, 5, 6, 10) and mo <= d:
+        return True  # "1/2", "5/5 strength", "2/6 murmur", "7/10 pain"
+    if _SCALE_BEFORE.search(low[max(0, m.start() - 12):m.start()]):
+        return True
+    return bool(_SCALE_AFTER.match(low, m.end()))
+
+
+# two-digit years: "'92" anywhere, "in 92" / "since '88" after a date cue
+TWO_DIGIT_YEAR = re.compile(
+    r"(?<![\w'’])['’](?P<y>\d{2})(?![\w'’%])"
+    r"|\b(?:in|since|from|until|til|circa|c\.|year|yr)[ \t]+['’]?(?P<y2>\d{2})"
+    r"(?=[ \t]*(?:[.,;:)]|$|and\b|&|w/|with\b|for\b|at\b|after\b|when\b))", re.M)
+_VITALS = re.compile(r"(?:hr|bp|sbp|dbp|map|rr|sats?|spo2|o2|temp|t|cvp|glucose|fs|bs|k|na|peep|ps|tv|wt|"
+                     r"weight|hct|hgb|plt|wbc|cr|bun|ef|pa|pap|fio2|rate|pulse|pressure|pressures|level|"
+                     r"levels|up|down|range|sat|sbps|hrs|to|dropped|increased|decreased)[ \t:]*(?:in|into|"
+                     r"of|from|since|to)?[ \t]*$")
+
+
+def _vital_context(low: str, pos: int) -> bool:
+    """True when a two-digit number after "in"/"from" is a vital sign or a lab value."""
+    return bool(_VITALS.search(low[max(0, pos - 16):pos]))
+
+
+SEASON_HOLIDAY = re.compile(
+    r"\b(?:(?:early|late|mid)[ \t-]*)?(?:spring|summer|fall|autumn|winter|christmas|xmas|thanksgiving|easter|"
+    r"new year'?s(?: eve| day)?|halloween|hanukk?ah|chanukah|passover|ramadan|diwali|independence day|"
+    r"memorial day|labor day|labour day|valentine'?s day|mother'?s day|father'?s day|fourth of july|"
+    r"4th of july)(?:[ \t]+of)?[ \t]*,?[ \t]+['’]?(?:(?:19|20)\d{2}|\d{2})\b")
+YEAR_CUED = re.compile(
+    r"\b(?:in|since|born|during|circa|year|of|from|until|through|by|early|late|mid|summer|winter|spring|fall|"
+    r"autumn)[ \t]+(?P<y>(?:19|20)\d{2})\b(?![ \t]*(?:hours|hrs|hr|h\b|ml|cc|mg|units|kcal|calories|mcg|:))")
+
+_UNITS = r"(?:one|two|three|four|five|six|seven|eight|nine)"
+_TENS = r"(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)"
+_AGE_AFTER = r"(?=[ \t]*-?[ \t]*(?:years?|yrs?|yo\b|y/o|y\.o\.|year-old|yr-old|-year|old\b))"
+# ages over 89 in words ("ninety-two year old", "one hundred and two years")
+AGE_WORDS_OVER_89 = re.compile(
+    r"\b(?:ninety(?:[ \t-]+" + _UNITS + r")?|(?:one[ \t-]+|a[ \t-]+)?hundred(?:[ \t-]+(?:and[ \t-]+)?(?:" + _TENS
+    + r"(?:[ \t-]+" + _UNITS + r")?|" + _UNITS + r"|ten|eleven|twelve))?)" + _AGE_AFTER + r"|\b(?:nonagenarian|centenarian)\b"
+    r"|\b(?:in[ \t]+(?:his|her|their)[ \t]+(?:early[ \t]+|mid[ \t-]+|late[ \t]+)?nineties)\b")
+# every age (--strict-ages): digits or words before year/yo, "age 45", "aged 45", "45M"/"45 F"
+AGE_ANY = re.compile(
+    r"\b(?P<a>1[01]\d|\d{1,2})" + _AGE_AFTER + r"|\b(?:age|aged)[ \t]*:?[ \t]*(?P<b>1[01]\d|\d{1,2})\b"
+    r"|\b(?P<c>\d{1,2})[ \t]?(?:m|f|male|female)\b(?![\w/])"
+    r"|\b(?P<d>(?:" + _TENS + r"|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|"
+    r"nineteen)(?:[ \t-]+" + _UNITS + r")?|" + _UNITS + r")" + _AGE_AFTER, re.I)
+
 TIME_PATTERNS: list[tuple[str, re.Pattern]] = [
     ("hm", re.compile(r"(?<![\w:.])(?P<h>[01]?\d|2[0-3]):(?P<mi>[0-5]\d)(?::(?P<s>[0-5]\d))?(?:\s*(?P<ap>[AaPp]\.?[Mm]\.?))?(?![\w:])")),
     ("h_ap", re.compile(r"(?<![\w:.])(?P<h>1[0-2]|0?[1-9])\s*(?P<ap>[AaPp]\.[Mm]\.|[AaPp][Mm])(?!\w)")),
@@ -104,13 +164,17 @@ class Detector:
     [Span(start=12, end=17, category='NAME', ...), Span(start=21, end=31, category='DATE', ...)]
     """
 
-    def __init__(self, *, strict_years: bool = False, use_ner: bool = False, lexicon: Lexicon | None = None):
+    def __init__(self, *, strict_years: bool = False, use_ner: bool = False, lexicon: Lexicon | None = None,
+                 times: bool = False, strict_ages: bool = False):
         self.strict_years = strict_years
+        self.times = times  # TIME is no Safe Harbor identifier: off unless asked for
+        self.strict_ages = strict_ages  # every age, not only ages over 89
         self.use_ner = use_ner
         self.lex = lexicon or load_lexicon()
         self._nlp = None
         self._compile()
         self.name_rules = NameRules(self.lex)
+        self.place_rules = PlaceRules(self.lex)
 
     # ------------------------------------------------------------------ compilation
     def _compile(self) -> None:
@@ -147,8 +211,18 @@ class Detector:
             r"(?<![\w+])(?:(?:\+?1|001)[-.\s]?)?(?:\(\d{3}\)[ \t]?|\d{3}[-.\s])\d{3}[-.\s]\d{4}(?:[ \t]*(?:x|ext\.?|extension)[ \t]*\d{1,5})?(?![\w-])"
         )
         self.re_phone_cued = re.compile(
-            r"(?i)\b(?:pager|beeper|ext\.?|extension|phone|tel\.?|telephone|cell|mobile|fax|callback|call[ \t]+back)[ \t]*(?:number|no\.?|#)?[ \t]*[:#]?[ \t]*(?P<v>\d{3}-\d{4}|\d{10}|\d{4,5})(?![\w-])"
+            r"(?i)\b(?:pager|beeper|pgr|bpr|ext\.?|extension|phone|tel\.?|telephone|cell|mobile|fax|callback|call[ \t]+back|"
+            r"page[ \t]+(?:me[ \t]+)?at|paged(?:[ \t]+at)?|page|call(?:[ \t]+me)?[ \t]+at|reach(?:ed)?[ \t]+at)[ \t]*"
+            r"(?:number|no\.?|#)?[ \t]*[:#]?[ \t]*(?P<v>\d{3}-\d{4}|\d{10}|\d{1,2}-\d{4,5}|\d{4,5})(?![\w-]|\.\d)"
         )
+        # identifier labels in any case ("mrn 3318820", "acct 88123401", "DL S12345678")
+        self.re_id_cued_any = re.compile(
+            r"\b(?:mrn|mr#|med rec|acct|account|accession|acc|dl|driver'?s licen[cs]e|licen[cs]e|lic|serial|s/n|sn|"
+            r"policy|member id|insurance(?: id)?|medicaid|medicare|badge|employee id|case|claim|chart|unit no|"
+            r"record|id)\b[ \t]*(?:no\.?|number|num|#|:)?[ \t]*(?:is[ \t]+)?[:#]?[ \t]*"
+            r"(?P<v>[a-z]{0,3}-?\d[a-z0-9-]{3,})(?![\w-])")
+        self.re_digits5 = re.compile(
+            r"(?<![\w.,/-])\d{5,}(?![\w/]|[.,]\d|[ \t]*(?:ml|cc|mg|mcg|units?|u\b|iu|kcal|cal|%|k\b|/))")
         self.re_email = re.compile(r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![\w])")
         self.re_url = re.compile(r"(?i)\b(?:https?://|ftp://|www\.)[^\s<>\"']+")
         self.re_domain = re.compile(r"(?i)(?<![@\w.-])(?:[a-z0-9-]+\.)+(?:com|org|net|edu|gov|io|us|info|health|biz)(?:/[^\s<>\"']*)?(?![\w@])")
@@ -278,6 +352,10 @@ class Detector:
                 yield Span(m.start("v"), m.end("v"), "ID", "id_cued", 80)
         for m in self.re_id_bare.finditer(text):
             yield Span(m.start(), m.end(), "ID", "id_bare", 50)
+        for m in self.re_id_cued_any.finditer(self._low):
+            yield Span(m.start("v"), m.end("v"), "ID", "id_cued_any", 79)
+        for m in self.re_digits5.finditer(text):
+            yield Span(m.start(), m.end(), "ID", "digits5", 48)
 
     def _dates(self, text):
         for name, rx in DATE_PATTERNS:
@@ -287,11 +365,26 @@ class Detector:
         for m in self.re_date_cued.finditer(self._low):
             if _valid_date(m):
                 yield Span(m.start("m"), m.end("d"), "DATE", "md_cued", 74)
+        low = self._low
+        for m in MD_BARE.finditer(text):
+            if _valid_date(m) and not _scale_context(low, m):
+                yield Span(m.start(), m.end(), "DATE", "md", 70)
+        for m in TWO_DIGIT_YEAR.finditer(low):
+            g = "y" if m.group("y") else "y2"
+            if g == "y" or not _vital_context(low, m.start()):
+                b = m.start(g) - (1 if text[m.start(g) - 1:m.start(g)] in ("'", "’") else 0)
+                yield Span(b, m.end(g), "DATE", "two_digit_year", 69)
+        for m in SEASON_HOLIDAY.finditer(low):
+            yield Span(m.start(), m.end(), "DATE", "season_holiday", 75)
+        for m in YEAR_CUED.finditer(low):
+            yield Span(m.start("y"), m.end("y"), "DATE", "year_cued", 68)
         if self.strict_years:
             for m in YEAR_PATTERN.finditer(text):
                 yield Span(m.start(), m.end(), "DATE", "year", 45)
 
     def _times(self, text):
+        if not self.times:
+            return
         for name, rx in TIME_PATTERNS:
             for m in rx.finditer(text):
                 yield Span(m.start(), m.end(), "TIME", name, 72)
@@ -299,10 +392,18 @@ class Detector:
             yield Span(m.start("h"), m.end("mi"), "TIME", "at_hhmm", 71)
 
     def _ages(self, text):
+        for m in AGE_WORDS_OVER_89.finditer(self._low):
+            yield Span(m.start(), m.end(), "AGE", "age_words", 73)
+        if self.strict_ages:
+            for m in AGE_ANY.finditer(text):
+                g = next(k for k in "abcd" if m.group(k))
+                yield Span(m.start(g), m.end(g), "AGE", "age_any", 72)
         for m in self.re_age.finditer(text):
             g = "a" if m.group("a") else "b"
             end = m.end(g)
             if g == "a" and text[end:end + 1] == "s":
+                if not re.search(r"(?:his|her|their|early|mid|late)[ \t-]*$", self._low[max(0, m.start() - 8):m.start()]):
+                    continue  # "hr in 90s" is a heart rate
                 end += 1  # "in her 90s"
             yield Span(m.start(g), end, "AGE", "age", 73)
 
@@ -470,6 +571,8 @@ class Detector:
         return words
 
     def _places(self, text):
+        for b, e, cat, rule, prio in self.place_rules.spans(text, self._low):
+            yield Span(b, e, cat, rule, prio)
         lex = self.lex
         for m in self.re_city_state.finditer(text):
             st = m.group("st")

@@ -115,7 +115,7 @@ def load_lexicon() -> Lexicon:
     english_locale = _faker_names(english_only=True)
     names = census_first | census_last | _faker_names() | {n.lower() for n in first + last}
     english, ordinary = _english_vocabulary(frozenset(census_first | census_top | english_locale))
-    places, place_words = _places(allow | stop | clinical | ordinary)
+    places, place_words = _places(allow | stop | clinical)
     return Lexicon(
         allow=allow,
         stop=stop,

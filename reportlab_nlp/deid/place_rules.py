@@ -1,0 +1,166 @@
+"""Place and facility signals that hold in lower case and without a shipped hospital list (issue 11).
+
+* **place cue**: after a place cue ("at", "from", "lives in", "transferred to") a run of capitalised
+  words with at least one word that is no ordinary English is a place ("at Cedars-Sinai"); a
+  known place (cities over 15,000, US counties, countries) is one in any case ("to worcester").
+* **place lexicon**: a known place written with capitals that is no ordinary word ("Chicago").
+* **saint / mount**: "St. Mary's", "Mt. Sinai", "saint luke's" -- any case.
+* **facility abbreviation**: an all-capitals word of 2-6 letters after a transfer cue
+  ("transferred from GH", "at BIDMC"), unless it is a clinical abbreviation.
+* **facility suffix**: capitalised words or an abbreviation before "General", "Memorial",
+  "Medical Center"... ("Mercy General", "UCLA Med Center"), and lower-case ones before
+  "hospital" ("st. mary's hospital").
+
+No list of hospitals ships: no package on the reachable registries carries the CMS Hospital
+General Information list, so facilities are found by these patterns.
+"""
+from __future__ import annotations
+
+import re
+from typing import Iterator
+
+from .lexicon import Lexicon
+
+TOKEN = re.compile(r"[^\W\d_]+(?:['’.-][^\W\d_]+)*(?:['’]s)?")
+SAINT = re.compile(r"(?<![\w.])(?i:st|saint|mt|mount|ste)(?:\.[ \t]*|[ \t]+)(?P<n>[A-Za-z][a-z]+(?:['’]s)?)(?![\w'’])")
+ABBR = r"(?P<a>[A-Z][A-Z&]{1,5}(?:-[A-Z]{1,4})?)(?![\w&])"
+
+
+def _alt(words, flags="") -> str:
+    items = sorted(set(words), key=len, reverse=True)
+    return "(?:" + "|".join(re.escape(w) for w in items) + ")"
+
+
+class PlaceRules:
+    def __init__(self, lex: Lexicon):
+        self.lex = lex
+        pat = lex.patterns
+        self.clinical_abbr = frozenset(a.upper() for a in pat.get("clinical_abbreviations", ()))
+        cues = [c.lower() for c in pat.get("place_cues_any_case", ())]
+        self.re_place_cue = re.compile(r"(?<![\w/])" + _alt(cues) + r"[ \t]+(?:the[ \t]+)?")
+        abbr_cues = [c.lower() for c in pat.get("facility_abbreviation_cues", ())]
+        self.re_abbr_cue = re.compile(r"(?<![\w/])" + _alt(abbr_cues) + r"[ \t]+(?:the[ \t]+)?")
+        suf = list(pat.get("facility_suffixes_extra", ())) + list(pat.get("facility_suffixes", ()))
+        self.re_suffix = re.compile(
+            r"(?P<head>(?:(?:St\.|Mt\.|[A-Z][\w'’&-]*)[ \t]+){0,3}(?:St\.|Mt\.|[A-Z][\w'’&-]*))[ \t]+"
+            r"(?P<suf>" + _alt(suf) + r")(?![\w])")
+        self.re_lower_hospital = re.compile(
+            r"(?P<head>(?:[a-z][a-z'’.-]+[ \t]+){1,3})(?P<suf>hospital|medical center|med center|clinic|"
+            r"infirmary|rehab|nursing home|health center)\b")
+
+    def _plain(self, w: str) -> str:
+        return re.sub(r"['’]s$", "", w).lower().rstrip(".")
+
+    def _vocab(self, w: str) -> bool:
+        """An ordinary dictionary word, a stop word or a clinical word ("Chicago" is none: no
+        lower-case dictionary entry, however frequent the word is)."""
+        lw = self._plain(w)
+        lex = self.lex
+        return (lw in lex.ordinary and lw in lex.english) or lw in lex.stop or lw in lex.allow or lw in lex.clinical
+
+    def spans(self, text: str, low: str) -> Iterator[tuple[int, int, str, str, int]]:
+        """``(start, end, category, rule, priority)``."""
+        yield from self._saints(text)
+        yield from self._cued(text, low)
+        yield from self._abbreviations(text, low)
+        yield from self._suffixes(text)
+        yield from self._known_places(text)
+
+    def _saints(self, text):
+        for m in SAINT.finditer(text):
+            n = m.group("n")
+            if n[0].islower() and not re.search(r"['’]s$", n) and not re.match(
+                    r"[ \t]+(?:hospital|medical|clinic|health)", text[m.end():m.end() + 12], re.I):
+                continue
+            if self._plain(n) in self.lex.clinical or self._plain(n) in self.lex.stop:
+                continue
+            yield m.start(), m.end(), "FACILITY", "saint", 64
+
+    def _cued(self, text, low):
+        lex = self.lex
+        for m in self.re_place_cue.finditer(low):
+            pos = m.end()
+            toks = []
+            while len(toks) < 4:
+                tm = TOKEN.match(text, pos)
+                if not tm:
+                    break
+                toks.append(tm)
+                g = re.match(r"[ \t]+", text[tm.end():tm.end() + 3])
+                if not g:
+                    break
+                pos = tm.end() + g.end()
+            if not toks:
+                continue
+            # a known place in any case: longest run of words that the place lexicon has
+            words = [t.group() for t in toks]
+            for k in range(min(len(words), lex.place_max_words), 0, -1):
+                cand = " ".join(words[:k]).lower()
+                if cand in lex.places and not (k == 1 and self._vocab(words[0])):
+                    yield toks[0].start(), toks[k - 1].end(), "CITY", "place_cue_known", 57
+                    break
+            else:
+                caps = []
+                for t in toks:
+                    w = t.group()
+                    if not w[0].isupper() or self._plain(w) in lex.stop or self._plain(w) in lex.allow \
+                            or (w.isupper() and w in self.clinical_abbr):
+                        break
+                    caps.append(t)
+                if caps and any(not self._vocab(t.group()) for t in caps) and not (
+                        len(caps) == 1 and caps[0].group().isupper() and len(caps[0].group()) <= 1):
+                    yield caps[0].start(), caps[-1].end(), "CITY", "place_cue_caps", 52
+
+    def _abbreviations(self, text, low):
+        for m in self.re_abbr_cue.finditer(low):
+            am = re.compile(ABBR).match(text, m.end())
+            if not am:
+                continue
+            a = am.group("a")
+            if a in self.clinical_abbr or a.lower() in self.lex.allow or a.lower() in self.lex.clinical:
+                continue
+            yield am.start(), am.end(), "FACILITY", "facility_abbreviation", 63
+
+    def _suffixes(self, text):
+        for m in self.re_suffix.finditer(text):
+            words = m.group("head").split()
+            while words and (self._plain(words[0]) in self.lex.stop or self._plain(words[0]) in self.lex.allow
+                             or self._plain(words[0]) in self.lex.clinical and words[0] not in ("St.", "Mt.")):
+                words.pop(0)
+            if not words:
+                continue
+            if all(self._vocab(w) and not w.isupper() for w in words):
+                continue
+            if len(words) == 1 and words[0].isupper() and words[0] in self.clinical_abbr:
+                continue
+            start = m.start("head") + m.group("head").rfind(" ".join(words)) if len(words) > 0 else m.start("suf")
+            yield start, m.end(), "FACILITY", "facility_suffix", 65
+        for m in self.re_lower_hospital.finditer(text):
+            words = m.group("head").split()
+            while words and self._vocab(words[0]) and not words[0].lower().rstrip(".") in ("st", "mt", "saint"):
+                words.pop(0)
+            if not words or all(self._vocab(w) for w in words):
+                continue
+            start = m.start("head") + m.group("head").find(words[0])
+            yield start, m.end(), "FACILITY", "facility_lower", 64
+
+    def _known_places(self, text):
+        lex = self.lex
+        for m in re.finditer(r"(?<![\w'’-])[A-Z][^\W\d_]+(?:['’.-][^\W\d_]+)*(?:[ \t]+[A-Z][^\W\d_]+){0,3}", text):
+            words = m.group().split()
+            i = 0
+            while i < len(words):
+                for k in range(min(len(words) - i, lex.place_max_words), 0, -1):
+                    cand = " ".join(words[i:i + k])
+                    if cand.lower() in lex.places and not (k == 1 and self._vocab(cand)) \
+                            and not all(self._vocab(w) for w in words[i:i + k]):
+                        b = m.start() + len(" ".join(words[:i])) + (1 if i else 0)
+                        # offsets: recompute from the match text to respect original spacing
+                        sub = re.compile(r"[ \t]+".join(re.escape(w) for w in words[i:i + k]))
+                        sm = sub.search(text, m.start() + (m.group().find(words[i]) if i else 0))
+                        if sm:
+                            yield sm.start(), sm.end(), "CITY", "place_known", 50
+                        i += k
+                        break
+                else:
+                    i += 1
