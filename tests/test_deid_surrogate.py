@@ -13,7 +13,7 @@ SECRET = b"test-secret-0123456789"
 
 @pytest.fixture(scope="module")
 def det():
-    return Detector()
+    return Detector(times=True)
 
 
 def test_mask_mode(det):

@@ -147,6 +147,25 @@ def format_report(m: dict) -> str:
     return "\n".join(lines)
 
 
+def leaks(pred: pd.DataFrame, gold: pd.DataFrame, texts: Mapping[str, str]) -> list[tuple[str, str, str]]:
+    """``(id, category, value)`` of every gold span that no predicted span overlaps (holds PHI)."""
+    by = defaultdict(list)
+    for r in pred.itertuples(index=False):
+        by[r.id].append((int(r.start), int(r.end)))
+    out = []
+    for r in gold.itertuples(index=False):
+        b, e = int(r.start), int(r.end)
+        if not any(pb < e and b < pe for pb, pe in by.get(r.id, ())):
+            out.append((r.id, r.category, texts[r.id][b:e]))
+    return out
+
+
+def format_leaks(rows: list[tuple[str, str, str]]) -> str:
+    lines = [f"leaked gold spans: {len(rows)}"]
+    lines += [f"  {rid}\t{cat}\t{value!r}" for rid, cat, value in rows]
+    return "\n".join(lines)
+
+
 MARK = re.compile(r"\{(?P<cat>[A-Z]+):(?P<value>[^{}]+)\}")
 
 

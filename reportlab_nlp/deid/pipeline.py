@@ -48,11 +48,13 @@ class Deidentifier:
     """
 
     def __init__(self, mode: str = "mask", *, secret: bytes | str | None = None, strict_years: bool = False,
-                 use_ner: bool = False, detector: Detector | None = None):
+                 use_ner: bool = False, detector: Detector | None = None, times: bool = False,
+                 strict_ages: bool = False):
         if mode not in MODES:
             raise ReportLabError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}", code="RL612")
         self.mode = mode
-        self.detector = detector or Detector(strict_years=strict_years, use_ner=use_ner)
+        self.detector = detector or Detector(strict_years=strict_years, use_ner=use_ner, times=times,
+                                             strict_ages=strict_ages)
         self.secret_given = secret is not None
         self.surrogator = Surrogator(secret, self.detector.lex) if mode == "surrogate" else None
 
@@ -159,6 +161,8 @@ def deidentify_archive(
     chunk_size: int = 1000,
     on_chunk=None,
     deidentifier: Deidentifier | None = None,
+    times: bool = False,
+    strict_ages: bool = False,
 ) -> Audit:
     """Stream an archive through the de-identifier; rows in = rows out + rejects."""
     from ..outputs import RejectsWriter, TableWriter, default_rejects_path
@@ -166,7 +170,8 @@ def deidentify_archive(
     src = ReportSource(input_path, id_column, text_column, required_columns=[group_column] if group_column else ())
     if mode == "surrogate" and secret is None:
         log.warning("no secret given: surrogates use a random key and will differ between runs")
-    deid = deidentifier or Deidentifier(mode, secret=secret, strict_years=strict_years, use_ner=use_ner)
+    deid = deidentifier or Deidentifier(mode, secret=secret, strict_years=strict_years, use_ner=use_ner,
+                                        times=times, strict_ages=strict_ages)
     audit = Audit(mode=mode, strict_years=strict_years, ner=use_ner,
                   secret=("file" if secret is not None else "random") if mode == "surrogate" else "none")
     counts: Counter = Counter()

@@ -35,6 +35,7 @@ class PlaceRules:
     def __init__(self, lex: Lexicon):
         self.lex = lex
         pat = lex.patterns
+        self.states = frozenset(x.lower() for x in lex.states)
         self.clinical_abbr = frozenset(a.upper() for a in pat.get("clinical_abbreviations", ()))
         cues = [c.lower() for c in pat.get("place_cues_any_case", ())]
         self.re_place_cue = re.compile(r"(?<![\w/])" + _alt(cues) + r"[ \t]+(?:the[ \t]+)?")
@@ -96,6 +97,9 @@ class PlaceRules:
             words = [t.group() for t in toks]
             for k in range(min(len(words), lex.place_max_words), 0, -1):
                 cand = " ".join(words[:k]).lower()
+                if cand in self.states:
+                    yield toks[0].start(), toks[k - 1].end(), "STATE", "place_cue_state", 58
+                    break
                 if cand in lex.places and not (k == 1 and self._vocab(words[0])):
                     yield toks[0].start(), toks[k - 1].end(), "CITY", "place_cue_known", 57
                     break
