@@ -149,6 +149,10 @@ AGE_ANY = re.compile(
     r"|\b(?P<d>(?:" + _TENS + r"|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|"
     r"nineteen)(?:[ \t-]+" + _UNITS + r")?|" + _UNITS + r")" + _AGE_AFTER, re.I)
 
+# phone numbers as written outside the US: "+46 (0)8 928 571 38", "07700 063 966", "60-56-85-91"
+PHONE_INTL = re.compile(
+    r"(?<![\w+/.,:-])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{2,5}(?:[ .-]\d{2,5}){1,4}(?![\w/%]|[.,:]\d|-\d)")
+
 TIME_PATTERNS: list[tuple[str, re.Pattern]] = [
     ("hm", re.compile(r"(?<![\w:.])(?P<h>[01]?\d|2[0-3]):(?P<mi>[0-5]\d)(?::(?P<s>[0-5]\d))?(?:\s*(?P<ap>[AaPp]\.?[Mm]\.?))?(?![\w:])")),
     ("h_ap", re.compile(r"(?<![\w:.])(?P<h>1[0-2]|0?[1-9])\s*(?P<ap>[AaPp]\.[Mm]\.|[AaPp][Mm])(?!\w)")),
@@ -341,6 +345,11 @@ class Detector:
             yield Span(m.start(), m.end(), "SSN", "ssn", 84)
 
     def _phones(self, text):
+        for m in PHONE_INTL.finditer(text):
+            digits = sum(c.isdigit() for c in m.group())
+            seps = set(re.findall(r"[-.)]", m.group()))
+            if digits >= 9 or (digits >= 7 and (seps or re.fullmatch(r"\d{3} \d{4}", m.group()))):
+                yield Span(m.start(), m.end(), "PHONE", "phone_intl", 80)
         for m in self.re_phone.finditer(text):
             yield Span(m.start(), m.end(), "PHONE", "phone", 82)
         for m in self.re_phone_cued.finditer(text):

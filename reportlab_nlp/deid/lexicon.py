@@ -37,6 +37,8 @@ ORDINARY_ZIPF = 3.0
 #: and Faker's English-locale names; the census tail ("cancel", "marrow") counts as any word.
 ORDINARY_NAME_ZIPF = 4.6
 PROMINENT_SURNAME_RANK = 5000
+#: a dictionary word this frequent is no place even after a place cue ("to reading" is not Reading, PA)
+FREQUENT_ZIPF = 4.5
 
 
 def _read_list(path: Path) -> frozenset[str]:
@@ -70,6 +72,7 @@ class Lexicon:
     clinical: frozenset[str] = frozenset()        # clinical vocabulary of the project's rules/ontology
     places: frozenset[str] = frozenset()          # cities (world, > 15,000), US counties, countries
     place_max_words: int = 1
+    frequent: frozenset[str] = frozenset()        # dictionary words in everyday use (zipf >= FREQUENT_ZIPF)
 
     def is_blocked(self, word: str) -> bool:
         """True for a clinical/stop word that is never part of a name or place."""
@@ -114,7 +117,7 @@ def load_lexicon() -> Lexicon:
     census_first, census_last, census_top = _census_names()
     english_locale = _faker_names(english_only=True)
     names = census_first | census_last | _faker_names() | {n.lower() for n in first + last}
-    english, ordinary = _english_vocabulary(frozenset(census_first | census_top | english_locale))
+    english, ordinary, frequent = _english_vocabulary(frozenset(census_first | census_top | english_locale))
     places, place_words = _places(allow | stop | clinical)
     return Lexicon(
         allow=allow,
@@ -136,6 +139,7 @@ def load_lexicon() -> Lexicon:
         clinical=clinical,
         places=places,
         place_max_words=place_words,
+        frequent=frequent,
     )
 
 
@@ -182,7 +186,7 @@ def _faker_names(english_only: bool = False) -> frozenset[str]:
     return frozenset(out)
 
 
-def _english_vocabulary(common_names: frozenset[str]) -> tuple[frozenset[str], frozenset[str]]:
+def _english_vocabulary(common_names: frozenset[str]) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
     """(every lower-case web2 word, the ordinary ones: web2 words with zipf >= ORDINARY_ZIPF).
 
     Webster's 2nd (web2) writes proper nouns with a capital, so its lower-case entries are common
@@ -212,7 +216,9 @@ def _english_vocabulary(common_names: frozenset[str]) -> tuple[frozenset[str], f
     # higher bar for common US names
     ordinary = {w for w, f in freq.items() if f >= (name_floor if w in common_names else floor)
                 and w.isalpha()}
-    return frozenset(english), frozenset(ordinary)
+    top = 10 ** (FREQUENT_ZIPF - 9)
+    frequent = {w for w in english if freq.get(w, 0.0) >= top}
+    return frozenset(english), frozenset(ordinary), frozenset(frequent)
 
 
 def _clinical_vocabulary() -> frozenset[str]:

@@ -148,7 +148,18 @@ class NameRules:
                 end -= 1
             if not self._eponym(text, end):
                 yield start, end, "name_lexicon" if seed else "name_initial", 55
+                yield from self._conjoined(text, end)
             i = hi + 1
+
+    def _conjoined(self, text: str, end: int):
+        """A known name joined to a name by "and" / "&" / "or" ("kathy and bob")."""
+        m = re.match(r"[ \t]*(?:,[ \t]*)?(?:and|&|or)[ \t]+([^\W\d_]+(?:['’-][^\W\d_]+)*)", text[end:end + 40])
+        if not m:
+            return
+        w = m.group(1)
+        lw = w.lower()
+        if len(lw) >= 2 and lw in self.lex.names and not self._blocked(lw) and (w[0].isupper() or lw not in self.lex.frequent):
+            yield end + m.start(1), end + m.end(1), "name_conjoined", 54
 
     def _continues(self, w: str) -> bool:
         """A word after the first one of a cued name: an initial, a name or an unknown word."""
@@ -212,3 +223,4 @@ class NameRules:
                     end -= 1
                 if not self._eponym(text, end):
                     yield start, end, f"name_cue_{kind}", 60
+                    yield from self._conjoined(text, end)

@@ -23,6 +23,22 @@ from .lexicon import Lexicon
 
 TOKEN = re.compile(r"[^\W\d_]+(?:['’.-][^\W\d_]+)*(?:['’]s)?")
 SAINT = re.compile(r"(?<![\w.])(?i:st|saint|mt|mount|ste)(?:\.[ \t]*|[ \t]+)(?P<n>[A-Za-z][a-z]+(?:['’]s)?)(?![\w'’])")
+_W = r"[^\W\d_][\w'’.-]*"
+# "28245 Puruntie 82", "450 Præstevænget 15": a number, one to three words, a number
+ADDRESS_LINE = re.compile(
+    r"(?<![\w.,/:-])(?P<n1>\d{1,6}[A-Za-z]?)[ \t]+(?P<words>(?:" + _W + r"[ \t]+){0,3}" + _W + r")[ \t]+"
+    r"(?P<n2>\d{1,5}[A-Za-z]?)\.?(?![\w/%]|[.,:]\d)")
+# a street in lower case: "220 w. 4th ave", "14 elm st"
+STREET_ANY_CASE = re.compile(
+    r"(?<![\w.,/-])\d{1,5}[a-z]?[ \t]+(?:(?:n|s|e|w|north|south|east|west)\.?[ \t]+)?"
+    r"(?:(?:\d{1,3}(?:st|nd|rd|th)|[a-z][a-z'’-]+)[ \t]+){1,3}"
+    r"(?:st|street|ave|avenue|av|rd|road|blvd|boulevard|dr|drive|ln|lane|ct|court|way|pl|place|ter|terrace|"
+    r"pkwy|parkway|hwy|highway|cir|circle|sq|square)\b\.?", re.I)
+UNIT = re.compile(r"(?<![\w-])(?:apt|apartment|suite|ste|flat|psc|p\.?o\.?[ \t]*box|box)\.?[ \t]*#?[ \t]*\d{1,6}[A-Za-z]?(?![\w-])",
+                  re.I)
+BLOCK_LINE = re.compile(r"[ \t>]*(?P<v>(?:" + _W + r"[ \t,]+){0,3}" + _W + r"(?:[ \t]+\d{3,6})?)[ \t]*$")
+UNITS = frozenset("mg mcg ml cc l kg g mm cm units unit u tabs tab tablets caps puffs drops gtts hours hrs hr "
+                  "min mins minutes days weeks mmhg bpm x times doses meq mmol mEq".lower().split())
 ABBR = r"(?P<a>[A-Z][A-Z&]{1,5}(?:-[A-Z]{1,4})?)(?![\w&])"
 
 
@@ -41,6 +57,7 @@ class PlaceRules:
         self.re_place_cue = re.compile(r"(?<![\w/])" + _alt(cues) + r"[ \t]+(?:the[ \t]+)?")
         abbr_cues = [c.lower() for c in pat.get("facility_abbreviation_cues", ())]
         self.re_abbr_cue = re.compile(r"(?<![\w/])" + _alt(abbr_cues) + r"[ \t]+(?:the[ \t]+)?")
+        self.re_cue_before = re.compile(r"(?<![\w/])" + _alt(abbr_cues) + r"[ \t]+(?:the[ \t]+)?$")
         suf = list(pat.get("facility_suffixes_extra", ())) + list(pat.get("facility_suffixes", ()))
         self.re_suffix = re.compile(
             r"(?P<head>(?:(?:St\.|Mt\.|[A-Z][\w'’&-]*)[ \t]+){0,3}(?:St\.|Mt\.|[A-Z][\w'’&-]*))[ \t]+"
@@ -59,6 +76,12 @@ class PlaceRules:
         lex = self.lex
         return (lw in lex.ordinary and lw in lex.english) or lw in lex.stop or lw in lex.allow or lw in lex.clinical
 
+    def _common(self, w: str) -> bool:
+        """After a place cue a known place is one unless it is an everyday or clinical word."""
+        lw = self._plain(w)
+        lex = self.lex
+        return lw in lex.frequent or lw in lex.stop or lw in lex.allow or lw in lex.clinical
+
     def spans(self, text: str, low: str) -> Iterator[tuple[int, int, str, str, int]]:
         """``(start, end, category, rule, priority)``."""
         yield from self._saints(text)
@@ -66,12 +89,57 @@ class PlaceRules:
         yield from self._abbreviations(text, low)
         yield from self._suffixes(text)
         yield from self._known_places(text)
+        yield from self._addresses(text)
+
+    def _addresses(self, text):
+        ends = []
+        for m in ADDRESS_LINE.finditer(text):
+            words = m.group("words").split()
+            if any(self._plain(w) in UNITS or self._plain(w) in self.lex.clinical or self._plain(w) in self.lex.allow
+                   for w in words):
+                continue
+            if not any(w[0].isupper() and not self._vocab(w) for w in words) and not any(
+                    w[0].isupper() for w in words[-1:]):
+                continue
+            yield m.start(), m.end(), "ADDRESS", "address_line", 69
+            ends.append(m.end())
+        for m in STREET_ANY_CASE.finditer(text):
+            words = m.group().split()[1:-1]
+            if any(self._plain(w) in UNITS or self._plain(w) in self.lex.clinical for w in words):
+                continue
+            yield m.start(), m.end(), "ADDRESS", "street_any_case", 68
+            ends.append(m.end())
+        for m in UNIT.finditer(text):
+            yield m.start(), m.end(), "ADDRESS", "address_unit", 67
+            ends.append(m.end())
+        # the lines of a postal address block after a street line: town, region, country and code
+        for end in ends:
+            nl = text.find("\n", end)
+            if nl < 0 or text[end:nl].strip(" \t,.") and not UNIT.fullmatch(text[end:nl].strip(" \t,.")):
+                continue
+            pos = nl + 1
+            for _ in range(4):
+                stop = text.find("\n", pos)
+                stop = len(text) if stop < 0 else stop
+                line = text[pos:stop]
+                bm = BLOCK_LINE.fullmatch(line)
+                if not bm or not line.strip():
+                    break
+                words = [w for w in re.split(r"[ \t,]+", bm.group("v")) if w and not w.isdigit()]
+                if not words or any(self._plain(w) in self.lex.clinical or self._plain(w) in self.lex.allow
+                                    for w in words) or not all(w[0].isupper() for w in words):
+                    break
+                yield pos + bm.start("v"), pos + bm.end("v"), "CITY", "address_block", 60
+                pos = stop + 1
+                if pos >= len(text):
+                    break
 
     def _saints(self, text):
         for m in SAINT.finditer(text):
             n = m.group("n")
             if n[0].islower() and not re.search(r"['’]s$", n) and not re.match(
-                    r"[ \t]+(?:hospital|medical|clinic|health)", text[m.end():m.end() + 12], re.I):
+                    r"[ \t]+(?:hospital|medical|clinic|health)", text[m.end():m.end() + 12], re.I) \
+                    and not self.re_cue_before.search(text[max(0, m.start() - 24):m.start()].lower()):
                 continue
             if self._plain(n) in self.lex.clinical or self._plain(n) in self.lex.stop:
                 continue
@@ -100,7 +168,7 @@ class PlaceRules:
                 if cand in self.states:
                     yield toks[0].start(), toks[k - 1].end(), "STATE", "place_cue_state", 58
                     break
-                if cand in lex.places and not (k == 1 and self._vocab(words[0])):
+                if cand in lex.places and not (k == 1 and self._common(words[0])):
                     yield toks[0].start(), toks[k - 1].end(), "CITY", "place_cue_known", 57
                     break
             else:
