@@ -130,6 +130,9 @@ SEASON_HOLIDAY = re.compile(
     r"new year'?s(?: eve| day)?|halloween|hanukk?ah|chanukah|passover|ramadan|diwali|independence day|"
     r"memorial day|labor day|labour day|valentine'?s day|mother'?s day|father'?s day|fourth of july|"
     r"4th of july)(?:[ \t]+of)?[ \t]*,?[ \t]+['’]?(?:(?:19|20)\d{2}|\d{2})\b")
+SEASON_WORD = re.compile(r"spring|summer|fall|autumn|winter|christmas|xmas|thanksgiving|easter|new year|halloween|"
+                         r"hanuk|chanuk|passover|ramadan|diwali|independence|memorial|labo|valentine|mother|"
+                         r"father|of july")
 YEAR_CUED = re.compile(
     r"\b(?:in|since|born|during|circa|year|of|from|until|through|by|early|late|mid|summer|winter|spring|fall|"
     r"autumn)[ \t]+(?P<y>(?:19|20)\d{2})\b(?![ \t]*(?:hours|hrs|hr|h\b|ml|cc|mg|units|kcal|calories|mcg|:))")
@@ -152,6 +155,14 @@ AGE_ANY = re.compile(
 # phone numbers as written outside the US: "+46 (0)8 928 571 38", "07700 063 966", "60-56-85-91"
 PHONE_INTL = re.compile(
     r"(?<![\w+/.,:-])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{2,5}(?:[ .-]\d{2,5}){1,4}(?![\w/%]|[.,:]\d|-\d)")
+
+_LOW_WORD = re.compile(r"[a-z]+")
+_PHONE_CUE_WORDS = frozenset("pager beeper pgr bpr ext extension phone tel telephone cell mobile fax callback call "
+                             "page paged reach reached".split())
+_ID_CUE_WORDS = frozenset("mrn mr med acct account accession acc dl driver drivers license licence lic serial s sn "
+                          "policy member insurance medicaid medicare badge employee case claim chart unit record "
+                          "id".split())
+_AGE_WORDS = frozenset("ninety hundred nonagenarian centenarian nineties".split())
 
 TIME_PATTERNS: list[tuple[str, re.Pattern]] = [
     ("hm", re.compile(r"(?<![\w:.])(?P<h>[01]?\d|2[0-3]):(?P<mi>[0-5]\d)(?::(?P<s>[0-5]\d))?(?:\s*(?P<ap>[AaPp]\.?[Mm]\.?))?(?![\w:])")),
@@ -268,6 +279,7 @@ class Detector:
             r"(?:(?:\b" + _alt(c.lower() for c in pat["date_cues"] if c != "-") + r"\b:?[ \t]*)|(?<=\d)[ \t]*[-–][ \t]*)"
             r"(?P<m>\d{1,2})/(?P<d>\d{1,2})" + _E
         )
+        self._state_words = frozenset(w.lower() for st in lex.states for w in st.split())
         self.ambiguous_abbr = {"MD", "PA", "DE", "ME", "OR", "IN", "OK", "CO", "MS", "LA", "MA", "CT", "ID", "HI", "NE", "AL", "MT", "SC", "NC", "VA", "GA", "NP"}
 
     # ------------------------------------------------------------------ public API
@@ -279,6 +291,7 @@ class Detector:
         if len(low) != len(text):  # offsets must match: lower-case char by char where lengths differ
             low = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
         self._low = low
+        self._words = frozenset(_LOW_WORD.findall(low))  # cheap pre-checks for cue-led rules
         cands: list[Span] = []
         add = cands.append
         for fn in self._rules():
@@ -302,14 +315,14 @@ class Detector:
             return []
         redacted = [(m.start(), m.end()) for m in PRE_REDACTED.finditer(text)] if ("XXX" in text or "__" in text or "[**" in text) else []
         out: list[Span] = []
-        taken: list[tuple[int, int]] = []
+        occupied = bytearray(len(text) + 1)  # characters already given to a span
+        for b, e in redacted:
+            occupied[b:e] = b"\x01" * (e - b)
         for s in sorted(cands, key=lambda s: (-s.priority, -(s.end - s.start), s.start)):
-            if any(s.start < e and b < s.end for b, e in redacted):
-                continue
-            if any(s.start < e and b < s.end for b, e in taken):
+            if any(occupied[s.start:s.end]):
                 continue
             out.append(s)
-            taken.append((s.start, s.end))
+            occupied[s.start:s.end] = b"\x01" * (s.end - s.start)
         out.sort()
         return out
 
@@ -349,9 +362,11 @@ class Detector:
             digits = sum(c.isdigit() for c in m.group())
             seps = set(re.findall(r"[-.)]", m.group()))
             if digits >= 9 or (digits >= 7 and (seps or re.fullmatch(r"\d{3} \d{4}", m.group()))):
-                yield Span(m.start(), m.end(), "PHONE", "phone_intl", 80)
+                yield Span(m.start(), m.end(), "PHONE", "phone_intl", 47)  # a fallback: specific rules win
         for m in self.re_phone.finditer(text):
             yield Span(m.start(), m.end(), "PHONE", "phone", 82)
+        if not self._words & _PHONE_CUE_WORDS:
+            return
         for m in self.re_phone_cued.finditer(text):
             yield Span(m.start("v"), m.end("v"), "PHONE", "phone_cued", 81)
 
@@ -361,7 +376,7 @@ class Detector:
                 yield Span(m.start("v"), m.end("v"), "ID", "id_cued", 80)
         for m in self.re_id_bare.finditer(text):
             yield Span(m.start(), m.end(), "ID", "id_bare", 50)
-        for m in self.re_id_cued_any.finditer(self._low):
+        for m in (self.re_id_cued_any.finditer(self._low) if self._words & _ID_CUE_WORDS else ()):
             yield Span(m.start("v"), m.end("v"), "ID", "id_cued_any", 79)
         for m in self.re_digits5.finditer(text):
             yield Span(m.start(), m.end(), "ID", "digits5", 48)
@@ -371,11 +386,12 @@ class Detector:
             for m in rx.finditer(text):
                 if _valid_date(m):
                     yield Span(m.start(), m.end(), "DATE", name, 76)
-        for m in self.re_date_cued.finditer(self._low):
+        slash = "/" in text
+        for m in (self.re_date_cued.finditer(self._low) if slash else ()):
             if _valid_date(m):
                 yield Span(m.start("m"), m.end("d"), "DATE", "md_cued", 74)
         low = self._low
-        for m in MD_BARE.finditer(text):
+        for m in (MD_BARE.finditer(text) if slash else ()):
             if _valid_date(m) and not _scale_context(low, m):
                 yield Span(m.start(), m.end(), "DATE", "md", 70)
         for m in TWO_DIGIT_YEAR.finditer(low):
@@ -383,8 +399,9 @@ class Detector:
             if g == "y" or not _vital_context(low, m.start()):
                 b = m.start(g) - (1 if text[m.start(g) - 1:m.start(g)] in ("'", "’") else 0)
                 yield Span(b, m.end(g), "DATE", "two_digit_year", 69)
-        for m in SEASON_HOLIDAY.finditer(low):
-            yield Span(m.start(), m.end(), "DATE", "season_holiday", 75)
+        if SEASON_WORD.search(low):
+            for m in SEASON_HOLIDAY.finditer(low):
+                yield Span(m.start(), m.end(), "DATE", "season_holiday", 75)
         for m in YEAR_CUED.finditer(low):
             yield Span(m.start("y"), m.end("y"), "DATE", "year_cued", 68)
         if self.strict_years:
@@ -401,7 +418,7 @@ class Detector:
             yield Span(m.start("h"), m.end("mi"), "TIME", "at_hhmm", 71)
 
     def _ages(self, text):
-        for m in AGE_WORDS_OVER_89.finditer(self._low):
+        for m in (AGE_WORDS_OVER_89.finditer(self._low) if self._words & _AGE_WORDS else ()):
             yield Span(m.start(), m.end(), "AGE", "age_words", 73)
         if self.strict_ages:
             for m in AGE_ANY.finditer(text):
@@ -505,7 +522,7 @@ class Detector:
         return True
 
     def _names(self, text):
-        for b, e, rule, prio in self.name_rules.spans(text, self._low):
+        for b, e, rule, prio in self.name_rules.spans(text, self._low, self._words):
             yield Span(b, e, "NAME", rule, prio)
         ext = self._extend_name
         for m in self.re_title.finditer(text):
@@ -520,10 +537,7 @@ class Detector:
                 r = ext(text, t.end() if t else m.end(), allow_comma=allow, allow_caps=allow)
                 if r:
                     yield Span(r[0], r[1], "NAME", source, score)
-        for m in self.re_relative.finditer(low):
-            r = ext(text, m.end(), allow_comma=False, allow_caps=False, max_tokens=3)
-            if r:
-                yield Span(r[0], r[1], "NAME", "relative", 58)
+        # relatives ("wife Maria"): the role cues of name_rules
         for a in self.re_cred_anchor.finditer(text):
             m = self.re_cred.search(text, max(0, a.start() - 80), a.start())
             if not m:
@@ -604,7 +618,7 @@ class Detector:
             yield Span(m.start("v"), m.end("v"), "ZIP", "zip_cued", 56)
         for m in self.re_zip4.finditer(text):
             yield Span(m.start(), m.end(), "ZIP", "zip4", 55)
-        for m in self.re_state_full.finditer(text):
+        for m in (self.re_state_full.finditer(text) if self._words & self._state_words else ()):
             yield Span(m.start(), m.end(), "STATE", "state", 54)
         for m in self.re_state_field.finditer(text):
             yield Span(m.start("v"), m.end("v"), "STATE", "state_field", 56)
@@ -612,14 +626,7 @@ class Detector:
             kept = self._city_ok(m.group("v").split())
             if kept:
                 yield Span(m.start("v"), m.start("v") + len(" ".join(kept)) if m.group("v").startswith(kept[0]) else m.end("v"), "CITY", "city_field", 56)
-        for m in self.re_place_cue.finditer(text):
-            v = m.group("v")
-            words = v.split()
-            for n in range(min(len(words), lex.city_max_words), 0, -1):
-                cand = " ".join(words[:n])
-                if cand.lower() in lex.cities and not any(lex.is_blocked(w) for w in words[:n]):
-                    yield Span(m.start("v"), m.start("v") + len(cand), "CITY", "city_dict", 52)
-                    break
+        # a known city after a place cue ("from Springfield"): place_rules
 
     # ------------------------------------------------------------------ NER (optional)
     def _ner(self, text):

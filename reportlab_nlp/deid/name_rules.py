@@ -25,6 +25,8 @@ TOKEN = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*\.?")
 GAP = re.compile(r"[ \t]{1,2}|[ \t]*-[ \t]*")
 SKIP_AFTER_CUE = re.compile(r"[ \t]*[,:(\-]?[ \t]*")
 POSSESSIVE = re.compile(r"['’]s$")
+EPONYM_NEXT = re.compile(r"(?:['’]s)?[ \t]+(?:[A-Z][ \t]+)?([A-Za-z]+)")
+CONJOINED = re.compile(r"[ \t]*(?:,[ \t]*)?(?:and|&|or)[ \t]+([^\W\d_]+(?:['’-][^\W\d_]+)*)")
 
 
 def _alt(words) -> str:
@@ -43,10 +45,20 @@ class NameRules:
             for kind in ("title", "role", "verb") if cues.get(kind)
         }
         self.eponym_heads = frozenset(w.lower() for w in lex.patterns.get("eponym_heads", ()))
+        # the first letters-only word of each cue: a text without any of them skips that cue's regex
+        self.cue_words = {
+            kind: frozenset(re.findall(r"[a-z]+", c.lower())[0] for c in cues.get(kind, ()) if re.search(r"[a-z]", c.lower()))
+            for kind in self.re_cue
+        }
+        self._strong_cache: dict[str, bool] = {}
 
     # ------------------------------------------------------------------ word tests
-    def _core(self, w: str) -> str:
-        return POSSESSIVE.sub("", w.rstrip(".")).lower()
+    @staticmethod
+    def _core(w: str) -> str:
+        w = w.rstrip(".")
+        if w.endswith(("'s", "’s")):
+            w = w[:-2]
+        return w.lower()
 
     @staticmethod
     def _is_initial(w: str) -> bool:
@@ -58,6 +70,14 @@ class NameRules:
 
     def strong(self, w: str) -> bool:
         """A known name that is no ordinary, clinical or stop word ("linda", "okafor")."""
+        hit = self._strong_cache.get(w)
+        if hit is None:
+            hit = self._strong(w)
+            if len(self._strong_cache) < 200_000:
+                self._strong_cache[w] = hit
+        return hit
+
+    def _strong(self, w: str) -> bool:
         lw = self._core(w)
         if len(lw) < 3 or lw not in self.lex.names or self._blocked(lw) or lw in self.lex.ordinary:
             return False
@@ -107,15 +127,18 @@ class NameRules:
         return w[0].isupper() and (known or lw not in self.lex.ordinary) and not (w.isupper() and len(w) <= 3)
 
     def _eponym(self, text: str, end: int) -> bool:
-        m = re.match(r"(?:['’]s)?[ \t]+(?:[A-Z][ \t]+)?([A-Za-z]+)", text[end:end + 30])
+        m = EPONYM_NEXT.match(text, end)
         return bool(m) and m.group(1).lower() in self.eponym_heads
 
     # ------------------------------------------------------------------ signals
-    def spans(self, text: str, low: str) -> Iterator[tuple[int, int, str, int]]:
+    def spans(self, text: str, low: str, words: frozenset[str] | None = None) -> Iterator[tuple[int, int, str, int]]:
         """``(start, end, rule, priority)`` of every name the three signals find."""
-        toks = [(m.start(), m.end(), m.group()) for m in TOKEN.finditer(text)]
-        yield from self._lexicon(text, toks)
-        yield from self._cued(text, low)
+        tokens = TOKEN.findall(text)
+        # most clinical sentences hold no name word and no initial: skip the positional pass
+        if any(self.strong(w) or (len(w) == 2 and w[1] == "." and w[0].isupper()) for w in set(tokens)):
+            toks = [(m.start(), m.end(), m.group()) for m in TOKEN.finditer(text)]
+            yield from self._lexicon(text, toks)
+        yield from self._cued(text, low, words)
 
     def _lexicon(self, text, toks):
         n = len(toks)
@@ -153,13 +176,13 @@ class NameRules:
 
     def _conjoined(self, text: str, end: int):
         """A known name joined to a name by "and" / "&" / "or" ("kathy and bob")."""
-        m = re.match(r"[ \t]*(?:,[ \t]*)?(?:and|&|or)[ \t]+([^\W\d_]+(?:['’-][^\W\d_]+)*)", text[end:end + 40])
+        m = CONJOINED.match(text, end)
         if not m:
             return
         w = m.group(1)
         lw = w.lower()
         if len(lw) >= 2 and lw in self.lex.names and not self._blocked(lw) and (w[0].isupper() or lw not in self.lex.frequent):
-            yield end + m.start(1), end + m.end(1), "name_conjoined", 54
+            yield m.start(1), m.end(1), "name_conjoined", 54
 
     def _continues(self, w: str) -> bool:
         """A word after the first one of a cued name: an initial, a name or an unknown word."""
@@ -184,8 +207,10 @@ class NameRules:
             return SKIP_AFTER_CUE.match(text, pos).end(), "title"
         return pos, kind
 
-    def _cued(self, text, low):
+    def _cued(self, text, low, present=None):
         for kind, rx in self.re_cue.items():
+            if present is not None and not present & self.cue_words[kind]:
+                continue
             for m in rx.finditer(low):
                 pos, kind_here = self._start(text, low, m.end(), kind)
                 words = []

@@ -39,6 +39,8 @@ UNIT = re.compile(r"(?<![\w-])(?:apt|apartment|suite|ste|flat|psc|p\.?o\.?[ \t]*
 BLOCK_LINE = re.compile(r"[ \t>]*(?P<v>(?:" + _W + r"[ \t,]+){0,3}" + _W + r"(?:[ \t]+\d{3,6})?)[ \t]*$")
 UNITS = frozenset("mg mcg ml cc l kg g mm cm units unit u tabs tab tablets caps puffs drops gtts hours hrs hr "
                   "min mins minutes days weeks mmhg bpm x times doses meq mmol mEq".lower().split())
+CAP_RUN = re.compile(r"(?<![\w'’-])[A-Z][^\W\d_]+(?:['’.-][^\W\d_]+)*(?:[ \t]+[A-Z][^\W\d_]+(?:['’.-][^\W\d_]+)*){0,3}")
+WORD_ONLY = re.compile(r"\S+")
 ABBR = r"(?P<a>[A-Z][A-Z&]{1,5}(?:-[A-Z]{1,4})?)(?![\w&])"
 
 
@@ -52,6 +54,7 @@ class PlaceRules:
         self.lex = lex
         pat = lex.patterns
         self.states = frozenset(x.lower() for x in lex.states)
+        self.place_first_words = frozenset(p.split()[0] for p in lex.places if p.split())
         self.clinical_abbr = frozenset(a.upper() for a in pat.get("clinical_abbreviations", ()))
         cues = [c.lower() for c in pat.get("place_cues_any_case", ())]
         self.re_place_cue = re.compile(r"(?<![\w/])" + _alt(cues) + r"[ \t]+(?:the[ \t]+)?")
@@ -59,15 +62,21 @@ class PlaceRules:
         self.re_abbr_cue = re.compile(r"(?<![\w/])" + _alt(abbr_cues) + r"[ \t]+(?:the[ \t]+)?")
         self.re_cue_before = re.compile(r"(?<![\w/])" + _alt(abbr_cues) + r"[ \t]+(?:the[ \t]+)?$")
         suf = list(pat.get("facility_suffixes_extra", ())) + list(pat.get("facility_suffixes", ()))
-        self.re_suffix = re.compile(
-            r"(?P<head>(?:(?:St\.|Mt\.|[A-Z][\w'’&-]*)[ \t]+){0,3}(?:St\.|Mt\.|[A-Z][\w'’&-]*))[ \t]+"
-            r"(?P<suf>" + _alt(suf) + r")(?![\w])")
+        # cheap pre-checks: a text without any of these words cannot hold the pattern
+        self.suffix_words = frozenset(re.findall(r"[A-Za-z]+", " ".join(suf)))
+        self.lower_facility_words = frozenset({"hospital", "medical", "med", "clinic", "infirmary", "rehab",
+                                               "nursing", "health"})
+        # the suffix is found first, the words before it in a short window (fast on long texts)
+        self.re_suffix = re.compile(r"(?<=[ \t])(?P<suf>" + _alt(suf) + r")(?![\w])")
+        self.re_head_cap = re.compile(r"(?<![\w'’&.-])(?P<head>(?:(?:St\.|Mt\.|[A-Z][\w'’&-]*)[ \t]+){1,4})$")
         self.re_lower_hospital = re.compile(
-            r"(?P<head>(?:[a-z][a-z'’.-]+[ \t]+){1,3})(?P<suf>hospital|medical center|med center|clinic|"
-            r"infirmary|rehab|nursing home|health center)\b")
+            r"(?<=[ \t])(?P<suf>hospital|medical center|med center|clinic|infirmary|rehab|nursing home|health center)\b")
+        self.re_head_lower = re.compile(r"(?<![\w'’.-])(?P<head>(?:[a-z][a-z'’.-]+[ \t]+){1,3})$")
 
     def _plain(self, w: str) -> str:
-        return re.sub(r"['’]s$", "", w).lower().rstrip(".")
+        if w.endswith(("'s", "’s")):
+            w = w[:-2]
+        return w.lower().rstrip(".")
 
     def _vocab(self, w: str) -> bool:
         """An ordinary dictionary word, a stop word or a clinical word ("Chicago" is none: no
@@ -194,7 +203,18 @@ class PlaceRules:
             yield am.start(), am.end(), "FACILITY", "facility_abbreviation", 63
 
     def _suffixes(self, text):
-        for m in self.re_suffix.finditer(text):
+        words = set(re.findall(r"[A-Za-z]+", text))
+        if words & self.suffix_words:
+            yield from self._suffixes_cap(text)
+        if {w.lower() for w in words} & self.lower_facility_words:
+            yield from self._suffixes_lower(text)
+
+    def _suffixes_cap(self, text):
+        for sm in self.re_suffix.finditer(text):
+            w0 = max(0, sm.start() - 80)
+            m = self.re_head_cap.search(text, w0, sm.start())
+            if not m:
+                continue
             words = m.group("head").split()
             while words and (self._plain(words[0]) in self.lex.stop or self._plain(words[0]) in self.lex.allow
                              or self._plain(words[0]) in self.lex.clinical and words[0] not in ("St.", "Mt.")):
@@ -205,33 +225,42 @@ class PlaceRules:
                 continue
             if len(words) == 1 and words[0].isupper() and words[0] in self.clinical_abbr:
                 continue
-            start = m.start("head") + m.group("head").rfind(" ".join(words)) if len(words) > 0 else m.start("suf")
-            yield start, m.end(), "FACILITY", "facility_suffix", 65
-        for m in self.re_lower_hospital.finditer(text):
+            start = m.start("head") + m.group("head").rfind(" ".join(words))
+            yield start, sm.end(), "FACILITY", "facility_suffix", 65
+
+    def _suffixes_lower(self, text):
+        low = text.lower() if not text.islower() else text
+        for sm in self.re_lower_hospital.finditer(low):
+            m = self.re_head_lower.search(text, max(0, sm.start() - 50), sm.start())
+            if not m:
+                continue
             words = m.group("head").split()
             while words and self._vocab(words[0]) and not words[0].lower().rstrip(".") in ("st", "mt", "saint"):
                 words.pop(0)
             if not words or all(self._vocab(w) for w in words):
                 continue
             start = m.start("head") + m.group("head").find(words[0])
-            yield start, m.end(), "FACILITY", "facility_lower", 64
+            yield start, sm.end(), "FACILITY", "facility_lower", 64
 
     def _known_places(self, text):
         lex = self.lex
-        for m in re.finditer(r"(?<![\w'’-])[A-Z][^\W\d_]+(?:['’.-][^\W\d_]+)*(?:[ \t]+[A-Z][^\W\d_]+){0,3}", text):
-            words = m.group().split()
+        for m in CAP_RUN.finditer(text):
+            toks = [(t.start(), t.end()) for t in WORD_ONLY.finditer(m.group())]
+            base = m.start()
             i = 0
-            while i < len(words):
-                for k in range(min(len(words) - i, lex.place_max_words), 0, -1):
-                    cand = " ".join(words[i:i + k])
+            while i < len(toks):
+                x, y = toks[i]
+                if text[base + x:base + y].lower() not in self.place_first_words:
+                    i += 1
+                    continue
+                for k in range(min(len(toks) - i, lex.place_max_words), 0, -1):
+                    b, e = base + toks[i][0], base + toks[i + k - 1][1]
+                    cand = text[b:e]
+                    if " " in cand or "\t" in cand:
+                        cand = " ".join(cand.split())
                     if cand.lower() in lex.places and not (k == 1 and self._vocab(cand)) \
-                            and not all(self._vocab(w) for w in words[i:i + k]):
-                        b = m.start() + len(" ".join(words[:i])) + (1 if i else 0)
-                        # offsets: recompute from the match text to respect original spacing
-                        sub = re.compile(r"[ \t]+".join(re.escape(w) for w in words[i:i + k]))
-                        sm = sub.search(text, m.start() + (m.group().find(words[i]) if i else 0))
-                        if sm:
-                            yield sm.start(), sm.end(), "CITY", "place_known", 50
+                            and not all(self._vocab(text[base + x:base + y]) for x, y in toks[i:i + k]):
+                        yield b, e, "CITY", "place_known", 50
                         i += k
                         break
                 else:
