@@ -73,6 +73,8 @@ class Lexicon:
     places: frozenset[str] = frozenset()          # cities (world, > 15,000), US counties, countries
     place_max_words: int = 1
     frequent: frozenset[str] = frozenset()        # dictionary words in everyday use (zipf >= FREQUENT_ZIPF)
+    census_first: frozenset[str] = frozenset()    # US census first names
+    name_words_common: frozenset[str] = frozenset()  # first names that are everyday words (rules/deid)
 
     def is_blocked(self, word: str) -> bool:
         """True for a clinical/stop word that is never part of a name or place."""
@@ -140,6 +142,8 @@ def load_lexicon() -> Lexicon:
         places=places,
         place_max_words=place_words,
         frequent=frequent,
+        census_first=census_first,
+        name_words_common=_read_list(data_path("rules", "deid", "name_words_common.txt")),
     )
 
 

@@ -25,6 +25,7 @@ TOKEN = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*\.?")
 GAP = re.compile(r"[ \t]{1,2}|[ \t]*-[ \t]*")
 SKIP_AFTER_CUE = re.compile(r"[ \t]*[,:(\-]?[ \t]*")
 POSSESSIVE = re.compile(r"['’]s$")
+BARE_INITIAL_END = re.compile(r"(?=[ \t]*(?:[,;:)?!]|$|\n|[ \t]+[a-z(]))")
 EPONYM_NEXT = re.compile(r"(?:['’]s)?[ \t]+(?:[A-Z][ \t]+)?([A-Za-z]+)")
 CONJOINED = re.compile(r"[ \t]*(?:,[ \t]*)?(?:and|&|or)[ \t]+([^\W\d_]+(?:['’-][^\W\d_]+)*)")
 
@@ -96,6 +97,20 @@ class NameRules:
             return False
         return lw in self.lex.names or lw not in self.lex.ordinary
 
+    def _first_name_mid_sentence(self, text: str, b: int, w: str) -> bool:
+        """A capitalised census first name inside a sentence ("spoke to Mary today") that is no
+        everyday word ("May", "Will") nor clinical."""
+        if not w[:1].isupper() or w.isupper() or b == 0:
+            return False
+        lw = self._core(w)
+        lex = self.lex
+        if lw not in lex.census_first or lw in lex.name_words_common or self._blocked(lw) or len(lw) < 3:
+            return False
+        j = b - 1
+        while j >= 0 and text[j] in " \t\"'“(":
+            j -= 1
+        return j >= 0 and text[j] not in ".!?:;\n>*-•|" and not (text[j].isdigit())
+
     def _joins_left(self, w: str) -> bool:
         if self._is_initial(w):
             return w.endswith(".")
@@ -105,10 +120,12 @@ class NameRules:
         w = toks[j][2]
         if self._is_initial(w) and not w.endswith("."):
             # a bare middle initial only between two name words ("Szabina J Gelencsér")
-            if w in ("A", "I") or j + 1 >= len(toks) or not GAP.fullmatch(text[toks[j][1]:toks[j + 1][0]]):
+            if w in ("A", "I"):
                 return False
+            if j + 1 >= len(toks) or not GAP.fullmatch(text[toks[j][1]:toks[j + 1][0]]):
+                return bool(BARE_INITIAL_END.match(text, toks[j][1]))  # "Karen L," / "Karen L about"
             nxt = toks[j + 1][2]
-            return not self._is_initial(nxt) and self._joins(nxt)
+            return (not self._is_initial(nxt) and self._joins(nxt)) or bool(BARE_INITIAL_END.match(text, toks[j][1]))
         return self._joins(w) or self.strong(w)
 
     def _after_cue_ok(self, w: str, kind: str) -> bool:
@@ -145,14 +162,15 @@ class NameRules:
         i = 0
         while i < n:
             b, e, w = toks[i]
-            seed = self.strong(w)
+            seed = self.strong(w) or self._first_name_mid_sentence(text, b, w)
             pair = False
             if not seed and w[0].isupper() and self._core(w) in self.lex.names and not self._blocked(self._core(w)):
                 # "Mark T." / "J. Smith": a capitalised known name next to an initial
                 nxt = toks[i + 1] if i + 1 < n else None
                 prv = toks[i - 1] if i else None
                 pair = bool(
-                    (nxt and self._is_initial(nxt[2]) and nxt[2].endswith(".") and GAP.fullmatch(text[e:nxt[0]]))
+                    (nxt and self._is_initial(nxt[2]) and GAP.fullmatch(text[e:nxt[0]])
+                     and (nxt[2].endswith(".") or (nxt[2] not in ("A", "I") and BARE_INITIAL_END.match(text, nxt[1]))))
                     or (prv and self._is_initial(prv[2]) and prv[2].endswith(".") and GAP.fullmatch(text[prv[1]:b]))
                 )
             if not (seed or pair):

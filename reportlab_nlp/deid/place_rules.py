@@ -221,8 +221,6 @@ class PlaceRules:
                 words.pop(0)
             if not words:
                 continue
-            if all(self._vocab(w) and not w.isupper() for w in words):
-                continue
             if len(words) == 1 and words[0].isupper() and words[0] in self.clinical_abbr:
                 continue
             start = m.start("head") + m.group("head").rfind(" ".join(words))
