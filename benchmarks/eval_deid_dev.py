@@ -4,8 +4,8 @@
                                        [--probes FILE ...] [--show-leaks] [--show-fps]
 
 For each corpus (ASQ-PHI, Presidio synthetic PII): instance recall, token precision/recall and
-recall per category (``reportlab_nlp.deid.evaluate``), and detection speed. Open-i dev reports:
-the share of word tokens outside "XXXX" that are flagged (over-redaction). Probe files
+recall per category (``reportlab_nlp.deid.evaluate``), and detection speed. Open-i and CT-RATE dev
+reports: the share of word tokens outside "XXXX" that are flagged (over-redaction). Probe files
 (``style<TAB>{CATEGORY:value}`` lines): instance recall per style and false positives on the
 "none" lines. ``--show-leaks`` / ``--show-fps`` print missed gold values / wrongly flagged tokens:
 that output holds (synthetic) PHI, print it to a terminal only. Corpora that are absent are skipped.
@@ -27,6 +27,7 @@ from reportlab_nlp.deid.evaluate import read_marked_file
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "deid_dev"
 DEFAULT_OPENI = ROOT.parent / "shared" / "data" / "openi_dev" / "reports.csv"
+DEFAULT_CTRATE = ROOT.parent / "shared" / "data" / "ctrate_dev" / "reports.csv"
 DEFAULT_PROBES = [ROOT / "tests" / "data" / "deid_probes.tsv"]
 CORPORA = ("asq_phi", "presidio_synth")
 TOKEN = re.compile(r"[^\W_]+")
@@ -86,9 +87,10 @@ def run_corpus(det: Detector, data: Path, name: str, args) -> None:
     print()
 
 
-def run_openi(det: Detector, path: Path, args) -> None:
+def run_openi(det: Detector, path: Path, args, name: str = "openi_dev") -> None:
+    """Over-redaction on PHI-free radiology reports: share of word tokens (outside XXXX) flagged."""
     if not path.is_file():
-        print(f"== openi_dev: {path} not found, skipped")
+        print(f"== {name}: {path} not found, skipped")
         return
     df = pd.read_csv(path, dtype=str, keep_default_na=False)
     pred, rate = detect_all(det, df["report_id"], df["report"])
@@ -106,7 +108,7 @@ def run_openi(det: Detector, path: Path, args) -> None:
             if any(b < m.end() and m.start() < e for b, e in by[rid]):
                 flagged += 1
                 fp[m.group()] += 1
-    print(f"== openi_dev: {len(df)} reports, {n} word tokens outside XXXX")
+    print(f"== {name}: {len(df)} reports, {n} word tokens outside XXXX")
     print(f"flagged tokens: {flagged} ({flagged / max(n, 1):.4%}); target <= 0.5%")
     print(f"speed: {rate:.0f} reports/s per core (detection, CPU time)")
     if args.show_fps:
@@ -147,10 +149,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
     ap.add_argument("--openi", type=Path, default=DEFAULT_OPENI)
+    ap.add_argument("--ctrate", type=Path, default=DEFAULT_CTRATE)
     ap.add_argument("--probes", type=Path, nargs="*", default=DEFAULT_PROBES)
     ap.add_argument("--times", action="store_true", help="also detect times (off by default)")
     ap.add_argument("--strict-ages", action="store_true", help="flag every age, not only ages over 89")
-    ap.add_argument("--only", choices=[*CORPORA, "openi", "probes"], nargs="*")
+    ap.add_argument("--only", choices=[*CORPORA, "openi", "ctrate", "probes"], nargs="*")
     ap.add_argument("--show-leaks", action="store_true", help="print missed gold values (PHI)")
     ap.add_argument("--show-fps", action="store_true", help="print wrongly flagged values")
     ap.add_argument("--top", type=int, default=40)
@@ -162,12 +165,14 @@ def main() -> None:
         kw["strict_ages"] = True
     det = Detector(**kw)
     det.detect("warm up Dr. Smith on 01/02/2019")
-    only = set(args.only or [*CORPORA, "openi", "probes"])
+    only = set(args.only or [*CORPORA, "openi", "ctrate", "probes"])
     for name in CORPORA:
         if name in only:
             run_corpus(det, args.data, name, args)
     if "openi" in only:
         run_openi(det, args.openi, args)
+    if "ctrate" in only:
+        run_openi(det, args.ctrate, args, "ctrate_dev")
     if "probes" in only:
         for p in args.probes:
             run_probes(det, p, args)

@@ -86,6 +86,13 @@ DATE_PATTERNS: list[tuple[str, re.Pattern]] = [
     ("my_name", re.compile(r"\b(?P<mon>" + MON + r")\.?,?\s+(?P<y>(?:19|20)\d{2})\b")),
     ("my_num", re.compile(_B + r"(?P<m>0?[1-9]|1[0-2])(?P<sep>[/-])(?P<y>(?:19|20)\d{2})" + _E)),
     ("ym_num", re.compile(_B + r"(?P<y>(?:19|20)\d{2})-(?P<m>0[1-9]|1[0-2])" + _E)),
+    # day.month.year as written in Europe ("26.03.2018"); a day over 12 tells it from m.d.y
+    ("dmy_dot", re.compile(_B + r"(?P<d>1[3-9]|2\d|3[01])\.(?P<m>0?[1-9]|1[0-2])\.(?P<y>(?:19|20)\d{2})" + _E)),
+]
+# forms a surrogate keeps while it shifts the year: "'92", "92", "summer of 2015", "Thanksgiving '18"
+YEAR_FORMS = [
+    ("yy", re.compile(r"(?P<q>['’]?)(?P<y>\d{2})")),
+    ("season_holiday", re.compile(r"(?P<w>[^\d]+?)(?P<q>['’]?)(?P<y>(?:19|20)\d{2}|\d{2})")),
 ]
 MD_PATTERN = re.compile(_B + r"(?P<m>\d{1,2})(?P<sep>/)(?P<d>\d{1,2})" + _E)
 YEAR_PATTERN = re.compile(_B + r"(?P<y>(?:19|20)\d{2})" + _E)

@@ -32,9 +32,10 @@ from ..resources import data_path, data_root, load_yaml
 WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 #: zipf frequency (log10 per 10^9 words) from which a dictionary word counts as ordinary English
 ORDINARY_ZIPF = 3.0
-#: the same for a word that is also a common US name: its frequency counts the name too ("kelly" 4.4,
-#: a hat). Common US names: census first names, the census surnames up to PROMINENT_SURNAME_RANK
-#: and Faker's English-locale names; the census tail ("cancel", "marrow") counts as any word.
+#: the same for a word that is also a common first name: its frequency counts the name too ("kelly"
+#: 4.4, a hat). Common first names: census first names and Faker's English-locale first names.
+#: A surname that is a dictionary word counts as any word ("branch", "chambers" are ordinary English);
+#: one that is not needs the higher bar too ("ramirez" 3.5 is no ordinary word).
 ORDINARY_NAME_ZIPF = 4.6
 PROMINENT_SURNAME_RANK = 5000
 #: a dictionary word this frequent is no place even after a place cue ("to reading" is not Reading, PA)
@@ -117,9 +118,9 @@ def load_lexicon() -> Lexicon:
     cities_list, max_words = _us_cities(allow | stop)
     clinical = _clinical_vocabulary()
     census_first, census_last, census_top = _census_names()
-    english_locale = _faker_names(english_only=True)
+    english_locale = _faker_first_names_english()
     names = census_first | census_last | _faker_names() | {n.lower() for n in first + last}
-    english, ordinary, frequent = _english_vocabulary(frozenset(census_first | census_top | english_locale))
+    english, ordinary, frequent = _english_vocabulary(frozenset(census_first | english_locale), frozenset(names))
     places, place_words = _places(allow | stop | clinical)
     return Lexicon(
         allow=allow,
@@ -163,6 +164,27 @@ def _census_names() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
     return read("dist.male.first") | read("dist.female.first"), read("dist.all.last"), top
 
 
+def _faker_first_names_english() -> frozenset[str]:
+    """First names of Faker's English locales, lower case."""
+    import importlib
+
+    import faker.config
+
+    out: set[str] = set()
+    for loc in faker.config.AVAILABLE_LOCALES:
+        if not loc.startswith("en"):
+            continue
+        try:
+            prov = importlib.import_module(f"faker.providers.person.{loc}").Provider
+        except ImportError:
+            continue
+        for attr in ("first_names", "first_names_male", "first_names_female"):
+            vals = getattr(prov, attr, ())
+            if isinstance(vals, (list, tuple, dict, set, frozenset)):
+                out.update(str(n).lower() for n in vals)
+    return frozenset(out)
+
+
 @functools.lru_cache(maxsize=2)
 def _faker_names(english_only: bool = False) -> frozenset[str]:
     """First and last names of every Faker locale (or its English ones), split into words, lower case."""
@@ -190,7 +212,8 @@ def _faker_names(english_only: bool = False) -> frozenset[str]:
     return frozenset(out)
 
 
-def _english_vocabulary(common_names: frozenset[str]) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+def _english_vocabulary(common_names: frozenset[str], names: frozenset[str]
+                        ) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
     """(every lower-case web2 word, the ordinary ones: web2 words with zipf >= ORDINARY_ZIPF).
 
     Webster's 2nd (web2) writes proper nouns with a capital, so its lower-case entries are common
@@ -209,7 +232,7 @@ def _english_vocabulary(common_names: frozenset[str]) -> tuple[frozenset[str], f
     for w in freq:
         if w in english or not w.isalpha() or len(w) < 4:
             continue
-        for suf in ("s", "es", "ed", "d", "ing", "ly", "er", "ers", "ies", "ied", "ness"):
+        for suf in ("s", "es", "ed", "d", "ing", "ly", "er", "ers", "est", "ies", "ied", "ness"):
             stem = w[: -len(suf)]
             if w.endswith(suf) and (stem in web2 or stem + "e" in web2
                                     or (suf in ("ies", "ied") and stem + "y" in web2)
@@ -218,8 +241,10 @@ def _english_vocabulary(common_names: frozenset[str]) -> tuple[frozenset[str], f
                 break
     # ordinary: frequent in running text (any frequent word, in the dictionary or not), with the
     # higher bar for common US names
-    ordinary = {w for w, f in freq.items() if f >= (name_floor if w in common_names else floor)
-                and w.isalpha()}
+    # a common first name needs name_floor; another name (a surname) needs it too unless it is a
+    # dictionary word ("branch" is ordinary at 4.4, "ramirez" at 3.5 is not: its frequency is the name's)
+    ordinary = {w for w, f in freq.items() if w.isalpha() and f >= (
+        name_floor if w in common_names or (w in names and w not in english) else floor)}
     top = 10 ** (FREQUENT_ZIPF - 9)
     frequent = {w for w in english if freq.get(w, 0.0) >= top}
     return frozenset(english), frozenset(ordinary), frozenset(frequent)

@@ -233,11 +233,15 @@ class PlaceRules:
             if not m:
                 continue
             words = m.group("head").split()
+            for k in range(len(words) - 1, -1, -1):  # a sentence ended inside the head
+                if words[k].endswith(".") and words[k].lower() not in ("st.", "mt.", "ft."):
+                    words = words[k + 1:]
+                    break
             while words and self._vocab(words[0]) and not words[0].lower().rstrip(".") in ("st", "mt", "saint"):
                 words.pop(0)
             if not words or all(self._vocab(w) for w in words):
                 continue
-            start = m.start("head") + m.group("head").find(words[0])
+            start = m.start("head") + m.group("head").rfind(" ".join(words))
             yield start, sm.end(), "FACILITY", "facility_lower", 64
 
     def _known_places(self, text):
