@@ -140,3 +140,13 @@ def test_probe_file_parses_and_only_known_leak_remains(det):
 def test_parse_marked():
     assert parse_marked("called {NAME:linda} on {DATE:7/22}.") == (
         "called linda on 7/22.", [(7, 12, "NAME"), (16, 20, "DATE")])
+
+
+def test_held_out_probe_file_measured_once_at_the_end(det):
+    # written before the rules and kept unseen until the final measurement; the two leaks are
+    # an everyday-word first name after a role word and a state abbreviation with no comma
+    rows = read_marked_file(PROBES.with_name("deid_probes_holdout.tsv"))
+    leaked = [text[b:e] for _, text, gold in rows for b, e, _ in gold
+              if not any(s.start < e and b < s.end for s in det.detect(text))]
+    assert leaked == ["frank", "MA"]
+    assert [text for style, text, _ in rows if style == "none" and det.detect(text)] == []
