@@ -169,6 +169,11 @@ _PHONE_CUE_WORDS = frozenset("pager beeper pgr bpr ext extension phone tel telep
 _ID_CUE_WORDS = frozenset("mrn mr med acct account accession acc dl driver drivers license licence lic serial s sn "
                           "policy member insurance medicaid medicare badge employee case claim chart unit record "
                           "id".split())
+_URL_WORDS = frozenset({"http", "https", "ftp", "www"})
+_DOMAIN_WORDS = frozenset({"com", "org", "net", "edu", "gov", "io", "us", "info", "health", "biz"})
+_SSN_WORDS = frozenset({"ssn", "ss", "social"})
+_MONTH_WORDS = frozenset({a.lower() for a, _ in _MONTHS} | {(a + r).lower() for a, r in _MONTHS} | {"sept"})
+_MONTH_NAME_PATTERNS = frozenset({"dmony", "mdy_name", "dmy_name", "my_name"})
 _AGE_WORDS = frozenset("ninety hundred nonagenarian centenarian nineties".split())
 
 TIME_PATTERNS: list[tuple[str, re.Pattern]] = [
@@ -343,7 +348,10 @@ class Detector:
     def _urls(self, text):
         if "." not in text:
             return
-        for rx in (self.re_url, self.re_domain):
+        rxs = [self.re_url] if self._words & _URL_WORDS else []
+        if self._words & _DOMAIN_WORDS:
+            rxs.append(self.re_domain)
+        for rx in rxs:
             for m in rx.finditer(text):
                 end = m.end()
                 while end > m.start() and text[end - 1] in ".,;:!?)]}'\"":
@@ -351,7 +359,7 @@ class Detector:
                 yield Span(m.start(), end, "URL", "url", 90)
 
     def _ips(self, text):
-        for m in self.re_ipv4.finditer(text):
+        for m in (self.re_ipv4.finditer(text) if text.count(".") >= 3 else ()):
             yield Span(m.start(), m.end(), "IP", "ipv4", 88)
         if "::" in text or text.count(":") >= 7:
             for m in self.re_ipv6.finditer(text):
@@ -359,9 +367,9 @@ class Detector:
                     yield Span(m.start(), m.end(), "IP", "ipv6", 88)
 
     def _ssns(self, text):
-        for m in self.re_ssn_cued.finditer(text):
+        for m in (self.re_ssn_cued.finditer(text) if self._words & _SSN_WORDS else ()):
             yield Span(m.start("v"), m.end("v"), "SSN", "ssn_cued", 87)
-        for m in self.re_ssn.finditer(text):
+        for m in (self.re_ssn.finditer(text) if "-" in text else ()):
             yield Span(m.start(), m.end(), "SSN", "ssn", 84)
 
     def _phones(self, text):
@@ -389,7 +397,10 @@ class Detector:
             yield Span(m.start(), m.end(), "ID", "digits5", 48)
 
     def _dates(self, text):
+        months = bool(self._words & _MONTH_WORDS)
         for name, rx in DATE_PATTERNS:
+            if name in _MONTH_NAME_PATTERNS and not months:
+                continue
             for m in rx.finditer(text):
                 if _valid_date(m):
                     yield Span(m.start(), m.end(), "DATE", name, 76)
@@ -621,15 +632,15 @@ class Detector:
         for m in self.re_state_zip.finditer(text):
             yield Span(m.start("st"), m.end("st"), "STATE", "state_zip", 56)
             yield Span(m.start("zip"), m.end("zip"), "ZIP", "state_zip", 56)
-        for m in self.re_zip_cued.finditer(text):
+        for m in (self.re_zip_cued.finditer(text) if self._words & {"zip", "postal"} else ()):
             yield Span(m.start("v"), m.end("v"), "ZIP", "zip_cued", 56)
         for m in self.re_zip4.finditer(text):
             yield Span(m.start(), m.end(), "ZIP", "zip4", 55)
         for m in (self.re_state_full.finditer(text) if self._words & self._state_words else ()):
             yield Span(m.start(), m.end(), "STATE", "state", 54)
-        for m in self.re_state_field.finditer(text):
+        for m in (self.re_state_field.finditer(text) if "state" in self._words else ()):
             yield Span(m.start("v"), m.end("v"), "STATE", "state_field", 56)
-        for m in self.re_city_field.finditer(text):
+        for m in (self.re_city_field.finditer(text) if self._words & {"city", "town", "hometown"} else ()):
             kept = self._city_ok(m.group("v").split())
             if kept:
                 yield Span(m.start("v"), m.start("v") + len(" ".join(kept)) if m.group("v").startswith(kept[0]) else m.end("v"), "CITY", "city_field", 56)
