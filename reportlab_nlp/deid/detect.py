@@ -446,7 +446,8 @@ class Detector:
             g = "a" if m.group("a") else "b"
             end = m.end(g)
             if g == "a" and text[end:end + 1] == "s":
-                if not re.search(r"(?:his|her|their|early|mid|late)[ \t-]*$", self._low[max(0, m.start() - 8):m.start()]):
+                before = self._low[max(0, m.start() - 8):m.start()]
+                if not re.search(r"(?:his|her|their|early|mid|late)[ \t-]*$", before):
                     continue  # "hr in 90s" is a heart rate
                 end += 1  # "in her 90s"
             yield Span(m.start(g), end, "AGE", "age", 73)

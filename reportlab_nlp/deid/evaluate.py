@@ -191,7 +191,7 @@ def parse_marked(marked: str) -> tuple[str, list[tuple[int, int, str]]]:
 
 
 def read_marked_file(path: str | Path) -> list[tuple[str, str, list[tuple[int, int, str]]]]:
-    """``(style, text, spans)`` for each line ``style<TAB>marked text`` of a probe file ('#' lines skipped)."""
+    """``(style, text, spans)`` per line ``style<TAB>marked text`` of a probe file ('#' lines skipped)."""
     rows = []
     for i, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip() or line.startswith("#"):

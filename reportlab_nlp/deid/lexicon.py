@@ -93,10 +93,7 @@ class Lexicon:
     def is_strong_name(self, word: str) -> bool:
         """A known name that is not ordinary English or clinical: PHI in any case ("linda", "Kowalski")."""
         w = word.lower()
-        return len(w) >= 3 and w in self.names and not self.is_vocabulary(w) and w not in self.english_common()
-
-    def english_common(self) -> frozenset[str]:
-        return self.ordinary
+        return len(w) >= 3 and w in self.names and not self.is_vocabulary(w)
 
     def is_unknown(self, word: str) -> bool:
         """Neither a dictionary word (rare ones included) nor clinical nor a stop word."""
@@ -120,7 +117,8 @@ def load_lexicon() -> Lexicon:
     census_first, census_last, census_top = _census_names()
     english_locale = _faker_first_names_english()
     names = census_first | census_last | _faker_names() | {n.lower() for n in first + last}
-    english, ordinary, frequent = _english_vocabulary(frozenset(census_first | english_locale), frozenset(names))
+    english, ordinary, frequent = _english_vocabulary(frozenset(census_first | english_locale),
+                                                      frozenset(names))
     places, place_words = _places(allow | stop | clinical)
     return Lexicon(
         allow=allow,

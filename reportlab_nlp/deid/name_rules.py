@@ -48,7 +48,8 @@ class NameRules:
         self.eponym_heads = frozenset(w.lower() for w in lex.patterns.get("eponym_heads", ()))
         # the first letters-only word of each cue: a text without any of them skips that cue's regex
         self.cue_words = {
-            kind: frozenset(re.findall(r"[a-z]+", c.lower())[0] for c in cues.get(kind, ()) if re.search(r"[a-z]", c.lower()))
+            kind: frozenset(re.findall(r"[a-z]+", c.lower())[0]
+                            for c in cues.get(kind, ()) if re.search(r"[a-z]", c.lower()))
             for kind in self.re_cue
         }
         self._strong_cache: dict[str, bool] = {}
@@ -125,7 +126,8 @@ class NameRules:
             if j + 1 >= len(toks) or not GAP.fullmatch(text[toks[j][1]:toks[j + 1][0]]):
                 return bool(BARE_INITIAL_END.match(text, toks[j][1]))  # "Karen L," / "Karen L about"
             nxt = toks[j + 1][2]
-            return (not self._is_initial(nxt) and self._joins(nxt)) or bool(BARE_INITIAL_END.match(text, toks[j][1]))
+            return ((not self._is_initial(nxt) and self._joins(nxt))
+                    or bool(BARE_INITIAL_END.match(text, toks[j][1])))
         return self._joins(w) or self.strong(w)
 
     def _after_cue_ok(self, w: str, kind: str) -> bool:
@@ -148,7 +150,8 @@ class NameRules:
         return bool(m) and m.group(1).lower() in self.eponym_heads
 
     # ------------------------------------------------------------------ signals
-    def spans(self, text: str, low: str, words: frozenset[str] | None = None) -> Iterator[tuple[int, int, str, int]]:
+    def spans(self, text: str, low: str,
+              words: frozenset[str] | None = None) -> Iterator[tuple[int, int, str, int]]:
         """``(start, end, rule, priority)`` of every name the three signals find."""
         tokens = TOKEN.findall(text)
         # most clinical sentences hold no name word and no initial: skip the positional pass
@@ -164,14 +167,17 @@ class NameRules:
             b, e, w = toks[i]
             seed = self.strong(w) or self._first_name_mid_sentence(text, b, w)
             pair = False
-            if not seed and w[0].isupper() and self._core(w) in self.lex.names and not self._blocked(self._core(w)):
+            cw = self._core(w)
+            if not seed and w[0].isupper() and cw in self.lex.names and not self._blocked(cw):
                 # "Mark T." / "J. Smith": a capitalised known name next to an initial
                 nxt = toks[i + 1] if i + 1 < n else None
                 prv = toks[i - 1] if i else None
                 pair = bool(
                     (nxt and self._is_initial(nxt[2]) and GAP.fullmatch(text[e:nxt[0]])
-                     and (nxt[2].endswith(".") or (nxt[2] not in ("A", "I") and BARE_INITIAL_END.match(text, nxt[1]))))
-                    or (prv and self._is_initial(prv[2]) and prv[2].endswith(".") and GAP.fullmatch(text[prv[1]:b]))
+                     and (nxt[2].endswith(".")
+                          or (nxt[2] not in ("A", "I") and BARE_INITIAL_END.match(text, nxt[1]))))
+                    or (prv and self._is_initial(prv[2]) and prv[2].endswith(".")
+                        and GAP.fullmatch(text[prv[1]:b]))
                 )
             if not (seed or pair):
                 i += 1
@@ -199,7 +205,8 @@ class NameRules:
             return
         w = m.group(1)
         lw = w.lower()
-        if len(lw) >= 2 and lw in self.lex.names and not self._blocked(lw) and (w[0].isupper() or lw not in self.lex.frequent):
+        if len(lw) >= 2 and lw in self.lex.names and not self._blocked(lw) \
+                and (w[0].isupper() or lw not in self.lex.frequent):
             yield m.start(1), m.end(1), "name_conjoined", 54
 
     def _continues(self, w: str) -> bool:

@@ -22,7 +22,8 @@ from typing import Iterator
 from .lexicon import Lexicon
 
 TOKEN = re.compile(r"[^\W\d_]+(?:['’.-][^\W\d_]+)*(?:['’]s)?")
-SAINT = re.compile(r"(?<![\w.])(?i:st|saint|mt|mount|ste)(?:\.[ \t]*|[ \t]+)(?P<n>[A-Za-z][a-z]+(?:['’]s)?)(?![\w'’])")
+SAINT = re.compile(r"(?<![\w.])(?i:st|saint|mt|mount|ste)(?:\.[ \t]*|[ \t]+)"
+                   r"(?P<n>[A-Za-z][a-z]+(?:['’]s)?)(?![\w'’])")
 _W = r"[^\W\d_][\w'’.-]*"
 # "28245 Puruntie 82", "450 Præstevænget 15": a number, one to three words, a number
 ADDRESS_LINE = re.compile(
@@ -34,12 +35,14 @@ STREET_ANY_CASE = re.compile(
     r"(?:(?:\d{1,3}(?:st|nd|rd|th)|[a-z][a-z'’-]+)[ \t]+){1,3}"
     r"(?:st|street|ave|avenue|av|rd|road|blvd|boulevard|dr|drive|ln|lane|ct|court|way|pl|place|ter|terrace|"
     r"pkwy|parkway|hwy|highway|cir|circle|sq|square)\b\.?", re.I)
-UNIT = re.compile(r"(?<![\w-])(?:apt|apartment|suite|ste|flat|psc|p\.?o\.?[ \t]*box|box)\.?[ \t]*#?[ \t]*\d{1,6}[A-Za-z]?(?![\w-])",
+UNIT = re.compile(r"(?<![\w-])(?:apt|apartment|suite|ste|flat|psc|p\.?o\.?[ \t]*box|box)\.?[ \t]*#?[ \t]*"
+                  r"\d{1,6}[A-Za-z]?(?![\w-])",
                   re.I)
 BLOCK_LINE = re.compile(r"[ \t>]*(?P<v>(?:" + _W + r"[ \t,]+){0,3}" + _W + r"(?:[ \t]+\d{3,6})?)[ \t]*$")
 UNITS = frozenset("mg mcg ml cc l kg g mm cm units unit u tabs tab tablets caps puffs drops gtts hours hrs hr "
                   "min mins minutes days weeks mmhg bpm x times doses meq mmol mEq".lower().split())
-CAP_RUN = re.compile(r"(?<![\w'’-])[A-Z][^\W\d_]+(?:['’.-][^\W\d_]+)*(?:[ \t]+[A-Z][^\W\d_]+(?:['’.-][^\W\d_]+)*){0,3}")
+CAP_RUN = re.compile(r"(?<![\w'’-])[A-Z][^\W\d_]+(?:['’.-][^\W\d_]+)*"
+                     r"(?:[ \t]+[A-Z][^\W\d_]+(?:['’.-][^\W\d_]+)*){0,3}")
 WORD_ONLY = re.compile(r"\S+")
 ABBR = r"(?P<a>[A-Z][A-Z&]{1,5}(?:-[A-Z]{1,4})?)(?![\w&])"
 
@@ -68,9 +71,11 @@ class PlaceRules:
                                                "nursing", "health"})
         # the suffix is found first, the words before it in a short window (fast on long texts)
         self.re_suffix = re.compile(r"(?<=[ \t])(?P<suf>" + _alt(suf) + r")(?![\w])")
-        self.re_head_cap = re.compile(r"(?<![\w'’&.-])(?P<head>(?:(?:St\.|Mt\.|[A-Z][\w'’&-]*)[ \t]+){1,4})$")
+        self.re_head_cap = re.compile(
+            r"(?<![\w'’&.-])(?P<head>(?:(?:St\.|Mt\.|[A-Z][\w'’&-]*)[ \t]+){1,4})$")
         self.re_lower_hospital = re.compile(
-            r"(?<=[ \t])(?P<suf>hospital|medical center|med center|clinic|infirmary|rehab|nursing home|health center)\b")
+            r"(?<=[ \t])(?P<suf>hospital|medical center|med center|clinic|infirmary|rehab|nursing home|"
+            r"health center)\b")
         self.re_head_lower = re.compile(r"(?<![\w'’.-])(?P<head>(?:[a-z][a-z'’.-]+[ \t]+){1,3})$")
 
     def _plain(self, w: str) -> str:
@@ -83,7 +88,8 @@ class PlaceRules:
         lower-case dictionary entry, however frequent the word is)."""
         lw = self._plain(w)
         lex = self.lex
-        return (lw in lex.ordinary and lw in lex.english) or lw in lex.stop or lw in lex.allow or lw in lex.clinical
+        return ((lw in lex.ordinary and lw in lex.english) or lw in lex.stop or lw in lex.allow
+                or lw in lex.clinical)
 
     def _common(self, w: str) -> bool:
         """After a place cue a known place is one unless it is an everyday or clinical word."""
@@ -104,7 +110,8 @@ class PlaceRules:
         ends = []
         for m in ADDRESS_LINE.finditer(text):
             words = m.group("words").split()
-            if any(self._plain(w) in UNITS or self._plain(w) in self.lex.clinical or self._plain(w) in self.lex.allow
+            if any(self._plain(w) in UNITS or self._plain(w) in self.lex.clinical
+                   or self._plain(w) in self.lex.allow
                    for w in words):
                 continue
             if not any(w[0].isupper() and not self._vocab(w) for w in words) and not any(
@@ -217,7 +224,8 @@ class PlaceRules:
                 continue
             words = m.group("head").split()
             while words and (self._plain(words[0]) in self.lex.stop or self._plain(words[0]) in self.lex.allow
-                             or self._plain(words[0]) in self.lex.clinical and words[0] not in ("St.", "Mt.")):
+                             or self._plain(words[0]) in self.lex.clinical
+                             and words[0] not in ("St.", "Mt.")):
                 words.pop(0)
             if not words:
                 continue
@@ -237,7 +245,8 @@ class PlaceRules:
                 if words[k].endswith(".") and words[k].lower() not in ("st.", "mt.", "ft."):
                     words = words[k + 1:]
                     break
-            while words and self._vocab(words[0]) and not words[0].lower().rstrip(".") in ("st", "mt", "saint"):
+            while words and self._vocab(words[0]) \
+                    and words[0].lower().rstrip(".") not in ("st", "mt", "saint"):
                 words.pop(0)
             if not words or all(self._vocab(w) for w in words):
                 continue

@@ -15,7 +15,8 @@ import re
 import secrets as _secrets
 from typing import Sequence
 
-from .detect import DATE_PATTERNS, MD_PATTERN, YEAR_FORMS, _valid_date, TIME_PATTERNS, TIME_AT, YEAR_PATTERN, Span, month_number
+from .detect import (DATE_PATTERNS, MD_PATTERN, TIME_AT, TIME_PATTERNS, YEAR_FORMS, YEAR_PATTERN, Span,
+                     _valid_date, month_number)
 from .lexicon import Lexicon, load_lexicon
 
 MAX_SHIFT_DAYS = 365
