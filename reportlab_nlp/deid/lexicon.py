@@ -227,18 +227,14 @@ def _english_vocabulary(common_names: frozenset[str], names: frozenset[str]
     name_floor = 10 ** (ORDINARY_NAME_ZIPF - 9)
     english = set(web2)
     # inflected forms are not in web2: add -s/-ed/-ing/-ly... forms that wordfreq has seen
-    for w in freq:
-        if w in english or not w.isalpha() or len(w) < 4:
-            continue
-        for suf in ("s", "es", "ed", "d", "ing", "ly", "er", "ers", "est", "ies", "ied", "ness"):
-            stem = w[: -len(suf)]
-            if w.endswith(suf) and (stem in web2 or stem + "e" in web2
-                                    or (suf in ("ies", "ied") and stem + "y" in web2)
-                                    or (len(stem) > 2 and stem[-1] == stem[-2] and stem[:-1] in web2)):
+    cands = [w for w in freq if len(w) >= 4 and w not in web2 and w.isalpha()]
+    for suf in ("s", "es", "ed", "d", "ing", "ly", "er", "ers", "est", "ies", "ied", "ness"):
+        n = len(suf)
+        for w in [w for w in cands if w.endswith(suf)]:
+            stem = w[:-n]
+            if (stem in web2 or stem + "e" in web2 or (suf in ("ies", "ied") and stem + "y" in web2)
+                    or (len(stem) > 2 and stem[-1] == stem[-2] and stem[:-1] in web2)):
                 english.add(w)
-                break
-    # ordinary: frequent in running text (any frequent word, in the dictionary or not), with the
-    # higher bar for common US names
     # a common first name needs name_floor; another name (a surname) needs it too unless it is a
     # dictionary word ("branch" is ordinary at 4.4, "ramirez" at 3.5 is not: its frequency is the name's)
     ordinary = {w for w, f in freq.items() if w.isalpha() and f >= (
