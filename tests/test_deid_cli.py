@@ -52,13 +52,20 @@ def test_deid_mask_jsonl(tmp_path):
     r = runner.invoke(app, ["deid", str(notes), "-o", str(tmp_path / "masked.jsonl"), "--mode", "mask"])
     assert r.exit_code == 0, r.output
     rows = [json.loads(x) for x in (tmp_path / "masked.jsonl").read_text().splitlines()]
-    assert rows[0]["report"] == "Patient: [NAME]\nComparison: [DATE]. Discussed with Dr. [NAME] at [TIME]."
+    # times are no Safe Harbor identifier: kept unless --times is given
+    assert rows[0]["report"] == "Patient: [NAME]\nComparison: [DATE]. Discussed with Dr. [NAME] at 14:32."
     assert rows[2]["report"] == "No acute cardiopulmonary process."
+    r = runner.invoke(app, ["deid", str(notes), "-o", str(tmp_path / "masked.jsonl"), "--mode", "mask",
+                            "--times"])
+    assert r.exit_code == 0, r.output
+    rows = [json.loads(x) for x in (tmp_path / "masked.jsonl").read_text().splitlines()]
+    assert rows[0]["report"] == "Patient: [NAME]\nComparison: [DATE]. Discussed with Dr. [NAME] at [TIME]."
 
 
 def test_deid_tag_then_evaluate(tmp_path):
     reports, _, _ = make_inputs(tmp_path)
-    r = runner.invoke(app, ["deid", str(reports), "-o", "/dev/null", "--mode", "tag", "--spans", str(tmp_path / "phi.csv")])
+    r = runner.invoke(app, ["deid", str(reports), "-o", "/dev/null", "--mode", "tag",
+                            "--spans", str(tmp_path / "phi.csv"), "--times"])
     assert r.exit_code == 0, r.output
     phi = pd.read_csv(tmp_path / "phi.csv")
     assert phi.values.tolist() == [["r1", 9, 19, "NAME"], ["r1", 32, 42, "DATE"], ["r1", 63, 68, "NAME"],
@@ -73,6 +80,25 @@ def test_deid_tag_then_evaluate(tmp_path):
     assert m["instance_recall"] == 1.0
     r = runner.invoke(app, ["evaluate-deid", str(tmp_path / "phi.csv"), str(tmp_path / "gold_spans.csv"), "--texts", str(reports)])
     assert r.exit_code == 0 and "instance recall 1.0000" in r.output
+    assert "leaked" not in r.output
+
+
+def test_evaluate_deid_reads_the_shared_dev_format_and_shows_leaks(tmp_path):
+    texts = tmp_path / "dev_texts.csv"
+    pd.DataFrame({"id": ["q1", "q2"], "text": ["called linda at home", "no phi here"]}).to_csv(
+        texts, index=False)
+    gold = tmp_path / "dev_spans.csv"
+    pd.DataFrame({"id": ["q1", "q1"], "start": [7, 16], "end": [12, 20],
+                  "category": ["NAME", "LOCATION"]}).to_csv(gold, index=False)
+    pred = tmp_path / "pred.csv"
+    pd.DataFrame({"id": ["q1"], "start": [7], "end": [12], "category": ["NAME"]}).to_csv(pred, index=False)
+    r = runner.invoke(app, ["evaluate-deid", str(pred), str(gold), "--texts", str(texts)])
+    assert r.exit_code == 0, r.output
+    assert "instance recall 0.5000" in r.output and "home" not in r.output
+    r = runner.invoke(app, ["evaluate-deid", str(pred), str(gold), "--texts", str(texts),
+                            "--show-leaks", "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["leaks"] == [{"id": "q1", "category": "LOCATION", "value": "home"}]
 
 
 def test_deid_missing_group_column_is_a_clear_error(tmp_path):

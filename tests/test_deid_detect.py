@@ -11,6 +11,11 @@ def det():
     return Detector()
 
 
+@pytest.fixture(scope="module")
+def det_times():
+    return Detector(times=True)
+
+
 def found(det, text):
     return [(text[s.start:s.end], s.category) for s in det.detect(text)]
 
@@ -114,14 +119,20 @@ def test_every_category_has_three_formats():
 
 
 @pytest.mark.parametrize("text,expected", [c for v in CASES.values() for c in v])
-def test_detects(det, text, expected):
-    assert expected in found(det, text)
+def test_detects(det, det_times, text, expected):
+    assert expected in found(det_times if expected[1] == "TIME" else det, text)
+
+
+def test_times_are_off_by_default(det, det_times):
+    text = "Called at 14:32 today."
+    assert found(det, text) == []
+    assert found(det_times, text) == [("14:32", "TIME")]
 
 
 def test_clinical_vocabulary_is_not_flagged(det):
     text = ("PA and lateral views. Kerley B lines. Swan-Ganz catheter in the right PA. Port-A-Cath tip in the SVC. "
             "Foley catheter. CT chest recommended. Hampton hump absent. Findings, PA and AP. No Westermark sign. "
-            "Compression deformity of T11 unchanged since 2015. 7 mm nodule. Heart size is normal.")
+            "Compression deformity of T11 unchanged. 7 mm nodule. Heart size is normal.")
     assert det.detect(text) == []
 
 
@@ -131,10 +142,15 @@ def test_pre_redacted_tokens_are_left_alone(det):
 
 
 def test_bare_year_only_in_strict_mode(det):
-    text = "Prior chest radiograph from 2014."
+    text = "The 2014 radiograph is unchanged."
     assert det.detect(text) == []
     strict = Detector(strict_years=True)
     assert found(strict, text) == [("2014", "DATE")]
+
+
+def test_year_after_a_date_cue_is_a_date(det):
+    assert found(det, "Prior chest radiograph from 2014.") == [("2014", "DATE")]
+    assert found(det, "Hip replaced in 1998, knee since 2003.") == [("1998", "DATE"), ("2003", "DATE")]
 
 
 def test_ages_under_90_are_not_phi(det):

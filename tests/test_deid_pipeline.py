@@ -20,7 +20,7 @@ TEXTS = {
 
 @pytest.fixture(scope="module")
 def det():
-    return Detector()
+    return Detector(times=True)  # the synthetic reports and these fixtures carry times
 
 
 def write_reports(tmp_path):
@@ -34,7 +34,7 @@ def write_reports(tmp_path):
 def test_archive_mask_keeps_columns_and_writes_spans(tmp_path):
     src = write_reports(tmp_path)
     audit = deidentify_archive(src, tmp_path / "out.csv", mode="mask", spans_path=tmp_path / "phi.csv",
-                               audit_path=tmp_path / "audit.json")
+                               audit_path=tmp_path / "audit.json", times=True)
     out = pd.read_csv(tmp_path / "out.csv", dtype=str)
     assert list(out.columns) == ["report_id", "patient_id", "site", "report"]
     assert out.report.tolist() == [
@@ -89,7 +89,7 @@ def test_no_text_in_logs(tmp_path, caplog):
 
 def test_tag_mode_writes_only_spans(tmp_path):
     src = write_reports(tmp_path)
-    deidentify_archive(src, tmp_path / "tags.csv", mode="tag")
+    deidentify_archive(src, tmp_path / "tags.csv", mode="tag", times=True)
     tags = pd.read_csv(tmp_path / "tags.csv")
     assert list(tags.columns) == ["report_id", "start", "end", "category"]
     assert len(tags) == 5

@@ -13,7 +13,7 @@ SECRET = b"test-secret-0123456789"
 
 @pytest.fixture(scope="module")
 def det():
-    return Detector()
+    return Detector(times=True)
 
 
 def test_mask_mode(det):
@@ -95,3 +95,14 @@ def test_age_over_89_becomes_90_plus(det):
 def test_mask_text_helper(det):
     text = "Call 555-123-4567."
     assert mask_text(text, det.detect(text)) == "Call [PHONE]."
+
+
+def test_year_forms_shift_with_the_group_offset_and_keep_their_form(det):
+    d = Deidentifier("surrogate", secret=SECRET, detector=det)
+    shift = dt.timedelta(days=d.surrogator.date_shift("p1"))
+    y92 = (dt.date(1992, 7, 1) + shift).year
+    y15 = (dt.date(2015, 7, 1) + shift).year
+    out = d.deidentify("mvr in '92; fell in summer of 2015.", "p1")
+    assert out == f"mvr in '{str(y92)[-2:]}; fell in summer of {y15}."
+    new = dt.date(2018, 3, 26) + shift
+    assert d.deidentify("ct dated 26.03.2018.", "p1") == f"ct dated {new.day:02d}.{new.month:02d}.{new.year}."

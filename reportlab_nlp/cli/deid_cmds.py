@@ -23,6 +23,9 @@ def deid(
     id_column: Optional[str] = typer.Option(None, "--id-column", help="Id column (default: report_id or a usual name)."),
     text_column: Optional[str] = typer.Option(None, "--text-column", help="Text column (default: report or a usual name)."),
     strict_years: bool = typer.Option(False, "--strict-years", help="Also flag bare years (Safe Harbor keeps years outside full dates)."),
+    times: bool = typer.Option(False, "--times",
+                               help="Also flag times of day (category TIME; no Safe Harbor identifier)."),
+    strict_ages: bool = typer.Option(False, "--strict-ages", help="Flag every age, not only ages over 89."),
     ner: bool = typer.Option(False, "--ner", help="Add spaCy NER (en_core_web_sm) for names and places; slower."),
     rejects: Optional[Path] = typer.Option(None, "--rejects", help="Rejects file (default: <output>.rejects.csv)."),
     audit: Optional[Path] = typer.Option(None, "--audit", help="Write the run's audit summary (counts per category) as JSON."),
@@ -44,6 +47,7 @@ def deid(
             input, output, mode=mode, spans_path=spans, group_column=group_column, secret=secret,
             id_column=id_column, text_column=text_column, strict_years=strict_years, use_ner=ner,
             rejects_path=rejects, audit_path=audit, chunk_size=chunk_size, resume=resume, secret_path=secret_file,
+            times=times, strict_ages=strict_ages,
             on_chunk=lambda n: bar.advance(task, n),
         )
     summary = result.as_dict()
@@ -64,9 +68,11 @@ def evaluate_deid(
     id_column: Optional[str] = typer.Option(None, "--id-column", help="Id column of the reports (default: the spans' id column)."),
     text_column: Optional[str] = typer.Option(None, "--text-column", help="Text column of the reports."),
     as_json: bool = typer.Option(False, "--json", help="Print metrics as JSON."),
+    show_leaks: bool = typer.Option(False, "--show-leaks",
+                                    help="Also list missed gold values (this output holds PHI)."),
 ) -> None:
     """Token precision/recall/F1, instance recall and recall per category of PHI spans."""
-    from ..deid.evaluate import evaluate_spans, format_report, read_spans
+    from ..deid.evaluate import evaluate_spans, format_leaks, format_report, leaks, read_spans
     from ..inputs import read_reports
 
     pred_df, pred_id = read_spans(predicted)
@@ -74,7 +80,12 @@ def evaluate_deid(
     frame, _rejects, src = read_reports(texts, id_column or pred_id, text_column)
     text_map = dict(zip(frame[src.id_column].astype(str), frame[src.text_column]))
     metrics = evaluate_spans(pred_df, gold_df, text_map)
+    leaked = leaks(pred_df, gold_df, text_map) if show_leaks else None
     if as_json:
+        if leaked is not None:
+            metrics["leaks"] = [{"id": i, "category": c, "value": v} for i, c, v in leaked]
         out_console.print_json(json.dumps(metrics))
     else:
         out_console.print(format_report(metrics), highlight=False, markup=False)
+        if leaked is not None:
+            out_console.print(format_leaks(leaked), highlight=False, markup=False)

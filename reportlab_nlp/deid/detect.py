@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from typing import Callable, Iterator
 
 from .lexicon import Lexicon, load_lexicon
+from .name_rules import NameRules
+from .place_rules import PlaceRules
 
 CATEGORIES = (
     "NAME", "DATE", "TIME", "AGE", "ID", "SSN", "PHONE", "EMAIL", "URL", "IP",
@@ -84,9 +86,95 @@ DATE_PATTERNS: list[tuple[str, re.Pattern]] = [
     ("my_name", re.compile(r"\b(?P<mon>" + MON + r")\.?,?\s+(?P<y>(?:19|20)\d{2})\b")),
     ("my_num", re.compile(_B + r"(?P<m>0?[1-9]|1[0-2])(?P<sep>[/-])(?P<y>(?:19|20)\d{2})" + _E)),
     ("ym_num", re.compile(_B + r"(?P<y>(?:19|20)\d{2})-(?P<m>0[1-9]|1[0-2])" + _E)),
+    # day.month.year as written in Europe ("26.03.2018"); a day over 12 tells it from m.d.y
+    ("dmy_dot", re.compile(_B + r"(?P<d>1[3-9]|2\d|3[01])\.(?P<m>0?[1-9]|1[0-2])\.(?P<y>(?:19|20)\d{2})" + _E)),
+]
+# forms a surrogate keeps while it shifts the year: "'92", "92", "summer of 2015", "Thanksgiving '18"
+YEAR_FORMS = [
+    ("yy", re.compile(r"(?P<q>['’]?)(?P<y>\d{2})")),
+    ("season_holiday", re.compile(r"(?P<w>[^\d]+?)(?P<q>['’]?)(?P<y>(?:19|20)\d{2}|\d{2})")),
 ]
 MD_PATTERN = re.compile(_B + r"(?P<m>\d{1,2})(?P<sep>/)(?P<d>\d{1,2})" + _E)
 YEAR_PATTERN = re.compile(_B + r"(?P<y>(?:19|20)\d{2})" + _E)
+
+# m/d without a year or a cue ("last bm 7/22"); fractions and scores are told apart by context
+MD_BARE = re.compile(_B + r"(?P<m>0?[1-9]|1[0-2])/(?P<d>0?[1-9]|[12]\d|3[01])" + _E)
+_SCALE_BEFORE = re.compile(r"(?:strength|murmur|pain|score|scale|grade|motor|power|gcs|apgar|bp|x|of|ratio|i/o|"
+                           r"sats?|spo2|o2|fio2|peep|ps|vent|ac|simv|rass|cam|ciwa)[ \t:=]*$")
+_SCALE_AFTER = re.compile(r"[ \t]*(?:strength|murmur|ns|nss|normal saline|strength|of|x|times|tabs?|pills?|"
+                          r"units?|mg|mcg|ml|cc|l\b|%|systolic|diastolic|sem|hsm|holosystolic|breaths|bpm|"
+                          r"doses?|cm|mm|in\b|inch|lobes?|views?|\+|/|-\d)")
+
+
+def _scale_context(low: str, m: re.Match) -> bool:
+    """True when an m/d-like number is a fraction, a score or a ventilator setting."""
+    mo, d = int(m.group("m")), int(m.group("d"))
+    if d in (2, 3, 4, 5, 6, 10) and mo <= d:
+        return True  # "1/2", "5/5 strength", "2/6 murmur", "7/10 pain"
+    if _SCALE_BEFORE.search(low[max(0, m.start() - 12):m.start()]):
+        return True
+    return bool(_SCALE_AFTER.match(low, m.end()))
+
+
+# two-digit years: "'92" anywhere, "in 92" / "since '88" after a date cue
+TWO_DIGIT_YEAR = re.compile(
+    r"(?<![\w'’])['’](?P<y>\d{2})(?![\w'’%])"
+    r"|\b(?:in|since|from|until|til|circa|c\.|year|yr)[ \t]+['’]?(?P<y2>\d{2})"
+    r"(?=[ \t]*(?:[.,;:)]|$|and\b|&|w/|with\b|for\b|at\b|after\b|when\b))", re.M)
+_VITALS = re.compile(r"(?:hr|bp|sbp|dbp|map|rr|sats?|spo2|o2|temp|t|cvp|glucose|fs|bs|k|na|peep|ps|tv|wt|"
+                     r"weight|hct|hgb|plt|wbc|cr|bun|ef|pa|pap|fio2|rate|pulse|pressure|pressures|level|"
+                     r"levels|up|down|range|sat|sbps|hrs|to|dropped|increased|decreased)[ \t:]*(?:in|into|"
+                     r"of|from|since|to)?[ \t]*$")
+
+
+def _vital_context(low: str, pos: int) -> bool:
+    """True when a two-digit number after "in"/"from" is a vital sign or a lab value."""
+    return bool(_VITALS.search(low[max(0, pos - 16):pos]))
+
+
+SEASON_HOLIDAY = re.compile(
+    r"\b(?:(?:early|late|mid)[ \t-]*)?(?:spring|summer|fall|autumn|winter|christmas|xmas|thanksgiving|easter|"
+    r"new year'?s(?: eve| day)?|halloween|hanukk?ah|chanukah|passover|ramadan|diwali|independence day|"
+    r"memorial day|labor day|labour day|valentine'?s day|mother'?s day|father'?s day|fourth of july|"
+    r"4th of july)(?:[ \t]+of)?[ \t]*,?[ \t]+['’]?(?:(?:19|20)\d{2}|\d{2})\b")
+SEASON_WORD = re.compile(r"spring|summer|fall|autumn|winter|christmas|xmas|thanksgiving|easter|new year|halloween|"
+                         r"hanuk|chanuk|passover|ramadan|diwali|independence|memorial|labo|valentine|mother|"
+                         r"father|of july")
+YEAR_CUED = re.compile(
+    r"\b(?:in|since|born|during|circa|year|of|from|until|through|by|early|late|mid|summer|winter|spring|fall|"
+    r"autumn)[ \t]+(?P<y>(?:19|20)\d{2})\b(?![ \t]*(?:hours|hrs|hr|h\b|ml|cc|mg|units|kcal|calories|mcg|:))")
+
+_UNITS = r"(?:one|two|three|four|five|six|seven|eight|nine)"
+_TENS = r"(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)"
+_AGE_AFTER = r"(?=[ \t]*-?[ \t]*(?:years?|yrs?|yo\b|y/o|y\.o\.|year-old|yr-old|-year|old\b))"
+# ages over 89 in words ("ninety-two year old", "one hundred and two years")
+AGE_WORDS_OVER_89 = re.compile(
+    r"\b(?:ninety(?:[ \t-]+" + _UNITS + r")?|(?:one[ \t-]+|a[ \t-]+)?hundred(?:[ \t-]+(?:and[ \t-]+)?(?:" + _TENS
+    + r"(?:[ \t-]+" + _UNITS + r")?|" + _UNITS + r"|ten|eleven|twelve))?)" + _AGE_AFTER + r"|\b(?:nonagenarian|centenarian)\b"
+    r"|\b(?:in[ \t]+(?:his|her|their)[ \t]+(?:early[ \t]+|mid[ \t-]+|late[ \t]+)?nineties)\b")
+# every age (--strict-ages): digits or words before year/yo, "age 45", "aged 45", "45M"/"45 F"
+AGE_ANY = re.compile(
+    r"\b(?P<a>1[01]\d|\d{1,2})" + _AGE_AFTER + r"|\b(?:age|aged)[ \t]*:?[ \t]*(?P<b>1[01]\d|\d{1,2})\b"
+    r"|\b(?P<c>\d{1,2})[ \t]?(?:m|f|male|female)\b(?![\w/])"
+    r"|\b(?P<d>(?:" + _TENS + r"|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|"
+    r"nineteen)(?:[ \t-]+" + _UNITS + r")?|" + _UNITS + r")" + _AGE_AFTER, re.I)
+
+# phone numbers as written outside the US: "+46 (0)8 928 571 38", "07700 063 966", "60-56-85-91"
+PHONE_INTL = re.compile(
+    r"(?<![\w+/.,:-])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{2,5}(?:[ .-]\d{2,5}){1,4}(?![\w/%]|[.,:]\d|-\d)")
+
+_LOW_WORD = re.compile(r"[a-z]+")
+_PHONE_CUE_WORDS = frozenset("pager beeper pgr bpr ext extension phone tel telephone cell mobile fax callback call "
+                             "page paged reach reached".split())
+_ID_CUE_WORDS = frozenset("mrn mr med acct account accession acc dl driver drivers license licence lic serial s sn "
+                          "policy member insurance medicaid medicare badge employee case claim chart unit record "
+                          "id".split())
+_URL_WORDS = frozenset({"http", "https", "ftp", "www"})
+_DOMAIN_WORDS = frozenset({"com", "org", "net", "edu", "gov", "io", "us", "info", "health", "biz"})
+_SSN_WORDS = frozenset({"ssn", "ss", "social"})
+_MONTH_WORDS = frozenset({a.lower() for a, _ in _MONTHS} | {(a + r).lower() for a, r in _MONTHS} | {"sept"})
+_MONTH_NAME_PATTERNS = frozenset({"dmony", "mdy_name", "dmy_name", "my_name"})
+_AGE_WORDS = frozenset("ninety hundred nonagenarian centenarian nineties".split())
 
 TIME_PATTERNS: list[tuple[str, re.Pattern]] = [
     ("hm", re.compile(r"(?<![\w:.])(?P<h>[01]?\d|2[0-3]):(?P<mi>[0-5]\d)(?::(?P<s>[0-5]\d))?(?:\s*(?P<ap>[AaPp]\.?[Mm]\.?))?(?![\w:])")),
@@ -103,12 +191,17 @@ class Detector:
     [Span(start=12, end=17, category='NAME', ...), Span(start=21, end=31, category='DATE', ...)]
     """
 
-    def __init__(self, *, strict_years: bool = False, use_ner: bool = False, lexicon: Lexicon | None = None):
+    def __init__(self, *, strict_years: bool = False, use_ner: bool = False, lexicon: Lexicon | None = None,
+                 times: bool = False, strict_ages: bool = False):
         self.strict_years = strict_years
+        self.times = times  # TIME is no Safe Harbor identifier: off unless asked for
+        self.strict_ages = strict_ages  # every age, not only ages over 89
         self.use_ner = use_ner
         self.lex = lexicon or load_lexicon()
         self._nlp = None
         self._compile()
+        self.name_rules = NameRules(self.lex)
+        self.place_rules = PlaceRules(self.lex)
 
     # ------------------------------------------------------------------ compilation
     def _compile(self) -> None:
@@ -145,8 +238,18 @@ class Detector:
             r"(?<![\w+])(?:(?:\+?1|001)[-.\s]?)?(?:\(\d{3}\)[ \t]?|\d{3}[-.\s])\d{3}[-.\s]\d{4}(?:[ \t]*(?:x|ext\.?|extension)[ \t]*\d{1,5})?(?![\w-])"
         )
         self.re_phone_cued = re.compile(
-            r"(?i)\b(?:pager|beeper|ext\.?|extension|phone|tel\.?|telephone|cell|mobile|fax|callback|call[ \t]+back)[ \t]*(?:number|no\.?|#)?[ \t]*[:#]?[ \t]*(?P<v>\d{3}-\d{4}|\d{10}|\d{4,5})(?![\w-])"
+            r"(?i)\b(?:pager|beeper|pgr|bpr|ext\.?|extension|phone|tel\.?|telephone|cell|mobile|fax|callback|call[ \t]+back|"
+            r"page[ \t]+(?:me[ \t]+)?at|paged(?:[ \t]+at)?|page|call(?:[ \t]+me)?[ \t]+at|reach(?:ed)?[ \t]+at)[ \t]*"
+            r"(?:number|no\.?|#)?[ \t]*[:#]?[ \t]*(?P<v>\d{3}-\d{4}|\d{10}|\d{1,2}-\d{4,5}|\d{4,5})(?![\w-]|\.\d)"
         )
+        # identifier labels in any case ("mrn 3318820", "acct 88123401", "DL S12345678")
+        self.re_id_cued_any = re.compile(
+            r"\b(?:mrn|mr#|med rec|acct|account|accession|acc|dl|driver'?s licen[cs]e|licen[cs]e|lic|serial|s/n|sn|"
+            r"policy|member id|insurance(?: id)?|medicaid|medicare|badge|employee id|case|claim|chart|unit no|"
+            r"record|id)\b[ \t]*(?:no\.?|number|num|#|:)?[ \t]*(?:is[ \t]+)?[:#]?[ \t]*"
+            r"(?P<v>[a-z]{0,3}-?\d[a-z0-9-]{3,})(?![\w-])")
+        self.re_digits5 = re.compile(
+            r"(?<![\w.,/-])\d{5,}(?![\w/]|[.,]\d|[ \t]*(?:ml|cc|mg|mcg|units?|u\b|iu|kcal|cal|%|k\b|/))")
         self.re_email = re.compile(r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![\w])")
         self.re_url = re.compile(r"(?i)\b(?:https?://|ftp://|www\.)[^\s<>\"']+")
         self.re_domain = re.compile(r"(?i)(?<![@\w.-])(?:[a-z0-9-]+\.)+(?:com|org|net|edu|gov|io|us|info|health|biz)(?:/[^\s<>\"']*)?(?![\w@])")
@@ -188,6 +291,7 @@ class Detector:
             r"(?:(?:\b" + _alt(c.lower() for c in pat["date_cues"] if c != "-") + r"\b:?[ \t]*)|(?<=\d)[ \t]*[-–][ \t]*)"
             r"(?P<m>\d{1,2})/(?P<d>\d{1,2})" + _E
         )
+        self._state_words = frozenset(w.lower() for st in lex.states for w in st.split())
         self.ambiguous_abbr = {"MD", "PA", "DE", "ME", "OR", "IN", "OK", "CO", "MS", "LA", "MA", "CT", "ID", "HI", "NE", "AL", "MT", "SC", "NC", "VA", "GA", "NP"}
 
     # ------------------------------------------------------------------ public API
@@ -199,6 +303,7 @@ class Detector:
         if len(low) != len(text):  # offsets must match: lower-case char by char where lengths differ
             low = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
         self._low = low
+        self._words = frozenset(_LOW_WORD.findall(low))  # cheap pre-checks for cue-led rules
         cands: list[Span] = []
         add = cands.append
         for fn in self._rules():
@@ -222,14 +327,14 @@ class Detector:
             return []
         redacted = [(m.start(), m.end()) for m in PRE_REDACTED.finditer(text)] if ("XXX" in text or "__" in text or "[**" in text) else []
         out: list[Span] = []
-        taken: list[tuple[int, int]] = []
+        occupied = bytearray(len(text) + 1)  # characters already given to a span
+        for b, e in redacted:
+            occupied[b:e] = b"\x01" * (e - b)
         for s in sorted(cands, key=lambda s: (-s.priority, -(s.end - s.start), s.start)):
-            if any(s.start < e and b < s.end for b, e in redacted):
-                continue
-            if any(s.start < e and b < s.end for b, e in taken):
+            if any(occupied[s.start:s.end]):
                 continue
             out.append(s)
-            taken.append((s.start, s.end))
+            occupied[s.start:s.end] = b"\x01" * (s.end - s.start)
         out.sort()
         return out
 
@@ -243,7 +348,10 @@ class Detector:
     def _urls(self, text):
         if "." not in text:
             return
-        for rx in (self.re_url, self.re_domain):
+        rxs = [self.re_url] if self._words & _URL_WORDS else []
+        if self._words & _DOMAIN_WORDS:
+            rxs.append(self.re_domain)
+        for rx in rxs:
             for m in rx.finditer(text):
                 end = m.end()
                 while end > m.start() and text[end - 1] in ".,;:!?)]}'\"":
@@ -251,7 +359,7 @@ class Detector:
                 yield Span(m.start(), end, "URL", "url", 90)
 
     def _ips(self, text):
-        for m in self.re_ipv4.finditer(text):
+        for m in (self.re_ipv4.finditer(text) if text.count(".") >= 3 else ()):
             yield Span(m.start(), m.end(), "IP", "ipv4", 88)
         if "::" in text or text.count(":") >= 7:
             for m in self.re_ipv6.finditer(text):
@@ -259,14 +367,21 @@ class Detector:
                     yield Span(m.start(), m.end(), "IP", "ipv6", 88)
 
     def _ssns(self, text):
-        for m in self.re_ssn_cued.finditer(text):
+        for m in (self.re_ssn_cued.finditer(text) if self._words & _SSN_WORDS else ()):
             yield Span(m.start("v"), m.end("v"), "SSN", "ssn_cued", 87)
-        for m in self.re_ssn.finditer(text):
+        for m in (self.re_ssn.finditer(text) if "-" in text else ()):
             yield Span(m.start(), m.end(), "SSN", "ssn", 84)
 
     def _phones(self, text):
+        for m in PHONE_INTL.finditer(text):
+            digits = sum(c.isdigit() for c in m.group())
+            seps = set(re.findall(r"[-.)]", m.group()))
+            if digits >= 9 or (digits >= 7 and (seps or re.fullmatch(r"\d{3} \d{4}", m.group()))):
+                yield Span(m.start(), m.end(), "PHONE", "phone_intl", 47)  # a fallback: specific rules win
         for m in self.re_phone.finditer(text):
             yield Span(m.start(), m.end(), "PHONE", "phone", 82)
+        if not self._words & _PHONE_CUE_WORDS:
+            return
         for m in self.re_phone_cued.finditer(text):
             yield Span(m.start("v"), m.end("v"), "PHONE", "phone_cued", 81)
 
@@ -276,20 +391,44 @@ class Detector:
                 yield Span(m.start("v"), m.end("v"), "ID", "id_cued", 80)
         for m in self.re_id_bare.finditer(text):
             yield Span(m.start(), m.end(), "ID", "id_bare", 50)
+        for m in (self.re_id_cued_any.finditer(self._low) if self._words & _ID_CUE_WORDS else ()):
+            yield Span(m.start("v"), m.end("v"), "ID", "id_cued_any", 79)
+        for m in self.re_digits5.finditer(text):
+            yield Span(m.start(), m.end(), "ID", "digits5", 48)
 
     def _dates(self, text):
+        months = bool(self._words & _MONTH_WORDS)
         for name, rx in DATE_PATTERNS:
+            if name in _MONTH_NAME_PATTERNS and not months:
+                continue
             for m in rx.finditer(text):
                 if _valid_date(m):
                     yield Span(m.start(), m.end(), "DATE", name, 76)
-        for m in self.re_date_cued.finditer(self._low):
+        slash = "/" in text
+        for m in (self.re_date_cued.finditer(self._low) if slash else ()):
             if _valid_date(m):
                 yield Span(m.start("m"), m.end("d"), "DATE", "md_cued", 74)
+        low = self._low
+        for m in (MD_BARE.finditer(text) if slash else ()):
+            if _valid_date(m) and not _scale_context(low, m):
+                yield Span(m.start(), m.end(), "DATE", "md", 70)
+        for m in TWO_DIGIT_YEAR.finditer(low):
+            g = "y" if m.group("y") else "y2"
+            if g == "y" or not _vital_context(low, m.start()):
+                b = m.start(g) - (1 if text[m.start(g) - 1:m.start(g)] in ("'", "’") else 0)
+                yield Span(b, m.end(g), "DATE", "two_digit_year", 69)
+        if SEASON_WORD.search(low):
+            for m in SEASON_HOLIDAY.finditer(low):
+                yield Span(m.start(), m.end(), "DATE", "season_holiday", 75)
+        for m in YEAR_CUED.finditer(low):
+            yield Span(m.start("y"), m.end("y"), "DATE", "year_cued", 68)
         if self.strict_years:
             for m in YEAR_PATTERN.finditer(text):
                 yield Span(m.start(), m.end(), "DATE", "year", 45)
 
     def _times(self, text):
+        if not self.times:
+            return
         for name, rx in TIME_PATTERNS:
             for m in rx.finditer(text):
                 yield Span(m.start(), m.end(), "TIME", name, 72)
@@ -297,10 +436,19 @@ class Detector:
             yield Span(m.start("h"), m.end("mi"), "TIME", "at_hhmm", 71)
 
     def _ages(self, text):
+        for m in (AGE_WORDS_OVER_89.finditer(self._low) if self._words & _AGE_WORDS else ()):
+            yield Span(m.start(), m.end(), "AGE", "age_words", 73)
+        if self.strict_ages:
+            for m in AGE_ANY.finditer(text):
+                g = next(k for k in "abcd" if m.group(k))
+                yield Span(m.start(g), m.end(g), "AGE", "age_any", 72)
         for m in self.re_age.finditer(text):
             g = "a" if m.group("a") else "b"
             end = m.end(g)
             if g == "a" and text[end:end + 1] == "s":
+                before = self._low[max(0, m.start() - 8):m.start()]
+                if not re.search(r"(?:his|her|their|early|mid|late)[ \t-]*$", before):
+                    continue  # "hr in 90s" is a heart rate
                 end += 1  # "in her 90s"
             yield Span(m.start(g), end, "AGE", "age", 73)
 
@@ -393,6 +541,8 @@ class Detector:
         return True
 
     def _names(self, text):
+        for b, e, rule, prio in self.name_rules.spans(text, self._low, self._words):
+            yield Span(b, e, "NAME", rule, prio)
         ext = self._extend_name
         for m in self.re_title.finditer(text):
             r = ext(text, m.end(), allow_comma=False, allow_caps=False)
@@ -406,10 +556,7 @@ class Detector:
                 r = ext(text, t.end() if t else m.end(), allow_comma=allow, allow_caps=allow)
                 if r:
                     yield Span(r[0], r[1], "NAME", source, score)
-        for m in self.re_relative.finditer(low):
-            r = ext(text, m.end(), allow_comma=False, allow_caps=False, max_tokens=3)
-            if r:
-                yield Span(r[0], r[1], "NAME", "relative", 58)
+        # relatives ("wife Maria"): the role cues of name_rules
         for a in self.re_cred_anchor.finditer(text):
             m = self.re_cred.search(text, max(0, a.start() - 80), a.start())
             if not m:
@@ -466,6 +613,8 @@ class Detector:
         return words
 
     def _places(self, text):
+        for b, e, cat, rule, prio in self.place_rules.spans(text, self._low):
+            yield Span(b, e, cat, rule, prio)
         lex = self.lex
         for m in self.re_city_state.finditer(text):
             st = m.group("st")
@@ -484,26 +633,19 @@ class Detector:
         for m in self.re_state_zip.finditer(text):
             yield Span(m.start("st"), m.end("st"), "STATE", "state_zip", 56)
             yield Span(m.start("zip"), m.end("zip"), "ZIP", "state_zip", 56)
-        for m in self.re_zip_cued.finditer(text):
+        for m in (self.re_zip_cued.finditer(text) if self._words & {"zip", "postal"} else ()):
             yield Span(m.start("v"), m.end("v"), "ZIP", "zip_cued", 56)
         for m in self.re_zip4.finditer(text):
             yield Span(m.start(), m.end(), "ZIP", "zip4", 55)
-        for m in self.re_state_full.finditer(text):
+        for m in (self.re_state_full.finditer(text) if self._words & self._state_words else ()):
             yield Span(m.start(), m.end(), "STATE", "state", 54)
-        for m in self.re_state_field.finditer(text):
+        for m in (self.re_state_field.finditer(text) if "state" in self._words else ()):
             yield Span(m.start("v"), m.end("v"), "STATE", "state_field", 56)
-        for m in self.re_city_field.finditer(text):
+        for m in (self.re_city_field.finditer(text) if self._words & {"city", "town", "hometown"} else ()):
             kept = self._city_ok(m.group("v").split())
             if kept:
                 yield Span(m.start("v"), m.start("v") + len(" ".join(kept)) if m.group("v").startswith(kept[0]) else m.end("v"), "CITY", "city_field", 56)
-        for m in self.re_place_cue.finditer(text):
-            v = m.group("v")
-            words = v.split()
-            for n in range(min(len(words), lex.city_max_words), 0, -1):
-                cand = " ".join(words[:n])
-                if cand.lower() in lex.cities and not any(lex.is_blocked(w) for w in words[:n]):
-                    yield Span(m.start("v"), m.start("v") + len(cand), "CITY", "city_dict", 52)
-                    break
+        # a known city after a place cue ("from Springfield"): place_rules
 
     # ------------------------------------------------------------------ NER (optional)
     def _ner(self, text):

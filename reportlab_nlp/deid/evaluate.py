@@ -145,3 +145,60 @@ def format_report(m: dict) -> str:
     for c, v in m["per_category"].items():
         lines.append(f"{c:<10} {v['gold_spans']:>6} {v['instance_recall']:>12.4f} {v['token_recall']:>11.4f}")
     return "\n".join(lines)
+
+
+def leaks(pred: pd.DataFrame, gold: pd.DataFrame, texts: Mapping[str, str]) -> list[tuple[str, str, str]]:
+    """``(id, category, value)`` of every gold span that no predicted span overlaps (holds PHI)."""
+    by = defaultdict(list)
+    for r in pred.itertuples(index=False):
+        by[r.id].append((int(r.start), int(r.end)))
+    out = []
+    for r in gold.itertuples(index=False):
+        b, e = int(r.start), int(r.end)
+        if not any(pb < e and b < pe for pb, pe in by.get(r.id, ())):
+            out.append((r.id, r.category, texts[r.id][b:e]))
+    return out
+
+
+def format_leaks(rows: list[tuple[str, str, str]]) -> str:
+    lines = [f"leaked gold spans: {len(rows)}"]
+    lines += [f"  {rid}\t{cat}\t{value!r}" for rid, cat, value in rows]
+    return "\n".join(lines)
+
+
+MARK = re.compile(r"\{(?P<cat>[A-Z]+):(?P<value>[^{}]+)\}")
+
+
+def parse_marked(marked: str) -> tuple[str, list[tuple[int, int, str]]]:
+    """Plain text and gold spans of a sentence whose PHI is written inline as ``{CATEGORY:value}``.
+
+    >>> parse_marked("seen by dr. {NAME:kowalski} today")
+    ('seen by dr. kowalski today', [(12, 20, 'NAME')])
+    """
+    parts: list[str] = []
+    spans: list[tuple[int, int, str]] = []
+    pos = n = 0
+    for m in MARK.finditer(marked):
+        parts.append(marked[pos:m.start()])
+        n += m.start() - pos
+        value = m.group("value")
+        spans.append((n, n + len(value), m.group("cat")))
+        parts.append(value)
+        n += len(value)
+        pos = m.end()
+    parts.append(marked[pos:])
+    return "".join(parts), spans
+
+
+def read_marked_file(path: str | Path) -> list[tuple[str, str, list[tuple[int, int, str]]]]:
+    """``(style, text, spans)`` per line ``style<TAB>marked text`` of a probe file ('#' lines skipped)."""
+    rows = []
+    for i, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        if "\t" not in line:
+            raise GoldTableError(f"probe file {Path(path).name}: line {i} has no tab between style and text")
+        style, marked = line.split("\t", 1)
+        text, spans = parse_marked(marked)
+        rows.append((style, text, spans))
+    return rows

@@ -49,11 +49,13 @@ class Deidentifier:
     """
 
     def __init__(self, mode: str = "mask", *, secret: bytes | str | None = None, strict_years: bool = False,
-                 use_ner: bool = False, detector: Detector | None = None):
+                 use_ner: bool = False, detector: Detector | None = None, times: bool = False,
+                 strict_ages: bool = False):
         if mode not in MODES:
             raise ReportLabError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}", code="RL612")
         self.mode = mode
-        self.detector = detector or Detector(strict_years=strict_years, use_ner=use_ner)
+        self.detector = detector or Detector(strict_years=strict_years, use_ner=use_ner, times=times,
+                                             strict_ages=strict_ages)
         self.secret_given = secret is not None
         self.surrogator = Surrogator(secret, self.detector.lex) if mode == "surrogate" else None
 
@@ -162,6 +164,8 @@ def deidentify_archive(
     secret_path: str | Path | None = None,
     on_chunk=None,
     deidentifier: Deidentifier | None = None,
+    times: bool = False,
+    strict_ages: bool = False,
 ) -> Audit:
     """Stream an archive through the de-identifier; rows in = rows out + rejects.
 
@@ -188,7 +192,8 @@ def deidentify_archive(
             raise ResumeError("--resume in surrogate mode needs --secret-file: without the run's key the "
                               "replacements of the resumed part would differ", code="RL304")
         log.warning("no secret given: surrogates use a random key and will differ between runs")
-    deid = deidentifier or Deidentifier(mode, secret=secret, strict_years=strict_years, use_ner=use_ner)
+    deid = deidentifier or Deidentifier(mode, secret=secret, strict_years=strict_years, use_ner=use_ner,
+                                        times=times, strict_ages=strict_ages)
     audit = Audit(mode=mode, strict_years=strict_years, ner=use_ner,
                   secret=("file" if secret is not None else "random") if mode == "surrogate" else "none")
     idc = src.id_column
@@ -203,7 +208,8 @@ def deidentify_archive(
         "input": fingerprint_input(input_path),
         "options": {"engine": "deid", "mode": mode, "id_column": idc, "text_column": src.text_column,
                     "group_column": group_column, "chunk_size": chunk_size, "strict_years": strict_years,
-                    "ner": use_ner, "outputs": {o.name: os.path.realpath(o.path) for o in outputs},
+                    "ner": use_ner, "times": times, "strict_ages": strict_ages,
+                    "outputs": {o.name: os.path.realpath(o.path) for o in outputs},
                     "secret": hashlib.sha256(b"reportlab-nlp/" + secret).hexdigest()[:16] if secret else None},
         "rules": tree_hash(data_root("rules") / "deid"),
     }

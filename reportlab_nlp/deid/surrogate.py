@@ -15,7 +15,8 @@ import re
 import secrets as _secrets
 from typing import Sequence
 
-from .detect import DATE_PATTERNS, MD_PATTERN, TIME_PATTERNS, TIME_AT, YEAR_PATTERN, Span, month_number
+from .detect import (DATE_PATTERNS, MD_PATTERN, TIME_AT, TIME_PATTERNS, YEAR_FORMS, YEAR_PATTERN, Span,
+                     _valid_date, month_number)
 from .lexicon import Lexicon, load_lexicon
 
 MAX_SHIFT_DAYS = 365
@@ -147,9 +148,9 @@ class Surrogator:
 
     def _date(self, original: str, group: str) -> str | None:
         shift = dt.timedelta(days=self.date_shift(group))
-        for _name, rx in [*DATE_PATTERNS, ("md", MD_PATTERN), ("year", YEAR_PATTERN)]:
+        for _name, rx in [*DATE_PATTERNS, ("md", MD_PATTERN), ("year", YEAR_PATTERN), *YEAR_FORMS]:
             m = rx.fullmatch(original)
-            if m:
+            if m and _valid_date(m):
                 return _shift_date(m, shift)
         return None
 
@@ -264,9 +265,9 @@ def _shift_date(m: re.Match, shift: dt.timedelta) -> str:
     gd = m.groupdict()
     has_y, has_d = gd.get("y") is not None, gd.get("d") is not None
     month = int(gd["m"]) if gd.get("m") is not None else (month_number(gd["mon"]) if gd.get("mon") else None)
-    if month is None:  # a bare year (strict mode)
-        new = dt.date(int(gd["y"]), 7, 1) + shift
-        return _subst(m, {"y": str(new.year)})
+    if month is None:  # a year alone ("2014", "'92", "summer of 2015"): shifted, its width kept
+        new = dt.date(_year_from(gd["y"]), 7, 1) + shift
+        return _subst(m, {"y": str(new.year)[-2:] if len(gd["y"]) == 2 else str(new.year)})
     year = _year_from(gd["y"]) if has_y else (2000 if (month == 2 and has_d and int(gd["d"]) == 29) else 2001)
     day = int(gd["d"]) if has_d else 15
     day = min(day, calendar.monthrange(year, month)[1])

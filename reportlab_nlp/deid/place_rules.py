@@ -1,0 +1,278 @@
+"""Place and facility signals that hold in lower case and without a shipped hospital list (issue 11).
+
+* **place cue**: after a place cue ("at", "from", "lives in", "transferred to") a run of capitalised
+  words with at least one word that is no ordinary English is a place ("at Cedars-Sinai"); a
+  known place (cities over 15,000, US counties, countries) is one in any case ("to worcester").
+* **place lexicon**: a known place written with capitals that is no ordinary word ("Chicago").
+* **saint / mount**: "St. Mary's", "Mt. Sinai", "saint luke's" -- any case.
+* **facility abbreviation**: an all-capitals word of 2-6 letters after a transfer cue
+  ("transferred from GH", "at BIDMC"), unless it is a clinical abbreviation.
+* **facility suffix**: capitalised words or an abbreviation before "General", "Memorial",
+  "Medical Center"... ("Mercy General", "UCLA Med Center"), and lower-case ones before
+  "hospital" ("st. mary's hospital").
+
+No list of hospitals ships: no package on the reachable registries carries the CMS Hospital
+General Information list, so facilities are found by these patterns.
+"""
+from __future__ import annotations
+
+import re
+from typing import Iterator
+
+from .lexicon import Lexicon
+
+TOKEN = re.compile(r"[^\W\d_]+(?:['’.-][^\W\d_]+)*(?:['’]s)?")
+SAINT = re.compile(r"(?<![\w.])(?i:st|saint|mt|mount|ste)(?:\.[ \t]*|[ \t]+)"
+                   r"(?P<n>[A-Za-z][a-z]+(?:['’]s)?)(?![\w'’])")
+_W = r"[^\W\d_][\w'’.-]*"
+# "28245 Puruntie 82", "450 Præstevænget 15": a number, one to three words, a number
+ADDRESS_LINE = re.compile(
+    r"(?<![\w.,/:-])(?P<n1>\d{1,6}[A-Za-z]?)[ \t]+(?P<words>(?:" + _W + r"[ \t]+){0,3}" + _W + r")[ \t]+"
+    r"(?P<n2>\d{1,5}[A-Za-z]?)\.?(?![\w/%]|[.,:]\d)")
+# a street in lower case: "220 w. 4th ave", "14 elm st"
+STREET_ANY_CASE = re.compile(
+    r"(?<![\w.,/-])\d{1,5}[a-z]?[ \t]+(?:(?:n|s|e|w|north|south|east|west)\.?[ \t]+)?"
+    r"(?:(?:\d{1,3}(?:st|nd|rd|th)|[a-z][a-z'’-]+)[ \t]+){1,3}"
+    r"(?:st|street|ave|avenue|av|rd|road|blvd|boulevard|dr|drive|ln|lane|ct|court|way|pl|place|ter|terrace|"
+    r"pkwy|parkway|hwy|highway|cir|circle|sq|square)\b\.?", re.I)
+UNIT = re.compile(r"(?<![\w-])(?:apt|apartment|suite|ste|flat|psc|p\.?o\.?[ \t]*box|box)\.?[ \t]*#?[ \t]*"
+                  r"\d{1,6}[A-Za-z]?(?![\w-])",
+                  re.I)
+BLOCK_LINE = re.compile(r"[ \t>]*(?P<v>(?:" + _W + r"[ \t,]+){0,3}" + _W + r"(?:[ \t]+\d{3,6})?)[ \t]*$")
+UNITS = frozenset("mg mcg ml cc l kg g mm cm units unit u tabs tab tablets caps puffs drops gtts hours hrs hr "
+                  "min mins minutes days weeks mmhg bpm x times doses meq mmol mEq".lower().split())
+CAP_RUN = re.compile(r"(?<![\w'’-])[A-Z][^\W\d_]+(?:['’.-][^\W\d_]+)*"
+                     r"(?:[ \t]+[A-Z][^\W\d_]+(?:['’.-][^\W\d_]+)*){0,3}")
+WORD_ONLY = re.compile(r"\S+")
+ABBR = r"(?P<a>[A-Z][A-Z&]{1,5}(?:-[A-Z]{1,4})?)(?![\w&])"
+
+
+def _alt(words, flags="") -> str:
+    items = sorted(set(words), key=len, reverse=True)
+    return "(?:" + "|".join(re.escape(w) for w in items) + ")"
+
+
+class PlaceRules:
+    def __init__(self, lex: Lexicon):
+        self.lex = lex
+        pat = lex.patterns
+        self.states = frozenset(x.lower() for x in lex.states)
+        self.place_first_words = frozenset(p.split()[0] for p in lex.places if p.split())
+        self.clinical_abbr = frozenset(a.upper() for a in pat.get("clinical_abbreviations", ()))
+        cues = [c.lower() for c in pat.get("place_cues_any_case", ())]
+        self.re_place_cue = re.compile(r"(?<![\w/])" + _alt(cues) + r"[ \t]+(?:the[ \t]+)?")
+        abbr_cues = [c.lower() for c in pat.get("facility_abbreviation_cues", ())]
+        self.re_abbr_cue = re.compile(r"(?<![\w/])" + _alt(abbr_cues) + r"[ \t]+(?:the[ \t]+)?")
+        self.re_cue_before = re.compile(r"(?<![\w/])" + _alt(abbr_cues) + r"[ \t]+(?:the[ \t]+)?$")
+        suf = list(pat.get("facility_suffixes_extra", ())) + list(pat.get("facility_suffixes", ()))
+        # cheap pre-checks: a text without any of these words cannot hold the pattern
+        self.suffix_words = frozenset(re.findall(r"[A-Za-z]+", " ".join(suf)))
+        self.lower_facility_words = frozenset({"hospital", "medical", "med", "clinic", "infirmary", "rehab",
+                                               "nursing", "health"})
+        # the suffix is found first, the words before it in a short window (fast on long texts)
+        self.re_suffix = re.compile(r"(?<=[ \t])(?P<suf>" + _alt(suf) + r")(?![\w])")
+        self.re_head_cap = re.compile(
+            r"(?<![\w'’&.-])(?P<head>(?:(?:St\.|Mt\.|[A-Z][\w'’&-]*)[ \t]+){1,4})$")
+        self.re_lower_hospital = re.compile(
+            r"(?<=[ \t])(?P<suf>hospital|medical center|med center|clinic|infirmary|rehab|nursing home|"
+            r"health center)\b")
+        self.re_head_lower = re.compile(r"(?<![\w'’.-])(?P<head>(?:[a-z][a-z'’.-]+[ \t]+){1,3})$")
+
+    def _plain(self, w: str) -> str:
+        if w.endswith(("'s", "’s")):
+            w = w[:-2]
+        return w.lower().rstrip(".")
+
+    def _vocab(self, w: str) -> bool:
+        """An ordinary dictionary word, a stop word or a clinical word ("Chicago" is none: no
+        lower-case dictionary entry, however frequent the word is)."""
+        lw = self._plain(w)
+        lex = self.lex
+        return ((lw in lex.ordinary and lw in lex.english) or lw in lex.stop or lw in lex.allow
+                or lw in lex.clinical)
+
+    def _common(self, w: str) -> bool:
+        """After a place cue a known place is one unless it is an everyday or clinical word."""
+        lw = self._plain(w)
+        lex = self.lex
+        return lw in lex.frequent or lw in lex.stop or lw in lex.allow or lw in lex.clinical
+
+    def spans(self, text: str, low: str) -> Iterator[tuple[int, int, str, str, int]]:
+        """``(start, end, category, rule, priority)``."""
+        yield from self._saints(text)
+        yield from self._cued(text, low)
+        yield from self._abbreviations(text, low)
+        yield from self._suffixes(text)
+        yield from self._known_places(text)
+        yield from self._addresses(text)
+
+    def _addresses(self, text):
+        ends = []
+        for m in ADDRESS_LINE.finditer(text):
+            words = m.group("words").split()
+            if any(self._plain(w) in UNITS or self._plain(w) in self.lex.clinical
+                   or self._plain(w) in self.lex.allow
+                   for w in words):
+                continue
+            if not any(w[0].isupper() and not self._vocab(w) for w in words) and not any(
+                    w[0].isupper() for w in words[-1:]):
+                continue
+            yield m.start(), m.end(), "ADDRESS", "address_line", 69
+            ends.append(m.end())
+        for m in STREET_ANY_CASE.finditer(text):
+            words = m.group().split()[1:-1]
+            if any(self._plain(w) in UNITS or self._plain(w) in self.lex.clinical for w in words):
+                continue
+            yield m.start(), m.end(), "ADDRESS", "street_any_case", 68
+            ends.append(m.end())
+        for m in UNIT.finditer(text):
+            yield m.start(), m.end(), "ADDRESS", "address_unit", 67
+            ends.append(m.end())
+        # the lines of a postal address block after a street line: town, region, country and code
+        for end in ends:
+            nl = text.find("\n", end)
+            if nl < 0 or text[end:nl].strip(" \t,.") and not UNIT.fullmatch(text[end:nl].strip(" \t,.")):
+                continue
+            pos = nl + 1
+            for _ in range(4):
+                stop = text.find("\n", pos)
+                stop = len(text) if stop < 0 else stop
+                line = text[pos:stop]
+                bm = BLOCK_LINE.fullmatch(line)
+                if not bm or not line.strip():
+                    break
+                words = [w for w in re.split(r"[ \t,]+", bm.group("v")) if w and not w.isdigit()]
+                if not words or any(self._plain(w) in self.lex.clinical or self._plain(w) in self.lex.allow
+                                    for w in words) or not all(w[0].isupper() for w in words):
+                    break
+                yield pos + bm.start("v"), pos + bm.end("v"), "CITY", "address_block", 60
+                pos = stop + 1
+                if pos >= len(text):
+                    break
+
+    def _saints(self, text):
+        for m in SAINT.finditer(text):
+            n = m.group("n")
+            if n[0].islower() and not re.search(r"['’]s$", n) and not re.match(
+                    r"[ \t]+(?:hospital|medical|clinic|health)", text[m.end():m.end() + 12], re.I) \
+                    and not self.re_cue_before.search(text[max(0, m.start() - 24):m.start()].lower()):
+                continue
+            if self._plain(n) in self.lex.clinical or self._plain(n) in self.lex.stop:
+                continue
+            yield m.start(), m.end(), "FACILITY", "saint", 64
+
+    def _cued(self, text, low):
+        lex = self.lex
+        for m in self.re_place_cue.finditer(low):
+            pos = m.end()
+            toks = []
+            while len(toks) < 4:
+                tm = TOKEN.match(text, pos)
+                if not tm:
+                    break
+                toks.append(tm)
+                g = re.match(r"[ \t]+", text[tm.end():tm.end() + 3])
+                if not g:
+                    break
+                pos = tm.end() + g.end()
+            if not toks:
+                continue
+            # a known place in any case: longest run of words that the place lexicon has
+            words = [t.group() for t in toks]
+            for k in range(min(len(words), lex.place_max_words), 0, -1):
+                cand = " ".join(words[:k]).lower()
+                if cand in self.states:
+                    yield toks[0].start(), toks[k - 1].end(), "STATE", "place_cue_state", 58
+                    break
+                if cand in lex.places and not (k == 1 and self._common(words[0])):
+                    yield toks[0].start(), toks[k - 1].end(), "CITY", "place_cue_known", 57
+                    break
+            else:
+                caps = []
+                for t in toks:
+                    w = t.group()
+                    if not w[0].isupper() or self._plain(w) in lex.stop or self._plain(w) in lex.allow \
+                            or (w.isupper() and w in self.clinical_abbr):
+                        break
+                    caps.append(t)
+                if caps and any(not self._vocab(t.group()) for t in caps) and not (
+                        len(caps) == 1 and caps[0].group().isupper() and len(caps[0].group()) <= 1):
+                    yield caps[0].start(), caps[-1].end(), "CITY", "place_cue_caps", 52
+
+    def _abbreviations(self, text, low):
+        for m in self.re_abbr_cue.finditer(low):
+            am = re.compile(ABBR).match(text, m.end())
+            if not am:
+                continue
+            a = am.group("a")
+            if a in self.clinical_abbr or a.lower() in self.lex.allow or a.lower() in self.lex.clinical:
+                continue
+            yield am.start(), am.end(), "FACILITY", "facility_abbreviation", 63
+
+    def _suffixes(self, text):
+        words = set(re.findall(r"[A-Za-z]+", text))
+        if words & self.suffix_words:
+            yield from self._suffixes_cap(text)
+        if {w.lower() for w in words} & self.lower_facility_words:
+            yield from self._suffixes_lower(text)
+
+    def _suffixes_cap(self, text):
+        for sm in self.re_suffix.finditer(text):
+            w0 = max(0, sm.start() - 80)
+            m = self.re_head_cap.search(text, w0, sm.start())
+            if not m:
+                continue
+            words = m.group("head").split()
+            while words and (self._plain(words[0]) in self.lex.stop or self._plain(words[0]) in self.lex.allow
+                             or self._plain(words[0]) in self.lex.clinical
+                             and words[0] not in ("St.", "Mt.")):
+                words.pop(0)
+            if not words:
+                continue
+            if len(words) == 1 and words[0].isupper() and words[0] in self.clinical_abbr:
+                continue
+            start = m.start("head") + m.group("head").rfind(" ".join(words))
+            yield start, sm.end(), "FACILITY", "facility_suffix", 65
+
+    def _suffixes_lower(self, text):
+        low = text.lower() if not text.islower() else text
+        for sm in self.re_lower_hospital.finditer(low):
+            m = self.re_head_lower.search(text, max(0, sm.start() - 50), sm.start())
+            if not m:
+                continue
+            words = m.group("head").split()
+            for k in range(len(words) - 1, -1, -1):  # a sentence ended inside the head
+                if words[k].endswith(".") and words[k].lower() not in ("st.", "mt.", "ft."):
+                    words = words[k + 1:]
+                    break
+            while words and self._vocab(words[0]) \
+                    and words[0].lower().rstrip(".") not in ("st", "mt", "saint"):
+                words.pop(0)
+            if not words or all(self._vocab(w) for w in words):
+                continue
+            start = m.start("head") + m.group("head").rfind(" ".join(words))
+            yield start, sm.end(), "FACILITY", "facility_lower", 64
+
+    def _known_places(self, text):
+        lex = self.lex
+        for m in CAP_RUN.finditer(text):
+            toks = [(t.start(), t.end()) for t in WORD_ONLY.finditer(m.group())]
+            base = m.start()
+            i = 0
+            while i < len(toks):
+                x, y = toks[i]
+                if text[base + x:base + y].lower() not in self.place_first_words:
+                    i += 1
+                    continue
+                for k in range(min(len(toks) - i, lex.place_max_words), 0, -1):
+                    b, e = base + toks[i][0], base + toks[i + k - 1][1]
+                    cand = text[b:e]
+                    if " " in cand or "\t" in cand:
+                        cand = " ".join(cand.split())
+                    if cand.lower() in lex.places and not (k == 1 and self._vocab(cand)) \
+                            and not all(self._vocab(text[base + x:base + y]) for x, y in toks[i:i + k]):
+                        yield b, e, "CITY", "place_known", 50
+                        i += k
+                        break
+                else:
+                    i += 1
