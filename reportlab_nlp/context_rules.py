@@ -80,13 +80,19 @@ def _base_rule_dicts(path: str) -> tuple[dict, ...]:
         return tuple(json.load(fh)["context_rules"])
 
 
+def base_rule_dicts(path: str | Path | None = None) -> tuple[dict, ...]:
+    """medspaCy's default rules as they are written (literal, category, direction, pattern)."""
+    return _base_rule_dicts(str(path or medspacy_default_rules_path()))
+
+
 def base_cues(path: str | Path | None = None) -> dict[str, list[Cue]]:
     """medspaCy's default rules as cues, grouped by the rule's literal (its name)."""
     out: dict[str, list[Cue]] = {}
-    for rule in _base_rule_dicts(str(path or medspacy_default_rules_path())):
+    for rule in base_rule_dicts(path):
         literal = str(rule["literal"]).lower()
         phrases = expand_pattern(rule["pattern"]) if rule.get("pattern") else [" ".join(literal.split())]
-        out.setdefault(literal, []).extend(
+        out.setdefault(literal, [])
+        out[literal].extend(
             Cue(p, rule["category"].upper(), rule["direction"].upper(), f"base:{literal}") for p in phrases
         )
     return out
@@ -144,13 +150,11 @@ def radiology_cues(raw: dict) -> list[Cue]:
 
 
 def _compatible(base: Cue, category: str, direction: str) -> bool:
-    """Whether a radiology cue keeps a base cue's meaning: terminators are terminators whatever
-    their category, and a BIDIRECTIONAL cue of the same category widens a one-way one."""
+    """Whether a radiology cue keeps a base cue's meaning: the same category and direction;
+    terminators are terminators whatever their category."""
     if base.direction == "TERMINATE" or direction == "TERMINATE":
         return base.direction == direction
-    if category != base.category:
-        return False
-    return direction == base.direction or direction == "BIDIRECTIONAL"
+    return category == base.category and direction == base.direction
 
 
 def layered_cues(raw: dict, base_path: str | Path | None = None) -> list[Cue]:
