@@ -135,6 +135,7 @@ OVERRIDE_CASES = {
     "ro": ("Fever, ro pneumonia.", "pneumonia", "hypothetical", "possible"),
     "to exclude": ("CT to exclude pulmonary embolism.", "pulmonary embolism", "hypothetical", "absent"),
     "evaluate for": ("Evaluate for pneumothorax.", "pneumothorax", "hypothetical", "absent"),
+    "suggestive of": ("Opacity suggestive of atelectasis.", "atelectasis", "possible", "possible"),
     "resolved": ("The left pleural effusion has resolved.", "pleural effusion", "absent", "present"),
 }
 
