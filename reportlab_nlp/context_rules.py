@@ -193,7 +193,8 @@ class ClauseBound:
     that finding's own clause. A clause verb ("is", "was", "shows") between the finding and the
     cue means the finding belongs to another clause ("The heart is enlarged and effusion is not
     seen"), unless the verb is the cue's own auxiliary, at most ``aux_window`` tokens before it
-    ("effusion is again not seen")."""
+    ("effusion is again not seen"). A finding matched with its own verb ("the heart is
+    enlarged") is a clause of its own and is never reached."""
 
     def __init__(self, verbs: list[str], aux_window: int = 2):
         self.verbs = frozenset(v.lower() for v in verbs)
@@ -203,6 +204,8 @@ class ClauseBound:
         if target.end > modifier.start:
             return True  # the cue is before the finding: its scope is ConText's
         doc = target.doc
+        if any(t.lower_ in self.verbs for t in target):
+            return False  # the finding is a clause of its own ("the heart is enlarged")
         last = modifier.start - self.aux_window
         return not any(doc[k].lower_ in self.verbs for k in range(target.end, last))
 
