@@ -7,6 +7,8 @@
 * CT-RATE dev (``ctrate_dev``): macro F1 over the 7 labels that map to CheXpert (Cardiomegaly,
   Pleural Effusion, Atelectasis, Consolidation, Lung Opacity, Lung Lesion <- Lung nodule,
   Support Devices <- Medical material).
+* ``--nih``: Open-i dev against the ChestX-ray14 labels (NegBio's public gold), 13 labels, with
+  the ``nih14`` taxonomy.
 * k-fold view: every report falls in one of 5 folds by a hash of its id; rules are tuned
   looking at folds 1-4 only, and fold 5 is reported apart as the check on overfitting.
 
@@ -30,6 +32,8 @@ DEFAULT_DATA = ROOT.parent / "shared" / "data"
 
 HEADLINE9 = ["Cardiomegaly", "Atelectasis", "Pleural Effusion", "Edema", "Pneumonia", "Pneumothorax",
              "Consolidation", "Fracture", "No Finding"]
+NIH13 = ["Atelectasis", "Cardiomegaly", "Effusion", "Infiltration", "Mass", "Nodule", "Pneumonia", "Pneumothorax",
+         "Consolidation", "Edema", "Emphysema", "Fibrosis", "Pleural_Thickening"]
 CT7 = ["Cardiomegaly", "Pleural Effusion", "Atelectasis", "Consolidation", "Lung Opacity", "Lung Lesion",
        "Support Devices"]
 N_FOLDS = 5
@@ -68,13 +72,13 @@ def load_corpus(folder: Path, gold_file: str):
     return reports, gold.astype(float)
 
 
-def label(reports):
+def label(reports, taxonomy: str = "chexpert"):
     import pandas as pd
 
     from reportlab_nlp.labeler import label_texts
 
     t0 = time.perf_counter()
-    results = label_texts(reports["report"].tolist(), ids=reports["report_id"].tolist(), evidence=True)
+    results = label_texts(reports["report"].tolist(), taxonomy=taxonomy, ids=reports["report_id"].tolist(), evidence=True)
     secs = time.perf_counter() - t0
     pred = pd.DataFrame([r.labels for r in results], index=reports["report_id"].tolist())
     evidence = {rid: r.mentions for rid, r in zip(reports["report_id"], results)}
@@ -102,19 +106,22 @@ def main() -> int:
     ap.add_argument("--json", type=Path, help="write the scores here")
     ap.add_argument("--errors", help="print false positives / negatives of this label (folds 1-4)")
     ap.add_argument("--corpus", choices=["openi", "ctrate", "both"], default="both")
+    ap.add_argument("--nih", action="store_true", help="also Open-i dev against the ChestX-ray14 (NegBio) labels")
     args = ap.parse_args()
 
-    corpora = [("Open-i dev", "openi_dev", "labels_chexpert14.csv", HEADLINE9),
-               ("CT-RATE dev", "ctrate_dev", "labels.csv", CT7)]
+    corpora = [("Open-i dev", "openi_dev", "labels_chexpert14.csv", HEADLINE9, "chexpert"),
+               ("CT-RATE dev", "ctrate_dev", "labels.csv", CT7, "chexpert")]
+    if args.nih:
+        corpora.insert(1, ("Open-i NIH-13", "openi_dev", "labels_nih14.csv", NIH13, "nih14"))
     corpora = [c for c in corpora if args.corpus == "both" or c[1].startswith(args.corpus)]
     out: dict = {}
-    for name, folder, gold_file, labels in corpora:
+    for name, folder, gold_file, labels, taxonomy in corpora:
         path = args.data / folder
         if not (path / "reports.csv").is_file():
             print(f"skipped {name}: {path} not found")
             continue
         reports, gold = load_corpus(path, gold_file)
-        pred, evidence, secs = label(reports)
+        pred, evidence, secs = label(reports, taxonomy)
         ids = [i for i in reports["report_id"] if i in gold.index]
         train = [i for i in ids if fold_of(i) != N_FOLDS]
         held = [i for i in ids if fold_of(i) == N_FOLDS]
