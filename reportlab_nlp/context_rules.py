@@ -146,6 +146,10 @@ def radiology_cues(raw: dict) -> list[Cue]:
                 both = prev is not None and prev != d and {prev, d} <= {"FORWARD", "BACKWARD", "BIDIRECTIONAL"}
                 dirs[key] = "BIDIRECTIONAL" if both else d
         out.extend(Cue(phrase, category.upper(), d, "radiology") for phrase, d in dirs.items())
+    seen: dict[str, str] = {}
+    for cue in out:
+        if seen.setdefault(cue.phrase, cue.category) != cue.category:
+            raise RulesError(f"ConText rules: {cue.phrase!r} is listed under both {seen[cue.phrase]} and {cue.category}")
     return out
 
 
