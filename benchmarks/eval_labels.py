@@ -32,8 +32,8 @@ DEFAULT_DATA = ROOT.parent / "shared" / "data"
 
 HEADLINE9 = ["Cardiomegaly", "Atelectasis", "Pleural Effusion", "Edema", "Pneumonia", "Pneumothorax",
              "Consolidation", "Fracture", "No Finding"]
-NIH13 = ["Atelectasis", "Cardiomegaly", "Effusion", "Infiltration", "Mass", "Nodule", "Pneumonia", "Pneumothorax",
-         "Consolidation", "Edema", "Emphysema", "Fibrosis", "Pleural_Thickening"]
+NIH13 = ["Atelectasis", "Cardiomegaly", "Effusion", "Infiltration", "Mass", "Nodule", "Pneumonia",
+         "Pneumothorax", "Consolidation", "Edema", "Emphysema", "Fibrosis", "Pleural_Thickening"]
 CT7 = ["Cardiomegaly", "Pleural Effusion", "Atelectasis", "Consolidation", "Lung Opacity", "Lung Lesion",
        "Support Devices"]
 N_FOLDS = 5
@@ -78,7 +78,8 @@ def label(reports, taxonomy: str = "chexpert"):
     from reportlab_nlp.labeler import label_texts
 
     t0 = time.perf_counter()
-    results = label_texts(reports["report"].tolist(), taxonomy=taxonomy, ids=reports["report_id"].tolist(), evidence=True)
+    results = label_texts(reports["report"].tolist(), taxonomy=taxonomy, ids=reports["report_id"].tolist(),
+                          evidence=True)
     secs = time.perf_counter() - t0
     pred = pd.DataFrame([r.labels for r in results], index=reports["report_id"].tolist())
     evidence = {rid: r.mentions for rid, r in zip(reports["report_id"], results)}
@@ -96,8 +97,8 @@ def print_errors(name: str, label_name: str, pred, gold, evidence: dict, ids: li
             continue
         kind = "FP" if p else "FN"
         mentions = [m for m in evidence[rid] if label_name in m["labels"]]
-        print(f"{kind} {rid}: " + (" | ".join(f"[{m['text']}:{m['assertion']}:{m['trigger']}] {m['sentence'][:160]}"
-                                             for m in mentions) or "(no mention)"))
+        shown = [f"[{m['text']}:{m['assertion']}:{m['trigger']}] {m['sentence'][:160]}" for m in mentions]
+        print(f"{kind} {rid}: " + (" | ".join(shown) or "(no mention)"))
 
 
 def main() -> int:
@@ -106,7 +107,8 @@ def main() -> int:
     ap.add_argument("--json", type=Path, help="write the scores here")
     ap.add_argument("--errors", help="print false positives / negatives of this label (folds 1-4)")
     ap.add_argument("--corpus", choices=["openi", "ctrate", "both"], default="both")
-    ap.add_argument("--nih", action="store_true", help="also Open-i dev against the ChestX-ray14 (NegBio) labels")
+    ap.add_argument("--nih", action="store_true",
+                    help="also Open-i dev against the ChestX-ray14 (NegBio) labels")
     args = ap.parse_args()
 
     corpora = [("Open-i dev", "openi_dev", "labels_chexpert14.csv", HEADLINE9, "chexpert"),
@@ -139,7 +141,8 @@ def main() -> int:
         cells = []
         for n in names:
             s = out[n]["all"]["labels"].get(label_name)
-            cells.append(f"{s['precision']:.3f}/{s['recall']:.3f}/{s['f1']:.3f} ({s['support']:>3})" if s else "-")
+            cells.append(f"{s['precision']:.3f}/{s['recall']:.3f}/{s['f1']:.3f} ({s['support']:>3})"
+                         if s else "-")
         print(f"{label_name:<20}" + "".join(f"{c:>30}" for c in cells))
     for view in ("all", "folds1-4", "fold5"):
         print(f"{'macro F1 ' + view:<20}" + "".join(

@@ -2,15 +2,14 @@
 
 Statuses (``rules/labels.yml``): present, absent, possible, historical, hypothetical, other.
 The cues are medspaCy's default ConText rules with the radiology layer of
-``rules/assertion/context.yml`` on top (:mod:`reportlab_nlp.context_rules`); when several cues reach one mention
-the ``priority`` list there decides. A mention found by a normality pattern ("heart size is
+``rules/assertion/context.yml`` on top (:mod:`reportlab_nlp.context_rules`); when several cues
+reach one mention the ``priority`` list there decides. A mention found by a normality pattern ("heart size is
 normal") starts as absent. ``span._.trigger`` keeps the cue that decided.
 
 :func:`assert_target` classifies one given character span of a text (the NegEx use case).
 """
 
 import functools
-from pathlib import Path
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
@@ -43,7 +42,8 @@ class _SentenceBoundMatcher:
     def __call__(self, doc: Doc):
         matches = self.inner(doc)
         if any(e - s > 1 for _, s, e in matches):
-            matches = [m for m in matches if m[2] - m[1] == 1 or not any(doc[k].is_sent_start for k in range(m[1] + 1, m[2]))]
+            matches = [m for m in matches
+                       if m[2] - m[1] == 1 or not any(doc[k].is_sent_start for k in range(m[1] + 1, m[2]))]
         return self.prune(matches)
 
 
@@ -66,7 +66,8 @@ class AssertionClassifier:
             rules=None,
             span_attrs=None,
             prune_on_modifier_overlap=True,
-            terminating_types={k.upper(): [v.upper() for v in vs] for k, vs in (raw.get("terminated_by") or {}).items()},
+            terminating_types={k.upper(): [v.upper() for v in vs]
+                               for k, vs in (raw.get("terminated_by") or {}).items()},
         )
         # general first: medspaCy's default ConText rules, then the radiology layer on top
         self.context.add(to_medspacy(layered_cues(raw), raw.get("clause_verbs")))
@@ -88,7 +89,8 @@ class AssertionClassifier:
             rank = self.priority.get(status, len(self.priority))
             s, e = mod.modifier_span
             # nearer cue wins among equal ranks
-            if rank < best_rank or (rank == best_rank and trigger is not None and abs(s - span.start) < abs(trigger.start - span.start)):
+            nearer = trigger is not None and abs(s - span.start) < abs(trigger.start - span.start)
+            if rank < best_rank or (rank == best_rank and nearer):
                 best, best_rank, trigger, category = status, rank, span.doc[s:e], cat
         return (best or "present"), trigger, category
 

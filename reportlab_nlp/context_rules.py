@@ -22,6 +22,7 @@ from .resources import load_yaml, resolve
 from .schema import LABEL_SCHEMA
 
 DEFAULT_CONTEXT_RULES = "assertion/context.yml"
+ONE_WAY = {"FORWARD", "BACKWARD", "BIDIRECTIONAL"}
 DIRECTIONS = ("FORWARD", "BACKWARD", "BIDIRECTIONAL", "TERMINATE", "PSEUDO")
 
 
@@ -143,13 +144,14 @@ def radiology_cues(raw: dict) -> list[Cue]:
             d = direction.split()[0].upper()  # "BACKWARD postposed": a named group of BACKWARD cues
             for key in (k for phrase in phrases or () for k in expand_alternatives(str(phrase))):
                 prev = dirs.get(key)
-                both = prev is not None and prev != d and {prev, d} <= {"FORWARD", "BACKWARD", "BIDIRECTIONAL"}
+                both = prev is not None and prev != d and {prev, d} <= ONE_WAY
                 dirs[key] = "BIDIRECTIONAL" if both else d
         out.extend(Cue(phrase, category.upper(), d, "radiology") for phrase, d in dirs.items())
     seen: dict[str, str] = {}
     for cue in out:
         if seen.setdefault(cue.phrase, cue.category) != cue.category:
-            raise RulesError(f"ConText rules: {cue.phrase!r} is listed under both {seen[cue.phrase]} and {cue.category}")
+            raise RulesError(f"ConText rules: {cue.phrase!r} is listed under both {seen[cue.phrase]} "
+                             f"and {cue.category}")
     return out
 
 
@@ -170,7 +172,8 @@ def layered_cues(raw: dict, base_path: str | Path | None = None) -> list[Cue]:
     dropped = {str(o["base"]).lower() for o in raw.get("overrides") or ()}
     unknown = dropped - set(base)
     if unknown:
-        raise RulesError(f"ConText overrides name rules medspaCy's defaults do not have: {', '.join(sorted(unknown))}")
+        raise RulesError("ConText overrides name rules medspaCy's defaults do not have: "
+                         + ", ".join(sorted(unknown)))
     radiology = radiology_cues(raw)
     meaning = {}
     for cue in radiology:

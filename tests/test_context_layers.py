@@ -155,7 +155,8 @@ def test_override_case(base: str) -> None:
 
 
 def test_expand_pattern_spells_out_token_patterns() -> None:
-    pattern = [{"LOWER": {"IN": ["was", "is"]}}, {"LOWER": {"IN": ["not", "n't"]}}, {"LOWER": "seen", "OP": "?"}]
+    pattern = [{"LOWER": {"IN": ["was", "is"]}}, {"LOWER": {"IN": ["not", "n't"]}},
+               {"LOWER": "seen", "OP": "?"}]
     assert expand_pattern(pattern) == ["was not seen", "was not", "was n't seen", "was n't",
                                        "is not seen", "is not", "is n't seen", "is n't"]
     # an IN item holding a space can never match one token

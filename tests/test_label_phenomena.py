@@ -10,14 +10,16 @@ from pathlib import Path
 import pytest
 import yaml
 
-CASES = yaml.safe_load((Path(__file__).parent / "data" / "label_phenomena.yml").read_text(encoding="utf-8"))["cases"]
+CASES_PATH = Path(__file__).parent / "data" / "label_phenomena.yml"
+CASES = yaml.safe_load(CASES_PATH.read_text(encoding="utf-8"))["cases"]
 
 
 def test_case_file_is_well_formed() -> None:
     ids = [c["id"] for c in CASES]
     assert len(ids) == len(set(ids))
     for c in CASES:
-        assert set(c) <= {"id", "text", "expected", "blank"} and (c.get("expected") or c.get("blank")), c["id"]
+        assert set(c) <= {"id", "text", "expected", "blank"}, c["id"]
+        assert c.get("expected") or c.get("blank"), c["id"]
         assert all(v in (1, 0, -1) for v in (c.get("expected") or {}).values()), c["id"]
 
 
