@@ -6,7 +6,7 @@ taxonomy label its observation feeds. Several mentions of one label combine by p
 positive > uncertain > negative. A cue category can set its own value (``category_values`` in
 ``rules/assertion/context.yml``: "old healed fracture" is historical but still positive).
 "No Finding" is 1 only when no finding other than those of labels with
-``counts_as_finding: false`` (Support Devices) is positive or uncertain, counting findings
+``counts_as_finding: false`` (Support Devices) is positive, uncertain or possible, counting findings
 outside the taxonomy; otherwise it is blank.
 """
 
@@ -41,7 +41,9 @@ def aggregate_mentions(mentions: Iterable[Span], taxonomy: Taxonomy) -> dict[str
         value = values[u.value_override] if u.value_override is not None else value_of[u.assertion or "present"]
         for label in labels:
             per_label.setdefault(label, []).append(value)
-        if value in blocking and not blocks_no_finding:
+        # a possible finding keeps No Finding blank even when its own label stays blank
+        # ("may represent atelectasis": SUGGESTIVE, value not_mentioned)
+        if (value in blocking or u.assertion == "possible") and not blocks_no_finding:
             if labels:
                 if any(l not in non_finding_labels for l in labels):
                     blocks_no_finding = True

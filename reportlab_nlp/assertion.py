@@ -1,76 +1,51 @@
-"""Stage 4: assertion status of every mention with medspaCy ConText and radiology rules.
+"""Stage 4: assertion status of every mention with medspaCy ConText: default rules + radiology rules.
 
 Statuses (``rules/labels.yml``): present, absent, possible, historical, hypothetical, other.
-ConText cue rules live in ``rules/assertion/context.yml``; when several cues reach one mention
-the ``priority`` list there decides. A mention found by a normality pattern ("heart size is
+The cues are medspaCy's default ConText rules with the radiology layer of
+``rules/assertion/context.yml`` on top (:mod:`reportlab_nlp.context_rules`); when several cues
+reach one mention the ``priority`` list there decides. A mention found by a normality pattern ("heart size is
 normal") starts as absent. ``span._.trigger`` keeps the cue that decided.
 
 :func:`assert_target` classifies one given character span of a text (the NegEx use case).
 """
 
 import functools
-from pathlib import Path
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import ensure_path
 
 from . import extensions  # noqa: F401
-from .errors import ArgumentError, RulesError
-from .resources import load_yaml, resolve
-from .schema import LABEL_SCHEMA
+from .context_rules import layered_cues, load_context_rules, to_medspacy
+from .errors import ArgumentError
 
-DEFAULT_CONTEXT_RULES = "assertion/context.yml"
-
-
-def load_context_rules(path: str | Path | None = None) -> dict:
-    p = resolve("rules", path or DEFAULT_CONTEXT_RULES)
-    raw = load_yaml(p)
-    for key in ("categories", "priority", "rules"):
-        if key not in raw:
-            raise RulesError(f"ConText rules {p} need a {key!r} entry")
-    for category, by_dir in raw["rules"].items():
-        for direction, phrases in (by_dir or {}).items():
-            for phrase in phrases or ():
-                if not isinstance(phrase, str):
-                    raise RulesError(
-                        f"ConText rules {p}: {category}/{direction} has a non-text entry {phrase!r} (quote words such as \"no\" in YAML)"
-                    )
-    for cat, value in (raw.get("category_values") or {}).items():
-        if value not in LABEL_SCHEMA.values:
-            raise RulesError(f"ConText rules {p}: category_values.{cat} is {value!r}, not one of {', '.join(LABEL_SCHEMA.values)}")
-    for cat, status in raw["categories"].items():
-        if status not in LABEL_SCHEMA.assertions:
-            raise RulesError(f"ConText rules {p}: category {cat} maps to unknown status {status!r}")
-    return raw
+__all__ = ["AssertionClassifier", "assert_target", "load_context_rules"]
 
 
-def context_rules_for_medspacy(raw: dict):
-    from medspacy.context import ConTextRule
+class _SentenceBoundMatcher:
+    """ConText's cue matcher, with cue matches that cross a sentence boundary dropped *before*
+    overlapping matches are pruned ("FINDINGS: No effusion" holds no ": no" cue)."""
 
-    terminated_by = {k.upper(): {v.upper() for v in vs} for k, vs in (raw.get("terminated_by") or {}).items()}
-    out = []
-    for category, by_dir in raw["rules"].items():
-        # a phrase listed both FORWARD and BACKWARD is one BIDIRECTIONAL cue (two rules on the
-        # same span would be pruned to one arbitrarily)
-        dirs: dict[str, str] = {}
-        for direction, phrases in by_dir.items():
-            for phrase in phrases:
-                key = str(phrase).lower()
-                prev = dirs.get(key)
-                d = direction.upper()
-                dirs[key] = "BIDIRECTIONAL" if prev is not None and prev != d and {prev, d} <= {"FORWARD", "BACKWARD", "BIDIRECTIONAL"} else d
-        for phrase, direction in dirs.items():
-            if True:
-                out.append(
-                    ConTextRule(
-                        literal=phrase,
-                        category=category.upper(),
-                        direction=direction.upper(),
-                        terminated_by=set(terminated_by.get(category.upper(), ())) or None,
-                    )
-                )
-    return out
+    def __init__(self, inner):
+        from medspacy.common.util import prune_overlapping_matches
+
+        self.inner = inner
+        self.prune = prune_overlapping_matches
+        inner._prune = False
+
+    @property
+    def rule_map(self):
+        return self.inner.rule_map
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    def __call__(self, doc: Doc):
+        matches = self.inner(doc)
+        if any(e - s > 1 for _, s, e in matches):
+            matches = [m for m in matches
+                       if m[2] - m[1] == 1 or not any(doc[k].is_sent_start for k in range(m[1] + 1, m[2]))]
+        return self.prune(matches)
 
 
 class AssertionClassifier:
@@ -92,8 +67,13 @@ class AssertionClassifier:
             rules=None,
             span_attrs=None,
             prune_on_modifier_overlap=True,
+            terminating_types={k.upper(): [v.upper() for v in vs]
+                               for k, vs in (raw.get("terminated_by") or {}).items()},
         )
-        self.context.add(context_rules_for_medspacy(raw))
+        # general first: medspaCy's default ConText rules, then the radiology layer on top
+        self.context.add(to_medspacy(layered_cues(raw), raw.get("clause_verbs")))
+        # medspaCy 1.3.1 keeps its matcher in a private attribute; see _SentenceBoundMatcher
+        self.context._ConText__matcher = _SentenceBoundMatcher(self.context._ConText__matcher)
 
     def resolve(self, span: Span) -> tuple[str, Span | None, str | None]:
         """Status, deciding cue and ConText category for one mention, from its modifiers."""
@@ -110,7 +90,8 @@ class AssertionClassifier:
             rank = self.priority.get(status, len(self.priority))
             s, e = mod.modifier_span
             # nearer cue wins among equal ranks
-            if rank < best_rank or (rank == best_rank and trigger is not None and abs(s - span.start) < abs(trigger.start - span.start)):
+            nearer = trigger is not None and abs(s - span.start) < abs(trigger.start - span.start)
+            if rank < best_rank or (rank == best_rank and nearer):
                 best, best_rank, trigger, category = status, rank, span.doc[s:e], cat
         return (best or "present"), trigger, category
 

@@ -141,7 +141,7 @@ class GapMatcher:
         self.vocab = vocab
         self.phrases = PhraseMatcher(vocab, attr="LOWER")
         self._seg_keys: dict[tuple[str, ...], str] = {}
-        self.by_first: dict[str, list[tuple[str, list]]] = {}
+        self.by_first: dict[str, list[tuple[str, list, frozenset]]] = {}
         self.size = 0
 
     def _seg(self, words: tuple[str, ...]) -> str:
@@ -163,7 +163,7 @@ class GapMatcher:
             else:
                 cur.append(t)
         parts.append(self._seg(tuple(cur)))
-        self.by_first.setdefault(parts[0], []).append((label, parts))
+        self.by_first.setdefault(parts[0], []).append((label, parts, frozenset(parts[2::2])))
         self.size += 1
 
     def __len__(self) -> int:
@@ -180,8 +180,11 @@ class GapMatcher:
         # tokens a gap may not cross
         blocked = [t.is_punct or t.is_space for t in doc]
         out = []
+        present = set(found)
         for first, firsts in found.items():
-            for label, parts in self.by_first.get(first, ()):
+            for label, parts, later in self.by_first.get(first, ()):
+                if not later <= present:
+                    continue  # a later segment of this pattern is nowhere in the doc
                 for s0, e0 in firsts:
                     ends = [e0]
                     for k in range(1, len(parts), 2):
