@@ -1,29 +1,112 @@
 """Reading report archives: CSV, TSV, JSONL, Parquet, or a directory of ``.txt`` files.
 
 Archives are streamed in chunks (pandas DataFrames) so memory stays flat on inputs larger
-than RAM. Record-level problems (empty text, text that is not a string, a JSON line that does
-not parse, a file that is not UTF-8) never stop the stream: each becomes a :class:`Reject`
-that the caller writes to its rejects file. No message here contains report text.
+than RAM. Record-level problems never stop the stream: each becomes a :class:`Reject` that the
+caller writes to its rejects file, and the file as a whole fails (:class:`InputFormatError`)
+only when nothing can be read (no header, no columns). No message here contains report text.
+
+Decoding (``encoding=``). ``"auto"`` sniffs a byte-order mark (UTF-8, UTF-16 LE/BE, UTF-32
+LE/BE), then UTF-16/32 without a BOM from the pattern of NUL bytes in the first 4 KiB, and
+otherwise reads UTF-8. Any Python codec name chooses explicitly. Bytes that are invalid in the
+encoding never refuse the file: the record holding them is rejected (``RL113``, its line and
+the encoding named; ``RL109`` for a ``.txt`` file) and the others are read.
+
+Structure (CSV/TSV). Python's :mod:`csv` parser in strict mode reads one physical line at a
+time, and every record must have as many fields as the header (``RL115``). When quoting breaks
+(a stray or unclosed quote: ``csv.Error``, or a quoted field longer than
+:data:`MAX_RECORD_LINES` lines / :data:`MAX_RECORD_CHARS` characters), the record's first line is
+rejected (``RL114``) and parsing starts again at the *next* line, so that a runaway quote costs
+only the damaged record. A record re-read from such suspect lines is kept only if it has the
+right number of fields and its id looks like an id (non-empty, no whitespace, at most
+:data:`MAX_RECOVERED_ID_CHARS` characters); the other suspect lines join the damaged block,
+reported once as ``<lines N-M>``. A text therefore never goes out under the id of another
+record. Limit: a quote that happens to close exactly at a field boundary is indistinguishable
+from a legitimate multi-line field and cannot be detected by any parser.
+
+Cleaning. Control characters (C0 except tab, newline and carriage return; DEL; C1; and the
+non-characters U+FFFE/U+FFFF) are *replaced*, not deleted, so that every offset into the
+cleaned text is an offset into the source text: line and page separators (VT, FF, FS, GS, RS,
+NEL) by a newline, all others (NUL included) by a space. Their number is counted per chunk
+(:attr:`Chunk.control_chars`); a text is never cut at a NUL.
+
+Content. A text must hold at least one alphabetic word of :data:`MIN_WORD_LETTERS` (2) or more
+letters in a row (any script; digits and ``_`` are not letters) to be a report. "123", "4.5",
+"x", "--" or control-character garbage are rejected (``RL112``) instead of being labeled;
+terse real reports ("Normal.", "No acute disease.", "NAD", "WNL") pass. The check runs after
+cleaning and markup stripping, in :func:`validate_records` too (used for DataFrames).
+
+Markup (``strip_markup=``): see :mod:`reportlab_nlp.markup`. The frame holds the stripped
+text; :attr:`Chunk.offset_maps` holds, per frame row, ``None`` (text unchanged) or an
+:class:`~reportlab_nlp.markup.OffsetMap` back to the source text.
 """
 from __future__ import annotations
 
+import bz2
+import codecs
+import csv
+import gzip
+import io
 import json
 import logging
+import lzma
+import re
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import IO, Iterator, Sequence
 
 import pandas as pd
 
-from .errors import ColumnError, InputFormatError
+from .errors import (
+    REJECT_BAD_UNICODE,
+    REJECT_BROKEN_QUOTE,
+    REJECT_FIELD_COUNT,
+    REJECT_MARKUP,
+    REJECT_NO_WORDS,
+    REJECT_UNDECODABLE,
+    ColumnError,
+    EncodingError,
+    InputFormatError,
+    InputOptionError,
+    MarkupError,
+)
+from .markup import MARKUP_MODES, OffsetMap, strip_markup as _strip_markup
 
 log = logging.getLogger(__name__)
 
 DEFAULT_ID_COLUMN = "report_id"
 DEFAULT_TEXT_COLUMN = "report"
-ID_CANDIDATES = ("report_id", "id", "study_id", "accession", "accession_number", "note_id", "document_id", "doc_id", "uid", "filename")
+ID_CANDIDATES = (
+    "report_id", "id", "study_id", "accession", "accession_number", "note_id", "document_id", "doc_id", "uid",
+    "filename",
+)
 TEXT_CANDIDATES = ("report", "text", "report_text", "note", "note_text", "body", "content", "document")
 FORMATS = ("csv", "tsv", "jsonl", "parquet", "txtdir")
+
+MAX_RECORD_LINES = 5_000  # a quoted CSV field running longer than this is a runaway quote
+MAX_RECORD_CHARS = 1_000_000
+MAX_RECOVERED_ID_CHARS = 100
+MIN_WORD_LETTERS = 2
+SNIFF_BYTES = 4096
+
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+_LINE_CONTROLS = frozenset("\x0b\x0c\x1c\x1d\x1e\x85")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_WORD = re.compile(rf"[^\W\d_]{{{MIN_WORD_LETTERS},}}")
+_ID_SHAPE = re.compile(rf"\S{{1,{MAX_RECOVERED_ID_CHARS}}}")
+
+# Decoding never fails: each invalid byte becomes the lone surrogate U+DC00+byte, which no valid
+# decoding produces, and the record that holds one is rejected.
+_MARK_ERRORS = "reportlab_nlp.mark_invalid"
+
+
+def _mark_invalid(err: UnicodeError) -> tuple[str, int]:
+    if not isinstance(err, UnicodeDecodeError):
+        raise err
+    return "".join(chr(0xDC00 + b) for b in err.object[err.start:err.end]), err.end
+
+
+codecs.register_error(_MARK_ERRORS, _mark_invalid)
 
 
 @dataclass
@@ -37,14 +120,32 @@ class Reject:
 
 @dataclass
 class Chunk:
-    """A slice of the archive: the good rows (all input columns kept) and this slice's rejects."""
+    """A slice of the archive: the good rows (all input columns kept) and this slice's rejects.
+
+    ``offset_maps[i]`` belongs to ``frame`` row ``i``: ``None`` when markup stripping left the
+    text unchanged, else the map from the stripped text back to the source text.
+    ``control_chars`` counts the control characters replaced in this chunk's texts.
+    """
 
     frame: pd.DataFrame
     rejects: list[Reject] = field(default_factory=list)
+    offset_maps: list[OffsetMap | None] = field(default_factory=list)
+    control_chars: int = 0
 
     @property
     def n_in(self) -> int:
         return len(self.frame) + len(self.rejects)
+
+
+@dataclass
+class PreparedRecords:
+    """The outcome of :func:`prepare_records`: positions kept, their cleaned texts, rejects."""
+
+    keep: list[int]
+    texts: list[str]
+    offset_maps: list[OffsetMap | None]
+    rejects: list[Reject]
+    control_chars: int = 0
 
 
 def detect_format(path: str | Path) -> str:
@@ -55,7 +156,10 @@ def detect_format(path: str | Path) -> str:
     if suffixes and suffixes[-1] in (".gz", ".bz2", ".zst", ".xz"):
         suffixes = suffixes[:-1]
     ext = suffixes[-1] if suffixes else ""
-    mapping = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
+    mapping = {
+        ".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
+        ".parquet": "parquet", ".pq": "parquet",
+    }
     if ext not in mapping:
         raise InputFormatError(
             f"cannot tell the format of {p.name}: expected .csv, .tsv, .jsonl, .parquet or a directory of .txt files"
@@ -63,34 +167,212 @@ def detect_format(path: str | Path) -> str:
     return mapping[ext]
 
 
-def validate_records(ids: list, texts: list, row_labels: list, seen_ids: set[str]) -> tuple[list[int], list[Reject]]:
-    """Positions of usable records and a Reject for each other one (in input order).
+# -- text checks ------------------------------------------------------------------------
+def clean_controls(text: str) -> tuple[str, int]:
+    """``text`` with control characters replaced (length kept) and how many there were."""
+    if not _CONTROL.search(text):
+        return text, 0
+    return _CONTROL.subn(lambda m: "\n" if m.group() in _LINE_CONTROLS else " ", text)
 
-    A record needs a non-empty id not seen before (``seen_ids`` is updated) and a non-empty
-    string text. ``row_labels`` name rows without an id (``<row N>``).
+
+def has_words(text: str) -> bool:
+    """Whether ``text`` could be a report: it holds an alphabetic word of 2+ letters."""
+    return _WORD.search(text) is not None
+
+
+def _record_id(rid: object) -> str:
+    return "" if rid is None or (isinstance(rid, float) and rid != rid) else str(rid)
+
+
+def prepare_records(
+    ids: list, texts: list, row_labels: list, seen_ids: set[str], *, strip_markup: str = "none"
+) -> PreparedRecords:
+    """Check, clean and strip records; a :class:`Reject` for each unusable one (input order).
+
+    A record needs a non-empty id not seen before (``seen_ids`` is updated), a string text
+    without unpaired surrogates that, once control characters are replaced and markup is
+    stripped, is not empty and holds an alphabetic word (see the module docstring).
+    ``row_labels`` name rows without an id (``<row N>``).
     """
-    keep: list[int] = []
-    rejects: list[Reject] = []
+    if strip_markup not in MARKUP_MODES:
+        raise InputOptionError(f"unknown markup mode {strip_markup!r}; expected one of {', '.join(MARKUP_MODES)}")
+    out = PreparedRecords([], [], [], [])
+    rejects = out.rejects
     for i, (rid, text) in enumerate(zip(ids, texts)):
-        rid_s = "" if rid is None or (isinstance(rid, float) and rid != rid) else str(rid)
+        rid_s = _record_id(rid)
         if not rid_s.strip():
             rejects.append(Reject(f"<row {row_labels[i]}>", "missing record id", "RL103"))
-        elif rid_s in seen_ids:
+            continue
+        if rid_s in seen_ids:
             rejects.append(Reject(rid_s, "duplicate record id", "RL104"))
-        elif text is None or (isinstance(text, float) and text != text):
+            continue
+        if text is None or (isinstance(text, float) and text != text):
             rejects.append(Reject(rid_s, "report text is missing", "RL105"))
-        elif not isinstance(text, str):
+            continue
+        if not isinstance(text, str):
             rejects.append(Reject(rid_s, f"report text is a {type(text).__name__}, not a string", "RL106"))
-        elif not text.strip():
-            rejects.append(Reject(rid_s, "report text is empty", "RL107"))
+            continue
+        bad = _SURROGATE.search(text)
+        if bad:
+            reason = f"report text holds an unpaired surrogate (invalid Unicode) at character {bad.start()}"
+            rejects.append(Reject(rid_s, reason, REJECT_BAD_UNICODE))
+            continue
+        cleaned, n_controls = clean_controls(text)
+        try:
+            cleaned, omap = _strip_markup(cleaned, strip_markup)
+        except MarkupError as err:
+            rejects.append(Reject(rid_s, err.message, REJECT_MARKUP))
+            continue
+        if not cleaned.strip():
+            reason = "report text is empty" + (" once markup is stripped" if omap is not None else "")
+            rejects.append(Reject(rid_s, reason, "RL107"))
+        elif not has_words(cleaned):
+            reason = f"report text has no alphabetic word of {MIN_WORD_LETTERS}+ letters (nothing that could be a report)"
+            rejects.append(Reject(rid_s, reason, REJECT_NO_WORDS))
         else:
             seen_ids.add(rid_s)
-            keep.append(i)
-    return keep, rejects
+            out.keep.append(i)
+            out.texts.append(cleaned)
+            out.offset_maps.append(omap)
+            out.control_chars += n_controls
+    return out
+
+
+def validate_records(
+    ids: list, texts: list, row_labels: list, seen_ids: set[str], *, strip_markup: str = "none"
+) -> tuple[list[int], list[Reject]]:
+    """Positions of usable records and a Reject for each other one (in input order).
+
+    The checks of :func:`prepare_records` (id, text type, Unicode, emptiness, content); use
+    that function to get the cleaned texts and offset maps as well.
+    """
+    prepared = prepare_records(ids, texts, row_labels, seen_ids, strip_markup=strip_markup)
+    return prepared.keep, prepared.rejects
+
+
+# -- bytes and encodings --------------------------------------------------------------------
+def open_binary(path: Path) -> IO[bytes]:
+    """``path`` opened for reading bytes, decompressed by its suffix (.gz, .bz2, .xz, .zst)."""
+    suffix = path.suffix.lower()
+    if suffix == ".gz":
+        return gzip.open(path, "rb")
+    if suffix == ".bz2":
+        return bz2.open(path, "rb")
+    if suffix == ".xz":
+        return lzma.open(path, "rb")
+    if suffix == ".zst":
+        try:
+            import zstandard
+        except ImportError:
+            raise InputFormatError(f"{path.name} is zstd-compressed", hint="pip install zstandard") from None
+        return zstandard.ZstdDecompressor().stream_reader(open(path, "rb"), closefd=True)
+    return open(path, "rb")
+
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32", "UTF-32 LE byte-order mark"),
+    (codecs.BOM_UTF32_BE, "utf-32", "UTF-32 BE byte-order mark"),
+    (codecs.BOM_UTF8, "utf-8-sig", "UTF-8 byte-order mark"),
+    (codecs.BOM_UTF16_LE, "utf-16", "UTF-16 LE byte-order mark"),
+    (codecs.BOM_UTF16_BE, "utf-16", "UTF-16 BE byte-order mark"),
+)
+
+
+def sniff_encoding(head: bytes) -> tuple[str, str]:
+    """``(codec, why)`` for the first bytes of a file: BOM, then NUL pattern, else UTF-8."""
+    for bom, codec, why in _BOMS:
+        if head.startswith(bom):
+            return codec, why
+    n = len(head) - len(head) % 4
+    if n >= 4:
+        nul = [head[k:n:4].count(0) / (n // 4) for k in range(4)]
+        if nul[1] > 0.9 and nul[2] > 0.9 and nul[3] > 0.9 and nul[0] < 0.1:
+            return "utf-32-le", "NUL bytes in the pattern of UTF-32 LE"
+        if nul[0] > 0.9 and nul[1] > 0.9 and nul[2] > 0.9 and nul[3] < 0.1:
+            return "utf-32-be", "NUL bytes in the pattern of UTF-32 BE"
+        even, odd = (nul[0] + nul[2]) / 2, (nul[1] + nul[3]) / 2
+        if odd > 0.4 and even < 0.05:
+            return "utf-16-le", "NUL bytes in the pattern of UTF-16 LE"
+        if even > 0.4 and odd < 0.05:
+            return "utf-16-be", "NUL bytes in the pattern of UTF-16 BE"
+    return "utf-8", "default"
+
+
+def resolve_encoding(encoding: str) -> str:
+    """The canonical codec name of ``encoding`` (``"auto"`` stays); RL119 if Python has none."""
+    if encoding == "auto":
+        return encoding
+    try:
+        return codecs.lookup(encoding).name
+    except (LookupError, TypeError):
+        raise InputOptionError(f"unknown encoding {encoding!r}", hint="pass a Python codec name such as utf-8") from None
+
+
+def _first_invalid(value: str) -> int:
+    """Character position of the first undecodable byte in ``value``, or -1."""
+    m = _SURROGATE.search(value)
+    return m.start() if m else -1
+
+
+# -- CSV/TSV records ----------------------------------------------------------------------
+class _RunawayRecord(Exception):
+    """A quoted field ran past MAX_RECORD_LINES lines or MAX_RECORD_CHARS characters."""
+
+
+class _LineFeeder:
+    """Physical lines for :func:`csv.reader`, numbered, with lines pushed back after an error.
+
+    ``taken`` holds ``(line_number, line, suspect)`` for the lines of the record being parsed.
+    """
+
+    def __init__(self, lines: Iterator[str]):
+        self._lines = lines
+        self._pending: deque[tuple[int, str, bool]] = deque()
+        self._next = 1
+        self.taken: list[tuple[int, str, bool]] = []
+        self.chars = 0
+
+    def __iter__(self) -> _LineFeeder:
+        return self
+
+    def __next__(self) -> str:
+        if self._pending:
+            item = self._pending.popleft()
+        else:
+            item = (self._next, next(self._lines), False)
+            self._next += 1
+        self.taken.append(item)
+        if len(self.taken) > 1:
+            self.chars += len(item[1])
+            if len(self.taken) > MAX_RECORD_LINES or self.chars > MAX_RECORD_CHARS:
+                raise _RunawayRecord
+        return item[1]
+
+    def start_record(self) -> None:
+        self.taken = []
+        self.chars = 0
+
+    def push_back(self, items: list[tuple[int, str, bool]]) -> None:
+        self._pending.extendleft((n, line, True) for n, line, _ in reversed(items))
+
+
+@dataclass
+class _Damaged:
+    first: int
+    last: int
+    reason: str
+
+    def reject(self) -> Reject:
+        where = f"line {self.first}" if self.first == self.last else f"lines {self.first}-{self.last}"
+        return Reject(f"<{where}>", f"{where}: {self.reason}; the record(s) there are not read", REJECT_BROKEN_QUOTE)
 
 
 class ReportSource:
     """An archive of reports with resolved id and text columns.
+
+    ``encoding``: ``"auto"`` (BOM, then UTF-16/32 by NUL pattern, else UTF-8) or a Python codec
+    name; ``strip_markup``: ``"none"``, ``"auto"``, ``"html"`` or ``"rtf"``. After construction,
+    ``encoding`` holds the codec used (``"auto"`` for a directory: sniffed per file).
 
     >>> src = ReportSource("reports.csv")            # doctest: +SKIP
     >>> for chunk in src.chunks(1000): ...           # doctest: +SKIP
@@ -104,14 +386,30 @@ class ReportSource:
         *,
         required_columns: Sequence[str] = (),
         fmt: str | None = None,
+        encoding: str = "auto",
+        strip_markup: str = "none",
     ):
         self.path = Path(path)
+        if strip_markup not in MARKUP_MODES:
+            raise InputOptionError(f"unknown markup mode {strip_markup!r}; expected one of {', '.join(MARKUP_MODES)}")
+        self.strip_markup = strip_markup
+        requested = resolve_encoding(encoding)
         if not self.path.exists():
             raise InputFormatError(f"input {self.path} does not exist")
         self.format = fmt or detect_format(self.path)
         if self.format not in FORMATS:
             raise InputFormatError(f"unknown input format {self.format!r}; expected one of {', '.join(FORMATS)}")
         self.notes: list[str] = []
+        self.encoding = requested
+        if self.format in ("csv", "tsv", "jsonl") and requested == "auto":
+            try:
+                with open_binary(self.path) as fh:
+                    head = fh.read(SNIFF_BYTES)
+            except OSError as err:
+                raise InputFormatError(f"{self.path.name} cannot be read ({err.strerror or type(err).__name__})") from None
+            self.encoding, why = sniff_encoding(head)
+            if why != "default":
+                self.notes.append(f"reading {self.path.name} as {self.encoding} ({why})")
         columns = self._columns()
         self.columns = columns
         self.id_column = self._pick(columns, id_column, DEFAULT_ID_COLUMN, ID_CANDIDATES, "id", "--id-column")
@@ -121,15 +419,18 @@ class ReportSource:
                 raise ColumnError(f"{self.path.name} has no column {col!r}; columns are: {', '.join(columns)}")
 
     # -- column discovery -------------------------------------------------------------
+    def _open_text(self, newline: str) -> io.TextIOWrapper:
+        return io.TextIOWrapper(open_binary(self.path), encoding=self.encoding, errors=_MARK_ERRORS, newline=newline)
+
     def _columns(self) -> list[str]:
         if self.format == "txtdir":
             return ["report_id", "report"]
         if self.format in ("csv", "tsv"):
+            stream = self._csv_stream()
             try:
-                head = pd.read_csv(self.path, sep="," if self.format == "csv" else "\t", nrows=0, dtype=str)
-            except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
-                raise InputFormatError(f"{self.path.name} is not a readable {self.format.upper()} file ({type(err).__name__})") from None
-            return [str(c) for c in head.columns]
+                return next(stream)[2]
+            finally:
+                stream.close()
         if self.format == "parquet":
             import pyarrow.parquet as pq
 
@@ -139,20 +440,22 @@ class ReportSource:
                 raise InputFormatError(f"{self.path.name} is not a readable Parquet file ({type(err).__name__})") from None
         # jsonl: union of keys over the first 100 parsable lines
         cols: list[str] = []
-        with open(self.path, encoding="utf-8", errors="replace") as fh:
+        with self._open_text("\n") as fh:
             for i, line in enumerate(fh):
                 if i >= 100:
                     break
                 try:
-                    obj = json.loads(line)
+                    obj = json.loads(line.lstrip("\ufeff"))
                 except json.JSONDecodeError:
                     continue
                 if isinstance(obj, dict):
                     for k in obj:
-                        if k not in cols:
+                        if k not in cols and _first_invalid(str(k)) < 0:
                             cols.append(str(k))
         if not cols:
-            raise InputFormatError(f"{self.path.name} has no JSON object lines in its first 100 lines")
+            raise InputFormatError(
+                f"{self.path.name} has no JSON object lines in its first 100 lines (read as {self.encoding})"
+            )
         return cols
 
     def _pick(self, columns, given, default, candidates, what, flag) -> str:
@@ -197,67 +500,201 @@ class ReportSource:
         idc, txc = self.id_column, self.text_column
         ids = frame[idc].tolist() if len(frame) else []
         texts = frame[txc].tolist() if len(frame) else []
-        keep, bad = validate_records(ids, texts, list(frame.index), seen_ids)
-        rejects.extend(bad)
+        prepared = prepare_records(ids, texts, list(frame.index), seen_ids, strip_markup=self.strip_markup)
+        rejects.extend(prepared.rejects)
+        keep = prepared.keep
         good = frame.iloc[keep].copy() if len(keep) != len(frame) else frame.copy()
         if len(good):
             good[idc] = [str(x) for x in good[idc].tolist()]
+            if any(t is not texts[i] for i, t in zip(keep, prepared.texts)):
+                good[txc] = prepared.texts
         good.reset_index(drop=True, inplace=True)
-        return Chunk(good, rejects)
+        return Chunk(good, rejects, prepared.offset_maps, prepared.control_chars)
+
+    def _csv_stream(self) -> Iterator[tuple[str, int, object]]:
+        """``("header", 1, names)``, then ``("row", line, fields)`` or ``("reject", line, Reject)``."""
+        sep = "," if self.format == "csv" else "\t"
+        if csv.field_size_limit() < MAX_RECORD_CHARS:
+            csv.field_size_limit(MAX_RECORD_CHARS)
+        with self._open_text("") as fh:
+            feeder = _LineFeeder(fh)
+            n_fields = id_idx = -1
+            damaged: _Damaged | None = None
+            reader = csv.reader(feeder, delimiter=sep, quotechar='"', doublequote=True, strict=True)
+            while True:
+                feeder.start_record()
+                try:
+                    fields = next(reader)
+                except StopIteration:
+                    break
+                except (csv.Error, _RunawayRecord) as err:
+                    taken = feeder.taken
+                    if n_fields < 0:
+                        raise InputFormatError(
+                            f"{self.path.name}: the header of this {self.format.upper()} file cannot be parsed "
+                            f"({err if isinstance(err, csv.Error) else 'runaway quote'})"
+                        ) from None
+                    first, _, suspect = taken[0]
+                    if isinstance(err, _RunawayRecord):
+                        reason = f"a quoted field runs past {MAX_RECORD_LINES} lines or {MAX_RECORD_CHARS} characters"
+                    else:
+                        reason = f"broken quoting ({err})"
+                    if damaged is not None and suspect:
+                        damaged.last = max(damaged.last, first)
+                    else:
+                        if damaged is not None:
+                            yield "reject", damaged.first, damaged.reject()
+                        damaged = _Damaged(first, first, reason)
+                    feeder.push_back(taken[1:])
+                    reader = csv.reader(feeder, delimiter=sep, quotechar='"', doublequote=True, strict=True)
+                    continue
+                if not fields:
+                    continue  # a blank line
+                taken = feeder.taken
+                first, _, suspect = taken[0]
+                last = taken[-1][0]
+                if n_fields < 0:
+                    names = self._header_names(fields)
+                    n_fields = len(names)
+                    yield "header", first, names
+                    continue
+                if id_idx < 0:
+                    id_idx = self.columns.index(self.id_column) if hasattr(self, "id_column") else 0
+                if suspect and (len(fields) != n_fields or not _ID_SHAPE.fullmatch(fields[id_idx])):
+                    if damaged is not None:
+                        damaged.last = max(damaged.last, last)
+                        continue
+                    damaged = _Damaged(first, last, "broken quoting")
+                    continue
+                if damaged is not None:
+                    yield "reject", damaged.first, damaged.reject()
+                    damaged = None
+                if len(fields) != n_fields:
+                    where = f"line {first}" if first == last else f"lines {first}-{last}"
+                    reason = f"{where}: {len(fields)} fields where the header has {n_fields}"
+                    yield "reject", first, Reject(f"<{where}>", reason, REJECT_FIELD_COUNT)
+                    continue
+                yield "row", first, fields
+            if damaged is not None:
+                yield "reject", damaged.first, damaged.reject()
+            if n_fields < 0:
+                raise InputFormatError(f"{self.path.name} is empty: no {self.format.upper()} header line")
+
+    def _header_names(self, fields: list[str]) -> list[str]:
+        if fields and fields[0].startswith("\ufeff"):
+            fields[0] = fields[0][1:]
+        if any(_first_invalid(f) >= 0 for f in fields):
+            raise EncodingError(
+                f"{self.path.name}: the header line is not valid {self.encoding}",
+                hint="pass --encoding with the file's encoding",
+            )
+        names: list[str] = []
+        for i, name in enumerate(fields):
+            name = name or f"Unnamed: {i}"
+            base, k = name, 0
+            while name in names:  # duplicate names get .1, .2 as pandas does
+                k += 1
+                name = f"{base}.{k}"
+            names.append(name)
+        return names
+
+    def _undecodable(self, line: int, values: list, id_value: str) -> Reject | None:
+        """A Reject when a record holds bytes invalid in the encoding (marked surrogates)."""
+        for col, value in zip(self.columns, values):
+            pos = _first_invalid(value) if isinstance(value, str) else -1
+            if pos >= 0:
+                rid = id_value if isinstance(id_value, str) and id_value and _first_invalid(id_value) < 0 else f"<line {line}>"
+                reason = (
+                    f"line {line}: column {col!r} is not valid {self.encoding} (first invalid byte at character {pos}); "
+                    "pass --encoding if the file has another encoding"
+                )
+                return Reject(rid, reason, REJECT_UNDECODABLE)
+        return None
 
     def _csv_chunks(self, size: int):
-        sep = "," if self.format == "csv" else "\t"
-        try:
-            reader = pd.read_csv(
-                self.path, sep=sep, dtype=str, keep_default_na=False, na_values=[], chunksize=size,
-                encoding="utf-8", encoding_errors="strict", on_bad_lines="error",
-            )
-            offset = 0
-            for frame in reader:
-                frame.index = range(offset + 2, offset + 2 + len(frame))  # 1-based file line numbers (header = 1)
-                offset += len(frame)
-                yield frame, []
-        except UnicodeDecodeError:
-            raise InputFormatError(f"{self.path.name} is not UTF-8 text", hint="re-encode it as UTF-8") from None
-        except pd.errors.ParserError as err:
-            # pandas' message holds line numbers and field counts only, never cell contents
-            raise InputFormatError(f"{self.path.name}: malformed {self.format.upper()} ({str(err).splitlines()[0][:200]})") from None
+        stream = self._csv_stream()
+        next(stream)  # the header
+        columns = self.columns
+        id_idx = columns.index(self.id_column)
+        rows: list[list[str]] = []
+        lines: list[int] = []
+        rejects: list[Reject] = []
+        for kind, line, payload in stream:
+            if kind == "row":
+                fields = payload  # type: ignore[assignment]
+                bad = self._undecodable(line, fields, fields[id_idx]) if any(map(_SURROGATE.search, fields)) else None
+                if bad is None:
+                    rows.append(fields)
+                    lines.append(line)
+                else:
+                    rejects.append(bad)
+            else:
+                rejects.append(payload)  # type: ignore[arg-type]
+            if len(rows) + len(rejects) >= size:
+                yield self._frame(rows, lines, columns), rejects
+                rows, lines, rejects = [], [], []
+        if rows or rejects:
+            yield self._frame(rows, lines, columns), rejects
+
+    @staticmethod
+    def _frame(rows: list[list[str]], lines: list[int], columns: list[str]) -> pd.DataFrame:
+        frame = pd.DataFrame(rows, columns=columns, dtype=str) if rows else pd.DataFrame(columns=columns, dtype=str)
+        frame.index = lines  # 1-based file line numbers of each record's first line (header = 1)
+        return frame
 
     def _jsonl_chunks(self, size: int):
         rows: list[dict] = []
+        lines: list[int] = []
         rejects: list[Reject] = []
         idc = self.id_column
-        with open(self.path, encoding="utf-8", errors="strict") as fh:
-            lineno = 0
-            while True:
-                try:
-                    line = fh.readline()
-                except UnicodeDecodeError:
-                    raise InputFormatError(f"{self.path.name} is not UTF-8 text (after line {lineno})") from None
-                if not line:
-                    break
-                lineno += 1
+        with self._open_text("\n") as fh:
+            for lineno, line in enumerate(fh, start=1):
+                if lineno == 1:
+                    line = line.lstrip("\ufeff")
                 if not line.strip():
                     continue
+                undecodable = _first_invalid(line) >= 0
                 try:
                     obj = json.loads(line)
                 except json.JSONDecodeError as err:
-                    rejects.append(Reject(f"<line {lineno}>", f"line is not valid JSON ({err.msg})", "RL108"))
+                    reason = f"line is not valid JSON ({err.msg})"
+                    if undecodable:
+                        reason = f"line {lineno} is not valid {self.encoding}; pass --encoding if the file has another encoding"
+                    rejects.append(Reject(f"<line {lineno}>", reason, REJECT_UNDECODABLE if undecodable else "RL108"))
                     obj = None
                 if obj is not None and not isinstance(obj, dict):
                     rejects.append(Reject(f"<line {lineno}>", "line is not a JSON object", "RL108"))
                     obj = None
                 if obj is not None:
-                    if idc not in obj:
+                    if undecodable:
+                        rejects.append(self._undecodable_json(lineno, obj))
+                    elif idc not in obj:
                         rejects.append(Reject(f"<line {lineno}>", f"no {idc!r} field", "RL103"))
                     else:
                         obj.setdefault(self.text_column, None)
                         rows.append(obj)
+                        lines.append(lineno)
                 if len(rows) + len(rejects) >= size:
-                    yield pd.DataFrame(rows, columns=self._frame_columns(rows)), rejects
-                    rows, rejects = [], []
+                    yield self._json_frame(rows, lines), rejects
+                    rows, lines, rejects = [], [], []
         if rows or rejects:
-            yield pd.DataFrame(rows, columns=self._frame_columns(rows)), rejects
+            yield self._json_frame(rows, lines), rejects
+
+    def _undecodable_json(self, lineno: int, obj: dict) -> Reject:
+        rid = obj.get(self.id_column)
+        rid = rid if isinstance(rid, str) and rid and _first_invalid(rid) < 0 else f"<line {lineno}>"
+        where = "a key"
+        for key, value in obj.items():
+            if isinstance(value, str) and _first_invalid(value) >= 0:
+                where = f"field {key!r}" if _first_invalid(key) < 0 else "a field"
+                break
+        reason = f"line {lineno}: {where} is not valid {self.encoding}; pass --encoding if the file has another encoding"
+        return Reject(rid, reason, REJECT_UNDECODABLE)
+
+    def _json_frame(self, rows: list[dict], lines: list[int]) -> pd.DataFrame:
+        frame = pd.DataFrame(rows, columns=self._frame_columns(rows))
+        frame.index = lines
+        return frame
 
     def _frame_columns(self, rows: list[dict]) -> list[str]:
         cols = list(self.columns)
@@ -271,10 +708,30 @@ class ReportSource:
         import pyarrow.parquet as pq
 
         pf = pq.ParquetFile(self.path)
+        offset = 0
         for batch in pf.iter_batches(batch_size=size):
             frame = batch.to_pandas()
+            frame.index = range(offset + 1, offset + 1 + len(frame))  # 1-based row numbers
+            offset += len(frame)
             # Parquet ids may be ints; text must be str (checked in _validate)
             yield frame, []
+
+    def _read_txt(self, p: Path) -> tuple[dict | None, Reject | None]:
+        try:
+            data = p.read_bytes()
+        except OSError as err:
+            return None, Reject(p.stem, f"file cannot be read ({err.strerror})", "RL109")
+        codec, why = sniff_encoding(data[:SNIFF_BYTES]) if self.encoding == "auto" else (self.encoding, "")
+        try:
+            text = data.decode(codec)
+        except UnicodeDecodeError as err:
+            how = f" ({why})" if why and why != "default" else ""
+            reason = (
+                f"file is not valid {codec}{how}: first invalid byte at offset {err.start}; "
+                "pass --encoding if the files have another encoding"
+            )
+            return None, Reject(p.stem, reason, "RL109")
+        return {"report_id": p.stem, "report": text.lstrip("\ufeff")}, None
 
     def _txt_chunks(self, size: int):
         files = sorted(p for p in self.path.iterdir() if p.is_file() and p.suffix.lower() == ".txt")
@@ -283,12 +740,11 @@ class ReportSource:
         rows: list[dict] = []
         rejects: list[Reject] = []
         for p in files:
-            try:
-                rows.append({"report_id": p.stem, "report": p.read_text(encoding="utf-8")})
-            except UnicodeDecodeError:
-                rejects.append(Reject(p.stem, "file is not UTF-8 text", "RL109"))
-            except OSError as err:
-                rejects.append(Reject(p.stem, f"file cannot be read ({err.strerror})", "RL109"))
+            row, reject = self._read_txt(p)
+            if row is not None:
+                rows.append(row)
+            if reject is not None:
+                rejects.append(reject)
             if len(rows) + len(rejects) >= size:
                 yield pd.DataFrame(rows, columns=["report_id", "report"]), rejects
                 rows, rejects = [], []
@@ -296,9 +752,16 @@ class ReportSource:
             yield pd.DataFrame(rows, columns=["report_id", "report"]), rejects
 
 
-def read_reports(path: str | Path, id_column: str | None = None, text_column: str | None = None) -> tuple[pd.DataFrame, list[Reject], ReportSource]:
+def read_reports(
+    path: str | Path,
+    id_column: str | None = None,
+    text_column: str | None = None,
+    *,
+    encoding: str = "auto",
+    strip_markup: str = "none",
+) -> tuple[pd.DataFrame, list[Reject], ReportSource]:
     """Read a whole (small) archive into memory: good rows, rejects and the resolved source."""
-    src = ReportSource(path, id_column, text_column)
+    src = ReportSource(path, id_column, text_column, encoding=encoding, strip_markup=strip_markup)
     frames, rejects = [], []
     for ch in src.chunks(10_000):
         frames.append(ch.frame)
