@@ -1,7 +1,8 @@
 """Rows per second of ``ReportSource`` on a generated 100k-row CSV (no shared data needed).
 
-    python benchmarks/input_reader_speed.py [--rows 100000] [--chunk 1000]
+python benchmarks/input_reader_speed.py [--rows 100000] [--chunk 1000]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -14,9 +15,12 @@ from pathlib import Path
 from reportlab_nlp.inputs import ReportSource
 
 PHRASES = [
-    "FINDINGS: The heart size is normal.", "No pleural effusion or pneumothorax.",
-    "IMPRESSION: No acute cardiopulmonary process.", "Small left basilar atelectasis, unchanged.",
-    "Degenerative changes of the thoracic spine.", "The lungs are clear, without focal consolidation.",
+    "FINDINGS: The heart size is normal.",
+    "No pleural effusion or pneumothorax.",
+    "IMPRESSION: No acute cardiopulmonary process.",
+    "Small left basilar atelectasis, unchanged.",
+    "Degenerative changes of the thoracic spine.",
+    "The lungs are clear, without focal consolidation.",
     'Stable 5 mm nodule, "likely granuloma".',
 ]
 

@@ -18,9 +18,10 @@ time, and every record must have as many fields as the header (``RL115``). When 
 rejected (``RL114``) and parsing starts again at the *next* line, so that a runaway quote costs
 only the damaged record. A record re-read from such suspect lines is kept only if it has the
 right number of fields and its id looks like an id (non-empty, no whitespace, at most
-:data:`MAX_RECOVERED_ID_CHARS` characters); the other suspect lines join the damaged block,
-reported once as ``<lines N-M>``. A text therefore never goes out under the id of another
-record. Limit: a quote that happens to close exactly at a field boundary is indistinguishable
+:data:`MAX_RECOVERED_ID_CHARS` characters); until one is, the suspect lines join the damaged
+block, reported once as ``<lines N-M>``; after it, reading is back in step. Resynchronising
+thus never pairs a text with the id of another record. Limit: a stray quote that happens to
+close exactly at a field boundary is indistinguishable
 from a legitimate multi-line field and cannot be detected by any parser.
 
 Cleaning. Control characters (C0 except tab, newline and carriage return; DEL; C1; and the
@@ -39,6 +40,7 @@ Markup (``strip_markup=``): see :mod:`reportlab_nlp.markup`. The frame holds the
 text; :attr:`Chunk.offset_maps` holds, per frame row, ``None`` (text unchanged) or an
 :class:`~reportlab_nlp.markup.OffsetMap` back to the source text.
 """
+
 from __future__ import annotations
 
 import bz2
@@ -77,7 +79,15 @@ log = logging.getLogger(__name__)
 DEFAULT_ID_COLUMN = "report_id"
 DEFAULT_TEXT_COLUMN = "report"
 ID_CANDIDATES = (
-    "report_id", "id", "study_id", "accession", "accession_number", "note_id", "document_id", "doc_id", "uid",
+    "report_id",
+    "id",
+    "study_id",
+    "accession",
+    "accession_number",
+    "note_id",
+    "document_id",
+    "doc_id",
+    "uid",
     "filename",
 )
 TEXT_CANDIDATES = ("report", "text", "report_text", "note", "note_text", "body", "content", "document")
@@ -98,12 +108,14 @@ _ID_SHAPE = re.compile(rf"\S{{1,{MAX_RECOVERED_ID_CHARS}}}")
 # Decoding never fails: each invalid byte becomes the lone surrogate U+DC00+byte, which no valid
 # decoding produces, and the record that holds one is rejected.
 _MARK_ERRORS = "reportlab_nlp.mark_invalid"
+_ENCODING_HINT = "pass --encoding if the file has another encoding"
+_NOT_A_REPORT = "(nothing that could be a report)"
 
 
 def _mark_invalid(err: UnicodeError) -> tuple[str, int]:
     if not isinstance(err, UnicodeDecodeError):
         raise err
-    return "".join(chr(0xDC00 + b) for b in err.object[err.start:err.end]), err.end
+    return "".join(chr(0xDC00 + b) for b in err.object[err.start : err.end]), err.end
 
 
 codecs.register_error(_MARK_ERRORS, _mark_invalid)
@@ -157,12 +169,19 @@ def detect_format(path: str | Path) -> str:
         suffixes = suffixes[:-1]
     ext = suffixes[-1] if suffixes else ""
     mapping = {
-        ".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
-        ".parquet": "parquet", ".pq": "parquet",
+        ".csv": "csv",
+        ".tsv": "tsv",
+        ".tab": "tsv",
+        ".jsonl": "jsonl",
+        ".ndjson": "jsonl",
+        ".json": "jsonl",
+        ".parquet": "parquet",
+        ".pq": "parquet",
     }
     if ext not in mapping:
         raise InputFormatError(
-            f"cannot tell the format of {p.name}: expected .csv, .tsv, .jsonl, .parquet or a directory of .txt files"
+            f"cannot tell the format of {p.name}: "
+            "expected .csv, .tsv, .jsonl, .parquet or a directory of .txt files"
         )
     return mapping[ext]
 
@@ -195,7 +214,9 @@ def prepare_records(
     ``row_labels`` name rows without an id (``<row N>``).
     """
     if strip_markup not in MARKUP_MODES:
-        raise InputOptionError(f"unknown markup mode {strip_markup!r}; expected one of {', '.join(MARKUP_MODES)}")
+        raise InputOptionError(
+            f"unknown markup mode {strip_markup!r}; expected one of {', '.join(MARKUP_MODES)}"
+        )
     out = PreparedRecords([], [], [], [])
     rejects = out.rejects
     for i, (rid, text) in enumerate(zip(ids, texts)):
@@ -223,11 +244,14 @@ def prepare_records(
         except MarkupError as err:
             rejects.append(Reject(rid_s, err.message, REJECT_MARKUP))
             continue
-        if not cleaned.strip():
+        if not cleaned.strip() and n_controls:
+            reason = f"report text holds only control characters and spaces {_NOT_A_REPORT}"
+            rejects.append(Reject(rid_s, reason, REJECT_NO_WORDS))
+        elif not cleaned.strip():
             reason = "report text is empty" + (" once markup is stripped" if omap is not None else "")
             rejects.append(Reject(rid_s, reason, "RL107"))
         elif not has_words(cleaned):
-            reason = f"report text has no alphabetic word of {MIN_WORD_LETTERS}+ letters (nothing that could be a report)"
+            reason = f"report text has no alphabetic word of {MIN_WORD_LETTERS}+ letters {_NOT_A_REPORT}"
             rejects.append(Reject(rid_s, reason, REJECT_NO_WORDS))
         else:
             seen_ids.add(rid_s)
@@ -305,13 +329,22 @@ def resolve_encoding(encoding: str) -> str:
     try:
         return codecs.lookup(encoding).name
     except (LookupError, TypeError):
-        raise InputOptionError(f"unknown encoding {encoding!r}", hint="pass a Python codec name such as utf-8") from None
+        raise InputOptionError(
+            f"unknown encoding {encoding!r}", hint="pass a Python codec name such as utf-8"
+        ) from None
 
 
 def _first_invalid(value: str) -> int:
     """Character position of the first undecodable byte in ``value``, or -1."""
     m = _SURROGATE.search(value)
     return m.start() if m else -1
+
+
+def _has_surrogates(obj: dict) -> bool:
+    """Whether a JSON object's keys or string values hold lone surrogates (from ``\\udXXX`` escapes)."""
+    return any(
+        _first_invalid(str(k)) >= 0 or (isinstance(v, str) and _first_invalid(v) >= 0) for k, v in obj.items()
+    )
 
 
 # -- CSV/TSV records ----------------------------------------------------------------------
@@ -364,7 +397,9 @@ class _Damaged:
 
     def reject(self) -> Reject:
         where = f"line {self.first}" if self.first == self.last else f"lines {self.first}-{self.last}"
-        return Reject(f"<{where}>", f"{where}: {self.reason}; the record(s) there are not read", REJECT_BROKEN_QUOTE)
+        return Reject(
+            f"<{where}>", f"{where}: {self.reason}; the record(s) there are not read", REJECT_BROKEN_QUOTE
+        )
 
 
 class ReportSource:
@@ -391,14 +426,18 @@ class ReportSource:
     ):
         self.path = Path(path)
         if strip_markup not in MARKUP_MODES:
-            raise InputOptionError(f"unknown markup mode {strip_markup!r}; expected one of {', '.join(MARKUP_MODES)}")
+            raise InputOptionError(
+                f"unknown markup mode {strip_markup!r}; expected one of {', '.join(MARKUP_MODES)}"
+            )
         self.strip_markup = strip_markup
         requested = resolve_encoding(encoding)
         if not self.path.exists():
             raise InputFormatError(f"input {self.path} does not exist")
         self.format = fmt or detect_format(self.path)
         if self.format not in FORMATS:
-            raise InputFormatError(f"unknown input format {self.format!r}; expected one of {', '.join(FORMATS)}")
+            raise InputFormatError(
+                f"unknown input format {self.format!r}; expected one of {', '.join(FORMATS)}"
+            )
         self.notes: list[str] = []
         self.encoding = requested
         if self.format in ("csv", "tsv", "jsonl") and requested == "auto":
@@ -406,21 +445,29 @@ class ReportSource:
                 with open_binary(self.path) as fh:
                     head = fh.read(SNIFF_BYTES)
             except OSError as err:
-                raise InputFormatError(f"{self.path.name} cannot be read ({err.strerror or type(err).__name__})") from None
+                raise InputFormatError(
+                    f"{self.path.name} cannot be read ({err.strerror or type(err).__name__})"
+                ) from None
             self.encoding, why = sniff_encoding(head)
             if why != "default":
                 self.notes.append(f"reading {self.path.name} as {self.encoding} ({why})")
         columns = self._columns()
         self.columns = columns
         self.id_column = self._pick(columns, id_column, DEFAULT_ID_COLUMN, ID_CANDIDATES, "id", "--id-column")
-        self.text_column = self._pick(columns, text_column, DEFAULT_TEXT_COLUMN, TEXT_CANDIDATES, "text", "--text-column")
+        self.text_column = self._pick(
+            columns, text_column, DEFAULT_TEXT_COLUMN, TEXT_CANDIDATES, "text", "--text-column"
+        )
         for col in required_columns:
             if col not in columns:
-                raise ColumnError(f"{self.path.name} has no column {col!r}; columns are: {', '.join(columns)}")
+                raise ColumnError(
+                    f"{self.path.name} has no column {col!r}; columns are: {', '.join(columns)}"
+                )
 
     # -- column discovery -------------------------------------------------------------
     def _open_text(self, newline: str) -> io.TextIOWrapper:
-        return io.TextIOWrapper(open_binary(self.path), encoding=self.encoding, errors=_MARK_ERRORS, newline=newline)
+        return io.TextIOWrapper(
+            open_binary(self.path), encoding=self.encoding, errors=_MARK_ERRORS, newline=newline
+        )
 
     def _columns(self) -> list[str]:
         if self.format == "txtdir":
@@ -437,7 +484,9 @@ class ReportSource:
             try:
                 return list(pq.ParquetFile(self.path).schema_arrow.names)
             except Exception as err:  # pyarrow raises several types for a broken file
-                raise InputFormatError(f"{self.path.name} is not a readable Parquet file ({type(err).__name__})") from None
+                raise InputFormatError(
+                    f"{self.path.name} is not a readable Parquet file ({type(err).__name__})"
+                ) from None
         # jsonl: union of keys over the first 100 parsable lines
         cols: list[str] = []
         with self._open_text("\n") as fh:
@@ -461,7 +510,9 @@ class ReportSource:
     def _pick(self, columns, given, default, candidates, what, flag) -> str:
         if given:
             if given not in columns:
-                raise ColumnError(f"{self.path.name} has no {what} column {given!r}; columns are: {', '.join(columns)}")
+                raise ColumnError(
+                    f"{self.path.name} has no {what} column {given!r}; columns are: {', '.join(columns)}"
+                )
             return given
         if default in columns:
             return default
@@ -469,12 +520,16 @@ class ReportSource:
         for cand in candidates:
             if cand in lower:
                 chosen = lower[cand]
-                note = f"using column {chosen!r} as the report {what} (no {default!r} column; pass {flag} to choose another)"
+                note = (
+                    f"using column {chosen!r} as the report {what} "
+                    f"(no {default!r} column; pass {flag} to choose another)"
+                )
                 self.notes.append(note)
                 log.info(note)
                 return chosen
         raise ColumnError(
-            f"{self.path.name} has no {what} column: looked for {default!r} and {', '.join(repr(c) for c in candidates)}; "
+            f"{self.path.name} has no {what} column: looked for {default!r} and "
+            f"{', '.join(repr(c) for c in candidates)}; "
             f"columns are: {', '.join(columns)}",
             hint=f"pass {flag}",
         )
@@ -531,15 +586,17 @@ class ReportSource:
                     taken = feeder.taken
                     if n_fields < 0:
                         raise InputFormatError(
-                            f"{self.path.name}: the header of this {self.format.upper()} file cannot be parsed "
+                            f"{self.path.name}: the header of this {self.format.upper()} file "
+                            "cannot be parsed "
                             f"({err if isinstance(err, csv.Error) else 'runaway quote'})"
                         ) from None
-                    first, _, suspect = taken[0]
+                    first = taken[0][0]
                     if isinstance(err, _RunawayRecord):
-                        reason = f"a quoted field runs past {MAX_RECORD_LINES} lines or {MAX_RECORD_CHARS} characters"
+                        limit = f"{MAX_RECORD_LINES} lines or {MAX_RECORD_CHARS} characters"
+                        reason = f"a quoted field runs past {limit}"
                     else:
                         reason = f"broken quoting ({err})"
-                    if damaged is not None and suspect:
+                    if damaged is not None:  # contiguous damage is one block
                         damaged.last = max(damaged.last, first)
                     else:
                         if damaged is not None:
@@ -560,11 +617,16 @@ class ReportSource:
                     continue
                 if id_idx < 0:
                     id_idx = self.columns.index(self.id_column) if hasattr(self, "id_column") else 0
-                if suspect and (len(fields) != n_fields or not _ID_SHAPE.fullmatch(fields[id_idx])):
-                    if damaged is not None:
-                        damaged.last = max(damaged.last, last)
-                        continue
-                    damaged = _Damaged(first, last, "broken quoting")
+                # a record re-read from suspect lines right after the damage must look like a record
+                if (
+                    suspect
+                    and damaged is not None
+                    and (len(fields) != n_fields or not _ID_SHAPE.fullmatch(fields[id_idx]))
+                ):
+                    damaged.last = max(damaged.last, last)
+                    continue
+                if len(fields) != n_fields and damaged is not None:
+                    damaged.last = max(damaged.last, last)  # a stray piece of the damaged record
                     continue
                 if damaged is not None:
                     yield "reject", damaged.first, damaged.reject()
@@ -603,10 +665,14 @@ class ReportSource:
         for col, value in zip(self.columns, values):
             pos = _first_invalid(value) if isinstance(value, str) else -1
             if pos >= 0:
-                rid = id_value if isinstance(id_value, str) and id_value and _first_invalid(id_value) < 0 else f"<line {line}>"
+                rid = (
+                    id_value
+                    if isinstance(id_value, str) and id_value and _first_invalid(id_value) < 0
+                    else f"<line {line}>"
+                )
                 reason = (
-                    f"line {line}: column {col!r} is not valid {self.encoding} (first invalid byte at character {pos}); "
-                    "pass --encoding if the file has another encoding"
+                    f"line {line}: column {col!r} is not valid {self.encoding} "
+                    f"(first invalid byte at character {pos}); {_ENCODING_HINT}"
                 )
                 return Reject(rid, reason, REJECT_UNDECODABLE)
         return None
@@ -622,7 +688,11 @@ class ReportSource:
         for kind, line, payload in stream:
             if kind == "row":
                 fields = payload  # type: ignore[assignment]
-                bad = self._undecodable(line, fields, fields[id_idx]) if any(map(_SURROGATE.search, fields)) else None
+                bad = (
+                    self._undecodable(line, fields, fields[id_idx])
+                    if any(map(_SURROGATE.search, fields))
+                    else None
+                )
                 if bad is None:
                     rows.append(fields)
                     lines.append(line)
@@ -638,7 +708,11 @@ class ReportSource:
 
     @staticmethod
     def _frame(rows: list[list[str]], lines: list[int], columns: list[str]) -> pd.DataFrame:
-        frame = pd.DataFrame(rows, columns=columns, dtype=str) if rows else pd.DataFrame(columns=columns, dtype=str)
+        frame = (
+            pd.DataFrame(rows, columns=columns, dtype=str)
+            if rows
+            else pd.DataFrame(columns=columns, dtype=str)
+        )
         frame.index = lines  # 1-based file line numbers of each record's first line (header = 1)
         return frame
 
@@ -659,8 +733,10 @@ class ReportSource:
                 except json.JSONDecodeError as err:
                     reason = f"line is not valid JSON ({err.msg})"
                     if undecodable:
-                        reason = f"line {lineno} is not valid {self.encoding}; pass --encoding if the file has another encoding"
-                    rejects.append(Reject(f"<line {lineno}>", reason, REJECT_UNDECODABLE if undecodable else "RL108"))
+                        reason = f"line {lineno} is not valid {self.encoding}; {_ENCODING_HINT}"
+                    rejects.append(
+                        Reject(f"<line {lineno}>", reason, REJECT_UNDECODABLE if undecodable else "RL108")
+                    )
                     obj = None
                 if obj is not None and not isinstance(obj, dict):
                     rejects.append(Reject(f"<line {lineno}>", "line is not a JSON object", "RL108"))
@@ -668,6 +744,17 @@ class ReportSource:
                 if obj is not None:
                     if undecodable:
                         rejects.append(self._undecodable_json(lineno, obj))
+                    elif _has_surrogates(obj):
+                        rid = obj.get(idc)
+                        rid = (
+                            rid
+                            if isinstance(rid, str) and rid and _first_invalid(rid) < 0
+                            else f"<line {lineno}>"
+                        )
+                        reason = (
+                            f"line {lineno}: a field holds an unpaired surrogate escape (invalid Unicode)"
+                        )
+                        rejects.append(Reject(rid, reason, REJECT_BAD_UNICODE))
                     elif idc not in obj:
                         rejects.append(Reject(f"<line {lineno}>", f"no {idc!r} field", "RL103"))
                     else:
@@ -688,7 +775,7 @@ class ReportSource:
             if isinstance(value, str) and _first_invalid(value) >= 0:
                 where = f"field {key!r}" if _first_invalid(key) < 0 else "a field"
                 break
-        reason = f"line {lineno}: {where} is not valid {self.encoding}; pass --encoding if the file has another encoding"
+        reason = f"line {lineno}: {where} is not valid {self.encoding}; {_ENCODING_HINT}"
         return Reject(rid, reason, REJECT_UNDECODABLE)
 
     def _json_frame(self, rows: list[dict], lines: list[int]) -> pd.DataFrame:

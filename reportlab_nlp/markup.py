@@ -17,6 +17,7 @@ HTML; ``"rtf"`` converts every text that starts with ``{\\rtf`` (others are left
 :class:`OffsetMap` maps a span of the stripped text to the span of the source text it came
 from (``to_source``); a text that markup stripping left unchanged gets no map (``None``).
 """
+
 from __future__ import annotations
 
 import html
@@ -72,7 +73,9 @@ class OffsetMap:
     def to_source(self, start: int, end: int) -> tuple[int, int]:
         """The source span of the stripped span ``[start, end)`` (end exclusive)."""
         if self.starts is None or self.ends is None:
-            raise MarkupError(f"{self.kind.upper()} offsets index the stripped text; no source positions are known")
+            raise MarkupError(
+                f"{self.kind.upper()} offsets index the stripped text; no source positions are known"
+            )
         if not 0 <= start <= end <= self.text_length:
             raise MarkupError(f"span {start}:{end} is outside the stripped text (length {self.text_length})")
         if start == end:  # an empty span sits just before character `start` (or at the end)
