@@ -102,6 +102,7 @@ SNIFF_BYTES = 4096
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 _LINE_CONTROLS = frozenset("\x0b\x0c\x1c\x1d\x1e\x85")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_UNUSUAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")  # one scan for both
 _WORD = re.compile(rf"[^\W\d_]{{{MIN_WORD_LETTERS},}}")
 _ID_SHAPE = re.compile(rf"\S{{1,{MAX_RECOVERED_ID_CHARS}}}")
 
@@ -112,9 +113,13 @@ _ENCODING_HINT = "pass --encoding if the file has another encoding"
 _NOT_A_REPORT = "(nothing that could be a report)"
 
 
+_MARKS = [0]  # how many invalid byte runs were marked, process-wide: a reader checks rows once it grows
+
+
 def _mark_invalid(err: UnicodeError) -> tuple[str, int]:
     if not isinstance(err, UnicodeDecodeError):
         raise err
+    _MARKS[0] += 1
     return "".join(chr(0xDC00 + b) for b in err.object[err.start : err.end]), err.end
 
 
@@ -233,12 +238,13 @@ def prepare_records(
         if not isinstance(text, str):
             rejects.append(Reject(rid_s, f"report text is a {type(text).__name__}, not a string", "RL106"))
             continue
-        bad = _SURROGATE.search(text)
+        unusual = _UNUSUAL.search(text) is not None
+        bad = _SURROGATE.search(text) if unusual else None
         if bad:
             reason = f"report text holds an unpaired surrogate (invalid Unicode) at character {bad.start()}"
             rejects.append(Reject(rid_s, reason, REJECT_BAD_UNICODE))
             continue
-        cleaned, n_controls = clean_controls(text)
+        cleaned, n_controls = clean_controls(text) if unusual else (text, 0)
         try:
             cleaned, omap = _strip_markup(cleaned, strip_markup)
         except MarkupError as err:
@@ -678,6 +684,7 @@ class ReportSource:
         return None
 
     def _csv_chunks(self, size: int):
+        marks_before = _MARKS[0]
         stream = self._csv_stream()
         next(stream)  # the header
         columns = self.columns
@@ -690,7 +697,7 @@ class ReportSource:
                 fields = payload  # type: ignore[assignment]
                 bad = (
                     self._undecodable(line, fields, fields[id_idx])
-                    if any(map(_SURROGATE.search, fields))
+                    if _MARKS[0] != marks_before and any(map(_SURROGATE.search, fields))
                     else None
                 )
                 if bad is None:
