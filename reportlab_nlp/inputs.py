@@ -12,7 +12,9 @@ encoding never refuse the file: the record holding them is rejected (``RL113``, 
 the encoding named; ``RL109`` for a ``.txt`` file) and the others are read.
 
 Structure (CSV/TSV). Python's :mod:`csv` parser in strict mode reads one physical line at a
-time, and every record must have as many fields as the header (``RL115``). When quoting breaks
+time; a record with more fields than the header is rejected (``RL115``: an unquoted delimiter
+shifts every field after it), a shorter one reads its missing trailing fields as missing values
+(as pandas does: its text may be missing, ``RL105``). When quoting breaks
 (a stray or unclosed quote: ``csv.Error``, or a quoted field longer than
 :data:`MAX_RECORD_LINES` lines / :data:`MAX_RECORD_CHARS` characters), the record's first line is
 rejected (``RL114``) and parsing starts again at the *next* line, so that a runaway quote costs
@@ -637,7 +639,9 @@ class ReportSource:
                 if damaged is not None:
                     yield "reject", damaged.first, damaged.reject()
                     damaged = None
-                if len(fields) != n_fields:
+                if len(fields) < n_fields:  # a short row: the missing trailing fields are missing values
+                    fields.extend([None] * (n_fields - len(fields)))  # type: ignore[list-item]
+                elif len(fields) > n_fields:
                     where = f"line {first}" if first == last else f"lines {first}-{last}"
                     reason = f"{where}: {len(fields)} fields where the header has {n_fields}"
                     yield "reject", first, Reject(f"<{where}>", reason, REJECT_FIELD_COUNT)
@@ -697,7 +701,7 @@ class ReportSource:
                 fields = payload  # type: ignore[assignment]
                 bad = (
                     self._undecodable(line, fields, fields[id_idx])
-                    if _MARKS[0] != marks_before and any(map(_SURROGATE.search, fields))
+                    if _MARKS[0] != marks_before and any(f and _SURROGATE.search(f) for f in fields)
                     else None
                 )
                 if bad is None:
