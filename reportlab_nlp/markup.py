@@ -99,6 +99,21 @@ def detect_markup(text: str) -> str:
     return "none"
 
 
+def span_in_source(omap: OffsetMap | None, start: int, end: int) -> tuple[int, int, str]:
+    """``(start, end, indexes)`` for a span of a (possibly stripped) text, for evidence/spans.
+
+    ``indexes`` is ``"source"`` when the span points into the text the user gave (no markup
+    was stripped, or the map is exact) and ``"stripped"`` when it can only index the stripped
+    text (RTF); the span is then returned unchanged.
+    """
+    if omap is None:
+        return start, end, "source"
+    if not omap.exact:
+        return start, end, "stripped"
+    s, e = omap.to_source(start, end)
+    return s, e, "source"
+
+
 class _Collector(HTMLParser):
     """Records every parser event with its absolute source offset."""
 

@@ -378,3 +378,23 @@ def test_dataframe_labeling_rejects_content_free_text(rule_nlp) -> None:
         ("c", "RL112"),
         ("d", "RL112"),
     ]
+
+
+def test_label_archive_reads_past_a_nul_and_rejects_content_free_text(tmp_path: Path, rule_nlp) -> None:
+    import csv
+
+    from reportlab_nlp.labeler import label_archive
+
+    p = tmp_path / "r.csv"
+    p.write_bytes(b"report_id,report\na,No effusion.\x00 Large right pneumothorax.\nb,123\nc,Normal.\n")
+    summary = label_archive(p, tmp_path / "out.csv")
+    with open(tmp_path / "out.csv", newline="", encoding="utf-8") as fh:
+        rows = {r["report_id"]: r for r in csv.DictReader(fh)}
+    assert sorted(rows) == ["a", "c"]
+    assert (rows["a"]["Pneumothorax"], rows["a"]["Pleural Effusion"], rows["a"]["No Finding"]) == (
+        "1.0",
+        "0.0",
+        "",
+    )
+    assert rows["c"]["No Finding"] == "1.0"
+    assert (summary.rows_in, summary.rows_out, summary.rejects) == (3, 2, 1)

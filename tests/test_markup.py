@@ -11,7 +11,7 @@ import pytest
 
 from reportlab_nlp.errors import InputOptionError, MarkupError
 from reportlab_nlp.inputs import ReportSource, prepare_records
-from reportlab_nlp.markup import OffsetMap, detect_markup, strip_html, strip_markup, strip_rtf
+from reportlab_nlp.markup import OffsetMap, detect_markup, span_in_source, strip_html, strip_markup, strip_rtf
 
 HTML_REPORT = "FINDINGS: Large right pleural effusion.<br/>No pneumothorax.<br/>IMPRESSION: Effusion."
 RTF_REPORT = (
@@ -98,6 +98,16 @@ def test_script_style_and_comments_are_dropped() -> None:
     text, omap = strip_html(src)
     assert text == "No effusion."
     assert src[slice(*omap.to_source(0, len(text)))] == "No effusion."
+
+
+def test_span_in_source_says_what_the_offsets_index() -> None:
+    text, html_map = strip_html(HTML_REPORT)
+    start = text.index("pneumothorax")
+    s, e, indexes = span_in_source(html_map, start, start + 12)
+    assert (HTML_REPORT[s:e], indexes) == ("pneumothorax", "source")
+    assert span_in_source(None, 3, 7) == (3, 7, "source")
+    _, rtf_map = strip_rtf(RTF_REPORT)
+    assert span_in_source(rtf_map, 3, 7) == (3, 7, "stripped")
 
 
 def test_offset_map_rejects_spans_outside_the_text() -> None:
