@@ -18,12 +18,15 @@ shifts every field after it), a shorter one reads its missing trailing fields as
 (a stray or unclosed quote: ``csv.Error``, or a quoted field longer than
 :data:`MAX_RECORD_LINES` lines / :data:`MAX_RECORD_CHARS` characters), the record's first line is
 rejected (``RL114``) and parsing starts again at the *next* line, so that a runaway quote costs
-only the damaged record. A record re-read from such suspect lines is kept only if it has the
-right number of fields and its id looks like an id (non-empty, no whitespace, at most
-:data:`MAX_RECOVERED_ID_CHARS` characters); until one is, the suspect lines join the damaged
-block, reported once as ``<lines N-M>``; after it, reading is back in step. Resynchronising
-thus never pairs a text with the id of another record. Limit: a stray quote that happens to
-close exactly at a field boundary is indistinguishable
+only the damaged record, not every record up to the next quote. Until a record looks like one
+again, every line read joins the damaged block (reported once, ``<lines N-M>``): it must have the
+header's number of fields and an id without whitespace, of at most
+:data:`MAX_RECOVERED_ID_CHARS` characters and of a shape already seen among the file's ids
+(``rpt-027`` has the shape ``a-9``; the shapes of the first 1,000 ids are learned, and the shape
+test is dropped when ids are free-form, with more than 50 shapes). A piece of a damaged report
+("IMPRESSION: ...", "Lyss, nan 50662" in a file of numeric ids) thus never goes out as a record,
+and resynchronising never pairs a text with the id of another record. Limit: a stray quote that
+happens to close exactly at a field boundary is indistinguishable
 from a legitimate multi-line field and cannot be detected by any parser.
 
 Cleaning. Control characters (C0 except tab, newline and carriage return; DEL; C1; and the
@@ -107,6 +110,7 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 _UNUSUAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")  # one scan for both
 _WORD = re.compile(rf"[^\W\d_]{{{MIN_WORD_LETTERS},}}")
 _ID_SHAPE = re.compile(rf"\S{{1,{MAX_RECOVERED_ID_CHARS}}}")
+_SHAPE_RUNS = re.compile(r"(\d+)|[^\W\d_]+")
 
 # Decoding never fails: each invalid byte becomes the lone surrogate U+DC00+byte, which no valid
 # decoding produces, and the record that holds one is rejected.
@@ -363,14 +367,14 @@ class _RunawayRecord(Exception):
 class _LineFeeder:
     """Physical lines for :func:`csv.reader`, numbered, with lines pushed back after an error.
 
-    ``taken`` holds ``(line_number, line, suspect)`` for the lines of the record being parsed.
+    ``taken`` holds ``(line_number, line)`` for the lines of the record being parsed.
     """
 
     def __init__(self, lines: Iterator[str]):
         self._lines = lines
-        self._pending: deque[tuple[int, str, bool]] = deque()
+        self._pending: deque[tuple[int, str]] = deque()
         self._next = 1
-        self.taken: list[tuple[int, str, bool]] = []
+        self.taken: list[tuple[int, str]] = []
         self.chars = 0
 
     def __iter__(self) -> _LineFeeder:
@@ -380,7 +384,7 @@ class _LineFeeder:
         if self._pending:
             item = self._pending.popleft()
         else:
-            item = (self._next, next(self._lines), False)
+            item = (self._next, next(self._lines))
             self._next += 1
         self.taken.append(item)
         if len(self.taken) > 1:
@@ -393,8 +397,40 @@ class _LineFeeder:
         self.taken = []
         self.chars = 0
 
-    def push_back(self, items: list[tuple[int, str, bool]]) -> None:
-        self._pending.extendleft((n, line, True) for n, line, _ in reversed(items))
+    def push_back(self, items: list[tuple[int, str]]) -> None:
+        self._pending.extendleft(reversed(items))
+
+
+class _IdShapes:
+    """The shapes of the ids read so far ("rpt-027" -> "a-9"), to tell a record from a piece of text.
+
+    After damage, a line is taken for a record only if it has the header's number of fields and
+    an id of a shape seen before in the file (when the file's ids have few shapes) with no
+    whitespace: "Lyss, nan 50662" in a file of numeric ids is a piece of a damaged record.
+    """
+
+    LEARN_ROWS = 1000  # ids whose shape is learned (the first rows of the file)
+    MAX_SHAPES = 50  # more distinct shapes than this: ids are free-form, only the basic check holds
+
+    def __init__(self) -> None:
+        self.shapes: set[str] = set()
+        self.learned = 0
+
+    @staticmethod
+    def shape(rid: str) -> str:
+        return _SHAPE_RUNS.sub(lambda m: "9" if m.group(1) else "a", rid)
+
+    def learn(self, rid: str | None) -> None:
+        if self.learned < self.LEARN_ROWS and rid:
+            self.learned += 1
+            self.shapes.add(self.shape(rid))
+
+    def fits(self, fields: list[str], n_fields: int, id_idx: int) -> bool:
+        if len(fields) != n_fields or not _ID_SHAPE.fullmatch(fields[id_idx]):
+            return False
+        if not self.shapes or len(self.shapes) > self.MAX_SHAPES:
+            return True
+        return self.shape(fields[id_idx]) in self.shapes
 
 
 @dataclass
@@ -583,7 +619,12 @@ class ReportSource:
             feeder = _LineFeeder(fh)
             n_fields = id_idx = -1
             damaged: _Damaged | None = None
-            reader = csv.reader(feeder, delimiter=sep, quotechar='"', doublequote=True, strict=True)
+            shapes = _IdShapes()
+
+            def new_reader() -> Iterator[list[str]]:
+                return csv.reader(feeder, delimiter=sep, quotechar='"', doublequote=True, strict=True)
+
+            reader = new_reader()
             while True:
                 feeder.start_record()
                 try:
@@ -607,34 +648,24 @@ class ReportSource:
                     if damaged is not None:  # contiguous damage is one block
                         damaged.last = max(damaged.last, first)
                     else:
-                        if damaged is not None:
-                            yield "reject", damaged.first, damaged.reject()
                         damaged = _Damaged(first, first, reason)
-                    feeder.push_back(taken[1:])
-                    reader = csv.reader(feeder, delimiter=sep, quotechar='"', doublequote=True, strict=True)
+                    feeder.push_back(taken[1:])  # parsing starts again at the line after `first`
+                    reader = new_reader()
                     continue
                 if not fields:
                     continue  # a blank line
                 taken = feeder.taken
-                first, _, suspect = taken[0]
-                last = taken[-1][0]
+                first, last = taken[0][0], taken[-1][0]
                 if n_fields < 0:
                     names = self._header_names(fields)
                     n_fields = len(names)
                     yield "header", first, names
                     continue
-                if id_idx < 0:
-                    id_idx = self.columns.index(self.id_column) if hasattr(self, "id_column") else 0
-                # a record re-read from suspect lines right after the damage must look like a record
-                if (
-                    suspect
-                    and damaged is not None
-                    and (len(fields) != n_fields or not _ID_SHAPE.fullmatch(fields[id_idx]))
-                ):
+                if id_idx < 0:  # known once the header is (rows are only read after __init__)
+                    id_idx = self.columns.index(self.id_column)
+                # right after damage, a record must look like one, or it is a piece of the damaged record
+                if damaged is not None and not shapes.fits(fields, n_fields, id_idx):
                     damaged.last = max(damaged.last, last)
-                    continue
-                if len(fields) != n_fields and damaged is not None:
-                    damaged.last = max(damaged.last, last)  # a stray piece of the damaged record
                     continue
                 if damaged is not None:
                     yield "reject", damaged.first, damaged.reject()
@@ -646,6 +677,7 @@ class ReportSource:
                     reason = f"{where}: {len(fields)} fields where the header has {n_fields}"
                     yield "reject", first, Reject(f"<{where}>", reason, REJECT_FIELD_COUNT)
                     continue
+                shapes.learn(fields[id_idx])
                 yield "row", first, fields
             if damaged is not None:
                 yield "reject", damaged.first, damaged.reject()

@@ -95,6 +95,41 @@ def test_multi_line_quoted_reports_are_read_whole(tmp_path: Path) -> None:
     assert frame.index.tolist() == [0, 1]
 
 
+def test_after_damage_only_lines_shaped_like_records_resume_reading(tmp_path: Path) -> None:
+    # 12's text was written with an extra opening quote; its lines follow as unquoted pieces
+    body = (
+        "id,text\n10,Normal.\n11,No effusion.\n"
+        '12,""ZQXJ street,\nLyss, nan 50662\nFINDINGS: Heart, normal.\nIMPRESSION: ok."\n'
+        "13,Clear lungs.\n14,No pneumothorax.\n"
+    )
+    frame, rejects, _ = read_reports(_csv(tmp_path, body), "id", "text")
+    assert list(zip(frame["id"], frame["text"])) == [
+        ("10", "Normal."),
+        ("11", "No effusion."),
+        ("13", "Clear lungs."),
+        ("14", "No pneumothorax."),
+    ]
+    # "Lyss" has no whitespace but not the shape of this file's ids (digits): a piece of record 12
+    assert _codes(rejects) == [("<lines 4-7>", "RL114")]
+    assert _no_text_leaks(rejects)
+
+
+def test_id_shapes() -> None:
+    shapes = inputs._IdShapes()
+    assert [shapes.shape(x) for x in ("rpt-027", "12345", "s50414267", "CXR1_IM-0145")] == [
+        "a-9",
+        "9",
+        "a9",
+        "a9_a-9",
+    ]
+    assert shapes.fits(["Lyss", "x"], 2, 0)  # nothing learned yet: any id without whitespace
+    shapes.learn("rpt-001")
+    assert not shapes.fits(["Lyss", "x"], 2, 0)
+    assert shapes.fits(["rpt-999", "x"], 2, 0)
+    assert not shapes.fits(["rpt 999", "x"], 2, 0)
+    assert not shapes.fits(["rpt-999"], 2, 0)
+
+
 def test_field_count_mismatches_are_rejected_with_their_line(tmp_path: Path) -> None:
     p = _csv(tmp_path, "report_id,report,site\na,No effusion, no ZQXJ.,x\nb,Normal.,y\nc\n\nd,Clear.\n")
     frame, rejects, _ = read_reports(p)
