@@ -8,7 +8,8 @@ HTML; ``"rtf"`` converts every text that starts with ``{\\rtf`` (others are left
   ``convert_charrefs=False``, so every piece of output text has an exact source position.
   Block elements and ``<br>`` become a newline (at most one in a row), so "No pneumothorax"
   after ``<br/>`` or ``</p>`` starts its own line; inline tags (``<b>``, ``<span>``) vanish;
-  entities and character references are decoded; ``<script>``/``<style>`` content, comments
+  entities and character references are decoded (``&nbsp;`` to a plain space, so "2&nbsp;cm"
+  stays two words); ``<script>``/``<style>`` content, comments
   and declarations are dropped; whitespace of the source is kept as it is.
 * RTF goes through ``striprtf`` (BSD-3-Clause), which turns ``\\par`` and ``\\line`` into
   newlines. It gives no source positions, so an RTF :class:`OffsetMap` is not ``exact``:
@@ -192,7 +193,7 @@ def strip_html(text: str) -> tuple[str, OffsetMap]:
             emit(value, pos, end, exact_chars=text.startswith(value, pos) and len(value) == end - pos)
         elif kind == "ref":
             source = text[pos:end]
-            emit(html.unescape(source), pos, end, exact_chars=False)
+            emit(html.unescape(source).replace("\xa0", " "), pos, end, exact_chars=False)  # &nbsp; is a space
         elif kind in ("start", "startend", "end") and value in BLOCK_ELEMENTS and not last_newline:
             emit("\n", pos, end, exact_chars=False)
     stripped = "".join(out)
