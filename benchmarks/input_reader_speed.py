@@ -43,12 +43,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "reports.csv"
         write_csv(path, args.rows)
-        best = 0.0
+        best = best_cpu = 0.0
         for _ in range(3):
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             n = sum(ch.n_in for ch in ReportSource(path).chunks(args.chunk))
             best = max(best, n / (time.perf_counter() - t))
-        print(f"{n} rows, {path.stat().st_size / 1e6:.1f} MB: {best:,.0f} rows/s (best of 3)")
+            best_cpu = max(best_cpu, n / (time.process_time() - c))
+        size = path.stat().st_size / 1e6
+        print(
+            f"{n} rows, {size:.1f} MB: {best:,.0f} rows/s wall, {best_cpu:,.0f} rows/s of CPU time (best of 3)"
+        )
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ time; a record with more fields than the header is rejected (``RL115``: an unquo
 shifts every field after it), a shorter one reads its missing trailing fields as missing values
 (as pandas does: its text may be missing, ``RL105``). When quoting breaks
 (a stray or unclosed quote: ``csv.Error``, or a quoted field longer than
-:data:`MAX_RECORD_LINES` lines / :data:`MAX_RECORD_CHARS` characters), the record's first line is
+:data:`MAX_RECORD_CHARS` characters), the record's first line is
 rejected (``RL114``) and parsing starts again at the *next* line, so that a runaway quote costs
 only the damaged record, not every record up to the next quote. Until a record looks like one
 again, every line read joins the damaged block (reported once, ``<lines N-M>``): it must have the
@@ -53,11 +53,11 @@ import codecs
 import csv
 import gzip
 import io
+import itertools
 import json
 import logging
 import lzma
 import re
-from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Iterator, Sequence
@@ -98,8 +98,7 @@ ID_CANDIDATES = (
 TEXT_CANDIDATES = ("report", "text", "report_text", "note", "note_text", "body", "content", "document")
 FORMATS = ("csv", "tsv", "jsonl", "parquet", "txtdir")
 
-MAX_RECORD_LINES = 5_000  # a quoted CSV field running longer than this is a runaway quote
-MAX_RECORD_CHARS = 1_000_000
+MAX_RECORD_CHARS = 1_000_000  # a CSV field running longer than this is a runaway quote
 MAX_RECOVERED_ID_CHARS = 100
 MIN_WORD_LETTERS = 2
 SNIFF_BYTES = 4096
@@ -229,48 +228,55 @@ def prepare_records(
             f"unknown markup mode {strip_markup!r}; expected one of {', '.join(MARKUP_MODES)}"
         )
     out = PreparedRecords([], [], [], [])
-    rejects = out.rejects
+    rejects, keep, kept_texts, maps = out.rejects, out.keep, out.texts, out.offset_maps
+    unusual_search, word_search, markup = _UNUSUAL.search, _WORD.search, strip_markup != "none"
     for i, (rid, text) in enumerate(zip(ids, texts)):
-        rid_s = _record_id(rid)
-        if not rid_s.strip():
+        rid_s = rid if type(rid) is str else _record_id(rid)
+        if not rid_s or rid_s.isspace():
             rejects.append(Reject(f"<row {row_labels[i]}>", "missing record id", "RL103"))
             continue
         if rid_s in seen_ids:
             rejects.append(Reject(rid_s, "duplicate record id", "RL104"))
             continue
-        if text is None or (isinstance(text, float) and text != text):
-            rejects.append(Reject(rid_s, "report text is missing", "RL105"))
-            continue
-        if not isinstance(text, str):
-            rejects.append(Reject(rid_s, f"report text is a {type(text).__name__}, not a string", "RL106"))
-            continue
-        unusual = _UNUSUAL.search(text) is not None
-        bad = _SURROGATE.search(text) if unusual else None
-        if bad:
-            reason = f"report text holds an unpaired surrogate (invalid Unicode) at character {bad.start()}"
-            rejects.append(Reject(rid_s, reason, REJECT_BAD_UNICODE))
-            continue
-        cleaned, n_controls = clean_controls(text) if unusual else (text, 0)
-        try:
-            cleaned, omap = _strip_markup(cleaned, strip_markup)
-        except MarkupError as err:
-            rejects.append(Reject(rid_s, err.message, REJECT_MARKUP))
-            continue
-        if not cleaned.strip() and n_controls:
-            reason = f"report text holds only control characters and spaces {_NOT_A_REPORT}"
-            rejects.append(Reject(rid_s, reason, REJECT_NO_WORDS))
-        elif not cleaned.strip():
-            reason = "report text is empty" + (" once markup is stripped" if omap is not None else "")
-            rejects.append(Reject(rid_s, reason, "RL107"))
-        elif not has_words(cleaned):
+        if type(text) is not str:
+            if text is None or (isinstance(text, float) and text != text):
+                rejects.append(Reject(rid_s, "report text is missing", "RL105"))
+                continue
+            if not isinstance(text, str):
+                reason = f"report text is a {type(text).__name__}, not a string"
+                rejects.append(Reject(rid_s, reason, "RL106"))
+                continue
+        cleaned, n_controls, omap = text, 0, None
+        if unusual_search(text) is not None:
+            bad = _SURROGATE.search(text)
+            if bad:
+                reason = (
+                    f"report text holds an unpaired surrogate (invalid Unicode) at character {bad.start()}"
+                )
+                rejects.append(Reject(rid_s, reason, REJECT_BAD_UNICODE))
+                continue
+            cleaned, n_controls = clean_controls(text)
+        if markup:
+            try:
+                cleaned, omap = _strip_markup(cleaned, strip_markup)
+            except MarkupError as err:
+                rejects.append(Reject(rid_s, err.message, REJECT_MARKUP))
+                continue
+        if word_search(cleaned) is not None:
+            seen_ids.add(rid_s)
+            keep.append(i)
+            kept_texts.append(cleaned)
+            maps.append(omap)
+            out.control_chars += n_controls
+        elif cleaned and not cleaned.isspace():
             reason = f"report text has no alphabetic word of {MIN_WORD_LETTERS}+ letters {_NOT_A_REPORT}"
             rejects.append(Reject(rid_s, reason, REJECT_NO_WORDS))
+        elif n_controls:
+            reason = f"report text holds only control characters and spaces {_NOT_A_REPORT}"
+            rejects.append(Reject(rid_s, reason, REJECT_NO_WORDS))
         else:
-            seen_ids.add(rid_s)
-            out.keep.append(i)
-            out.texts.append(cleaned)
-            out.offset_maps.append(omap)
-            out.control_chars += n_controls
+            reason = "report text is empty" + (" once markup is stripped" if omap is not None else "")
+            rejects.append(Reject(rid_s, reason, "RL107"))
     return out
 
 
@@ -360,45 +366,40 @@ def _has_surrogates(obj: dict) -> bool:
 
 
 # -- CSV/TSV records ----------------------------------------------------------------------
-class _RunawayRecord(Exception):
-    """A quoted field ran past MAX_RECORD_LINES lines or MAX_RECORD_CHARS characters."""
+class _LineWindow:
+    """Blocks of physical lines read from a text stream, kept from the current record's first line.
 
-
-class _LineFeeder:
-    """Physical lines for :func:`csv.reader`, numbered, with lines pushed back after an error.
-
-    ``taken`` holds ``(line_number, line)`` for the lines of the record being parsed.
+    ``csv.reader`` iterates them at C speed; after a parse error, :meth:`lines_from` gives back
+    every line already read after a given one, so that parsing can start again there.
     """
 
-    def __init__(self, lines: Iterator[str]):
-        self._lines = lines
-        self._pending: deque[tuple[int, str]] = deque()
-        self._next = 1
-        self.taken: list[tuple[int, str]] = []
-        self.chars = 0
+    BLOCK_CHARS = 1 << 16
 
-    def __iter__(self) -> _LineFeeder:
-        return self
+    def __init__(self, fh: IO[str]):
+        self._fh = fh
+        self.blocks: list[tuple[int, list[str]]] = []  # (number of the block's first line, lines)
+        self.next_line = 1
 
-    def __next__(self) -> str:
-        if self._pending:
-            item = self._pending.popleft()
-        else:
-            item = (self._next, next(self._lines))
-            self._next += 1
-        self.taken.append(item)
-        if len(self.taken) > 1:
-            self.chars += len(item[1])
-            if len(self.taken) > MAX_RECORD_LINES or self.chars > MAX_RECORD_CHARS:
-                raise _RunawayRecord
-        return item[1]
+    def source(self) -> Iterator[list[str]]:
+        while True:
+            lines = self._fh.readlines(self.BLOCK_CHARS)
+            if not lines:
+                return
+            self.blocks.append((self.next_line, lines))
+            self.next_line += len(lines)
+            yield lines
 
-    def start_record(self) -> None:
-        self.taken = []
-        self.chars = 0
+    def lines_from(self, first: int) -> list[str]:
+        """Every line already read whose number is ``first`` or more."""
+        out: list[str] = []
+        for start, lines in self.blocks:
+            if start + len(lines) > first:
+                out.extend(lines[max(0, first - start) :])
+        return out
 
-    def push_back(self, items: list[tuple[int, str]]) -> None:
-        self._pending.extendleft(reversed(items))
+    def forget_before(self, first: int) -> None:
+        while len(self.blocks) > 1 and self.blocks[1][0] <= first:
+            self.blocks.pop(0)
 
 
 class _IdShapes:
@@ -602,9 +603,10 @@ class ReportSource:
         prepared = prepare_records(ids, texts, list(frame.index), seen_ids, strip_markup=self.strip_markup)
         rejects.extend(prepared.rejects)
         keep = prepared.keep
-        good = frame.iloc[keep].copy() if len(keep) != len(frame) else frame.copy()
+        good = frame.iloc[keep].copy() if len(keep) != len(frame) else frame  # each reader frame is new
         if len(good):
-            good[idc] = [str(x) for x in good[idc].tolist()]
+            if any(type(ids[i]) is not str for i in keep):
+                good[idc] = [str(ids[i]) for i in keep]
             if any(t is not texts[i] for i, t in zip(keep, prepared.texts)):
                 good[txc] = prepared.texts
         good.reset_index(drop=True, inplace=True)
@@ -613,49 +615,48 @@ class ReportSource:
     def _csv_stream(self) -> Iterator[tuple[str, int, object]]:
         """``("header", 1, names)``, then ``("row", line, fields)`` or ``("reject", line, Reject)``."""
         sep = "," if self.format == "csv" else "\t"
-        if csv.field_size_limit() < MAX_RECORD_CHARS:
-            csv.field_size_limit(MAX_RECORD_CHARS)
+        csv.field_size_limit(MAX_RECORD_CHARS)  # process-wide: a longer field is a runaway quote
         with self._open_text("") as fh:
-            feeder = _LineFeeder(fh)
+            window = _LineWindow(fh)
+            source = window.source()
             n_fields = id_idx = -1
             damaged: _Damaged | None = None
             shapes = _IdShapes()
 
-            def new_reader() -> Iterator[list[str]]:
-                return csv.reader(feeder, delimiter=sep, quotechar='"', doublequote=True, strict=True)
+            def new_reader(pending: list[str]) -> Iterator[list[str]]:
+                lines = itertools.chain(pending, itertools.chain.from_iterable(source))
+                return csv.reader(lines, delimiter=sep, quotechar='"', doublequote=True, strict=True)
 
-            reader = new_reader()
+            reader = new_reader([])
+            base = 0  # line number = base + reader.line_num
+            done = 0  # number of the last line of the last record read
             while True:
-                feeder.start_record()
                 try:
                     fields = next(reader)
                 except StopIteration:
                     break
-                except (csv.Error, _RunawayRecord) as err:
-                    taken = feeder.taken
+                except csv.Error as err:
+                    first = done + 1
                     if n_fields < 0:
                         raise InputFormatError(
                             f"{self.path.name}: the header of this {self.format.upper()} file "
-                            "cannot be parsed "
-                            f"({err if isinstance(err, csv.Error) else 'runaway quote'})"
+                            f"cannot be parsed ({err})"
                         ) from None
-                    first = taken[0][0]
-                    if isinstance(err, _RunawayRecord):
-                        limit = f"{MAX_RECORD_LINES} lines or {MAX_RECORD_CHARS} characters"
-                        reason = f"a quoted field runs past {limit}"
+                    if str(err).startswith("field larger than field limit"):
+                        reason = f"a quoted field runs past {MAX_RECORD_CHARS} characters"
                     else:
                         reason = f"broken quoting ({err})"
                     if damaged is not None:  # contiguous damage is one block
                         damaged.last = max(damaged.last, first)
                     else:
                         damaged = _Damaged(first, first, reason)
-                    feeder.push_back(taken[1:])  # parsing starts again at the line after `first`
-                    reader = new_reader()
+                    # parsing starts again at the line after `first`
+                    reader, base, done = new_reader(window.lines_from(first + 1)), first, first
                     continue
+                first, last = done + 1, base + reader.line_num
+                done = last
                 if not fields:
                     continue  # a blank line
-                taken = feeder.taken
-                first, last = taken[0][0], taken[-1][0]
                 if n_fields < 0:
                     names = self._header_names(fields)
                     n_fields = len(names)
@@ -663,6 +664,7 @@ class ReportSource:
                     continue
                 if id_idx < 0:  # known once the header is (rows are only read after __init__)
                     id_idx = self.columns.index(self.id_column)
+                window.forget_before(first)
                 # right after damage, a record must look like one, or it is a piece of the damaged record
                 if damaged is not None and not shapes.fits(fields, n_fields, id_idx):
                     damaged.last = max(damaged.last, last)
