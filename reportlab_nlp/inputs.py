@@ -13,8 +13,9 @@ the encoding named; ``RL109`` for a ``.txt`` file) and the others are read.
 
 Structure (CSV/TSV). Python's :mod:`csv` parser in strict mode reads one physical line at a
 time; a record with more fields than the header is rejected (``RL115``: an unquoted delimiter
-shifts every field after it), a shorter one reads its missing trailing fields as missing values
-(as pandas does: its text may be missing, ``RL105``). When quoting breaks
+shifts every field after it); a shorter one whose id looks like an id (see below) reads its
+missing trailing fields as missing values (as pandas does: its text may be missing, ``RL105``),
+any other short one is ``RL115`` too (a stray piece of text). When quoting breaks
 (a stray or unclosed quote: ``csv.Error``, or a quoted field longer than
 :data:`MAX_RECORD_CHARS` characters), the record's first line is
 rejected (``RL114``) and parsing starts again at the *next* line, so that a runaway quote costs
@@ -358,6 +359,15 @@ def _first_invalid(value: str) -> int:
     return m.start() if m else -1
 
 
+def _trusted_id(value: object, line: int) -> str:
+    """The id of a record rejected by the reader, or ``<line N>`` when it may not be an id."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if isinstance(value, str) and _ID_SHAPE.fullmatch(value) and _first_invalid(value) < 0:
+        return value
+    return f"<line {line}>"
+
+
 def _has_surrogates(obj: dict) -> bool:
     """Whether a JSON object's keys or string values hold lone surrogates (from ``\\udXXX`` escapes)."""
     return any(
@@ -426,12 +436,13 @@ class _IdShapes:
             self.learned += 1
             self.shapes.add(self.shape(rid))
 
-    def fits(self, fields: list[str], n_fields: int, id_idx: int) -> bool:
-        if len(fields) != n_fields or not _ID_SHAPE.fullmatch(fields[id_idx]):
+    def id_fits(self, rid: str) -> bool:
+        if not _ID_SHAPE.fullmatch(rid):
             return False
-        if not self.shapes or len(self.shapes) > self.MAX_SHAPES:
-            return True
-        return self.shape(fields[id_idx]) in self.shapes
+        return not self.shapes or len(self.shapes) > self.MAX_SHAPES or self.shape(rid) in self.shapes
+
+    def fits(self, fields: list[str], n_fields: int, id_idx: int) -> bool:
+        return len(fields) == n_fields and self.id_fits(fields[id_idx])
 
 
 @dataclass
@@ -672,9 +683,10 @@ class ReportSource:
                 if damaged is not None:
                     yield "reject", damaged.first, damaged.reject()
                     damaged = None
-                if len(fields) < n_fields:  # a short row: the missing trailing fields are missing values
+                if len(fields) < n_fields and shapes.id_fits(fields[id_idx] if id_idx < len(fields) else ""):
+                    # a short row of an id: the missing trailing fields are missing values
                     fields.extend([None] * (n_fields - len(fields)))  # type: ignore[list-item]
-                elif len(fields) > n_fields:
+                elif len(fields) != n_fields:  # extra fields, or a short row that is a piece of text
                     where = f"line {first}" if first == last else f"lines {first}-{last}"
                     reason = f"{where}: {len(fields)} fields where the header has {n_fields}"
                     yield "reject", first, Reject(f"<{where}>", reason, REJECT_FIELD_COUNT)
@@ -709,11 +721,7 @@ class ReportSource:
         for col, value in zip(self.columns, values):
             pos = _first_invalid(value) if isinstance(value, str) else -1
             if pos >= 0:
-                rid = (
-                    id_value
-                    if isinstance(id_value, str) and id_value and _first_invalid(id_value) < 0
-                    else f"<line {line}>"
-                )
+                rid = _trusted_id(id_value, line)
                 reason = (
                     f"line {line}: column {col!r} is not valid {self.encoding} "
                     f"(first invalid byte at character {pos}); {_ENCODING_HINT}"
@@ -790,12 +798,7 @@ class ReportSource:
                     if undecodable:
                         rejects.append(self._undecodable_json(lineno, obj))
                     elif _has_surrogates(obj):
-                        rid = obj.get(idc)
-                        rid = (
-                            rid
-                            if isinstance(rid, str) and rid and _first_invalid(rid) < 0
-                            else f"<line {lineno}>"
-                        )
+                        rid = _trusted_id(obj.get(idc), lineno)
                         reason = (
                             f"line {lineno}: a field holds an unpaired surrogate escape (invalid Unicode)"
                         )
@@ -813,8 +816,7 @@ class ReportSource:
             yield self._json_frame(rows, lines), rejects
 
     def _undecodable_json(self, lineno: int, obj: dict) -> Reject:
-        rid = obj.get(self.id_column)
-        rid = rid if isinstance(rid, str) and rid and _first_invalid(rid) < 0 else f"<line {lineno}>"
+        rid = _trusted_id(obj.get(self.id_column), lineno)
         where = "a key"
         for key, value in obj.items():
             if isinstance(value, str) and _first_invalid(value) >= 0:

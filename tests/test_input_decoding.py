@@ -132,13 +132,18 @@ def test_id_shapes() -> None:
 
 
 def test_field_count_mismatches_are_rejected_with_their_line(tmp_path: Path) -> None:
-    p = _csv(tmp_path, "report_id,report,site\na,No effusion, no ZQXJ.,x\nb,Normal.,y\nc\n\nd,Clear.\n")
+    p = _csv(
+        tmp_path,
+        "report_id,report,site\na,No effusion, no ZQXJ.,x\nb,Normal.,y\nc\n\nd,Clear.\nZQXJ stray text\n",
+    )
     frame, rejects, _ = read_reports(p)
     assert frame["report_id"].tolist() == ["b", "d"]
     assert frame["site"].iloc[0] == "y" and pd.isna(frame["site"].iloc[1])  # d's missing trailing field
-    # more fields: shifted, untrustworthy; fewer: trailing fields missing, as pandas reads them
-    assert _codes(rejects) == [("<line 2>", "RL115"), ("c", "RL105")]
+    # more fields: shifted, untrustworthy; fewer: trailing fields missing, as pandas reads them,
+    # unless the row's "id" is a piece of text
+    assert _codes(rejects) == [("<line 2>", "RL115"), ("<line 7>", "RL115"), ("c", "RL105")]
     assert rejects[0].reason == "line 2: 4 fields where the header has 3"
+    assert rejects[1].reason == "line 7: 1 fields where the header has 3"
     assert _no_text_leaks(rejects)
 
 
@@ -439,3 +444,77 @@ def test_label_archive_reads_past_a_nul_and_rejects_content_free_text(tmp_path: 
     )
     assert rows["c"]["No Finding"] == "1.0"
     assert (summary.rows_in, summary.rows_out, summary.rejects) == (3, 2, 1)
+
+
+# ------------------------------------------------------------------ random damage
+_PIECES = [
+    b"report_id",
+    b"report",
+    b",",
+    b"\t",
+    b'"',
+    b'""',
+    b"\n",
+    b"\r\n",
+    b"\r",
+    b"a",
+    b"ZQXJ effusion",
+    b"\x00",
+    b"\xe9",
+    b"\xff\xfe",
+    b"\xef\xbb\xbf",
+    b"{",
+    b"}",
+    b":",
+    b"\\udc80",
+    b"<br/>",
+    b"{\\rtf1 ",
+    b"\\par ",
+    b"123",
+    b" ",
+    b"\x85",
+    b"\xc3\xa9",
+    b"[",
+    b"]",
+    b"&amp;",
+    b"<p>",
+]
+
+
+@pytest.mark.parametrize("ext", ["csv", "tsv", "jsonl", "txt"])
+def test_random_bytes_never_raise_uncoded_errors(tmp_path: Path, ext: str) -> None:
+    import random
+
+    from reportlab_nlp.errors import ReportLabError
+
+    rng = random.Random(ext)
+    readable = 0
+    for n in range(150):
+        body = b"".join(rng.choice(_PIECES) for _ in range(rng.randint(0, 60)))
+        if ext != "txt" and rng.random() < 0.7:
+            body = {"csv": b"report_id,report\n", "tsv": b"report_id\treport\n"}.get(
+                ext, b'{"report_id": "a", "report": "No effusion"}\n'
+            ) + body
+        if rng.random() < 0.1:
+            body = body.decode("utf-8", "replace").encode(rng.choice(["utf-16", "utf-16-le", "utf-32"]))
+        if ext == "txt":
+            path = tmp_path / f"d{n}"
+            path.mkdir()
+            (path / "x.txt").write_bytes(body)
+        else:
+            path = tmp_path / f"f{n}.{ext}"
+            path.write_bytes(body)
+        try:
+            src = ReportSource(path, strip_markup=rng.choice(["none", "auto", "html", "rtf"]))
+            chunks = list(src.chunks(rng.randint(1, 5)))
+        except ReportLabError:
+            continue
+        readable += 1
+        for ch in chunks:
+            assert len(ch.offset_maps) == len(ch.frame)
+            for rid, text in zip(ch.frame[src.id_column], ch.frame[src.text_column]):
+                (str(rid) + text).encode("utf-8")  # writable: no undecodable byte got through
+            made_up = [r for r in ch.rejects if r.code in ("RL113", "RL114", "RL115", "RL116")]
+            assert _no_text_leaks(made_up)  # ids the reader names itself never hold text
+            assert all((r.record_id + r.reason).encode("utf-8") for r in ch.rejects)
+    assert readable > 50
