@@ -49,15 +49,11 @@ text; :attr:`Chunk.offset_maps` holds, per frame row, ``None`` (text unchanged) 
 
 from __future__ import annotations
 
-import bz2
-import codecs
 import csv
-import gzip
 import io
 import itertools
 import json
 import logging
-import lzma
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,16 +65,50 @@ from .errors import (
     REJECT_BAD_UNICODE,
     REJECT_BROKEN_QUOTE,
     REJECT_FIELD_COUNT,
-    REJECT_MARKUP,
-    REJECT_NO_WORDS,
     REJECT_UNDECODABLE,
     ColumnError,
     EncodingError,
     InputFormatError,
     InputOptionError,
-    MarkupError,
 )
-from .markup import MARKUP_MODES, OffsetMap, strip_markup as _strip_markup
+from .markup import MARKUP_MODES, OffsetMap
+from .record_checks import (
+    MIN_WORD_LETTERS,
+    PreparedRecords,
+    Reject,
+    clean_controls,
+    has_words,
+    prepare_records,
+    validate_records,
+)
+from .text_decoding import (
+    MARK_ERRORS,
+    MARKS,
+    SNIFF_BYTES,
+    SURROGATE,
+    first_invalid as _first_invalid,
+    open_binary,
+    resolve_encoding,
+    sniff_encoding,
+)
+
+__all__ = [
+    "Chunk",
+    "MIN_WORD_LETTERS",
+    "OffsetMap",
+    "PreparedRecords",
+    "Reject",
+    "ReportSource",
+    "clean_controls",
+    "detect_format",
+    "has_words",
+    "open_binary",
+    "prepare_records",
+    "read_reports",
+    "resolve_encoding",
+    "sniff_encoding",
+    "validate_records",
+]
 
 log = logging.getLogger(__name__)
 
@@ -101,44 +131,10 @@ FORMATS = ("csv", "tsv", "jsonl", "parquet", "txtdir")
 
 MAX_RECORD_CHARS = 1_000_000  # a CSV field running longer than this is a runaway quote
 MAX_RECOVERED_ID_CHARS = 100
-MIN_WORD_LETTERS = 2
-SNIFF_BYTES = 4096
 
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
-_LINE_CONTROLS = frozenset("\x0b\x0c\x1c\x1d\x1e\x85")
-_SURROGATE = re.compile("[\ud800-\udfff]")
-_UNUSUAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")  # one scan for both
-_WORD = re.compile(rf"[^\W\d_]{{{MIN_WORD_LETTERS},}}")
 _ID_SHAPE = re.compile(rf"\S{{1,{MAX_RECOVERED_ID_CHARS}}}")
 _SHAPE_RUNS = re.compile(r"(\d+)|[^\W\d_]+")
-
-# Decoding never fails: each invalid byte becomes the lone surrogate U+DC00+byte, which no valid
-# decoding produces, and the record that holds one is rejected.
-_MARK_ERRORS = "reportlab_nlp.mark_invalid"
 _ENCODING_HINT = "pass --encoding if the file has another encoding"
-_NOT_A_REPORT = "(nothing that could be a report)"
-
-
-_MARKS = [0]  # how many invalid byte runs were marked, process-wide: a reader checks rows once it grows
-
-
-def _mark_invalid(err: UnicodeError) -> tuple[str, int]:
-    if not isinstance(err, UnicodeDecodeError):
-        raise err
-    _MARKS[0] += 1
-    return "".join(chr(0xDC00 + b) for b in err.object[err.start : err.end]), err.end
-
-
-codecs.register_error(_MARK_ERRORS, _mark_invalid)
-
-
-@dataclass
-class Reject:
-    """A record that could not be processed; ``reason`` never contains report text."""
-
-    record_id: str
-    reason: str
-    code: str = "RL102"
 
 
 @dataclass
@@ -158,17 +154,6 @@ class Chunk:
     @property
     def n_in(self) -> int:
         return len(self.frame) + len(self.rejects)
-
-
-@dataclass
-class PreparedRecords:
-    """The outcome of :func:`prepare_records`: positions kept, their cleaned texts, rejects."""
-
-    keep: list[int]
-    texts: list[str]
-    offset_maps: list[OffsetMap | None]
-    rejects: list[Reject]
-    control_chars: int = 0
 
 
 def detect_format(path: str | Path) -> str:
@@ -195,168 +180,6 @@ def detect_format(path: str | Path) -> str:
             "expected .csv, .tsv, .jsonl, .parquet or a directory of .txt files"
         )
     return mapping[ext]
-
-
-# -- text checks ------------------------------------------------------------------------
-def clean_controls(text: str) -> tuple[str, int]:
-    """``text`` with control characters replaced (length kept) and how many there were."""
-    if not _CONTROL.search(text):
-        return text, 0
-    return _CONTROL.subn(lambda m: "\n" if m.group() in _LINE_CONTROLS else " ", text)
-
-
-def has_words(text: str) -> bool:
-    """Whether ``text`` could be a report: it holds an alphabetic word of 2+ letters."""
-    return _WORD.search(text) is not None
-
-
-def _record_id(rid: object) -> str:
-    return "" if rid is None or (isinstance(rid, float) and rid != rid) else str(rid)
-
-
-def prepare_records(
-    ids: list, texts: list, row_labels: list, seen_ids: set[str], *, strip_markup: str = "none"
-) -> PreparedRecords:
-    """Check, clean and strip records; a :class:`Reject` for each unusable one (input order).
-
-    A record needs a non-empty id not seen before (``seen_ids`` is updated), a string text
-    without unpaired surrogates that, once control characters are replaced and markup is
-    stripped, is not empty and holds an alphabetic word (see the module docstring).
-    ``row_labels`` name rows without an id (``<row N>``).
-    """
-    if strip_markup not in MARKUP_MODES:
-        raise InputOptionError(
-            f"unknown markup mode {strip_markup!r}; expected one of {', '.join(MARKUP_MODES)}"
-        )
-    out = PreparedRecords([], [], [], [])
-    rejects, keep, kept_texts, maps = out.rejects, out.keep, out.texts, out.offset_maps
-    unusual_search, word_search, markup = _UNUSUAL.search, _WORD.search, strip_markup != "none"
-    for i, (rid, text) in enumerate(zip(ids, texts)):
-        rid_s = rid if type(rid) is str else _record_id(rid)
-        if not rid_s or rid_s.isspace():
-            rejects.append(Reject(f"<row {row_labels[i]}>", "missing record id", "RL103"))
-            continue
-        if rid_s in seen_ids:
-            rejects.append(Reject(rid_s, "duplicate record id", "RL104"))
-            continue
-        if type(text) is not str:
-            if text is None or (isinstance(text, float) and text != text):
-                rejects.append(Reject(rid_s, "report text is missing", "RL105"))
-                continue
-            if not isinstance(text, str):
-                reason = f"report text is a {type(text).__name__}, not a string"
-                rejects.append(Reject(rid_s, reason, "RL106"))
-                continue
-        cleaned, n_controls, omap = text, 0, None
-        if unusual_search(text) is not None:
-            bad = _SURROGATE.search(text)
-            if bad:
-                reason = (
-                    f"report text holds an unpaired surrogate (invalid Unicode) at character {bad.start()}"
-                )
-                rejects.append(Reject(rid_s, reason, REJECT_BAD_UNICODE))
-                continue
-            cleaned, n_controls = clean_controls(text)
-        if markup:
-            try:
-                cleaned, omap = _strip_markup(cleaned, strip_markup)
-            except MarkupError as err:
-                rejects.append(Reject(rid_s, err.message, REJECT_MARKUP))
-                continue
-        if word_search(cleaned) is not None:
-            seen_ids.add(rid_s)
-            keep.append(i)
-            kept_texts.append(cleaned)
-            maps.append(omap)
-            out.control_chars += n_controls
-        elif cleaned and not cleaned.isspace():
-            reason = f"report text has no alphabetic word of {MIN_WORD_LETTERS}+ letters {_NOT_A_REPORT}"
-            rejects.append(Reject(rid_s, reason, REJECT_NO_WORDS))
-        elif n_controls:
-            reason = f"report text holds only control characters and spaces {_NOT_A_REPORT}"
-            rejects.append(Reject(rid_s, reason, REJECT_NO_WORDS))
-        else:
-            reason = "report text is empty" + (" once markup is stripped" if omap is not None else "")
-            rejects.append(Reject(rid_s, reason, "RL107"))
-    return out
-
-
-def validate_records(
-    ids: list, texts: list, row_labels: list, seen_ids: set[str], *, strip_markup: str = "none"
-) -> tuple[list[int], list[Reject]]:
-    """Positions of usable records and a Reject for each other one (in input order).
-
-    The checks of :func:`prepare_records` (id, text type, Unicode, emptiness, content); use
-    that function to get the cleaned texts and offset maps as well.
-    """
-    prepared = prepare_records(ids, texts, row_labels, seen_ids, strip_markup=strip_markup)
-    return prepared.keep, prepared.rejects
-
-
-# -- bytes and encodings --------------------------------------------------------------------
-def open_binary(path: Path) -> IO[bytes]:
-    """``path`` opened for reading bytes, decompressed by its suffix (.gz, .bz2, .xz, .zst)."""
-    suffix = path.suffix.lower()
-    if suffix == ".gz":
-        return gzip.open(path, "rb")
-    if suffix == ".bz2":
-        return bz2.open(path, "rb")
-    if suffix == ".xz":
-        return lzma.open(path, "rb")
-    if suffix == ".zst":
-        try:
-            import zstandard
-        except ImportError:
-            raise InputFormatError(f"{path.name} is zstd-compressed", hint="pip install zstandard") from None
-        return zstandard.ZstdDecompressor().stream_reader(open(path, "rb"), closefd=True)
-    return open(path, "rb")
-
-
-_BOMS = (
-    (codecs.BOM_UTF32_LE, "utf-32", "UTF-32 LE byte-order mark"),
-    (codecs.BOM_UTF32_BE, "utf-32", "UTF-32 BE byte-order mark"),
-    (codecs.BOM_UTF8, "utf-8-sig", "UTF-8 byte-order mark"),
-    (codecs.BOM_UTF16_LE, "utf-16", "UTF-16 LE byte-order mark"),
-    (codecs.BOM_UTF16_BE, "utf-16", "UTF-16 BE byte-order mark"),
-)
-
-
-def sniff_encoding(head: bytes) -> tuple[str, str]:
-    """``(codec, why)`` for the first bytes of a file: BOM, then NUL pattern, else UTF-8."""
-    for bom, codec, why in _BOMS:
-        if head.startswith(bom):
-            return codec, why
-    n = len(head) - len(head) % 4
-    if n >= 4:
-        nul = [head[k:n:4].count(0) / (n // 4) for k in range(4)]
-        if nul[1] > 0.9 and nul[2] > 0.9 and nul[3] > 0.9 and nul[0] < 0.1:
-            return "utf-32-le", "NUL bytes in the pattern of UTF-32 LE"
-        if nul[0] > 0.9 and nul[1] > 0.9 and nul[2] > 0.9 and nul[3] < 0.1:
-            return "utf-32-be", "NUL bytes in the pattern of UTF-32 BE"
-        even, odd = (nul[0] + nul[2]) / 2, (nul[1] + nul[3]) / 2
-        if odd > 0.4 and even < 0.05:
-            return "utf-16-le", "NUL bytes in the pattern of UTF-16 LE"
-        if even > 0.4 and odd < 0.05:
-            return "utf-16-be", "NUL bytes in the pattern of UTF-16 BE"
-    return "utf-8", "default"
-
-
-def resolve_encoding(encoding: str) -> str:
-    """The canonical codec name of ``encoding`` (``"auto"`` stays); RL119 if Python has none."""
-    if encoding == "auto":
-        return encoding
-    try:
-        return codecs.lookup(encoding).name
-    except (LookupError, TypeError):
-        raise InputOptionError(
-            f"unknown encoding {encoding!r}", hint="pass a Python codec name such as utf-8"
-        ) from None
-
-
-def _first_invalid(value: str) -> int:
-    """Character position of the first undecodable byte in ``value``, or -1."""
-    m = _SURROGATE.search(value)
-    return m.start() if m else -1
 
 
 def _trusted_id(value: object, line: int) -> str:
@@ -522,7 +345,7 @@ class ReportSource:
     # -- column discovery -------------------------------------------------------------
     def _open_text(self, newline: str) -> io.TextIOWrapper:
         return io.TextIOWrapper(
-            open_binary(self.path), encoding=self.encoding, errors=_MARK_ERRORS, newline=newline
+            open_binary(self.path), encoding=self.encoding, errors=MARK_ERRORS, newline=newline
         )
 
     def _columns(self) -> list[str]:
@@ -730,7 +553,7 @@ class ReportSource:
         return None
 
     def _csv_chunks(self, size: int):
-        marks_before = _MARKS[0]
+        marks_before = MARKS[0]
         stream = self._csv_stream()
         next(stream)  # the header
         columns = self.columns
@@ -743,7 +566,7 @@ class ReportSource:
                 fields = payload  # type: ignore[assignment]
                 bad = (
                     self._undecodable(line, fields, fields[id_idx])
-                    if _MARKS[0] != marks_before and any(f and _SURROGATE.search(f) for f in fields)
+                    if MARKS[0] != marks_before and any(f and SURROGATE.search(f) for f in fields)
                     else None
                 )
                 if bad is None:
