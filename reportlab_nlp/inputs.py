@@ -199,6 +199,13 @@ def _has_surrogates(obj: dict) -> bool:
 
 
 # -- CSV/TSV records ----------------------------------------------------------------------
+# csv.reader ends a record at any CR, even a bare one inside an unquoted field (text written by
+# csv.writer with lineterminator="\n" keeps bare CRs unquoted): lines are split at \n only and a
+# bare CR is hidden from the parser, then given back in the fields.
+CR_PLACEHOLDER = "\ue000"
+_BARE_CR = re.compile("\r(?!\n)")
+
+
 class _LineWindow:
     """Blocks of physical lines read from a text stream, kept from the current record's first line.
 
@@ -208,16 +215,23 @@ class _LineWindow:
 
     BLOCK_CHARS = 1 << 16
 
-    def __init__(self, fh: IO[str]):
+    def __init__(self, fh: IO[str], hide_bare_cr: bool):
         self._fh = fh
+        self._hide_bare_cr = hide_bare_cr
         self.blocks: list[tuple[int, list[str]]] = []  # (number of the block's first line, lines)
         self.next_line = 1
+        self.hid_cr = False  # a bare CR was replaced by CR_PLACEHOLDER
 
     def source(self) -> Iterator[list[str]]:
         while True:
             lines = self._fh.readlines(self.BLOCK_CHARS)
             if not lines:
                 return
+            if self._hide_bare_cr:
+                for k, line in enumerate(lines):
+                    if "\r" in line and _BARE_CR.search(line):
+                        lines[k] = _BARE_CR.sub(CR_PLACEHOLDER, line)
+                        self.hid_cr = True
             self.blocks.append((self.next_line, lines))
             self.next_line += len(lines)
             yield lines
@@ -319,7 +333,8 @@ class ReportSource:
             )
         self.notes: list[str] = []
         self.encoding = requested
-        if self.format in ("csv", "tsv", "jsonl") and requested == "auto":
+        self._cr_lines = False  # lines end with a bare CR (old Mac files): no \n in the first bytes
+        if self.format in ("csv", "tsv", "jsonl"):
             try:
                 with open_binary(self.path) as fh:
                     head = fh.read(SNIFF_BYTES)
@@ -327,9 +342,11 @@ class ReportSource:
                 raise InputFormatError(
                     f"{self.path.name} cannot be read ({err.strerror or type(err).__name__})"
                 ) from None
-            self.encoding, why = sniff_encoding(head)
-            if why != "default":
-                self.notes.append(f"reading {self.path.name} as {self.encoding} ({why})")
+            self._cr_lines = b"\r" in head and b"\n" not in head
+            if requested == "auto":
+                self.encoding, why = sniff_encoding(head)
+                if why != "default":
+                    self.notes.append(f"reading {self.path.name} as {self.encoding} ({why})")
         columns = self._columns()
         self.columns = columns
         self.id_column = self._pick(columns, id_column, DEFAULT_ID_COLUMN, ID_CANDIDATES, "id", "--id-column")
@@ -450,8 +467,8 @@ class ReportSource:
         """``("header", 1, names)``, then ``("row", line, fields)`` or ``("reject", line, Reject)``."""
         sep = "," if self.format == "csv" else "\t"
         csv.field_size_limit(MAX_RECORD_CHARS)  # process-wide: a longer field is a runaway quote
-        with self._open_text("") as fh:
-            window = _LineWindow(fh)
+        with self._open_text("" if self._cr_lines else "\n") as fh:
+            window = _LineWindow(fh, hide_bare_cr=not self._cr_lines)
             source = window.source()
             n_fields = id_idx = -1
             damaged: _Damaged | None = None
@@ -491,6 +508,8 @@ class ReportSource:
                 done = last
                 if not fields:
                     continue  # a blank line
+                if window.hid_cr and any(f and CR_PLACEHOLDER in f for f in fields):
+                    fields = [f.replace(CR_PLACEHOLDER, "\r") for f in fields]
                 if n_fields < 0:
                     names = self._header_names(fields)
                     n_fields = len(names)

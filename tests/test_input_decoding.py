@@ -147,6 +147,19 @@ def test_field_count_mismatches_are_rejected_with_their_line(tmp_path: Path) -> 
     assert _no_text_leaks(rejects)
 
 
+def test_a_bare_cr_inside_a_field_never_splits_the_record(tmp_path: Path) -> None:
+    # csv.writer(lineterminator="\n") leaves a bare CR unquoted; a CRLF file and a CR-only file read too
+    frame, rejects, _ = read_reports(_csv(tmp_path, "report_id,report\na,No effusion \r0 cm\nb,Normal.\r\n"))
+    assert (_pairs(frame), rejects) == ([("a", "No effusion \r0 cm"), ("b", "Normal.")], [])
+    body = 'report_id,report\r\na,"No\r\neffusion\rseen"\r\nb,Normal.\r\n'
+    frame, rejects, _ = read_reports(_csv(tmp_path, body, "crlf.csv"))
+    assert (_pairs(frame), rejects) == ([("a", "No\r\neffusion\rseen"), ("b", "Normal.")], [])
+    frame, rejects, _ = read_reports(
+        _csv(tmp_path, "report_id,report\ra,Normal.\rb,No effusion.\r", "cr.csv")
+    )
+    assert (_pairs(frame), rejects) == ([("a", "Normal."), ("b", "No effusion.")], [])
+
+
 def test_tsv_structure_errors(tmp_path: Path) -> None:
     p = tmp_path / "r.tsv"
     p.write_text('report_id\treport\na\t"ZQXJ unclosed\nb\tNormal.\nc\tx\ty\n', encoding="utf-8")
