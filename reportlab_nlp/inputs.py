@@ -11,8 +11,8 @@ otherwise reads UTF-8. Any Python codec name chooses explicitly. Bytes that are 
 encoding never refuse the file: the record holding them is rejected (``RL113``, its line and
 the encoding named; ``RL109`` for a ``.txt`` file) and the others are read.
 
-Structure (CSV/TSV). Python's :mod:`csv` parser in strict mode reads one physical line at a
-time; a record with more fields than the header is rejected (``RL115``: an unquoted delimiter
+Structure (CSV/TSV). Python's :mod:`csv` parser in strict mode reads one physical line (ending
+at LF; a bare CR stays in its field) at a time; a record with more fields than the header is rejected (``RL115``: an unquoted delimiter
 shifts every field after it); a shorter one whose id looks like an id (see below) reads its
 missing trailing fields as missing values (as pandas does: its text may be missing, ``RL105``),
 any other short one is ``RL115`` too (a stray piece of text). When quoting breaks
