@@ -13,9 +13,10 @@ the encoding named; ``RL109`` for a ``.txt`` file) and the others are read.
 
 Structure (CSV/TSV). Python's :mod:`csv` parser in strict mode reads one physical line (ending
 at LF; a bare CR stays in its field) at a time; a record with more fields than the header is
-rejected (``RL115``: an unquoted delimiter shifts every field after it); a shorter one whose id looks like an id (see below) reads its
-missing trailing fields as missing values (as pandas does: its text may be missing, ``RL105``),
-any other short one is ``RL115`` too (a stray piece of text). When quoting breaks
+rejected (``RL115``: an unquoted delimiter shifts every field after it); a shorter one whose
+id looks like an id (see below) reads its missing trailing fields as missing values (as pandas
+does: its text may be missing, ``RL105``), any other short one is ``RL115`` too (a stray piece
+of text). When quoting breaks
 (a stray or unclosed quote: ``csv.Error``, or a quoted field longer than
 :data:`MAX_RECORD_CHARS` characters), the record's first line is
 rejected (``RL114``) and parsing starts again at the *next* line, so that a runaway quote costs
