@@ -91,3 +91,31 @@ class ExportError(ReportLabError):
     """
 
     code = "RL700"
+
+
+# Record-level reject codes of the input reader (``reportlab_nlp.inputs``); each names the record
+# (id, or ``<line N>`` / ``<lines N-M>`` when no id can be trusted) and never holds report text.
+REJECT_NO_WORDS = "RL112"  # the text has no alphabetic word of 2+ letters: nothing that could be a report
+REJECT_UNDECODABLE = "RL113"  # the record's bytes are not valid in the file's encoding (named in the reason)
+REJECT_BROKEN_QUOTE = "RL114"  # CSV/TSV quoting is broken: the damaged lines are rejected, reading goes on
+REJECT_FIELD_COUNT = "RL115"  # a CSV/TSV record has more or fewer fields than the header
+REJECT_BAD_UNICODE = "RL116"  # the text holds an unpaired surrogate (e.g. a JSON "\ud800" escape)
+REJECT_MARKUP = "RL117"  # the record's HTML/RTF markup cannot be stripped
+
+
+class MarkupError(ReportLabError):
+    """Markup cannot be stripped, or a stripped-text offset cannot be mapped to the source."""
+
+    code = "RL117"
+
+
+class EncodingError(InputFormatError):
+    """The file cannot be decoded at all (its header is not valid in the encoding)."""
+
+    code = "RL118"
+
+
+class InputOptionError(ReportLabError):
+    """An input option is invalid: an unknown ``encoding`` or ``strip_markup`` value."""
+
+    code = "RL119"

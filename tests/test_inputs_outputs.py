@@ -208,7 +208,10 @@ def test_csv_chunk_sizes_add_up(tmp_path: Path) -> None:
 
 
 def test_jsonl_chunks_count_rejects_towards_the_size(tmp_path: Path) -> None:
-    lines = ['{"report_id": "a", "report": "x"}', "nope", '{"report_id": "b", "report": "y"}', "[]", '{"report_id": "c", "report": "z"}']
+    lines = [
+        '{"report_id": "a", "report": "No effusion."}', "nope", '{"report_id": "b", "report": "Normal."}', "[]",
+        '{"report_id": "c", "report": "Clear lungs."}',
+    ]
     p = _write(tmp_path / "r.jsonl", "\n".join(lines) + "\n")
     src = ReportSource(p)
     chunks = list(src.chunks(2))
@@ -217,7 +220,7 @@ def test_jsonl_chunks_count_rejects_towards_the_size(tmp_path: Path) -> None:
 
 
 def test_duplicate_ids_are_caught_across_chunks(tmp_path: Path) -> None:
-    p = _write(tmp_path / "r.csv", "report_id,report\na,x\nb,y\na,z\n")
+    p = _write(tmp_path / "r.csv", "report_id,report\na,Normal.\nb,No effusion.\na,Clear.\n")
     src = ReportSource(p)
     chunks = list(src.chunks(2))
     assert [c.frame["report_id"].tolist() for c in chunks] == [["a", "b"], []]
