@@ -334,6 +334,8 @@ def label_archive(
     link: bool | None = None,
     kb: str | Path | None = None,
     resume: bool = False,
+    encoding: str = "auto",
+    strip_markup: str = "none",
     on_progress: Callable[[int], None] | None = None,
 ) -> RunSummary:
     """Stream ``input_path`` through the rule labeler into ``output_path`` (CSV/TSV/Parquet/JSONL).
@@ -350,7 +352,7 @@ def label_archive(
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
         raise ArgumentError(f"chunk_size must be a whole number of at least 1, got {chunk_size!r}")
     tax = load_taxonomy(str(taxonomy))
-    src = ReportSource(input_path, id_column, text_column)
+    src = ReportSource(input_path, id_column, text_column, encoding=encoding, strip_markup=strip_markup)
     if link is None:
         link = evidence_path is not None or kb is not None
     rejects_path = Path(rejects_path) if rejects_path else default_rejects_path(output_path)
@@ -371,13 +373,15 @@ def label_archive(
         "options": {"engine": "rules", "taxonomy": str(taxonomy), "id_column": src.id_column,
                     "text_column": src.text_column, "chunk_size": chunk_size, "all_sections": all_sections,
                     "link": bool(link), "kb": None if kb is None else os.path.realpath(kb),
+                    "encoding": encoding, "strip_markup": strip_markup,
                     "outputs": {o.name: os.path.realpath(o.path) for o in outputs}},
         "rules": tree_hash(*rule_roots, *([Path(str(taxonomy))] if Path(str(taxonomy)).exists() else []),
                            *([Path(kb)] if kb else [])),
         "version": _version(),
     }
     staged = StagedRun(output_path, outputs, fingerprint, resume=resume)
-    counters = {"rows_in": 0, "rows_out": 0, "rejects": 0, "mentions": 0, **staged.counters}
+    counters = {"rows_in": 0, "rows_out": 0, "rejects": 0, "mentions": 0, "control_chars": 0, "stripped": 0,
+                **staged.counters}
     summary = RunSummary(output=str(output_path), evidence=str(evidence_path) if evidence_path else None,
                          notes=[*src.notes, *staged.notes])
     runner = _Runner(spec, workers, evidence_path is not None)
@@ -391,8 +395,9 @@ def label_archive(
             ids = chunk.frame[src.id_column].tolist()
             texts = chunk.frame[src.text_column].tolist()
             pieces = list(_split(ids, texts, per_task)) or [([], [])]
+            maps = {rid: m for rid, m in zip(ids, chunk.offset_maps) if m is not None}
             chunks[index] = {"n_in": chunk.n_in, "rejects": list(chunk.rejects), "left": len(pieces),
-                             "frames": [], "evidence": []}
+                             "frames": [], "evidence": [], "maps": maps, "control_chars": chunk.control_chars}
             if on_progress and chunk.rejects:
                 on_progress(len(chunk.rejects))
             for p_ids, p_texts in pieces:
@@ -417,6 +422,10 @@ def label_archive(
                 counters["rows_out"] += len(frame)
                 counters["rejects"] += len(acc["rejects"])
                 counters["mentions"] += len(acc["evidence"])
+                counters["control_chars"] += acc["control_chars"]
+                counters["stripped"] += len(acc["maps"])
+                if acc["maps"]:
+                    source_offsets(acc["evidence"], acc["maps"])
                 staged.commit(index, {"labels": frame, "evidence": acc["evidence"], "rejects": acc["rejects"]},
                               counters)
         clean = True
@@ -433,8 +442,40 @@ def label_archive(
     summary.rows_in, summary.rows_out = counters["rows_in"], counters["rows_out"]
     summary.rejects, summary.mentions = counters["rejects"], counters["mentions"]
     summary.rejects_path = str(rejects_path) if counters["rejects"] else None
+    if counters["control_chars"]:
+        summary.notes.append(f"{counters['control_chars']} control character(s) (NUL and others) replaced by "
+                             "spaces or newlines; offsets are unchanged")
+    if counters["stripped"]:
+        summary.notes.append(f"markup stripped from {counters['stripped']} report(s); their evidence offsets "
+                             "point into the text given (\"offsets\": \"source\") or, for RTF, into the "
+                             "stripped text (\"offsets\": \"stripped\")")
     summary.seconds = time.perf_counter() - t0
     return summary
+
+
+OFFSET_FIELDS = (("start", "end"), ("trigger_start", "trigger_end"))
+
+
+def source_offsets(records: list[dict], maps: dict) -> None:
+    """Point the evidence offsets of reports whose markup was stripped back into the text given.
+
+    Each such record gets ``"offsets": "source"``; where the stripper knows no positions (RTF) the
+    offsets stay in the stripped text and the record says ``"offsets": "stripped"``. The
+    ``sentence``/``text`` fields always hold the stripped text.
+    """
+    for rec in records:
+        m = maps.get(rec.get("report_id"))
+        if m is None:
+            continue
+        if not m.exact:
+            rec["offsets"] = "stripped"
+            continue
+        for a, b in OFFSET_FIELDS:
+            if rec.get(a) is not None and rec.get(b) is not None:
+                rec[a], rec[b] = m.to_source(rec[a], rec[b])
+        if rec.get("sentence_start") is not None:
+            rec["sentence_start"] = m.to_source(rec["sentence_start"], rec["sentence_start"])[0]
+        rec["offsets"] = "source"
 
 
 def _version() -> str:

@@ -30,6 +30,8 @@ def deid(
     rejects: Optional[Path] = typer.Option(None, "--rejects", help="Rejects file (default: <output>.rejects.csv)."),
     audit: Optional[Path] = typer.Option(None, "--audit", help="Write the run's audit summary (counts per category) as JSON."),
     chunk_size: int = typer.Option(1000, "--chunk-size", min=1, help="Records per chunk."),
+    encoding: str = typer.Option("auto", "--encoding", help="Input encoding: auto (BOM sniffing, UTF-16/32, else UTF-8) or any Python codec name."),
+    strip_markup: str = typer.Option("none", "--strip-markup", help="Strip markup from report text: auto, html, rtf or none."),
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run from its last completed chunk (<output>.partial/)."),
     verbose: bool = typer.Option(False, "-v", "--verbose", help="Log progress (counts only, never text)."),
 ) -> None:
@@ -47,7 +49,7 @@ def deid(
             input, output, mode=mode, spans_path=spans, group_column=group_column, secret=secret,
             id_column=id_column, text_column=text_column, strict_years=strict_years, use_ner=ner,
             rejects_path=rejects, audit_path=audit, chunk_size=chunk_size, resume=resume, secret_path=secret_file,
-            times=times, strict_ages=strict_ages,
+            times=times, strict_ages=strict_ages, encoding=encoding, strip_markup=strip_markup,
             on_chunk=lambda n: bar.advance(task, n),
         )
     summary = result.as_dict()

@@ -39,6 +39,8 @@ def label_cmd(
     batch_size: int = typer.Option(64, "--batch-size", min=1, help="Model engine batch size."),
     device: str = typer.Option("auto", "--device", help="Model engine device: auto, cpu or cuda."),
     chunk_size: int = typer.Option(2000, "--chunk-size", min=1, help="Records read per chunk (memory stays flat)."),
+    encoding: str = typer.Option("auto", "--encoding", help="Input encoding: auto (BOM sniffing, UTF-16/32, else UTF-8) or any Python codec name."),
+    strip_markup: str = typer.Option("none", "--strip-markup", help="Strip markup from report text: auto, html, rtf or none."),
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run from its last completed chunk (<output>.partial/)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log progress details (never report text)."),
@@ -79,7 +81,8 @@ def label_cmd(
         summary = label_archive(
             input, output, taxonomy=taxonomy, id_column=id_column, text_column=text_column, evidence_path=evidence,
             rejects_path=rejects, workers=workers, chunk_size=chunk_size, all_sections=all_sections, link=link,
-            kb=str(kb) if kb else None, resume=resume, on_progress=on_progress,
+            kb=str(kb) if kb else None, resume=resume, encoding=encoding, strip_markup=strip_markup,
+            on_progress=on_progress,
         )
     if not quiet:
         for note in summary.notes:

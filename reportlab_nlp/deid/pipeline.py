@@ -145,6 +145,18 @@ class Audit:
         }
 
 
+def _spans_to_source(spans: pd.DataFrame, chunk, idc: str, text_column: str) -> None:
+    """Spans of a report whose HTML was stripped point into the text given (RTF: into the stripped text)."""
+    maps = {str(rid): m for rid, m in zip(chunk.frame[idc].tolist(), chunk.offset_maps) if m is not None and m.exact}
+    if not maps or not len(spans):
+        return
+    for i, (rid, start, end) in enumerate(zip(spans[idc].tolist(), spans["start"].tolist(), spans["end"].tolist())):
+        m = maps.get(str(rid))
+        if m is not None:
+            spans.iat[i, spans.columns.get_loc("start")], spans.iat[i, spans.columns.get_loc("end")] = \
+                m.to_source(int(start), int(end))
+
+
 def deidentify_archive(
     input_path: str | Path,
     output_path: str | Path,
@@ -162,6 +174,8 @@ def deidentify_archive(
     chunk_size: int = 1000,
     resume: bool = False,
     secret_path: str | Path | None = None,
+    encoding: str = "auto",
+    strip_markup: str = "none",
     on_chunk=None,
     deidentifier: Deidentifier | None = None,
     times: bool = False,
@@ -181,7 +195,8 @@ def deidentify_archive(
         raise ArgumentError(f"chunk_size must be a whole number of at least 1, got {chunk_size!r}")
     if mode not in MODES:
         raise ReportLabError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}", code="RL612")
-    src = ReportSource(input_path, id_column, text_column, required_columns=[group_column] if group_column else ())
+    src = ReportSource(input_path, id_column, text_column, required_columns=[group_column] if group_column else (),
+                       encoding=encoding, strip_markup=strip_markup)
     if spans_path is not None and Path(spans_path).suffix.lower() not in (".csv",):
         raise OutputError(f"--spans must be a .csv file, got {Path(spans_path).name}")
     rj_path = Path(rejects_path) if rejects_path else default_rejects_path(output_path)
@@ -209,6 +224,7 @@ def deidentify_archive(
         "options": {"engine": "deid", "mode": mode, "id_column": idc, "text_column": src.text_column,
                     "group_column": group_column, "chunk_size": chunk_size, "strict_years": strict_years,
                     "ner": use_ner, "times": times, "strict_ages": strict_ages,
+                    "encoding": encoding, "strip_markup": strip_markup,
                     "outputs": {o.name: os.path.realpath(o.path) for o in outputs},
                     "secret": hashlib.sha256(b"reportlab-nlp/" + secret).hexdigest()[:16] if secret else None},
         "rules": tree_hash(data_root("rules") / "deid"),
@@ -220,6 +236,7 @@ def deidentify_archive(
         if index < staged.completed:
             continue
         res = deid.process_frame(chunk.frame, idc, src.text_column, group_column)
+        _spans_to_source(res.spans, chunk, idc, src.text_column)
         all_rejects = [*chunk.rejects, *res.rejects]
         counts.update(res.counts)
         counters["records_in"] += chunk.n_in
