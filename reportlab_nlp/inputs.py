@@ -157,6 +157,24 @@ class Chunk:
         return len(self.frame) + len(self.rejects)
 
 
+_HEADER_NAME = re.compile(r"[^\W_][\w#()/-]*(?: [\w#()/-]+){0,2}")
+
+
+def describe_columns(columns: Sequence[str], limit: int = 40) -> str:
+    """``columns are: …`` for an error message, or only their number when the header looks damaged.
+
+    A broken quote can make report text part of the header, and error messages never hold
+    report text: the names are listed only if every one looks like a column name (at most
+    32 characters and three words of letters, digits and ``_#()/-``).
+    """
+    names = [str(c) for c in columns]
+    if names and all(len(n) <= 32 and _HEADER_NAME.fullmatch(n) for n in names):
+        shown = ", ".join(names[:limit]) + (f", … ({len(names)} in all)" if len(names) > limit else "")
+        return f"columns are: {shown}"
+    return (f"the header has {len(names)} column(s) whose names are not shown "
+            "(it looks damaged and may hold report text)")
+
+
 def detect_format(path: str | Path) -> str:
     p = Path(path)
     if p.is_dir():
@@ -356,9 +374,7 @@ class ReportSource:
         )
         for col in required_columns:
             if col not in columns:
-                raise ColumnError(
-                    f"{self.path.name} has no column {col!r}; columns are: {', '.join(columns)}"
-                )
+                raise ColumnError(f"{self.path.name} has no column {col!r}; {describe_columns(columns)}")
 
     # -- column discovery -------------------------------------------------------------
     def _open_text(self, newline: str) -> io.TextIOWrapper:
@@ -407,9 +423,7 @@ class ReportSource:
     def _pick(self, columns, given, default, candidates, what, flag) -> str:
         if given:
             if given not in columns:
-                raise ColumnError(
-                    f"{self.path.name} has no {what} column {given!r}; columns are: {', '.join(columns)}"
-                )
+                raise ColumnError(f"{self.path.name} has no {what} column {given!r}; {describe_columns(columns)}")
             return given
         if default in columns:
             return default
@@ -426,8 +440,7 @@ class ReportSource:
                 return chosen
         raise ColumnError(
             f"{self.path.name} has no {what} column: looked for {default!r} and "
-            f"{', '.join(repr(c) for c in candidates)}; "
-            f"columns are: {', '.join(columns)}",
+            f"{', '.join(repr(c) for c in candidates)}; {describe_columns(columns)}",
             hint=f"pass {flag}",
         )
 

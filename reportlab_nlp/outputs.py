@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import io
 import json
 import math
 import os
@@ -96,7 +97,8 @@ class TableWriter:
                     header = True
                 else:
                     header = False
-                frame.to_csv(self._fh, sep="," if self.format == "csv" else "\t", index=False, header=header, na_rep="", lineterminator="\n")
+                frame.to_csv(self._fh, sep="," if self.format == "csv" else "\t", index=False, header=header,
+                             na_rep="", lineterminator="\n", quoting=_quoting_for(frame))
             elif self.format == "jsonl":
                 if self._fh is None:
                     self._fh = open(self._tmp, "w", encoding="utf-8")
@@ -166,6 +168,25 @@ class TableWriter:
             self.close()
         else:
             self.abort()
+
+
+def _quoting_for(frame: pd.DataFrame) -> int:
+    """csv's minimal quoting, or quoting every text cell when one holds a carriage return.
+
+    Python's csv writer quotes only the characters of its line terminator (``\\n``), so a bare
+    ``\\r`` inside a text would go out unquoted and split the record for any reader.
+    """
+    for col in frame.columns:
+        if not pd.api.types.is_numeric_dtype(frame[col]) and frame[col].map(lambda v: isinstance(v, str) and "\r" in v).any():
+            return csv.QUOTE_NONNUMERIC
+    return csv.QUOTE_MINIMAL
+
+
+def write_csv_row(fh, row: Sequence[Any], delimiter: str = ",") -> None:
+    """One CSV row ending in ``\\n``, with fields holding ``\\r`` or ``\\n`` quoted."""
+    buf = io.StringIO()
+    csv.writer(buf, delimiter=delimiter, lineterminator="\r\n").writerow(row)  # quotes \r and \n
+    fh.write(buf.getvalue()[:-2] + "\n")
 
 
 def _jsonable(v: Any) -> Any:
@@ -248,9 +269,9 @@ class RejectsWriter:
                 if self._w is None:
                     _mkdir_for(self.path)
                     self._fh = open(self._tmp, "w", encoding="utf-8", newline="")
-                    self._w = csv.writer(self._fh, lineterminator="\n")
-                    self._w.writerow([self.id_column, "code", "reason"])
-                self._w.writerow([r.record_id, r.code, r.reason])
+                    self._w = True
+                    write_csv_row(self._fh, [self.id_column, "code", "reason"])
+                write_csv_row(self._fh, [r.record_id, r.code, r.reason])
                 self.count += 1
         except OSError as err:
             raise OutputError(f"cannot write rejects file {self.path}: {err.strerror}") from None
