@@ -101,58 +101,15 @@ def assertion_cmd(
     input: Path = typer.Argument(..., help="CSV with columns id,text,start,end (character span of the target in text)."),
     output: Path = typer.Option(..., "-o", "--output", help="CSV with columns id,assertion."),
     rejects: Optional[Path] = typer.Option(None, "--rejects", help="Rejects CSV (default: <output stem>.rejects.csv)."),
+    encoding: str = typer.Option("auto", "--encoding", help="Input encoding: auto or any Python codec name."),
 ) -> None:
     """Classify given target spans: present, absent, possible, historical, hypothetical or other."""
-    import pandas as pd
+    from ..targets import classify_targets
 
-    from ..assertion import assert_target
-    from ..errors import ArgumentError, ColumnError, InputFormatError
-    from ..inputs import Reject, detect_format
-    from ..outputs import RejectsWriter, TableWriter, default_rejects_path
-
-    from ..batch import guard_paths
-
-    fmt = detect_format(input) if input.exists() else None
-    if fmt is None:
-        raise InputFormatError(f"input {input} does not exist")
-    rpath = rejects or default_rejects_path(output)
-    guard_paths({"input": input}, {"-o": output, "--rejects": rpath})
-    sep = "\t" if fmt == "tsv" else ","
-    try:
-        frame = pd.read_csv(input, sep=sep, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as err:
-        raise InputFormatError(f"{input.name} is not a readable CSV ({type(err).__name__})") from None
-    missing = [c for c in ("id", "text", "start", "end") if c not in frame.columns]
-    if missing:
-        raise ColumnError(f"{input.name} lacks column(s) {', '.join(missing)}; columns are: {', '.join(frame.columns)}")
-    ids, statuses, rej = [], [], []
-    for row in frame.itertuples(index=False):
-        rid = str(row.id)
-        try:
-            start, end = int(row.start), int(row.end)
-        except ValueError:
-            rej.append(Reject(rid, "start/end are not integers", "RL120"))
-            continue
-        if not row.text.strip():
-            rej.append(Reject(rid, "text is empty", "RL107"))
-            continue
-        if not (0 <= start < end <= len(row.text)):
-            rej.append(Reject(rid, f"span {start}:{end} is outside the text (length {len(row.text)})", "RL121"))
-            continue
-        try:
-            status = assert_target(row.text, start, end)
-        except ArgumentError as err:  # one bad target never stops the batch
-            rej.append(Reject(rid, err.message, err.code))
-            continue
-        ids.append(rid)
-        statuses.append(status)
-    with TableWriter(output, columns=["id", "assertion"]) as w:
-        w.write(pd.DataFrame({"id": ids, "assertion": statuses}))
-    with RejectsWriter(rpath, "id") as rw:
-        rw.write(rej)
-    msg = f"[green]classified[/green] {len(ids)} targets -> {output}"
-    if rej:
-        msg += f"; [yellow]{len(rej)} rejected[/yellow] -> {rpath}"
+    run = classify_targets(input, output, rejects_path=rejects, encoding=encoding)
+    msg = f"[green]classified[/green] {run.rows_out} targets -> {output}"
+    if run.rejects:
+        msg += f"; [yellow]{run.rejects} rejected[/yellow] -> {run.rejects_path}"
     console.print(msg)
 
 
