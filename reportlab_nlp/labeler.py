@@ -22,7 +22,8 @@ from typing import Any, Callable, Iterable, Sequence
 import pandas as pd
 
 from .errors import ArgumentError, ReportLabError
-from .inputs import Reject, ReportSource, validate_records
+from .inputs import Reject, ReportSource
+from .record_checks import prepare_records
 from .outputs import default_rejects_path, label_frame
 from .aggregation import mention_value
 from .schema import LABEL_SCHEMA, load_taxonomy
@@ -278,9 +279,10 @@ def label_dataframe(
     tax = load_taxonomy(str(taxonomy))
     spec = PipelineSpec(str(taxonomy), all_sections, None, link, None if kb is None else str(kb))
     all_ids, all_texts = df[id_column].tolist(), df[text_column].tolist()
-    keep, rejects = validate_records(all_ids, all_texts, list(df.index), set())
-    ids = [str(all_ids[i]) for i in keep]
-    texts = [all_texts[i] for i in keep]
+    prepared = prepare_records(all_ids, all_texts, list(df.index), set())  # control characters replaced
+    rejects = prepared.rejects
+    ids = [str(all_ids[i]) for i in prepared.keep]
+    texts = prepared.texts
     runner = _Runner(spec, workers, evidence)
     out_ids, rows, ev = [], [], []
     with batch_gc():

@@ -44,7 +44,7 @@ def classify_targets(input_path: str | Path, output_path: str | Path, *, rejects
                 try:
                     s, e = int(str(start).strip()), int(str(end).strip())
                 except ValueError:
-                    rejects.append(Reject(str(rid), "start/end are not whole numbers", "RL120"))
+                    rejects.append(Reject(str(rid), "start/end are not integers", "RL120"))
                     continue
                 try:
                     status = assert_target(text, s, e)

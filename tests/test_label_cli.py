@@ -297,7 +297,7 @@ def test_assertion_command_missing_columns(runner, tmp_path: Path) -> None:
     p.write_text("id,text\na,No effusion.\n", encoding="utf-8")
     res = invoke(runner, "assertion", p, "-o", tmp_path / "s.csv")
     line = _error_line(res, "RL101")
-    assert "lacks column(s) start, end" in line
+    assert "has no column 'start'; columns are: id, text" in line
 
 
 # ------------------------------------------------------------------ evaluate

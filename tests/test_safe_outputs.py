@@ -264,3 +264,14 @@ def test_kill_minus_nine_then_resume_is_byte_identical(tmp_path, request, engine
     rng = random.Random()
     for k in range(_kill_runs(request)):
         _kill_and_resume(tmp_path, args, outputs, rng, duration, ref, k)
+
+
+def test_label_dataframe_cleans_control_characters_and_rejects_content_free_text():
+    import reportlab_nlp
+
+    df = pd.DataFrame({"report_id": ["a", "b", "c"],
+                       "report": ["No effusion.\x00 Large right pneumothorax.", "123", "4.5 \x01\x02"]})
+    run = reportlab_nlp.label_dataframe(df, evidence=False)
+    assert run.labels["report_id"].tolist() == ["a"]
+    assert run.labels.loc[0, "Pneumothorax"] == 1.0 and pd.isna(run.labels.loc[0, "No Finding"])
+    assert [(r.record_id, r.code) for r in run.rejects] == [("b", "RL112"), ("c", "RL112")]
