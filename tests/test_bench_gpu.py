@@ -1,4 +1,5 @@
-"""``benchmarks/bench_gpu.py --device cpu --tiny``: the GPU benchmark's smoke run, in a process without spaCy."""
+"""``benchmarks/bench_gpu.py --device cpu --tiny``: the GPU benchmark's smoke run, without spaCy."""
+
 from __future__ import annotations
 
 import json
@@ -26,7 +27,9 @@ runpy.run_path({script!r}, run_name="__main__")
 def test_bench_gpu_tiny_runs_on_cpu_without_spacy(tmp_path):
     out = tmp_path / "rows.json"
     code = RUN.format(script=str(ROOT / "benchmarks" / "bench_gpu.py"))
-    res = subprocess.run([sys.executable, "-c", code, str(out)], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    res = subprocess.run(
+        [sys.executable, "-c", code, str(out)], cwd=ROOT, capture_output=True, text=True, timeout=600
+    )
     assert res.returncode == 0, res.stderr[-2000:]
     data = json.loads(out.read_text())
     assert [(r["row"], r["unit"], r["n"]) for r in data["rows"]] == [

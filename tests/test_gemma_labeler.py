@@ -3,6 +3,7 @@
 The checkpoint is built from a config with a byte-level tokenizer made from the fixture text
 (:func:`reportlab_nlp.model.testing.build_tiny_gemma`); nothing is downloaded.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,7 +19,13 @@ pytest.importorskip("peft")
 from reportlab_nlp.errors import ModelError  # noqa: E402
 from reportlab_nlp.model.inference import Predictor  # noqa: E402
 from reportlab_nlp.model.labeling import label_archive_with_model, merge_hybrid  # noqa: E402
-from reportlab_nlp.model.modeling import LabelerSpec, load_labeler, new_labeler, read_spec, save_labeler  # noqa: E402
+from reportlab_nlp.model.modeling import (
+    LabelerSpec,
+    load_labeler,
+    new_labeler,
+    read_spec,
+    save_labeler,
+)  # noqa: E402
 from reportlab_nlp.model.testing import build_tiny_gemma  # noqa: E402
 from reportlab_nlp.model.training import train_model  # noqa: E402
 from reportlab_nlp.model.windows import encode_reports, pad_batch  # noqa: E402
@@ -39,9 +46,25 @@ def gworld(tmp_path_factory):
 def gtrained(gworld):
     out = gworld["dir"] / "gemma_labeler"
     report = train_model(
-        gworld["dir"] / "reports.csv", gworld["dir"] / "weak.csv", out, encoder=gworld["gemma"], taxonomy=gworld["taxonomy"],
-        epochs=12, batch_size=8, lr=1e-2, head_lr=1e-2, max_length=32, window_overlap=8, val_fraction=0.2, patience=12,
-        seed=3, device="cpu", threads=1, show_progress=False, augment_sentences=False, lora_r=8,
+        gworld["dir"] / "reports.csv",
+        gworld["dir"] / "weak.csv",
+        out,
+        encoder=gworld["gemma"],
+        taxonomy=gworld["taxonomy"],
+        epochs=12,
+        batch_size=8,
+        lr=1e-2,
+        head_lr=1e-2,
+        max_length=32,
+        window_overlap=8,
+        val_fraction=0.2,
+        patience=12,
+        seed=3,
+        device="cpu",
+        threads=1,
+        show_progress=False,
+        augment_sentences=False,
+        lora_r=8,
     )
     return out, report
 
@@ -56,7 +79,12 @@ def test_decoder_windows_are_bos_content_eos_and_pooling_shapes(gworld, tmp_path
     for pooling in ("last", "attention"):
         spec = LabelerSpec(label_names=LABELS, max_length=32, window_overlap=8, pooling=pooling)
         model, tok = new_labeler(gworld["gemma"], spec, seed=0, lora_r=4)
-        assert spec.architecture == "decoder" and spec.lora == {"r": 4, "alpha": 8, "dropout": 0.05, "target_modules": "all-linear"}
+        assert spec.architecture == "decoder" and spec.lora == {
+            "r": 4,
+            "alpha": 8,
+            "dropout": 0.05,
+            "target_modules": "all-linear",
+        }
         enc = encode_reports(tok, gworld["texts"][:3], spec)
         assert [w[0] for w in enc.windows] == [tok.bos_token_id] * len(enc.windows)
         assert [w[-1] for w in enc.windows] == [tok.eos_token_id] * len(enc.windows)
@@ -93,7 +121,10 @@ def test_lora_labeler_saves_adapter_heads_schema_and_base_pointer(gworld, gtrain
     names = {p.name for p in out.iterdir()}
     assert {"adapter", "heads.safetensors", "label_schema.json", "tokenizer.json"} <= names
     assert "model.safetensors" not in names and "config.json" not in names  # no copy of the base weights
-    assert {p.name for p in (out / "adapter").iterdir()} >= {"adapter_config.json", "adapter_model.safetensors"}
+    assert {p.name for p in (out / "adapter").iterdir()} >= {
+        "adapter_config.json",
+        "adapter_model.safetensors",
+    }
     schema = json.loads((out / "label_schema.json").read_text())
     assert schema["architecture"] == "decoder" and schema["format_version"] == 2
     assert schema["base_model"] == str(gworld["gemma"].resolve())
@@ -104,7 +135,13 @@ def test_lora_labeler_saves_adapter_heads_schema_and_base_pointer(gworld, gtrain
 
 
 def test_saved_adapter_round_trips_exactly(gworld, tmp_path):
-    spec = LabelerSpec(label_names=LABELS, no_finding="No Finding", finding_labels=LABELS[1:], max_length=32, window_overlap=8)
+    spec = LabelerSpec(
+        label_names=LABELS,
+        no_finding="No Finding",
+        finding_labels=LABELS[1:],
+        max_length=32,
+        window_overlap=8,
+    )
     model, tok = new_labeler(gworld["gemma"], spec, seed=5, lora_r=4)
     with torch.no_grad():  # give the (zero-initialised) B matrices values, so the adapter matters
         g = torch.Generator().manual_seed(1)
@@ -121,7 +158,12 @@ def test_saved_adapter_round_trips_exactly(gworld, tmp_path):
     args = (torch.from_numpy(ids), torch.from_numpy(mask))
     with torch.inference_mode():
         a, b, c = model(*args), loaded(*args), merged(*args)
-        base_only, _ = new_labeler(gworld["gemma"], LabelerSpec(label_names=LABELS, max_length=32, window_overlap=8), seed=5, lora_r=0)
+        base_only, _ = new_labeler(
+            gworld["gemma"],
+            LabelerSpec(label_names=LABELS, max_length=32, window_overlap=8),
+            seed=5,
+            lora_r=0,
+        )
         base_only.heads.load_state_dict(model.heads.state_dict())
         d = base_only.eval()(*args)
     assert tuple(a.shape) == (len(enc.windows), 3, 4)
@@ -160,13 +202,17 @@ def test_gemma_labeler_learns_and_labels_an_archive(gworld, gtrained, tmp_path):
     ids, texts = gworld["ids"][:12], gworld["texts"][:12]
     inp = tmp_path / "in.csv"
     pd.DataFrame({"report_id": ids, "report": texts}).to_csv(inp, index=False)
-    s = label_archive_with_model(inp, tmp_path / "m.csv", model_dir=out, engine="model", device="cpu", show_progress=False)
+    s = label_archive_with_model(
+        inp, tmp_path / "m.csv", model_dir=out, engine="model", device="cpu", show_progress=False
+    )
     assert (s["rows_in"], s["rows_out"], s["rejects"]) == (12, 12, 0)
     got, _ = read_label_table(tmp_path / "m.csv", LABELS)
     assert got.index.tolist() == ids
     from reportlab_nlp.model.modeling import class_to_value
 
-    expected = np.vectorize(lambda c: np.nan if class_to_value(c) is None else class_to_value(c))(probs[:12].argmax(-1)).astype(float)
+    expected = np.vectorize(lambda c: np.nan if class_to_value(c) is None else class_to_value(c))(
+        probs[:12].argmax(-1)
+    ).astype(float)
     np.testing.assert_array_equal(got[LABELS].to_numpy(float), expected)
 
 
@@ -179,13 +225,26 @@ def test_gemma_labeler_in_hybrid(gworld, gtrained, tmp_path, monkeypatch):
     import reportlab_nlp.labeler as labeler_mod
 
     out, _ = gtrained
-    monkeypatch.setattr(labeler_mod, "label_texts", lambda texts, taxonomy="chexpert", *, ids=None, evidence=True, **kw:
-                        [_FakeResult({"No Finding": None, "Cardiomegaly": 1.0, "Pleural Effusion": None}, []) for _ in texts])
+    monkeypatch.setattr(
+        labeler_mod,
+        "label_texts",
+        lambda texts, taxonomy="chexpert", *, ids=None, evidence=True, **kw: [
+            _FakeResult({"No Finding": None, "Cardiomegaly": 1.0, "Pleural Effusion": None}, [])
+            for _ in texts
+        ],
+    )
     ids, texts = gworld["ids"][:10], gworld["texts"][:10]
     inp = tmp_path / "in.csv"
     pd.DataFrame({"report_id": ids, "report": texts}).to_csv(inp, index=False)
-    s = label_archive_with_model(inp, tmp_path / "h.csv", model_dir=out, engine="hybrid", review_path=tmp_path / "r.csv",
-                                 device="cpu", show_progress=False)
+    s = label_archive_with_model(
+        inp,
+        tmp_path / "h.csv",
+        model_dir=out,
+        engine="hybrid",
+        review_path=tmp_path / "r.csv",
+        device="cpu",
+        show_progress=False,
+    )
     hybrid, _ = read_label_table(tmp_path / "h.csv", LABELS)
     probs, _ = Predictor(out, device="cpu", threads=1).predict(texts)
     spec = read_spec(out)
@@ -194,7 +253,9 @@ def test_gemma_labeler_in_hybrid(gworld, gtrained, tmp_path, monkeypatch):
     for i, rid in enumerate(ids):
         mv = {n: class_to_value(probs[i, j].argmax()) for j, n in enumerate(LABELS)}
         mp = {n: float(probs[i, j].max()) for j, n in enumerate(LABELS)}
-        final, _ = merge_hybrid({"No Finding": None, "Cardiomegaly": 1.0, "Pleural Effusion": None}, mv, mp, spec)
+        final, _ = merge_hybrid(
+            {"No Finding": None, "Cardiomegaly": 1.0, "Pleural Effusion": None}, mv, mp, spec
+        )
         row = [np.nan if final[n] is None else final[n] for n in LABELS]
         np.testing.assert_array_equal(hybrid.loc[rid, LABELS].to_numpy(float), np.array(row, dtype=float))
     assert s["rows_out"] == 10 and (hybrid["Cardiomegaly"] == 1.0).all()

@@ -8,7 +8,8 @@ Precisions / engines (``precision=``):
 * ``onnx``       -- ONNX Runtime, float32 graph exported with ``torch.onnx.export(dynamo=True)`` (CPU).
 * ``onnx-int8``  -- the same graph with ONNX Runtime dynamic int8 weight quantisation (CPU).
 
-``auto`` on CPU is :data:`DEFAULT_CPU_PRECISION` for encoders and fp32 for decoders (overridable with the environment variable
+``auto`` on CPU is :data:`DEFAULT_CPU_PRECISION` for encoders and fp32 for decoders (overridable
+with the environment variable
 ``REPORTLAB_NLP_PRECISION``). ONNX files are exported once and cached in ``<model>/onnx/``
 (or a temporary folder when the model directory is read-only).
 
@@ -58,7 +59,8 @@ def _weights_key(model_dir: Path) -> str:
     import hashlib
 
     h = hashlib.sha1()
-    for name in ("model.safetensors", "heads.safetensors", "label_schema.json", "adapter/adapter_model.safetensors"):
+    files = ("model.safetensors", "heads.safetensors", "label_schema.json", "adapter/adapter_model.safetensors")
+    for name in files:
         try:
             st = (model_dir / name).stat()
             h.update(f"{name}:{st.st_size}:{st.st_mtime_ns};".encode())
@@ -191,7 +193,8 @@ class Predictor:
                 raise ModelError("a model directory is needed")
             # a LoRA adapter is folded into its base (no extra matmuls); bf16 decoder weights on a GPU
             half = self.device.startswith("cuda") and precision == "bf16"
-            model, tokenizer, spec = load_labeler(model_dir, merge_adapter=True, dtype="bf16" if half else None)
+            model, tokenizer, spec = load_labeler(model_dir, merge_adapter=True,
+                                                  dtype="bf16" if half else None)
         else:
             spec = model.spec
         self.model_dir = Path(model_dir) if model_dir is not None else None

@@ -48,7 +48,9 @@ FORMAT_VERSION = 2  # 2: decoder encoders, LoRA adapters (a version-1 reader can
 N_CLASSES = 4  # blank, positive, negative, uncertain
 ADAPTER_DIR = "adapter"
 # model types that are decoders even when the checkpoint's ``architectures`` does not say so
-DECODER_MODEL_TYPES = ("gemma", "gemma2", "gemma3", "gemma3_text", "llama", "mistral", "qwen2", "qwen3", "phi3")
+DECODER_MODEL_TYPES = (
+    "gemma", "gemma2", "gemma3", "gemma3_text", "llama", "mistral", "qwen2", "qwen3", "phi3",
+)
 DECODER_ARCH_SUFFIXES = ("ForCausalLM", "ForConditionalGeneration")
 LORA_TARGETS_DEFAULT = "all-linear"  # every attention and MLP projection (peft excludes any LM head)
 
@@ -308,7 +310,8 @@ def apply_lora(encoder, lora: dict, *, gradient_checkpointing: bool = False):
     try:
         from peft import LoraConfig, get_peft_model
     except ImportError:
-        raise ModelError("--lora-r needs the peft package", hint="pip install 'reportlab-nlp[model]'") from None
+        raise ModelError("--lora-r needs the peft package",
+                         hint="pip install 'reportlab-nlp[model]'") from None
     if gradient_checkpointing:
         encoder.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     cfg = LoraConfig(r=int(lora["r"]), lora_alpha=int(lora["alpha"]), lora_dropout=float(lora["dropout"]),
@@ -318,7 +321,7 @@ def apply_lora(encoder, lora: dict, *, gradient_checkpointing: bool = False):
             warnings.simplefilter("ignore", FutureWarning)  # transformers' renamed checkpointing attribute
             return get_peft_model(encoder, cfg)
     except ValueError as err:
-        raise ModelError(f"LoRA cannot be applied to this encoder ({type(err).__name__}); check --lora-targets") from None
+        raise ModelError(f"LoRA cannot be applied to this encoder ({type(err).__name__})") from None
 
 
 def lora_settings(r: int, *, alpha: int | None = None, dropout: float = 0.05,
@@ -329,8 +332,8 @@ def lora_settings(r: int, *, alpha: int | None = None, dropout: float = 0.05,
             "target_modules": target_modules or LORA_TARGETS_DEFAULT}
 
 
-def new_labeler(encoder_path: str | Path | None, spec: LabelerSpec, *, seed: int = 0, lora_r: int | None = None,
-                dtype: str | None = None, gradient_checkpointing: bool = False):
+def new_labeler(encoder_path: str | Path | None, spec: LabelerSpec, *, seed: int = 0,
+                lora_r: int | None = None, dtype: str | None = None, gradient_checkpointing: bool = False):
     """A fresh labeler on a pretrained encoder or decoder (heads initialised from ``seed``).
 
     ``lora_r``: ``None`` = LoRA rank 16 on decoders, full fine-tuning of encoders; 0 = no LoRA.
@@ -408,7 +411,8 @@ def _load_adapter(p: Path, spec: LabelerSpec, dtype: str | None, merge: bool):
         raise ModelError(f"{p}: the LoRA base checkpoint {spec.base_model!r} is not found",
                          hint=f"put the base weights there or edit base_model in {SCHEMA_FILE}", code="RL420")
     if not (p / ADAPTER_DIR / "adapter_config.json").exists():
-        raise ModelError(f"{p} has no {ADAPTER_DIR}/adapter_config.json; the model directory is incomplete", code="RL421")
+        raise ModelError(f"{p} has no {ADAPTER_DIR}/adapter_config.json; the model directory is incomplete",
+                         code="RL421")
     from peft import PeftModel
 
     encoder, _ = load_encoder_and_tokenizer(base, dtype=dtype)
@@ -417,7 +421,8 @@ def _load_adapter(p: Path, spec: LabelerSpec, dtype: str | None, merge: bool):
         try:
             encoder = PeftModel.from_pretrained(encoder, p / ADAPTER_DIR, is_trainable=not merge)
         except (OSError, ValueError, RuntimeError) as err:
-            raise ModelError(f"{p}/{ADAPTER_DIR} does not fit the base checkpoint ({type(err).__name__})", code="RL421") from None
+            raise ModelError(f"{p}/{ADAPTER_DIR} does not fit the base checkpoint ({type(err).__name__})",
+                             code="RL421") from None
     return encoder.merge_and_unload() if merge else encoder
 
 

@@ -66,8 +66,9 @@ def build_tiny_encoder(out_dir: str | Path, corpus: Iterable[str], *, hidden: in
 DECODER_SPECIALS = ["<pad>", "<eos>", "<bos>", "<unk>", "<start_of_turn>", "<end_of_turn>"]
 # a Gemma-style chat template (user / model turns), enough for the prompted engine's tests
 TINY_CHAT_TEMPLATE = (
-    "{{ bos_token }}{% for m in messages %}<start_of_turn>{{ 'model' if m['role'] == 'assistant' else 'user' }}\n"
-    "{{ m['content'] }}<end_of_turn>\n{% endfor %}{% if add_generation_prompt %}<start_of_turn>model\n{% endif %}"
+    "{{ bos_token }}{% for m in messages %}"
+    "<start_of_turn>{{ 'model' if m['role'] == 'assistant' else 'user' }}\n{{ m['content'] }}<end_of_turn>\n"
+    "{% endfor %}{% if add_generation_prompt %}<start_of_turn>model\n{% endif %}"
 )
 JSON_PIECES = ['{"', '": ', '": {"', '"value": ', '"evidence": ', '", "', '}, "', '}}', 'null', '-1', ', "']
 
@@ -114,8 +115,9 @@ def build_decoder_tokenizer(corpus: Iterable[str], vocab_size: int = 600):
     )
 
 
-def build_tiny_gemma(out_dir: str | Path, corpus: Iterable[str], *, hidden: int = 32, layers: int = 2, heads: int = 2,
-                     kv_heads: int = 1, max_positions: int = 4096, seed: int = 0, vocab_size: int = 600) -> Path:
+def build_tiny_gemma(out_dir: str | Path, corpus: Iterable[str], *, hidden: int = 32, layers: int = 2,
+                     heads: int = 2, kv_heads: int = 1, max_positions: int = 4096, seed: int = 0,
+                     vocab_size: int = 600) -> Path:
     """A randomly initialised 2-layer, 32-hidden Gemma-3 causal LM + tokenizer, saved as a local checkpoint.
 
     The folder has the layout of a real Gemma-3 / MedGemma text checkpoint (``config.json`` with
@@ -136,7 +138,8 @@ def build_tiny_gemma(out_dir: str | Path, corpus: Iterable[str], *, hidden: int 
     )
     torch.manual_seed(seed)
     model = Gemma3ForCausalLM(config)
-    model.generation_config.eos_token_id = [tokenizer.eos_token_id, tokenizer.convert_tokens_to_ids("<end_of_turn>")]
+    end_of_turn = tokenizer.convert_tokens_to_ids("<end_of_turn>")
+    model.generation_config.eos_token_id = [tokenizer.eos_token_id, end_of_turn]
     model.generation_config.pad_token_id = tokenizer.pad_token_id
     model.save_pretrained(out, safe_serialization=True)
     tokenizer.save_pretrained(out)

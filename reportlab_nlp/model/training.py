@@ -316,7 +316,8 @@ def _load_checkpoint(model, out_dir: Path) -> dict:
     if model.spec.lora:
         missing = set(_trained_state(model)) - set(weights)
         if missing:
-            raise ModelError(f"--resume: the checkpoint in {d} lacks {len(missing)} adapter weight(s); start without --resume")
+            raise ModelError(f"--resume: the checkpoint in {d} lacks {len(missing)} adapter weight(s); "
+                             "start without --resume")
         model.load_state_dict(weights, strict=False)
     else:
         model.load_state_dict(weights)
@@ -338,7 +339,8 @@ def _restore_best(model, out_dir: Path, device: str):
 
     from .modeling import ADAPTER_DIR, HEADS_FILE
 
-    set_peft_model_state_dict(model.encoder, load_file(str(out_dir / ADAPTER_DIR / "adapter_model.safetensors")))
+    adapter = load_file(str(out_dir / ADAPTER_DIR / "adapter_model.safetensors"))
+    set_peft_model_state_dict(model.encoder, adapter)
     model.heads.load_state_dict(load_file(str(out_dir / HEADS_FILE)))
     return model.to(device)
 
@@ -455,8 +457,8 @@ def train_model(
         raise ModelError("--lora-r must be 0 (off) or more")
     torch.manual_seed(seed)
     cuda = dev.startswith("cuda")
-    model, tokenizer = new_labeler(encoder, spec, seed=seed, lora_r=lora_r, dtype="bf16" if cuda and lora_r != 0 else None,
-                                   gradient_checkpointing=cuda)
+    model, tokenizer = new_labeler(encoder, spec, seed=seed, lora_r=lora_r,
+                                   dtype="bf16" if cuda and lora_r != 0 else None, gradient_checkpointing=cuda)
     fingerprint = _fingerprint(ids, json.dumps([label_names, max_length, window_overlap, pooling, seed, val_fraction, str(encoder), augment_sentences,
                                                 oversample_rare, augment_swaps, input_scope, spec.section_rules]
                                                + ([spec.lora] if spec.lora else []), sort_keys=True))
@@ -602,7 +604,8 @@ def _write_report(out: Path, report: dict) -> None:
         f"- rule-labeled sentences: {report['sentence_examples']}, mention swaps: {report['swap_examples']}, oversampled copies: {report['oversampled_repeats']}; input scope: {report['input_scope']}",
         f"- windowed (longer than the {report['max_length']}-token window): {report['windowed_reports']}",
         f"- {report['architecture']}: `{report['encoder']}`"
-        + (f" + LoRA r={report['lora']['r']} ({report['trainable_parameters']} trainable parameters)" if report["lora"] else "")
+        + (f" + LoRA r={report['lora']['r']} ({report['trainable_parameters']} trainable parameters)"
+           if report["lora"] else "")
         + f"; taxonomy: {report['taxonomy']}; seed {report['seed']}; device {report['device']}",
         "",
         "| stage | epoch | train loss | validation macro F1 |",

@@ -12,6 +12,7 @@
 
 Nothing here imports spaCy; torch and transformers load when a backend is built.
 """
+
 from __future__ import annotations
 
 _LAZY = {

@@ -10,6 +10,7 @@ occurrence gives the offsets); any other quote counts as no evidence (the value 
 quote is dropped and counted). Problems are described with label names and counts only: the
 answer's own strings may be report text and never reach a message.
 """
+
 from __future__ import annotations
 
 import json
@@ -91,7 +92,9 @@ def parse_answer(text: str | None, prompt: PromptSpec, report: str) -> Answer:
     except (json.JSONDecodeError, RecursionError):
         return Answer(None, "the answer is not JSON (or is cut short)")
     validator = _validator(json.dumps(prompt.json_schema(), sort_keys=True))
-    errors = sorted(validator.iter_errors(obj), key=lambda e: (len(list(e.absolute_path)), str(list(e.absolute_path))))
+    errors = sorted(
+        validator.iter_errors(obj), key=lambda e: (len(list(e.absolute_path)), str(list(e.absolute_path)))
+    )
     if errors:
         return Answer(None, _describe(errors[0], prompt.label_names, obj))
     cells: dict[str, Cell] = {}

@@ -9,6 +9,7 @@ never downloaded. Greedy decoding throughout, so a run is repeatable.
 * :class:`VllmBackend` -- CUDA with vLLM installed; vLLM's structured outputs hold the answer to
   :meth:`PromptSpec.json_schema`. Quotes are then verified after generation (:mod:`.answers`).
 """
+
 from __future__ import annotations
 
 import json
@@ -41,9 +42,15 @@ def check_generative_dir(model_dir: str | Path) -> dict:
     except (json.JSONDecodeError, OSError) as err:
         raise ModelError(f"{cfg_path} cannot be read ({type(err).__name__})", code="RL440") from None
     archs = cfg.get("architectures") or []
-    if not (any(str(a).endswith(DECODER_ARCH_SUFFIXES) for a in archs) or cfg.get("model_type") in DECODER_MODEL_TYPES):
-        raise ModelError(f"--model {p} is not a generative (decoder) checkpoint; --engine llm needs an instruction-tuned "
-                         "decoder such as MedGemma-4B-it, Gemma-3, Qwen or Llama", code="RL440")
+    if not (
+        any(str(a).endswith(DECODER_ARCH_SUFFIXES) for a in archs)
+        or cfg.get("model_type") in DECODER_MODEL_TYPES
+    ):
+        raise ModelError(
+            f"--model {p} is not a generative (decoder) checkpoint; --engine llm needs an instruction-tuned "
+            "decoder such as MedGemma-4B-it, Gemma-3, Qwen or Llama",
+            code="RL440",
+        )
     return cfg
 
 
@@ -60,8 +67,16 @@ def answer_budget(prompt: PromptSpec) -> int:
 class TransformersBackend:
     name = "transformers"
 
-    def __init__(self, model_dir: str | Path, prompt: PromptSpec, *, device: str = "auto", batch_size: int = 8,
-                 max_new_tokens: int | None = None, threads: int | None = None):
+    def __init__(
+        self,
+        model_dir: str | Path,
+        prompt: PromptSpec,
+        *,
+        device: str = "auto",
+        batch_size: int = 8,
+        max_new_tokens: int | None = None,
+        threads: int | None = None,
+    ):
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         check_generative_dir(model_dir)
         import torch
@@ -80,7 +95,9 @@ class TransformersBackend:
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(p, local_files_only=True)
         except (OSError, ValueError, TypeError) as err:
-            raise ModelError(f"--model {p} has no usable tokenizer ({type(err).__name__})", code="RL440") from None
+            raise ModelError(
+                f"--model {p} has no usable tokenizer ({type(err).__name__})", code="RL440"
+            ) from None
         self.tokenizer.padding_side = "left"
         if self.tokenizer.pad_token_id is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
@@ -90,7 +107,9 @@ class TransformersBackend:
             try:
                 self.model = AutoModelForCausalLM.from_pretrained(p, local_files_only=True, dtype=dtype)
             except (OSError, ValueError) as err:
-                raise ModelError(f"--model {p}: weights cannot be loaded ({type(err).__name__})", code="RL440") from None
+                raise ModelError(
+                    f"--model {p}: weights cannot be loaded ({type(err).__name__})", code="RL440"
+                ) from None
         self.model.to(self.device).eval()
         gen = self.model.generation_config
         eos = gen.eos_token_id if gen is not None else None
@@ -116,33 +135,45 @@ class TransformersBackend:
         ok = []
         for i, ids in enumerate(encoded):
             if len(ids) + min(budget, 64) > self.context:
-                out[i] = Failure(REJECT_TOO_LONG, f"the prompt ({len(ids)} tokens) does not fit the model's "
-                                                  f"{self.context}-token context")
+                out[i] = Failure(
+                    REJECT_TOO_LONG,
+                    f"the prompt ({len(ids)} tokens) does not fit the model's "
+                    f"{self.context}-token context",
+                )
             else:
                 ok.append(i)
         ok.sort(key=lambda i: -len(encoded[i]))
         pad = int(self.tokenizer.pad_token_id)
         for s in range(0, len(ok), self.batch_size):
-            rows = ok[s:s + self.batch_size]
+            rows = ok[s : s + self.batch_size]
             longest = max(len(encoded[i]) for i in rows)
             ids = torch.full((len(rows), longest), pad, dtype=torch.long)
             mask = torch.zeros((len(rows), longest), dtype=torch.long)
             for r, i in enumerate(rows):
                 seq = encoded[i]
-                ids[r, longest - len(seq):] = torch.tensor(seq, dtype=torch.long)
-                mask[r, longest - len(seq):] = 1
-            grammars = [AnswerGrammar(self.prompt.label_names, reports[i], self.prompt.max_quote_chars) for i in rows]
+                ids[r, longest - len(seq) :] = torch.tensor(seq, dtype=torch.long)
+                mask[r, longest - len(seq) :] = 1
+            grammars = [
+                AnswerGrammar(self.prompt.label_names, reports[i], self.prompt.max_quote_chars) for i in rows
+            ]
             processor = make_processor(grammars, self.table, self.eos_ids)
             new = min(budget, self.context - longest)
             with torch.inference_mode():
                 gen = self.model.generate(
-                    input_ids=ids.to(self.device), attention_mask=mask.to(self.device), logits_processor=[processor],
-                    max_new_tokens=new, do_sample=False, eos_token_id=self.eos_ids, pad_token_id=pad,
+                    input_ids=ids.to(self.device),
+                    attention_mask=mask.to(self.device),
+                    logits_processor=[processor],
+                    max_new_tokens=new,
+                    do_sample=False,
+                    eos_token_id=self.eos_ids,
+                    pad_token_id=pad,
                 )
             for r, i in enumerate(rows):
                 tail = gen[r, longest:].tolist()
                 tail = [t for t in tail if t not in self.eos_ids and t != pad]
-                out[i] = self.tokenizer.decode(tail, skip_special_tokens=True, clean_up_tokenization_spaces=False)
+                out[i] = self.tokenizer.decode(
+                    tail, skip_special_tokens=True, clean_up_tokenization_spaces=False
+                )
         return out
 
 
@@ -157,7 +188,9 @@ class VllmBackend:
         try:
             from vllm import LLM
         except ImportError:
-            raise ModelError("--backend vllm needs the vllm package on a CUDA machine", code="RL441") from None
+            raise ModelError(
+                "--backend vllm needs the vllm package on a CUDA machine", code="RL441"
+            ) from None
         self.prompt = prompt
         self.llm = LLM(model=str(model_dir), dtype="bfloat16", seed=0)
         self.tokenizer = self.llm.get_tokenizer()
@@ -172,15 +205,21 @@ class VllmBackend:
         try:  # vLLM >= 0.10
             from vllm.sampling_params import StructuredOutputsParams
 
-            return SamplingParams(temperature=0.0, max_tokens=budget, structured_outputs=StructuredOutputsParams(json=schema))
+            return SamplingParams(
+                temperature=0.0, max_tokens=budget, structured_outputs=StructuredOutputsParams(json=schema)
+            )
         except ImportError:
             from vllm.sampling_params import GuidedDecodingParams
 
-            return SamplingParams(temperature=0.0, max_tokens=budget, guided_decoding=GuidedDecodingParams(json=schema))
+            return SamplingParams(
+                temperature=0.0, max_tokens=budget, guided_decoding=GuidedDecodingParams(json=schema)
+            )
 
     def generate(self, reports: Sequence[str], attempt: int) -> list[str | Failure]:
         prompts = [self.prompt.render(self.tokenizer, r) for r in reports]
-        outs = self.llm.generate(prompts, self._params(self.max_new_tokens * (2 if attempt else 1)), use_tqdm=False)
+        outs = self.llm.generate(
+            prompts, self._params(self.max_new_tokens * (2 if attempt else 1)), use_tqdm=False
+        )
         return [o.outputs[0].text for o in outs]
 
 
@@ -190,16 +229,32 @@ def vllm_available() -> bool:
     return importlib.util.find_spec("vllm") is not None
 
 
-def make_backend(model_dir: str | Path, prompt: PromptSpec, *, backend: str = "auto", device: str = "auto",
-                 batch_size: int = 8, max_new_tokens: int | None = None, threads: int | None = None):
+def make_backend(
+    model_dir: str | Path,
+    prompt: PromptSpec,
+    *,
+    backend: str = "auto",
+    device: str = "auto",
+    batch_size: int = 8,
+    max_new_tokens: int | None = None,
+    threads: int | None = None,
+):
     """``auto``: vLLM when it is installed and the device is a GPU, else transformers ``generate``."""
     if backend not in BACKENDS:
-        raise ModelError(f"unknown LLM backend {backend!r}; expected one of {', '.join(BACKENDS)}", code="RL441")
+        raise ModelError(
+            f"unknown LLM backend {backend!r}; expected one of {', '.join(BACKENDS)}", code="RL441"
+        )
     if backend == "auto":
         from ..device import resolve_device
 
         backend = "vllm" if resolve_device(device).startswith("cuda") and vllm_available() else "transformers"
     if backend == "vllm":
         return VllmBackend(model_dir, prompt, max_new_tokens=max_new_tokens)
-    return TransformersBackend(model_dir, prompt, device=device, batch_size=batch_size, max_new_tokens=max_new_tokens,
-                               threads=threads)
+    return TransformersBackend(
+        model_dir,
+        prompt,
+        device=device,
+        batch_size=batch_size,
+        max_new_tokens=max_new_tokens,
+        threads=threads,
+    )

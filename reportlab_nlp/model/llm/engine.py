@@ -5,6 +5,7 @@ if none is valid, the report goes to the rejects with code RL450 and the last pr
 Reports the backend cannot take at all (longer than the model's context: RL451) are rejected
 without a retry; a backend failure on a batch is retried record by record (RL452).
 """
+
 from __future__ import annotations
 
 import logging
@@ -96,7 +97,9 @@ class LlmLabeler:
                 ans: Answer = parse_answer(out, self.prompt, texts[i])
                 if ans.cells is None:
                     self.stats.invalid_answers += 1
-                    self.stats.problems[ans.problem or "?"] = self.stats.problems.get(ans.problem or "?", 0) + 1
+                    self.stats.problems[ans.problem or "?"] = (
+                        self.stats.problems.get(ans.problem or "?", 0) + 1
+                    )
                     last_problem[i] = ans.problem or "invalid answer"
                     still.append(i)
                     continue

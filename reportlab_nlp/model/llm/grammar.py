@@ -22,8 +22,10 @@ invalid and goes through the retry/reject path like any other invalid answer.
 :class:`TokenTable` maps every ordinary token id to the exact text it adds to the output
 (built once per tokenizer by decoding ``anchor + token``), so the processor never tokenizes.
 :class:`AnswerGrammar` is a character automaton over immutable states;
-:func:`make_processor` builds the logits processor that masks, per row and step, every token whose text would leave it.
+:func:`make_processor` builds the logits processor that masks, per row and step, every token
+whose text would leave the grammar.
 """
+
 from __future__ import annotations
 
 import json
@@ -44,14 +46,15 @@ class TokenTable:
         special = set(tokenizer.all_special_ids) | set(getattr(tokenizer, "added_tokens_decoder", {}) or {})
         n = len(tokenizer)
         ids = [i for i in range(n) if i not in special]
-        texts = tokenizer.batch_decode([anchor + [i] for i in ids], skip_special_tokens=False,
-                                       clean_up_tokenization_spaces=False)
+        texts = tokenizer.batch_decode(
+            [anchor + [i] for i in ids], skip_special_tokens=False, clean_up_tokenization_spaces=False
+        )
         self.strings: list[str | None] = [None] * n
         self.by_string: dict[str, list[int]] = {}
         for i, full in zip(ids, texts):
             if not full.startswith(anchor_text):
                 continue
-            s = full[len(anchor_text):]
+            s = full[len(anchor_text) :]
             if not s or "\ufffd" in s:  # empty, or a partial UTF-8 byte sequence
                 continue
             self.strings[i] = s
@@ -91,7 +94,12 @@ class AnswerGrammar:
         segs: list[tuple] = []
         for k, name in enumerate(label_names):
             head = "{" if k == 0 else "}, "
-            segs += [("lit", f"{head}{json.dumps(name)}: {{\"value\": "), ("value",), ("lit", ', "evidence": '), ("evidence",)]
+            segs += [
+                ("lit", f"{head}{json.dumps(name)}: {{\"value\": "),
+                ("value",),
+                ("lit", ', "evidence": '),
+                ("evidence",),
+            ]
         segs.append(("lit", "}}"))
         self.segments = segs
 
@@ -172,7 +180,7 @@ class AnswerGrammar:
         if kind == "lit":
             return [self.segments[seg][1][sub:]]
         if kind == "value":
-            return [v[len(sub):] for v in VALUE_TOKENS if v.startswith(sub) and v != sub]
+            return [v[len(sub) :] for v in VALUE_TOKENS if v.startswith(sub) and v != sub]
         mode = sub[0]
         if mode == "s":
             if last == "null":
@@ -180,7 +188,7 @@ class AnswerGrammar:
             starts = {self._rest_after(p, 0, max_len - 1) for p in range(len(self.report))}
             return ['"' + r for r in starts if r]
         if mode == "n":
-            return ["null"[sub[1]:]]
+            return ["null"[sub[1] :]]
         quote = sub[1]
         out: set[str] = set()
         pos = self.report.find(quote)
@@ -214,9 +222,9 @@ def make_processor(grammars: Sequence[AnswerGrammar], table: TokenTable, eos_ids
                 self.prompt_len = int(input_ids.shape[1])
             mask = torch.full_like(scores, float("-inf"))
             for row, g in enumerate(grammars):
-                gen = input_ids[row, self.prompt_len:].tolist()
+                gen = input_ids[row, self.prompt_len :].tolist()
                 state = self.states[row]
-                for tid in gen[self.consumed[row]:]:
+                for tid in gen[self.consumed[row] :]:
                     if state is None or state == _END or tid in self.eos_set:
                         state = None if state != _END else _END
                         break

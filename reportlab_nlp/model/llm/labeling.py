@@ -10,6 +10,7 @@ only when the model quoted verified evidence for it; ``No Finding`` stays consis
 (:func:`reportlab_nlp.model.labeling.merge_hybrid`). Disagreements go to ``--review`` as with the
 trained model (``model_probability`` is blank: a prompted answer has none).
 """
+
 from __future__ import annotations
 
 import logging
@@ -36,9 +37,22 @@ def _evidence_records(rid: str, res: LlmResult) -> list[dict]:
     for name, cell in res.cells.items():
         if cell.value is None:
             continue
-        out.append({"report_id": rid, "label": name, "labels": [name], "value": cell.value, "source": "llm",
-                    "sentence": cell.evidence, "sentence_start": cell.start, "start": cell.start, "end": cell.end,
-                    "text": cell.evidence, "verified": cell.evidence is not None, "attempts": res.attempts})
+        out.append(
+            {
+                "report_id": rid,
+                "label": name,
+                "labels": [name],
+                "value": cell.value,
+                "source": "llm",
+                "sentence": cell.evidence,
+                "sentence_start": cell.start,
+                "start": cell.start,
+                "end": cell.end,
+                "text": cell.evidence,
+                "verified": cell.evidence is not None,
+                "attempts": res.attempts,
+            }
+        )
     return out
 
 
@@ -78,15 +92,19 @@ def label_archive_with_llm(
     src = ReportSource(input_path, id_column, text_column)
     if isinstance(backend, str):
         if model_dir is None:
-            raise ModelError("--engine llm needs --model DIR (a local instruction-tuned decoder checkpoint)", code="RL440")
+            raise ModelError(
+                "--engine llm needs --model DIR (a local instruction-tuned decoder checkpoint)", code="RL440"
+            )
         from .backends import check_generative_dir, make_backend
 
         check_generative_dir(model_dir)  # a clear error before anything heavy
     from ...batch import guard_paths
 
     rejects_path = rejects_path or default_rejects_path(output_path)
-    guard_paths({"input": input_path, **({"--model": model_dir} if model_dir else {})},
-                {"-o": output_path, "--evidence": evidence_path, "--review": review_path, "--rejects": rejects_path})
+    guard_paths(
+        {"input": input_path, **({"--model": model_dir} if model_dir else {})},
+        {"-o": output_path, "--evidence": evidence_path, "--review": review_path, "--rejects": rejects_path},
+    )
     if isinstance(backend, str):
         backend = make_backend(model_dir, spec, backend=backend, device=device, batch_size=batch_size)
     if engine == "hybrid":
@@ -97,10 +115,24 @@ def label_archive_with_llm(
     writer = TableWriter(output_path, columns=[idc, *names], float_columns=names)
     rejects_w = RejectsWriter(rejects_path, idc)
     evidence_w = JsonlWriter(evidence_path) if evidence_path else None
-    review_w = TableWriter(review_path, columns=[idc, *REVIEW_COLUMNS],
-                           float_columns=["rule_value", "model_value", "model_probability", "final_value"]) if review_path else None
+    review_w = (
+        TableWriter(
+            review_path,
+            columns=[idc, *REVIEW_COLUMNS],
+            float_columns=["rule_value", "model_value", "model_probability", "final_value"],
+        )
+        if review_path
+        else None
+    )
     writers = [w for w in (writer, rejects_w, evidence_w, review_w) if w is not None]
-    stats: dict[str, Any] = {"rows_in": 0, "rows_out": 0, "rejects": 0, "disagreements": 0, "model_filled": 0, "rule_cells": 0}
+    stats: dict[str, Any] = {
+        "rows_in": 0,
+        "rows_out": 0,
+        "rejects": 0,
+        "disagreements": 0,
+        "model_filled": 0,
+        "rule_cells": 0,
+    }
     prog = task = None
     if show_progress:
         from ...cli.common import progress
@@ -135,14 +167,20 @@ def label_archive_with_llm(
                 except ReportLabError:
                     raise
                 except Exception as err:  # noqa: BLE001 - isolate the record that fails in the rules
-                    log.warning("rule labeling failed on a chunk (%s); retrying record by record", type(err).__name__)
+                    log.warning(
+                        "rule labeling failed on a chunk (%s); retrying record by record", type(err).__name__
+                    )
                     rule_results = []
                     for t, rid in zip(r_texts, r_ids):
                         try:
-                            rule_results.append(label_texts([t], taxonomy=spec.taxonomy, ids=[rid], evidence=True)[0])
+                            rule_results.append(
+                                label_texts([t], taxonomy=spec.taxonomy, ids=[rid], evidence=True)[0]
+                            )
                         except Exception as e2:  # noqa: BLE001
                             rule_results.append(None)
-                            rejects.append(Reject(rid, f"rule labeling failed ({type(e2).__name__})", "RL411"))
+                            rejects.append(
+                                Reject(rid, f"rule labeling failed ({type(e2).__name__})", "RL411")
+                            )
                 review_rows = []
                 for res, rule in zip(results, rule_results):
                     if rule is None:
@@ -160,9 +198,20 @@ def label_archive_with_llm(
                         stats["rule_cells"] += rv is not None
                         stats["model_filled"] += source.get(n) == "model"
                         mv = model_vals[n]
-                        if not ((rv is None and mv is None) or (rv is not None and mv is not None and float(rv) == float(mv))):
-                            review_rows.append({idc: rid, "label": n, "rule_value": _nan(rv), "model_value": _nan(mv),
-                                                "model_probability": float("nan"), "final_value": _nan(final[n])})
+                        if not (
+                            (rv is None and mv is None)
+                            or (rv is not None and mv is not None and float(rv) == float(mv))
+                        ):
+                            review_rows.append(
+                                {
+                                    idc: rid,
+                                    "label": n,
+                                    "rule_value": _nan(rv),
+                                    "model_value": _nan(mv),
+                                    "model_probability": float("nan"),
+                                    "final_value": _nan(final[n]),
+                                }
+                            )
                     if evidence_w:
                         for m in rule.mentions:
                             rec = dict(m)
@@ -183,7 +232,9 @@ def label_archive_with_llm(
             stats["rejects"] += len(rejects)
             if prog:
                 el = time.perf_counter() - t0
-                prog.update(task, advance=chunk.n_in, rate=f"{stats['rows_out'] / max(el, 1e-9):.1f} reports/s")
+                prog.update(
+                    task, advance=chunk.n_in, rate=f"{stats['rows_out'] / max(el, 1e-9):.1f} reports/s"
+                )
         clean = True
     finally:
         if prog:
@@ -195,27 +246,29 @@ def label_archive_with_llm(
                 w.abort()
     seconds = time.perf_counter() - t0
     st = labeler.stats
-    stats.update({
-        "engine": engine,
-        "backend": backend.name,
-        "model_dir": str(model_dir) if model_dir else None,
-        "prompt": spec.source,
-        "labels": names,
-        "taxonomy": spec.taxonomy,
-        "device": getattr(backend, "device", None),
-        "answers": st.answers,
-        "invalid_answers": st.invalid_answers,
-        "retried": st.retried,
-        "unverified_quotes": st.unverified_quotes,
-        "id_column": idc,
-        "output": str(output_path),
-        "rejects_path": str(rejects_w.path) if rejects_w.count else None,
-        "review_path": str(review_path) if review_path else None,
-        "evidence_path": str(evidence_path) if evidence_path else None,
-        "seconds": round(seconds, 2),
-        "reports_per_s": round(stats["rows_out"] / seconds, 2) if seconds > 0 else math.nan,
-        "notes": list(src.notes),
-    })
+    stats.update(
+        {
+            "engine": engine,
+            "backend": backend.name,
+            "model_dir": str(model_dir) if model_dir else None,
+            "prompt": spec.source,
+            "labels": names,
+            "taxonomy": spec.taxonomy,
+            "device": getattr(backend, "device", None),
+            "answers": st.answers,
+            "invalid_answers": st.invalid_answers,
+            "retried": st.retried,
+            "unverified_quotes": st.unverified_quotes,
+            "id_column": idc,
+            "output": str(output_path),
+            "rejects_path": str(rejects_w.path) if rejects_w.count else None,
+            "review_path": str(review_path) if review_path else None,
+            "evidence_path": str(evidence_path) if evidence_path else None,
+            "seconds": round(seconds, 2),
+            "reports_per_s": round(stats["rows_out"] / seconds, 2) if seconds > 0 else math.nan,
+            "notes": list(src.notes),
+        }
+    )
     if engine == "llm":
         for k in ("disagreements", "model_filled", "rule_cells"):
             stats.pop(k)

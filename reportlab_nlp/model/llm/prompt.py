@@ -9,6 +9,7 @@ The answer is one JSON object: ``{"<label>": {"value": 1|0|-1|null, "evidence": 
 with every label, in order. :meth:`PromptSpec.json_schema` is that contract as JSON Schema
 (validated with ``jsonschema``; also what vLLM's structured outputs receive).
 """
+
 from __future__ import annotations
 
 import json
@@ -83,7 +84,13 @@ class PromptSpec:
         lines += ["", "Labels:"]
         lines += [f"- {n}: {self.definitions[n]}" for n in self.label_names]
         for i, ex in enumerate(self.examples, 1):
-            lines += ["", f"Example {i} report:", ex.report.strip(), f"Example {i} answer:", self.answer_json(ex.labels)]
+            lines += [
+                "",
+                f"Example {i} report:",
+                ex.report.strip(),
+                f"Example {i} answer:",
+                self.answer_json(ex.labels),
+            ]
         lines += ["", "Report:", report, "", "Answer:"]
         return "\n".join(lines)
 
@@ -91,8 +98,9 @@ class PromptSpec:
         """The full prompt text: the tokenizer's chat template when it has one, else plain text."""
         msg = self.user_message(report)
         if getattr(tokenizer, "chat_template", None):
-            return tokenizer.apply_chat_template([{"role": "user", "content": msg}], tokenize=False,
-                                                 add_generation_prompt=True)
+            return tokenizer.apply_chat_template(
+                [{"role": "user", "content": msg}], tokenize=False, add_generation_prompt=True
+            )
         return msg + "\n"
 
 
@@ -126,16 +134,25 @@ def load_prompt(name_or_path: str | Path | None = None) -> PromptSpec:
             raise PromptError(f"prompt {path.name}: label {i + 1} has no name")
         name = str(item["name"])
         if name not in tax.label_names:
-            raise PromptError(f"prompt {path.name}: label {name!r} is not a label of taxonomy {tax.name}", code="RL431")
+            raise PromptError(
+                f"prompt {path.name}: label {name!r} is not a label of taxonomy {tax.name}", code="RL431"
+            )
         definitions[name] = str(item.get("definition") or name).strip()
     names = [n for n in tax.label_names if n in definitions]
     values = {str(k): str(v) for k, v in (raw.get("values") or {}).items()}
     spec = PromptSpec(
-        name=str(raw.get("name", path.stem)), taxonomy=str(raw.get("taxonomy", "chexpert")), label_names=names,
-        definitions=definitions, values=values, instructions=str(raw.get("instructions") or "").strip(),
-        max_quote_chars=int(raw.get("max_quote_chars", 200)), source=str(path),
+        name=str(raw.get("name", path.stem)),
+        taxonomy=str(raw.get("taxonomy", "chexpert")),
+        label_names=names,
+        definitions=definitions,
+        values=values,
+        instructions=str(raw.get("instructions") or "").strip(),
+        max_quote_chars=int(raw.get("max_quote_chars", 200)),
+        source=str(path),
         no_finding=tax.no_finding if tax.no_finding in names else None,
-        finding_labels=[l.name for l in tax.labels if l.counts_as_finding and l.name in names and l.name != tax.no_finding],
+        finding_labels=[
+            l.name for l in tax.labels if l.counts_as_finding and l.name in names and l.name != tax.no_finding
+        ],
     )
     if spec.max_quote_chars < 8:
         raise PromptError(f"prompt {path.name}: max_quote_chars must be at least 8")
@@ -145,14 +162,19 @@ def load_prompt(name_or_path: str | Path | None = None) -> PromptSpec:
         labels: dict[str, tuple[float | None, str | None]] = {}
         for name, cell in (ex.get("labels") or {}).items():
             if name not in definitions:
-                raise PromptError(f"prompt {path.name}: example {k} uses label {name!r}, which the prompt does not define",
-                                  code="RL431")
+                raise PromptError(
+                    f"prompt {path.name}: example {k} uses label {name!r}, which the prompt does not define",
+                    code="RL431",
+                )
             if not isinstance(cell, (list, tuple)) or len(cell) != 2:
                 raise PromptError(f"prompt {path.name}: example {k}, {name}: expected [value, evidence]")
             value, quote = _value(cell[0], f"prompt {path.name}: example {k}, {name}"), cell[1]
             if quote is not None and str(quote) not in ex["report"]:
-                raise PromptError(f"prompt {path.name}: example {k}, {name}: the evidence is not copied from the example report",
-                                  code="RL432")
+                raise PromptError(
+                    f"prompt {path.name}: example {k}, {name}: "
+                    "the evidence is not copied from the example report",
+                    code="RL432",
+                )
             labels[str(name)] = (value, None if quote is None else str(quote))
         spec.examples.append(FewShot(ex["report"], labels))
     return spec
