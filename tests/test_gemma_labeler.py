@@ -259,3 +259,39 @@ def test_gemma_labeler_in_hybrid(gworld, gtrained, tmp_path, monkeypatch):
         row = [np.nan if final[n] is None else final[n] for n in LABELS]
         np.testing.assert_array_equal(hybrid.loc[rid, LABELS].to_numpy(float), np.array(row, dtype=float))
     assert s["rows_out"] == 10 and (hybrid["Cardiomegaly"] == 1.0).all()
+
+
+def test_lora_resume_and_gold_stage_keep_adapters_and_heads(gworld, tmp_path):
+    kw = dict(encoder=gworld["gemma"], taxonomy=gworld["taxonomy"], epochs=2, batch_size=16, lr=5e-3, max_length=32,
+              window_overlap=8, val_fraction=0.2, patience=5, seed=11, device="cpu", threads=1, show_progress=False,
+              augment_sentences=False, lora_r=4)
+    reports, labels = gworld["dir"] / "reports.csv", gworld["dir"] / "weak.csv"
+    full = train_model(reports, labels, tmp_path / "full", **kw)
+
+    class Crash(Exception):
+        pass
+
+    def crash_after_first(stage, epoch):
+        if epoch == 1:
+            raise Crash()
+
+    with pytest.raises(Crash):
+        train_model(reports, labels, tmp_path / "resumed", on_epoch_end=crash_after_first, **kw)
+    from safetensors.torch import load_file
+
+    ckpt = load_file(str(tmp_path / "resumed" / "checkpoints" / "last" / "model.safetensors"))
+    assert ckpt and all("lora_" in k or k.startswith("heads.") for k in ckpt)  # no base weights in the checkpoint
+    resumed = train_model(reports, labels, tmp_path / "resumed", resume=True, **kw)
+    assert [h["train_loss"] for h in resumed["history"]] == [h["train_loss"] for h in full["history"]]
+    a, _, _ = load_labeler(tmp_path / "full")
+    b, _, _ = load_labeler(tmp_path / "resumed")
+    for (k, va), (_, vb) in zip(a.state_dict().items(), b.state_dict().items()):
+        assert torch.equal(va, vb), k
+    # a gold stage continues from the best weak adapter + heads
+    from test_model import write_table
+
+    write_table(tmp_path / "gold.csv", gworld["ids"][:30], gworld["rows"][:30])
+    rep = train_model(reports, labels, tmp_path / "gold", finetune_gold=tmp_path / "gold.csv", finetune_epochs=1,
+                      **{**kw, "epochs": 1})
+    assert [h["stage"] for h in rep["history"]] == ["weak", "gold"] and rep["selected_on"] == "gold"
+    assert read_spec(tmp_path / "gold").lora == {"r": 4, "alpha": 8, "dropout": 0.05, "target_modules": "all-linear"}

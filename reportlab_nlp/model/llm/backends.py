@@ -28,6 +28,7 @@ from .prompt import PromptSpec
 log = logging.getLogger(__name__)
 
 BACKENDS = ("auto", "transformers", "vllm")
+VLLM_MAX_MODEL_LEN = 16384
 TOKENS_PER_LABEL = 24  # structure of one label's entry, without the quote, in tokens (generous)
 
 
@@ -192,7 +193,8 @@ class VllmBackend:
                 "--backend vllm needs the vllm package on a CUDA machine", code="RL441"
             ) from None
         self.prompt = prompt
-        self.llm = LLM(model=str(model_dir), dtype="bfloat16", seed=0)
+        # the KV cache is sized for prompt + answer, not the model's full (often 128k) context
+        self.llm = LLM(model=str(model_dir), dtype="bfloat16", seed=0, max_model_len=VLLM_MAX_MODEL_LEN)
         self.tokenizer = self.llm.get_tokenizer()
         self.max_new_tokens = int(max_new_tokens or answer_budget(prompt))
         self.device = "cuda"

@@ -221,16 +221,17 @@ def make_processor(grammars: Sequence[AnswerGrammar], table: TokenTable, eos_ids
             if self.prompt_len is None:
                 self.prompt_len = int(input_ids.shape[1])
             mask = torch.full_like(scores, float("-inf"))
+            total = int(input_ids.shape[1]) - self.prompt_len
             for row, g in enumerate(grammars):
-                gen = input_ids[row, self.prompt_len :].tolist()
+                new = input_ids[row, self.prompt_len + self.consumed[row] :].tolist()  # only the unseen tokens
                 state = self.states[row]
-                for tid in gen[self.consumed[row] :]:
+                for tid in new:
                     if state is None or state == _END or tid in self.eos_set:
                         state = None if state != _END else _END
                         break
                     text = table.strings[tid] if tid < len(table.strings) else None
                     state = g.feed(state, text) if text is not None else None
-                self.states[row], self.consumed[row] = state, len(gen)
+                self.states[row], self.consumed[row] = state, total
                 if state is None or state == _END:
                     allowed = self.eos
                 else:
