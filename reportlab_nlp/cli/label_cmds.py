@@ -17,6 +17,7 @@ class Engine(str, Enum):
     rules = "rules"
     model = "model"
     hybrid = "hybrid"
+    llm = "llm"
 
 
 @app.command("label")
@@ -33,8 +34,17 @@ def label_cmd(
     all_sections: bool = typer.Option(False, "--all-sections", help="Also label INDICATION, HISTORY, COMPARISON, TECHNIQUE."),
     link: Optional[bool] = typer.Option(None, "--link/--no-link", help="Link mentions to UMLS CUIs (default: on with --evidence)."),
     kb: Optional[Path] = typer.Option(None, "--kb", help="Knowledge base folder from `reportlab-nlp ontology build`."),
-    engine: Engine = typer.Option(Engine.rules, "--engine", help="rules, model (transformer) or hybrid."),
-    model: Optional[Path] = typer.Option(None, "--model", help="Model folder from `reportlab-nlp train` (engine model/hybrid)."),
+    engine: Engine = typer.Option(
+        Engine.rules, "--engine",
+        help="rules, model (trained transformer), llm (prompted decoder, e.g. MedGemma-4B-it) or hybrid "
+        "(rules + model or llm)."),
+    model: Optional[Path] = typer.Option(
+        None, "--model",
+        help="Model folder: from `reportlab-nlp train` (model/hybrid) or a local instruction-tuned decoder "
+        "checkpoint (llm/hybrid)."),
+    prompt: Optional[Path] = typer.Option(
+        None, "--prompt",
+        help="llm: prompt YAML (labels, definitions, few-shot examples; default rules/prompts/chexpert.yml)."),
     review: Optional[Path] = typer.Option(None, "--review", help="Hybrid: write rule/model disagreements to this CSV."),
     batch_size: int = typer.Option(64, "--batch-size", min=1, help="Model engine batch size."),
     device: str = typer.Option("auto", "--device", help="Model engine device: auto, cpu or cuda."),
@@ -51,8 +61,24 @@ def label_cmd(
 
     if engine is not Engine.rules:
         if model is None:
-            raise ReportLabError("--engine model/hybrid needs --model DIR (a folder from `reportlab-nlp train`)", code="RL401")
+            raise ReportLabError("--engine model/hybrid/llm needs --model DIR (a folder from `reportlab-nlp train` "
+                                 "or a decoder checkpoint)", code="RL401")
         from ..model.labeling import label_archive_with_model
+
+        decoder_dir = not (model / "label_schema.json").exists() and (model / "config.json").exists()
+        if engine is Engine.llm or (engine is Engine.hybrid and decoder_dir):
+            from ..model.llm.labeling import label_archive_with_llm
+
+            summary = label_archive_with_llm(
+                input, output, model_dir=model, engine=engine.value, prompt=prompt, id_column=id_column,
+                text_column=text_column, evidence_path=evidence, review_path=review, rejects_path=rejects,
+                batch_size=batch_size, device=device, chunk_size=chunk_size, show_progress=not quiet,
+            )
+            if not quiet:
+                console.print(f"[green]labelled[/green] {summary['rows_out']} reports -> {output} "
+                              f"({summary['rejects']} rejected; {summary['retried']} retried; "
+                              f"{summary['unverified_quotes']} unverifiable quotes dropped)", soft_wrap=True)
+            return
 
         summary = label_archive_with_model(
             input, output, model_dir=model, engine=engine.value, id_column=id_column, text_column=text_column,

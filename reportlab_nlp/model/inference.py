@@ -8,7 +8,8 @@ Precisions / engines (``precision=``):
 * ``onnx``       -- ONNX Runtime, float32 graph exported with ``torch.onnx.export(dynamo=True)`` (CPU).
 * ``onnx-int8``  -- the same graph with ONNX Runtime dynamic int8 weight quantisation (CPU).
 
-``auto`` on CPU is :data:`DEFAULT_CPU_PRECISION` (overridable with the environment variable
+``auto`` on CPU is :data:`DEFAULT_CPU_PRECISION` for encoders and fp32 for decoders (overridable
+with the environment variable
 ``REPORTLAB_NLP_PRECISION``). ONNX files are exported once and cached in ``<model>/onnx/``
 (or a temporary folder when the model directory is read-only).
 
@@ -37,6 +38,7 @@ log = logging.getLogger(__name__)
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16", "int8", "onnx", "onnx-int8")
 DEFAULT_CPU_PRECISION = "onnx-int8"
+DEFAULT_DECODER_CPU_PRECISION = "fp32"
 ENV_PRECISION = "REPORTLAB_NLP_PRECISION"
 CPU_MAX_BATCH_TOKENS = 2048  # padded tokens per CPU batch (batch rows x longest row)
 
@@ -57,7 +59,8 @@ def _weights_key(model_dir: Path) -> str:
     import hashlib
 
     h = hashlib.sha1()
-    for name in ("model.safetensors", "heads.safetensors", "label_schema.json"):
+    files = ("model.safetensors", "heads.safetensors", "label_schema.json", "adapter/adapter_model.safetensors")
+    for name in files:
         try:
             st = (model_dir / name).stat()
             h.update(f"{name}:{st.st_size}:{st.st_mtime_ns};".encode())
@@ -162,11 +165,20 @@ class Predictor:
             raise ModelError("--batch-size must be at least 1")
         self.device = resolve_device(device)
         precision = (precision or "auto").lower()
+        decoder = False
+        if model is None and model_dir is not None:
+            from .modeling import read_spec
+
+            decoder = read_spec(model_dir).architecture == "decoder"
+        elif model is not None:
+            decoder = model.spec.architecture == "decoder"
         if precision == "auto":
             if self.device.startswith("cuda"):
                 precision = "bf16" if torch.cuda.is_bf16_supported() else "fp16"
             else:
-                precision = os.environ.get(ENV_PRECISION, DEFAULT_CPU_PRECISION).lower()
+                # decoders are not exported to ONNX by default: fp32 PyTorch on CPU
+                default = DEFAULT_DECODER_CPU_PRECISION if decoder else DEFAULT_CPU_PRECISION
+                precision = os.environ.get(ENV_PRECISION, default).lower()
         if precision not in PRECISIONS:
             raise ModelError(f"unknown precision {precision!r}; expected one of {', '.join(PRECISIONS)}")
         if self.device.startswith("cuda") and precision in ("int8", "onnx", "onnx-int8"):
@@ -179,7 +191,10 @@ class Predictor:
         if model is None:
             if model_dir is None:
                 raise ModelError("a model directory is needed")
-            model, tokenizer, spec = load_labeler(model_dir)
+            # a LoRA adapter is folded into its base (no extra matmuls); bf16 decoder weights on a GPU
+            half = self.device.startswith("cuda") and precision == "bf16"
+            model, tokenizer, spec = load_labeler(model_dir, merge_adapter=True,
+                                                  dtype="bf16" if half else None)
         else:
             spec = model.spec
         self.model_dir = Path(model_dir) if model_dir is not None else None

@@ -46,7 +46,7 @@ from .windows import encode_reports, gather_reports, pad_batch, pool_windows_tor
 log = logging.getLogger(__name__)
 
 IGNORE = -100
-POOLINGS = ("attention", "mean", "cls")
+POOLINGS = ("attention", "mean", "cls", "last")
 CKPT_DIR = "checkpoints/last"
 CLASS_NAMES = ("blank", "positive", "negative", "uncertain")
 
@@ -193,7 +193,8 @@ class _Trainer:
         weights = torch.from_numpy(class_weights(targets[train_idx])).to(self.device)
         head_params = list(model.heads.parameters())
         head_ids = {id(p) for p in head_params}
-        enc_params = [p for p in model.parameters() if id(p) not in head_ids]
+        # with LoRA only the adapters (and the heads) require gradients
+        enc_params = [p for p in model.parameters() if id(p) not in head_ids and p.requires_grad]
         decay = lambda ps: [p for p in ps if p.ndim > 1]  # noqa: E731
         no_decay = lambda ps: [p for p in ps if p.ndim <= 1]  # noqa: E731
         opt = torch.optim.AdamW(
@@ -283,13 +284,21 @@ class _Trainer:
         return {"best_val_macro_f1": best if len(val_idx) else None}
 
 
+def _trained_state(model) -> dict:
+    """What training changes: every weight, or with LoRA the adapters and the heads only."""
+    state = model.state_dict()
+    if model.spec.lora:
+        state = {k: v for k, v in state.items() if "lora_" in k or k.startswith("heads.")}
+    return state
+
+
 def _save_checkpoint(model, state: dict, out_dir: Path) -> None:
     import torch
     from safetensors.torch import save_file
 
     d = out_dir / CKPT_DIR
     d.mkdir(parents=True, exist_ok=True)
-    weights = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    weights = {k: v.detach().cpu().contiguous() for k, v in _trained_state(model).items()}
     save_file(weights, str(d / "model.tmp"))
     torch.save(state, d / "state.tmp")
     (d / "model.tmp").replace(d / "model.safetensors")
@@ -303,8 +312,37 @@ def _load_checkpoint(model, out_dir: Path) -> dict:
     d = out_dir / CKPT_DIR
     if not (d / "state.pt").exists() or not (d / "model.safetensors").exists():
         raise ModelError(f"--resume: no checkpoint in {d}")
-    model.load_state_dict(load_file(str(d / "model.safetensors")))
+    weights = load_file(str(d / "model.safetensors"))
+    if model.spec.lora:
+        missing = set(_trained_state(model)) - set(weights)
+        if missing:
+            raise ModelError(f"--resume: the checkpoint in {d} lacks {len(missing)} adapter weight(s); "
+                             "start without --resume")
+        model.load_state_dict(weights, strict=False)
+    else:
+        model.load_state_dict(weights)
     return torch.load(d / "state.pt", weights_only=False)
+
+
+def _restore_best(model, out_dir: Path, device: str):
+    """Put the saved (best) weights back into the training model.
+
+    A LoRA labeler reloads its adapter and heads in place (the base weights never change, and a
+    second copy of a multi-GB base is not loaded); other labelers are reloaded from ``out_dir``.
+    """
+    if not model.spec.lora:
+        best_model, _, _ = load_labeler(out_dir)
+        model.load_state_dict(best_model.state_dict())
+        return model.to(device)
+    from peft import set_peft_model_state_dict
+    from safetensors.torch import load_file
+
+    from .modeling import ADAPTER_DIR, HEADS_FILE
+
+    adapter = load_file(str(out_dir / ADAPTER_DIR / "adapter_model.safetensors"))
+    set_peft_model_state_dict(model.encoder, adapter)
+    model.heads.load_state_dict(load_file(str(out_dir / HEADS_FILE)))
+    return model.to(device)
 
 
 def _split(n: int, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -359,8 +397,15 @@ def train_model(
     oversample_rare: int = 0,
     augment_swaps: int = 150,
     input_scope: str = "labeled_sections",
+    lora_r: int | None = None,
 ) -> dict:
-    """Train a labeler; returns the training report (also written to ``<out>/training_report.json``)."""
+    """Train a labeler; returns the training report (also written to ``<out>/training_report.json``).
+
+    ``encoder`` is a local BERT-family encoder or a decoder checkpoint (Gemma-3 / MedGemma text,
+    Llama, Qwen, ...). ``lora_r``: LoRA rank (``None``: 16 for decoders, full fine-tuning for
+    encoders; 0: no LoRA). On CUDA a LoRA decoder's base weights load in bf16 with gradient
+    checkpointing.
+    """
     import torch
 
     t_start = time.perf_counter()
@@ -408,10 +453,15 @@ def train_model(
         input_scope=input_scope,
         section_rules=default_section_rules() if input_scope == "labeled_sections" else None,
     )
+    if lora_r is not None and lora_r < 0:
+        raise ModelError("--lora-r must be 0 (off) or more")
     torch.manual_seed(seed)
-    model, tokenizer = new_labeler(encoder, spec, seed=seed)
+    cuda = dev.startswith("cuda")
+    model, tokenizer = new_labeler(encoder, spec, seed=seed, lora_r=lora_r,
+                                   dtype="bf16" if cuda and lora_r != 0 else None, gradient_checkpointing=cuda)
     fingerprint = _fingerprint(ids, json.dumps([label_names, max_length, window_overlap, pooling, seed, val_fraction, str(encoder), augment_sentences,
-                                                oversample_rare, augment_swaps, input_scope, spec.section_rules], sort_keys=True))
+                                                oversample_rare, augment_swaps, input_scope, spec.section_rules]
+                                               + ([spec.lora] if spec.lora else []), sort_keys=True))
 
     state = None
     history: list = []
@@ -476,9 +526,7 @@ def train_model(
     if finetune_gold is not None:
         # continue from the best weak model
         if (out / "heads.safetensors").exists() and (state is None or state.get("stage") != "gold"):
-            best_model, _, _ = load_labeler(out)
-            trainer.model.load_state_dict(best_model.state_dict())
-            trainer.model.to(dev)
+            trainer.model = _restore_best(trainer.model, out, dev)
         gold, _ = read_label_table(finetune_gold, label_names, aliases=tax.column_aliases())
         pos = {rid: i for i, rid in enumerate(ids)}
         g_idx = np.array(sorted(pos[r] for r in gold.index if r in pos), dtype=np.int64)
@@ -504,12 +552,18 @@ def train_model(
     if not val_final.size:
         # no validation: the last epoch's weights are the model
         save_labeler(trainer.model, tokenizer, out)
-    best_model, _, _ = load_labeler(out)
-    trainer.model = best_model.to(dev)
+    if spec.lora:
+        trainer.model = _restore_best(trainer.model, out, dev)
+    else:
+        best_model, _, _ = load_labeler(out)
+        trainer.model = best_model.to(dev)
     metrics = per_label_metrics(tgt_final[val_final], trainer.predict(enc, index, val_final), label_names) if len(val_final) else {}
     report = {
         "model_dir": str(out),
         "encoder": spec.encoder_source,
+        "architecture": spec.architecture,
+        "lora": spec.lora,
+        "trainable_parameters": int(sum(p.numel() for p in trainer.model.parameters() if p.requires_grad)),
         "taxonomy": tax.name,
         "labels": label_names,
         "reports_in_archive": len(keep) + n_unlabeled + len(rejects),
@@ -549,7 +603,10 @@ def _write_report(out: Path, report: dict) -> None:
         f"- reports used: {report['reports_used']} (train {report['train_reports']}, validation {report['validation_reports']})",
         f"- rule-labeled sentences: {report['sentence_examples']}, mention swaps: {report['swap_examples']}, oversampled copies: {report['oversampled_repeats']}; input scope: {report['input_scope']}",
         f"- windowed (longer than the {report['max_length']}-token window): {report['windowed_reports']}",
-        f"- encoder: `{report['encoder']}`; taxonomy: {report['taxonomy']}; seed {report['seed']}; device {report['device']}",
+        f"- {report['architecture']}: `{report['encoder']}`"
+        + (f" + LoRA r={report['lora']['r']} ({report['trainable_parameters']} trainable parameters)"
+           if report["lora"] else "")
+        + f"; taxonomy: {report['taxonomy']}; seed {report['seed']}; device {report['device']}",
         "",
         "| stage | epoch | train loss | validation macro F1 |",
         "|---|---|---|---|",
