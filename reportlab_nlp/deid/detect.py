@@ -273,7 +273,13 @@ class Detector:
             r"(?:[ \t]*,?[ \t]+(?P<zip>\d{5}(?:-\d{4})?)(?![\w-]))?"
         )
         self.re_state_zip = re.compile(r"\b(?P<st>" + states_abbr + r")\.?[ \t]+(?P<zip>\d{5}(?:-\d{4})?)(?![\w-])")
-        self.re_zip_cued = re.compile(r"(?i)\b(?:zip(?:[ \t]?code)?|postal[ \t]code)[ \t]*[:#]?[ \t]*(?P<v>\d{5}(?:-\d{4})?)(?![\w-])")
+        # a ZIP or a foreign postcode (4-5 digits) after its label ("zip code is 4021", "Postal code: 75011")
+        self.re_zip_cued = re.compile(r"(?i)\b(?:zip(?:[ \t]?code)?|postal[ \t]?code|post[ \t]?code)[ \t]*"
+                                      r"(?:is[ \t]+)?[:#]?[ \t]*(?P<v>\d{4,5}(?:-\d{4})?)(?![\w-])")
+        # a foreign postcode before its town in an address line (", 3520 Jevnaker", ", 53-320 Wola", ", 394 13 Kalmar")
+        self.re_postcode_town = re.compile(
+            r",[ \t]*(?P<v>(?!(?:19|20)\d{2}\b)\d{4}(?:[ \t]?[A-Z]{2}(?![\w]))?|\d{3}[ \t]\d{2}|\d{2}-\d{3})"
+            r"[ \t]+(?P<town>[^\W\d_][^\W\d_'’-]+)")
         self.re_zip4 = re.compile(r"(?<![\w-])\d{5}-\d{4}(?![\w-])")
         self.re_city_field = re.compile(r"(?im)(?:^|(?<=\s))(?:City|Town|Hometown|City of residence)[ \t]*:[ \t]*(?P<v>" + cap + r"(?:[ \t]+" + cap + r"){0,2})")
         self.re_state_field = re.compile(r"(?im)(?:^|(?<=\s))State[ \t]*:[ \t]*(?P<v>" + states_abbr + r"\b|" + states_full + r")")
@@ -633,8 +639,12 @@ class Detector:
         for m in self.re_state_zip.finditer(text):
             yield Span(m.start("st"), m.end("st"), "STATE", "state_zip", 56)
             yield Span(m.start("zip"), m.end("zip"), "ZIP", "state_zip", 56)
-        for m in (self.re_zip_cued.finditer(text) if self._words & {"zip", "postal"} else ()):
+        for m in (self.re_zip_cued.finditer(text) if self._words & {"zip", "postal", "postcode", "post"} else ()):
             yield Span(m.start("v"), m.end("v"), "ZIP", "zip_cued", 56)
+        for m in (self.re_postcode_town.finditer(text) if "," in text else ()):
+            town = m.group("town")
+            if town[0].isupper() and not town.isupper() and not self.lex.is_vocabulary(town):
+                yield Span(m.start("v"), m.end("v"), "ZIP", "postcode_town", 55)
         for m in self.re_zip4.finditer(text):
             yield Span(m.start(), m.end(), "ZIP", "zip4", 55)
         for m in (self.re_state_full.finditer(text) if self._words & self._state_words else ()):
