@@ -64,3 +64,15 @@ def test_foreign_postcode_in_an_address(det, text, expected):
 
 def test_year_after_comma_is_no_postcode(det):
     assert ("2009", "ZIP") not in found(det, "Compared with the study of March, 2009 Findings unchanged.")
+
+
+def test_country_counts_only_inside_an_address_block(det):
+    block = "Aurelio Vantaggi\n\n17 Calle Moravia\nTRELLEBORGA\nSpain"
+    got = found(det, block)
+    assert ("Spain", "ADDRESS") in got
+    assert ("TRELLEBORGA", "ADDRESS") in got
+    assert [c for _, c in found(det, "Spain has a long coastline.")] == []
+
+
+def test_phone_in_space_separated_groups_of_eight_digits(det):
+    assert ("5183 2290", "PHONE") in found(det, "Ring the front desk on 5183 2290 after six.")

