@@ -76,3 +76,21 @@ def test_country_counts_only_inside_an_address_block(det):
 
 def test_phone_in_space_separated_groups_of_eight_digits(det):
     assert ("5183 2290", "PHONE") in found(det, "Ring the front desk on 5183 2290 after six.")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Deliver to Brønnsvej 27 before noon.", "Brønnsvej 27"),
+    ("Her flat is at Lindenstrasse 112.", "Lindenstrasse 112"),
+    ("Post it to ul. Sosnowa 8, please.", "ul. Sosnowa 8"),
+    ("They moved to 41 rue du Moulin last spring.", "41 rue du Moulin"),
+])
+def test_street_lines_outside_the_us(det, text, expected):
+    assert (expected, "ADDRESS") in found(det, text)
+
+
+@pytest.mark.parametrize("text", [
+    "A nodule measuring 4 mm in the right upper lobe.",
+    "Catheter placed via right IJ approach.",
+])
+def test_no_foreign_street_in_radiology_text(det, text):
+    assert [c for _, c in found(det, text) if c == "ADDRESS"] == []

@@ -289,6 +289,15 @@ class Detector:
             r"(?<![\w-])(?P<num>\d{1,6}[A-Z]?)(?:[ \t]+(?:[NSEW]\.?|North|South|East|West))?(?P<words>(?:[ \t]+(?:(?:Mc|O['’])?[A-Z][a-z]+|\d{1,3}(?:st|nd|rd|th))){1,3})[ \t]+(?P<suf>" + suffixes + r")\b(?:\.(?=[ \t]*,?[ \t]*(?:Apt|Apartment|Suite|Ste|Unit|Bldg|#)))?"
             r"(?:[ \t]*,?[ \t]*(?:(?:Apt|Apartment|Suite|Ste|Unit|Bldg|Building|Fl|Floor|Room|Rm)\.?[ \t]*#?[ \t]*[A-Za-z0-9-]*\d[A-Za-z0-9-]*|#[ \t]*\d+))?"
         )
+        # the street name: its first word in any case, then particles or capitalised words
+        word = r"[^\W\d_][^\W\d_'’-]*"
+        fsuf = _alt(pat.get("foreign_street_suffixes", ["straat"]))
+        fpre = _alt(pat.get("foreign_street_prefixes", ["rue"]))
+        self.re_street_foreign = re.compile(
+            r"(?<![\w-])(?:(?P<n1>\d{1,4}[a-z]?),?[ \t]+)?(?i:" + fpre + r"(?<=\.)|\b" + fpre + r"\b)[ \t]+"
+            + word + r"(?:[ \t]+(?:(?:de|du|des|la|le|les|di|del|della|da|dos|das|van|von)(?![\w'’])|"
+            r"[^\W\d_a-zß-ÿ][^\W\d_'’-]*)){0,3}(?:[ \t]+(?P<n2>\d{1,4}[a-z]?)\b)?"
+            r"|(?<![\w-])[^\W\d_]{2,}(?i:" + fsuf + r")[ \t]+\d{1,4}[a-z]?\b")
         self.re_pobox = re.compile(r"\b[Pp]\.?[ \t]?[Oo]\.?[ \t]*(?:[Bb]ox|BOX)[ \t]+\d+\b")
         fac = _alt(pat["facility_suffixes"])
         self.re_facility = re.compile(r"\b(?P<suf>" + fac + r")\b")
@@ -469,6 +478,9 @@ class Detector:
             if any(self.lex.is_blocked(w) for w in words):
                 continue
             yield Span(m.start(), m.end(), "ADDRESS", "street", 70)
+        for m in self.re_street_foreign.finditer(text):
+            if any(c.isdigit() for c in m.group(0)):  # a house number before or after the street name
+                yield Span(m.start(), m.end(), "ADDRESS", "street_foreign", 69)
         for m in self.re_pobox.finditer(text):
             yield Span(m.start(), m.end(), "ADDRESS", "pobox", 70)
 
