@@ -298,6 +298,9 @@ class Detector:
             + word + r"(?:[ \t]+(?:(?:de|du|des|la|le|les|di|del|della|da|dos|das|van|von)(?![\w'’])|"
             r"[^\W\d_a-zß-ÿ][^\W\d_'’-]*)){0,3}(?:[ \t]+(?P<n2>\d{1,4}[a-z]?)\b)?"
             r"|(?<![\w-])[^\W\d_]{2,}(?i:" + fsuf + r")[ \t]+\d{1,4}[a-z]?\b")
+        self.re_street_foreign_hint = re.compile(r"(?:" + fsuf[3:-1] + r")[ \t]+\d")  # run on lower-cased text
+        self._street_prefix_words = frozenset(
+            w for p in pat.get("foreign_street_prefixes", ["rue"]) for w in _LOW_WORD.findall(p.lower()))
         self.re_pobox = re.compile(r"\b[Pp]\.?[ \t]?[Oo]\.?[ \t]*(?:[Bb]ox|BOX)[ \t]+\d+\b")
         fac = _alt(pat["facility_suffixes"])
         self.re_facility = re.compile(r"\b(?P<suf>" + fac + r")\b")
@@ -478,7 +481,8 @@ class Detector:
             if any(self.lex.is_blocked(w) for w in words):
                 continue
             yield Span(m.start(), m.end(), "ADDRESS", "street", 70)
-        for m in self.re_street_foreign.finditer(text):
+        hint = bool(self._words & self._street_prefix_words) or bool(self.re_street_foreign_hint.search(self._low))
+        for m in (self.re_street_foreign.finditer(text) if hint else ()):
             if any(c.isdigit() for c in m.group(0)):  # a house number before or after the street name
                 yield Span(m.start(), m.end(), "ADDRESS", "street_foreign", 69)
         for m in self.re_pobox.finditer(text):

@@ -33,6 +33,8 @@ SKIP_AFTER_CUE = re.compile(r"[ \t]*[,:(\-]?[ \t]*")
 POSSESSIVE = re.compile(r"['’]s$")
 BARE_INITIAL_END = re.compile(r"(?=[ \t]*(?:[,;:)?!]|$|\n|[ \t]+[a-z(]))")
 EPONYM_NEXT = re.compile(r"(?:['’]s)?[ \t]+(?:[A-Z][ \t]+)?([A-Za-z]+)")
+# a word that starts with a capital (a cheap pre-check before the token pass)
+CAPITALISED = re.compile(r"(?<![^\W\d_])[^\W\d_a-z][^\W\d_]*(?:['’-][^\W\d_]+)*\.?")
 # name positions for a capitalised unknown word (lower-cased text)
 NAME_POS_BEFORE = re.compile(
     r"(?:\bby|\bsays|\bsaid|\bcalls?[ \t]+me|\bcalled[ \t]+me|\bname[ \t]+is|\bnamed|\bdear|\bhi|\bhello|"
@@ -78,6 +80,7 @@ class NameRules:
         }
         self._strong_cache: dict[str, bool] = {}
         self.countries = country_words()
+        self._cap_cache: dict[str, bool] = {}
 
     # ------------------------------------------------------------------ word tests
     @staticmethod
@@ -189,7 +192,17 @@ class NameRules:
 
     def capitalised_unknown(self, w: str) -> bool:
         """A capitalised word (not ALL CAPS) that no vocabulary knows, or a rare known name."""
-        if not w[:1].isupper() or w.isupper() or self._is_initial(w):
+        if not w[:1].isupper() or w.isupper():
+            return False
+        hit = self._cap_cache.get(w)
+        if hit is None:
+            hit = self._capitalised_unknown(w)
+            if len(self._cap_cache) < 200_000:
+                self._cap_cache[w] = hit
+        return hit
+
+    def _capitalised_unknown(self, w: str) -> bool:
+        if self._is_initial(w):
             return False
         lw = self._core(w)
         if len(lw) < 3 or self._blocked(lw) or lw in self.lex.places or lw in self.countries \
@@ -200,11 +213,11 @@ class NameRules:
         return lw in self.lex.names and lw not in self.lex.frequent and lw not in self.lex.ordinary
 
     def _unknown_in_name_position(self, text: str, low: str):
+        if not any(self.capitalised_unknown(w) for w in CAPITALISED.findall(text)):
+            return
         toks = [(m.start(), m.end(), m.group()) for m in TOKEN.finditer(text)]
         n = len(toks)
         cand = [self.capitalised_unknown(t[2]) for t in toks]
-        if not any(cand):
-            return
         for i, (b, e, w) in enumerate(toks):
             if not cand[i]:
                 continue
