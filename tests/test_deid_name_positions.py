@@ -29,7 +29,8 @@ POSITIONS = [
     ("possessive", "Vrendaski's dog barked all night.", [("Vrendaski's", "NAME")]),
     ("known first name then an unknown surname", "Invite Margaret Ulvokinsa to the meeting.",
      [("Margaret Ulvokinsa", "NAME")]),
-    ("two unknown capitalised words", "Please thank Tibrazh Olmuvek for the flowers.", [("Tibrazh Olmuvek", "NAME")]),
+    ("two unknown capitalised words", "Please thank Tibrazh Olmuvek for the flowers.",
+     [("Tibrazh Olmuvek", "NAME")]),
     ("a list of surnames", "The partners: Grelvanov, Morrison and Hughes.",
      [("Grelvanov", "NAME"), ("Morrison", "NAME")]),
 ]

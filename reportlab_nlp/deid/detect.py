@@ -276,7 +276,8 @@ class Detector:
         # a ZIP or a foreign postcode (4-5 digits) after its label ("zip code is 4021", "Postal code: 75011")
         self.re_zip_cued = re.compile(r"(?i)\b(?:zip(?:[ \t]?code)?|postal[ \t]?code|post[ \t]?code)[ \t]*"
                                       r"(?:is[ \t]+)?[:#]?[ \t]*(?P<v>\d{4,5}(?:-\d{4})?)(?![\w-])")
-        # a foreign postcode before its town in an address line (", 3520 Jevnaker", ", 53-320 Wola", ", 394 13 Kalmar")
+        # a foreign postcode before its town in an address line
+        # (", 3520 Jevnaker", ", 53-320 Wola", ", 394 13 Kalmar")
         self.re_postcode_town = re.compile(
             r",[ \t]*(?P<v>(?!(?:19|20)\d{2}\b)\d{4}(?:[ \t]?[A-Z]{2}(?![\w]))?|\d{3}[ \t]\d{2}|\d{2}-\d{3})"
             r"[ \t]+(?P<town>[^\W\d_][^\W\d_'’-]+)")
@@ -298,7 +299,8 @@ class Detector:
             + word + r"(?:[ \t]+(?:(?:de|du|des|la|le|les|di|del|della|da|dos|das|van|von)(?![\w'’])|"
             r"[^\W\d_a-zß-ÿ][^\W\d_'’-]*)){0,3}(?:[ \t]+(?P<n2>\d{1,4}[a-z]?)\b)?"
             r"|(?<![\w-])[^\W\d_]{2,}(?i:" + fsuf + r")[ \t]+\d{1,4}[a-z]?\b")
-        self.re_street_foreign_hint = re.compile(r"(?:" + fsuf[3:-1] + r")[ \t]+\d")  # run on lower-cased text
+        # run on the lower-cased text
+        self.re_street_foreign_hint = re.compile(r"(?:" + fsuf[3:-1] + r")[ \t]+\d")
         self._street_prefix_words = frozenset(
             w for p in pat.get("foreign_street_prefixes", ["rue"]) for w in _LOW_WORD.findall(p.lower()))
         self.re_pobox = re.compile(r"\b[Pp]\.?[ \t]?[Oo]\.?[ \t]*(?:[Bb]ox|BOX)[ \t]+\d+\b")
@@ -481,7 +483,8 @@ class Detector:
             if any(self.lex.is_blocked(w) for w in words):
                 continue
             yield Span(m.start(), m.end(), "ADDRESS", "street", 70)
-        hint = bool(self._words & self._street_prefix_words) or bool(self.re_street_foreign_hint.search(self._low))
+        hint = bool(self._words & self._street_prefix_words) \
+            or bool(self.re_street_foreign_hint.search(self._low))
         for m in (self.re_street_foreign.finditer(text) if hint else ()):
             if any(c.isdigit() for c in m.group(0)):  # a house number before or after the street name
                 yield Span(m.start(), m.end(), "ADDRESS", "street_foreign", 69)
@@ -685,7 +688,8 @@ class Detector:
         for m in self.re_state_zip.finditer(text):
             yield Span(m.start("st"), m.end("st"), "STATE", "state_zip", 56)
             yield Span(m.start("zip"), m.end("zip"), "ZIP", "state_zip", 56)
-        for m in (self.re_zip_cued.finditer(text) if self._words & {"zip", "postal", "postcode", "post"} else ()):
+        zip_words = {"zip", "postal", "postcode", "post"}
+        for m in (self.re_zip_cued.finditer(text) if self._words & zip_words else ()):
             yield Span(m.start("v"), m.end("v"), "ZIP", "zip_cued", 56)
         for m in (self.re_postcode_town.finditer(text) if "," in text else ()):
             town = m.group("town")

@@ -231,10 +231,12 @@ class NameRules:
                                      and not self._blocked(self._core(prv[2]))))
             adj_next = nxt is not None and GAP.fullmatch(text[e:nxt[0]]) and not w.endswith(".") \
                 and (cand[i + 1] or (unknown and self._is_initial(nxt[2])))
-            listed = (prv is not None and LIST_SEP.search(text[prv[1]:b]) and (cand[i - 1] or self.strong(prv[2])))\
+            listed = (prv is not None and LIST_SEP.search(text[prv[1]:b])
+                      and (cand[i - 1] or self.strong(prv[2]))) \
                 or (nxt is not None and LIST_SEP.search(text[e:nxt[0]] + "") is not None
                     and (cand[i + 1] or self.strong(nxt[2])) and "," in text[e:nxt[0]])
-            positioned = bool(POSSESSIVE.search(w)) or bool(NAME_POS_BEFORE.search(low[max(0, b - 24):b])) or bool(NAME_POS_AFTER.match(low, end))
+            positioned = bool(POSSESSIVE.search(w)) or bool(NAME_POS_BEFORE.search(low[max(0, b - 24):b])) \
+                or bool(NAME_POS_AFTER.match(low, end))
             if not (adj_prev or adj_next or listed or positioned):
                 continue
             if self._eponym(text, end):
