@@ -23,26 +23,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from reportlab_nlp.schema import load_taxonomy
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-LABELS = [
-    "No Finding",
-    "Enlarged Cardiomediastinum",
-    "Cardiomegaly",
-    "Lung Lesion",
-    "Lung Opacity",
-    "Edema",
-    "Consolidation",
-    "Pneumonia",
-    "Atelectasis",
-    "Pneumothorax",
-    "Pleural Effusion",
-    "Pleural Other",
-    "Fracture",
-    "Support Devices",
-]
+LABELS = list(load_taxonomy("chexpert").label_names)
 VIEWS = np.array(["PA", "AP", "LATERAL", "LL"])
 
 

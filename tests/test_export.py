@@ -13,23 +13,9 @@ from typer.testing import CliRunner
 from reportlab_nlp.cli import app
 from reportlab_nlp.errors import ExportError
 from reportlab_nlp.export import ExportOptions, apply_policy, load_policy, plan_export, write_export
+from reportlab_nlp.schema import load_taxonomy
 
-LABELS = [
-    "No Finding",
-    "Enlarged Cardiomediastinum",
-    "Cardiomegaly",
-    "Lung Lesion",
-    "Lung Opacity",
-    "Edema",
-    "Consolidation",
-    "Pneumonia",
-    "Atelectasis",
-    "Pneumothorax",
-    "Pleural Effusion",
-    "Pleural Other",
-    "Fracture",
-    "Support Devices",
-]
+LABELS = list(load_taxonomy("chexpert").label_names)
 HEADER = (
     "Path,Sex,Age,Frontal/Lateral,AP/PA,No Finding,Enlarged Cardiomediastinum,Cardiomegaly,Lung Opacity,"
     "Lung Lesion,Edema,Consolidation,Pneumonia,Atelectasis,Pneumothorax,Pleural Effusion,Pleural Other,"

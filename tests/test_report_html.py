@@ -13,23 +13,9 @@ from typer.testing import CliRunner
 
 from reportlab_nlp.cli import app
 from reportlab_nlp.report import Mark, build_report_data, render_html, render_sentence
+from reportlab_nlp.schema import load_taxonomy
 
-LABELS = [
-    "No Finding",
-    "Enlarged Cardiomediastinum",
-    "Cardiomegaly",
-    "Lung Lesion",
-    "Lung Opacity",
-    "Edema",
-    "Consolidation",
-    "Pneumonia",
-    "Atelectasis",
-    "Pneumothorax",
-    "Pleural Effusion",
-    "Pleural Other",
-    "Fracture",
-    "Support Devices",
-]
+LABELS = list(load_taxonomy("chexpert").label_names)
 
 # (report id, section, sentence start, sentence, label, assertion, mention, trigger)
 MENTIONS = [
