@@ -23,10 +23,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from reportlab_nlp.schema import load_taxonomy
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from reportlab_nlp.schema import load_taxonomy  # noqa: E402
 
 LABELS = list(load_taxonomy("chexpert").label_names)
 VIEWS = np.array(["PA", "AP", "LATERAL", "LL"])
