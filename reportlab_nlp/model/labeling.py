@@ -144,7 +144,7 @@ def label_archive_with_model(
 
     prog = None
     if show_progress:
-        from ..cli.common import progress
+        from ..progress import progress
 
         prog = progress()
         prog.start()

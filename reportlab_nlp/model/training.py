@@ -220,7 +220,7 @@ class _Trainer:
         lengths = enc.n_tokens[train_idx]
         prog = None
         if self.show_progress:
-            from ..cli.common import progress
+            from ..progress import progress
 
             prog = progress()
             prog.start()

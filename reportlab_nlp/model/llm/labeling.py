@@ -135,7 +135,7 @@ def label_archive_with_llm(
     }
     prog = task = None
     if show_progress:
-        from ...cli.common import progress
+        from ...progress import progress
 
         prog = progress()
         prog.start()
