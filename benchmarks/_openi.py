@@ -1,4 +1,5 @@
 """Shared by the benchmark and evaluation scripts: where the Open-i development reports live."""
+
 from __future__ import annotations
 
 import csv

@@ -8,6 +8,7 @@
    "XXXX"): fraction of word tokens outside "XXXX" that are flagged, and the most common false
    positives as token counts (printed here only, never logged). Skipped cleanly when absent.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -62,10 +63,14 @@ def main() -> None:
     pred, rate = timed_detect(deid, reports.report_id, reports.report)
     texts = dict(zip(reports.report_id, reports.report))
     m = evaluate_spans(pred, gold.rename(columns={"report_id": "id"}), texts)
-    print(f"== synthetic benchmark: {len(reports)} reports (seed {args.seed}), NER {'on' if args.ner else 'off'}")
+    print(
+        f"== synthetic benchmark: {len(reports)} reports (seed {args.seed}), NER {'on' if args.ner else 'off'}"
+    )
     print(format_report(m))
-    print(f"speed: {rate:.0f} reports/s per core (detection, CPU time;"
-          f" wall clock {timed_detect.wall_rate:.0f}/s)")
+    print(
+        f"speed: {rate:.0f} reports/s per core (detection, CPU time;"
+        f" wall clock {timed_detect.wall_rate:.0f}/s)"
+    )
     t0 = time.process_time()
     sur = Deidentifier("surrogate", secret=b"benchmark-secret", use_ner=args.ner, times=True)
     for text, grp in zip(reports.report, reports.patient_id):
@@ -97,8 +102,10 @@ def main() -> None:
                     fp[mm.group()] += 1
         print(f"== openi_dev: {len(df)} reports, {n} word tokens outside XXXX")
         print(f"flagged tokens: {flagged} ({flagged / max(n, 1):.4%}); target <= 0.5%")
-        print(f"speed: {rate:.0f} reports/s per core (detection, CPU time;"
-              f" wall clock {timed_detect.wall_rate:.0f}/s)")
+        print(
+            f"speed: {rate:.0f} reports/s per core (detection, CPU time;"
+            f" wall clock {timed_detect.wall_rate:.0f}/s)"
+        )
         print("most common flagged tokens (false positives):")
         for tok, c in fp.most_common(args.top):
             print(f"  {c:>5}  {tok}")

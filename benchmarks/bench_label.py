@@ -6,6 +6,7 @@ Uses ../shared/data/openi_dev/reports.csv when present (repeated to --n reports)
 synthetic reports built from sentence templates. Pipeline build time is reported separately
 and not counted in throughput.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,11 +25,18 @@ sys.path.insert(0, str(ROOT))
 SHARED = ROOT.parent / "shared" / "data" / "openi_dev" / "reports.csv"
 
 SENTENCES = [
-    "The heart size is normal.", "Mild cardiomegaly.", "No pleural effusion or pneumothorax.",
-    "Small left pleural effusion.", "There is a 2.5 cm nodule in the right upper lobe.",
-    "Bibasilar atelectasis.", "Possible right lower lobe pneumonia.", "Calcified granuloma.",
-    "Endotracheal tube terminates 4 cm above the carina.", "Lungs are clear.",
-    "Degenerative changes of the thoracic spine.", "No focal consolidation.",
+    "The heart size is normal.",
+    "Mild cardiomegaly.",
+    "No pleural effusion or pneumothorax.",
+    "Small left pleural effusion.",
+    "There is a 2.5 cm nodule in the right upper lobe.",
+    "Bibasilar atelectasis.",
+    "Possible right lower lobe pneumonia.",
+    "Calcified granuloma.",
+    "Endotracheal tube terminates 4 cm above the carina.",
+    "Lungs are clear.",
+    "Degenerative changes of the thoracic spine.",
+    "No focal consolidation.",
 ]
 
 
@@ -67,7 +75,9 @@ def main() -> int:
         base = synthetic(1000)
         source = "synthetic"
     reps = -(-args.n // len(base))
-    df = pd.concat([base.assign(report_id=base.report_id + f"_{k}") for k in range(reps)], ignore_index=True).iloc[: args.n]
+    df = pd.concat(
+        [base.assign(report_id=base.report_id + f"_{k}") for k in range(reps)], ignore_index=True
+    ).iloc[: args.n]
     tmp = Path(tempfile.mkdtemp())
     inp = tmp / "in.csv"
     df.to_csv(inp, index=False)
@@ -77,8 +87,16 @@ def main() -> int:
     print(f"input: {source}; {len(df)} reports; cores: {os.cpu_count()}; evidence+linking: {args.evidence}")
     for w in args.workers:
         out = tmp / f"out_{w}.csv"
-        s = label_archive(inp, out, taxonomy=args.taxonomy, workers=w, evidence_path=(tmp / f"ev_{w}.jsonl") if args.evidence else None)
-        print(f"workers={w}: {s.rows_out} reports in {s.seconds:.2f} s = {s.reports_per_second:.1f} reports/s; peak RSS {peak_rss_mb():.0f} MB")
+        s = label_archive(
+            inp,
+            out,
+            taxonomy=args.taxonomy,
+            workers=w,
+            evidence_path=(tmp / f"ev_{w}.jsonl") if args.evidence else None,
+        )
+        print(
+            f"workers={w}: {s.rows_out} reports in {s.seconds:.2f} s = {s.reports_per_second:.1f} reports/s; peak RSS {peak_rss_mb():.0f} MB"
+        )
     return 0
 
 

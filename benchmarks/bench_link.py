@@ -8,6 +8,7 @@ same reports after one warm-up pass of 50 reports: without linking, linking with
 result cache (the first pass over an archive: every surface form is searched) and linking with
 the forms cached, interleaved and repeated (medians). Prints reports/s, the overheads and peak RSS.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -17,7 +18,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _openi import OPENI_REPORTS as DATA, read_report_texts  # noqa: E402
+from _openi import OPENI_REPORTS as DATA
+from _openi import read_report_texts
 
 
 def main() -> int:
@@ -54,7 +56,9 @@ def main() -> int:
         runs["linking, first pass"].append(dt)
         runs["linking, cached"].append(timed(linked)[0])
     base = statistics.median(runs["no linking"])
-    print(f"{len(texts)} reports, {n_ents} mentions, {len(linker._cache)} distinct mention keys (text, observation, ...); median of {args.repeats} interleaved runs")
+    print(
+        f"{len(texts)} reports, {n_ents} mentions, {len(linker._cache)} distinct mention keys (text, observation, ...); median of {args.repeats} interleaved runs"
+    )
     for name, ts in runs.items():
         med = statistics.median(ts)
         extra = "" if name == "no linking" else f"  overhead {med / base - 1:+.1%} (target <= +30%)"

@@ -12,6 +12,7 @@ encoder with the chexpert labels is built in a temporary folder (speed does not 
 
     python benchmarks/bench_model.py [--n 512] [--batch-sizes 16,64] [--threads 2] [--engines onnx-int8,int8]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,14 +33,28 @@ DEFAULT_DATA = ROOT.parent / "shared" / "data" / "openi_dev" / "reports.csv"
 
 def generated_reports(n: int, seed: int = 0) -> list[str]:
     rng = random.Random(seed)
-    findings = ["The heart is normal in size.", "Mild cardiomegaly.", "No pleural effusion or pneumothorax.",
-                "Small left pleural effusion.", "Lungs are clear.", "Patchy opacity in the right lower lobe, possibly atelectasis.",
-                "No focal consolidation.", "Degenerative changes of the thoracic spine.", "Stable calcified granuloma.",
-                "Mediastinal contours are within normal limits.", "Interval removal of the right IJ catheter."]
+    findings = [
+        "The heart is normal in size.",
+        "Mild cardiomegaly.",
+        "No pleural effusion or pneumothorax.",
+        "Small left pleural effusion.",
+        "Lungs are clear.",
+        "Patchy opacity in the right lower lobe, possibly atelectasis.",
+        "No focal consolidation.",
+        "Degenerative changes of the thoracic spine.",
+        "Stable calcified granuloma.",
+        "Mediastinal contours are within normal limits.",
+        "Interval removal of the right IJ catheter.",
+    ]
     out = []
     for _ in range(n):
         k = rng.randint(3, 9)
-        out.append("FINDINGS: " + " ".join(rng.choice(findings) for _ in range(k)) + " IMPRESSION: " + rng.choice(findings))
+        out.append(
+            "FINDINGS: "
+            + " ".join(rng.choice(findings) for _ in range(k))
+            + " IMPRESSION: "
+            + rng.choice(findings)
+        )
     return out
 
 
@@ -59,7 +74,13 @@ def build_default_model(path: Path) -> Path:
     from reportlab_nlp.schema import load_taxonomy
 
     tax = load_taxonomy("chexpert")
-    spec = LabelerSpec(label_names=tax.label_names, taxonomy_name=tax.name, no_finding=tax.no_finding, max_length=256, window_overlap=64)
+    spec = LabelerSpec(
+        label_names=tax.label_names,
+        taxonomy_name=tax.name,
+        no_finding=tax.no_finding,
+        max_length=256,
+        window_overlap=64,
+    )
     model, tok = new_labeler(None, spec)
     save_labeler(model, tok, path)
     return path
@@ -90,9 +111,16 @@ def run_engine(args) -> None:
             torch.cuda.synchronize()
         el = time.perf_counter() - t
         rec = {
-            "engine": args.engine, "device": device, "batch_size": bs, "threads": pred.threads, "reports": len(texts),
-            "windows": len(enc.windows), "seconds": round(el, 3), "reports_per_s": round(len(texts) / el, 1),
-            "setup_s": round(setup_s, 1), "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "engine": args.engine,
+            "device": device,
+            "batch_size": bs,
+            "threads": pred.threads,
+            "reports": len(texts),
+            "windows": len(enc.windows),
+            "seconds": round(el, 3),
+            "reports_per_s": round(len(texts) / el, 1),
+            "setup_s": round(setup_s, 1),
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         }
         if device == "cuda":
             import torch
@@ -105,9 +133,13 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
     ap.add_argument("--model", type=Path, default=None)
-    ap.add_argument("--n", type=int, default=None, help="reports per measurement (default 512 on CPU, 50000 on GPU)")
+    ap.add_argument(
+        "--n", type=int, default=None, help="reports per measurement (default 512 on CPU, 50000 on GPU)"
+    )
     ap.add_argument("--batch-sizes", default=None, help="comma list (default 16,64 on CPU; 256,1024 on GPU)")
-    ap.add_argument("--engines", default=None, help="comma list of fp32,int8,onnx,onnx-int8,cuda-fp32,cuda-fp16,cuda-bf16")
+    ap.add_argument(
+        "--engines", default=None, help="comma list of fp32,int8,onnx,onnx-int8,cuda-fp32,cuda-fp16,cuda-bf16"
+    )
     ap.add_argument("--threads", type=int, default=None, help="CPU threads (default: all usable cores)")
     ap.add_argument("--engine", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -132,24 +164,45 @@ def main() -> int:
     engines = args.engines.split(",") if args.engines else cpu_engines + gpu_engines
     _, source = load_texts(args.data, 1)
     print(f"texts: {source}; CPU threads {threads}; GPU: {torch.cuda.get_device_name(0) if cuda else 'none'}")
-    print("| engine | device | batch | threads | reports | windows | reports/s | peak RSS MB | peak GPU MB | setup s |")
+    print(
+        "| engine | device | batch | threads | reports | windows | reports/s | peak RSS MB | peak GPU MB | setup s |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for eng in engines:
         on_gpu = eng.startswith("cuda-")
         n = args.n or (50000 if on_gpu else 512)
         bss = args.batch_sizes or ("256,1024" if on_gpu else "16,64")
-        cmd = [sys.executable, __file__, "--engine", eng, "--model", str(args.model), "--data", str(args.data), "--n", str(n),
-               "--batch-sizes", bss, "--threads", str(threads)]
+        cmd = [
+            sys.executable,
+            __file__,
+            "--engine",
+            eng,
+            "--model",
+            str(args.model),
+            "--data",
+            str(args.data),
+            "--n",
+            str(n),
+            "--batch-sizes",
+            bss,
+            "--threads",
+            str(threads),
+        ]
         proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
         if proc.returncode != 0:
-            print(f"| {eng} | failed: {proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else proc.returncode} |")
+            print(
+                f"| {eng} | failed: {proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else proc.returncode} |"
+            )
             continue
         for line in proc.stdout.splitlines():
             if not line.startswith("{"):
                 continue
             r = json.loads(line)
-            print(f"| {r['engine']} | {r['device']} | {r['batch_size']} | {r['threads']} | {r['reports']} | {r['windows']} | "
-                  f"**{r['reports_per_s']}** | {r['peak_rss_mb']} | {r.get('peak_gpu_mb', '')} | {r['setup_s']} |", flush=True)
+            print(
+                f"| {r['engine']} | {r['device']} | {r['batch_size']} | {r['threads']} | {r['reports']} | {r['windows']} | "
+                f"**{r['reports_per_s']}** | {r['peak_rss_mb']} | {r.get('peak_gpu_mb', '')} | {r['setup_s']} |",
+                flush=True,
+            )
     if tmp is not None:
         tmp.cleanup()
     return 0

@@ -5,6 +5,7 @@
 Writes OUT_DIR/reports.csv (report_id, patient_id, report) and OUT_DIR/gold_spans.csv
 (report_id, start, end, category). Do not commit the generated files.
 """
+
 from __future__ import annotations
 
 import argparse

@@ -10,6 +10,7 @@ reports: the share of word tokens outside "XXXX" that are flagged (over-redactio
 "none" lines. ``--show-leaks`` / ``--show-fps`` print missed gold values / wrongly flagged tokens:
 that output holds (synthetic) PHI, print it to a terminal only. Corpora that are absent are skipped.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,7 +51,7 @@ def leaks(pred: pd.DataFrame, gold: pd.DataFrame, texts: dict) -> list[tuple[str
     out = []
     for r in gold.itertuples(index=False):
         if not any(b < r.end and r.start < e for b, e in by[r.id]):
-            out.append((r.id, r.category, texts[r.id][r.start:r.end]))
+            out.append((r.id, r.category, texts[r.id][r.start : r.end]))
     return out
 
 
@@ -61,7 +62,7 @@ def false_positive_tokens(pred: pd.DataFrame, gold: pd.DataFrame, texts: dict) -
     fp: collections.Counter = collections.Counter()
     for r in pred.itertuples(index=False):
         if not any(b < r.end and r.start < e for b, e in gold_by[r.id]):
-            fp[f"{r.category}: {texts[r.id][r.start:r.end]}"] += 1
+            fp[f"{r.category}: {texts[r.id][r.start : r.end]}"] += 1
     return fp
 
 
@@ -129,7 +130,7 @@ def run_probes(det: Detector, path: Path, args) -> None:
             if spans:
                 fp_lines += 1
                 if args.show_fps:
-                    print(f"  FP line: {text!r} -> {[text[s.start:s.end] for s in spans]}")
+                    print(f"  FP line: {text!r} -> {[text[s.start : s.end] for s in spans]}")
             continue
         for b, e, cat in gold:
             total[style] += 1
@@ -138,8 +139,10 @@ def run_probes(det: Detector, path: Path, args) -> None:
             elif args.show_leaks:
                 print(f"  LEAK [{style}] {text[b:e]!r} in {text!r}")
     n = sum(v for k, v in total.items() if k != "none")
-    print(f"== probes {path.name}: instance recall {sum(found.values())}/{n}"
-          f" = {sum(found.values()) / max(n, 1):.3f}; PHI-free lines flagged: {fp_lines}/{total['none']}")
+    print(
+        f"== probes {path.name}: instance recall {sum(found.values())}/{n}"
+        f" = {sum(found.values()) / max(n, 1):.3f}; PHI-free lines flagged: {fp_lines}/{total['none']}"
+    )
     for style in sorted(k for k in total if k != "none"):
         print(f"  {style:<16} {found[style]}/{total[style]}")
     print()

@@ -17,6 +17,7 @@ blank / 0 is "not coded". ``--errors LABEL`` prints the sentences behind false p
 false negatives of one label (to the terminal only: the reports never leave ../shared).
 Skips cleanly (message, exit 0) when the data folder is absent.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,12 +31,41 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 DEFAULT_DATA = ROOT.parent / "shared" / "data"
 
-HEADLINE9 = ["Cardiomegaly", "Atelectasis", "Pleural Effusion", "Edema", "Pneumonia", "Pneumothorax",
-             "Consolidation", "Fracture", "No Finding"]
-NIH13 = ["Atelectasis", "Cardiomegaly", "Effusion", "Infiltration", "Mass", "Nodule", "Pneumonia",
-         "Pneumothorax", "Consolidation", "Edema", "Emphysema", "Fibrosis", "Pleural_Thickening"]
-CT7 = ["Cardiomegaly", "Pleural Effusion", "Atelectasis", "Consolidation", "Lung Opacity", "Lung Lesion",
-       "Support Devices"]
+HEADLINE9 = [
+    "Cardiomegaly",
+    "Atelectasis",
+    "Pleural Effusion",
+    "Edema",
+    "Pneumonia",
+    "Pneumothorax",
+    "Consolidation",
+    "Fracture",
+    "No Finding",
+]
+NIH13 = [
+    "Atelectasis",
+    "Cardiomegaly",
+    "Effusion",
+    "Infiltration",
+    "Mass",
+    "Nodule",
+    "Pneumonia",
+    "Pneumothorax",
+    "Consolidation",
+    "Edema",
+    "Emphysema",
+    "Fibrosis",
+    "Pleural_Thickening",
+]
+CT7 = [
+    "Cardiomegaly",
+    "Pleural Effusion",
+    "Atelectasis",
+    "Consolidation",
+    "Lung Opacity",
+    "Lung Lesion",
+    "Support Devices",
+]
 N_FOLDS = 5
 
 
@@ -78,8 +108,9 @@ def label(reports, taxonomy: str = "chexpert"):
     from reportlab_nlp.labeler import label_texts
 
     t0 = time.perf_counter()
-    results = label_texts(reports["report"].tolist(), taxonomy=taxonomy, ids=reports["report_id"].tolist(),
-                          evidence=True)
+    results = label_texts(
+        reports["report"].tolist(), taxonomy=taxonomy, ids=reports["report_id"].tolist(), evidence=True
+    )
     secs = time.perf_counter() - t0
     pred = pd.DataFrame([r.labels for r in results], index=reports["report_id"].tolist())
     evidence = {rid: r.mentions for rid, r in zip(reports["report_id"], results)}
@@ -107,12 +138,15 @@ def main() -> int:
     ap.add_argument("--json", type=Path, help="write the scores here")
     ap.add_argument("--errors", help="print false positives / negatives of this label (folds 1-4)")
     ap.add_argument("--corpus", choices=["openi", "ctrate", "both"], default="both")
-    ap.add_argument("--nih", action="store_true",
-                    help="also Open-i dev against the ChestX-ray14 (NegBio) labels")
+    ap.add_argument(
+        "--nih", action="store_true", help="also Open-i dev against the ChestX-ray14 (NegBio) labels"
+    )
     args = ap.parse_args()
 
-    corpora = [("Open-i dev", "openi_dev", "labels_chexpert14.csv", HEADLINE9, "chexpert"),
-               ("CT-RATE dev", "ctrate_dev", "labels.csv", CT7, "chexpert")]
+    corpora = [
+        ("Open-i dev", "openi_dev", "labels_chexpert14.csv", HEADLINE9, "chexpert"),
+        ("CT-RATE dev", "ctrate_dev", "labels.csv", CT7, "chexpert"),
+    ]
     if args.nih:
         corpora.insert(1, ("Open-i NIH-13", "openi_dev", "labels_nih14.csv", NIH13, "nih14"))
     corpora = [c for c in corpora if args.corpus == "both" or c[1].startswith(args.corpus)]
@@ -127,8 +161,12 @@ def main() -> int:
         ids = [i for i in reports["report_id"] if i in gold.index]
         train = [i for i in ids if fold_of(i) != N_FOLDS]
         held = [i for i in ids if fold_of(i) == N_FOLDS]
-        res = {"all": score(pred, gold, labels, ids), "folds1-4": score(pred, gold, labels, train),
-               "fold5": score(pred, gold, labels, held), "seconds": secs}
+        res = {
+            "all": score(pred, gold, labels, ids),
+            "folds1-4": score(pred, gold, labels, train),
+            "fold5": score(pred, gold, labels, held),
+            "seconds": secs,
+        }
         out[name] = res
         if args.errors:
             print_errors(name, args.errors, pred, gold, evidence, ids)
@@ -141,12 +179,15 @@ def main() -> int:
         cells = []
         for n in names:
             s = out[n]["all"]["labels"].get(label_name)
-            cells.append(f"{s['precision']:.3f}/{s['recall']:.3f}/{s['f1']:.3f} ({s['support']:>3})"
-                         if s else "-")
+            cells.append(
+                f"{s['precision']:.3f}/{s['recall']:.3f}/{s['f1']:.3f} ({s['support']:>3})" if s else "-"
+            )
         print(f"{label_name:<20}" + "".join(f"{c:>30}" for c in cells))
     for view in ("all", "folds1-4", "fold5"):
-        print(f"{'macro F1 ' + view:<20}" + "".join(
-            f"{out[n][view]['macro_f1']:>24.4f} (n={out[n][view]['n']:>4})" for n in names))
+        print(
+            f"{'macro F1 ' + view:<20}"
+            + "".join(f"{out[n][view]['macro_f1']:>24.4f} (n={out[n][view]['n']:>4})" for n in names)
+        )
     print("seconds: " + ", ".join(f"{n} {out[n]['seconds']:.1f}" for n in names))
     if args.json:
         args.json.write_text(json.dumps(out, indent=1))

@@ -6,6 +6,7 @@ Development only: reads ../shared/data/openi_dev/reports.csv (skips cleanly when
 prints aggregate counts plus the most frequent unlinked mention surface forms (short finding
 phrases, e.g. to grow the concept table); nothing is written to disk.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -14,7 +15,8 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _openi import OPENI_REPORTS as DATA, read_report_texts  # noqa: E402
+from _openi import OPENI_REPORTS as DATA
+from _openi import read_report_texts
 
 
 def main() -> int:

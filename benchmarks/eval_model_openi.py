@@ -13,6 +13,7 @@ Skips cleanly (message, exit 0) when the data folder is absent.
 
     python benchmarks/eval_model_openi.py [--data ../shared/data/openi_dev] [--epochs 5] [--device auto]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,8 +25,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-ACCEPTANCE_LABELS = ["Cardiomegaly", "Atelectasis", "Pleural Effusion", "Edema", "Pneumonia", "Pneumothorax",
-                     "Consolidation", "Fracture", "No Finding"]
+ACCEPTANCE_LABELS = [
+    "Cardiomegaly",
+    "Atelectasis",
+    "Pleural Effusion",
+    "Edema",
+    "Pneumonia",
+    "Pneumothorax",
+    "Consolidation",
+    "Fracture",
+    "No Finding",
+]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "openi_dev"
 
 
@@ -53,12 +63,16 @@ def evaluate(pred_df, gold_df, labels):
     if evaluate_frames is not None:
         # full mode with uncertain -> positive in both tables; the "positive" class is what we score
         res = evaluate_frames(pred_df, gold_df, labels, positive_only=False, uncertain_positive=True)
-        return {l: {k: float(res["labels"][l]["positive"][k]) for k in ("precision", "recall", "f1", "support")} for l in labels}, \
-            "reportlab_nlp.evaluation.evaluate_frames (uncertain_positive)"
+        return {
+            l: {k: float(res["labels"][l]["positive"][k]) for k in ("precision", "recall", "f1", "support")}
+            for l in labels
+        }, "reportlab_nlp.evaluation.evaluate_frames (uncertain_positive)"
     ids = gold_df.index.intersection(pred_df.index)
     out = {}
     for l in labels:
-        out[l] = _binary_prf(pred_df.loc[ids, l].fillna(0.5).to_numpy(float), gold_df.loc[ids, l].fillna(0.5).to_numpy(float))
+        out[l] = _binary_prf(
+            pred_df.loc[ids, l].fillna(0.5).to_numpy(float), gold_df.loc[ids, l].fillna(0.5).to_numpy(float)
+        )
     return out, "local scorer"
 
 
@@ -77,11 +91,28 @@ def agreement(a_df, b_df, labels):
 
 def _train(args, wd, train_model):
     return train_model(
-        wd / "train_reports.csv", wd / "train_rule_labels.csv", wd / "model", encoder=args.encoder, taxonomy="chexpert",
-        epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, head_lr=args.head_lr, max_length=args.max_length, seed=args.seed,
-        pooling=args.pooling, device=args.device, threads=args.threads, resume=args.resume, show_progress=False,
-        val_fraction=0.1, patience=args.patience, augment_sentences=args.augment_sentences, oversample_rare=args.oversample_rare,
-        augment_swaps=args.augment_swaps, input_scope=args.input_scope,
+        wd / "train_reports.csv",
+        wd / "train_rule_labels.csv",
+        wd / "model",
+        encoder=args.encoder,
+        taxonomy="chexpert",
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        head_lr=args.head_lr,
+        max_length=args.max_length,
+        seed=args.seed,
+        pooling=args.pooling,
+        device=args.device,
+        threads=args.threads,
+        resume=args.resume,
+        show_progress=False,
+        val_fraction=0.1,
+        patience=args.patience,
+        augment_sentences=args.augment_sentences,
+        oversample_rare=args.oversample_rare,
+        augment_swaps=args.augment_swaps,
+        input_scope=args.input_scope,
     )
 
 
@@ -91,12 +122,25 @@ def main() -> int:
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/reportlab_eval_model_openi"))
     ap.add_argument("--encoder", type=Path, default=None)
     ap.add_argument("--epochs", type=int, default=10)
-    ap.add_argument("--augment-sentences", action=argparse.BooleanOptionalAction, default=True,
-                    help="also train on the rule-labeled sentences of the training reports")
-    ap.add_argument("--augment-swaps", type=int, default=150,
-                    help="mention swaps until each (label, value) has this many sentence examples (0 = off)")
+    ap.add_argument(
+        "--augment-sentences",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also train on the rule-labeled sentences of the training reports",
+    )
+    ap.add_argument(
+        "--augment-swaps",
+        type=int,
+        default=150,
+        help="mention swaps until each (label, value) has this many sentence examples (0 = off)",
+    )
     ap.add_argument("--input-scope", default="labeled_sections", choices=["labeled_sections", "all"])
-    ap.add_argument("--oversample-rare", type=int, default=0, help="repeat rare-class sentences up to this count (0 = off)")
+    ap.add_argument(
+        "--oversample-rare",
+        type=int,
+        default=0,
+        help="repeat rare-class sentences up to this count (0 = off)",
+    )
     ap.add_argument("--batch-size", type=int, default=16)
     ap.add_argument("--lr", type=float, default=2e-4)
     ap.add_argument("--head-lr", type=float, default=3e-3)
@@ -107,7 +151,11 @@ def main() -> int:
     ap.add_argument("--device", default="auto")
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--resume", action="store_true", help="resume training from the workdir checkpoint")
-    ap.add_argument("--score-only", action="store_true", help="re-score the predictions already in --workdir (no training)")
+    ap.add_argument(
+        "--score-only",
+        action="store_true",
+        help="re-score the predictions already in --workdir (no training)",
+    )
     args = ap.parse_args()
 
     reports_csv = args.data / "reports.csv"
@@ -137,7 +185,9 @@ def main() -> int:
         t = time.perf_counter()
         run = label_dataframe(df, "report_id", "report", "chexpert", workers=1, evidence=False)
         run.labels.to_csv(rules_csv, index=False)
-        print(f"rule labels: {len(run.labels)} reports in {time.perf_counter() - t:.1f}s ({len(run.rejects)} rejected)")
+        print(
+            f"rule labels: {len(run.labels)} reports in {time.perf_counter() - t:.1f}s ({len(run.rejects)} rejected)"
+        )
     rules, _ = read_label_table(rules_csv, names)
     gold, _ = read_label_table(gold_csv, names, aliases=tax.column_aliases())
 
@@ -161,17 +211,32 @@ def main() -> int:
         train_s = time.perf_counter() - t
     print(f"training: {train_s:.0f}s; validation macro F1 (vs rule labels) {rep['validation_macro_f1']:.4f}")
     for h in rep["history"]:
-        print(f"  epoch {h['epoch']}: loss {h['train_loss']:.4f} val macro F1 {h.get('val_macro_f1')}  ({h['seconds']}s)")
+        print(
+            f"  epoch {h['epoch']}: loss {h['train_loss']:.4f} val macro F1 {h.get('val_macro_f1')}  ({h['seconds']}s)"
+        )
 
     summaries = {}
     for engine in ("model", "hybrid"):
         if args.score_only:
-            summaries = json.loads((wd / "results.json").read_text()).get("label_summaries", {}) if (wd / "results.json").exists() else {}
+            summaries = (
+                json.loads((wd / "results.json").read_text()).get("label_summaries", {})
+                if (wd / "results.json").exists()
+                else {}
+            )
             break
-        s = label_archive_with_model(wd / "test_reports.csv", wd / f"pred_{engine}.csv", model_dir=wd / "model", engine=engine,
-                                     review_path=wd / "review.csv" if engine == "hybrid" else None, device=args.device, show_progress=False)
+        s = label_archive_with_model(
+            wd / "test_reports.csv",
+            wd / f"pred_{engine}.csv",
+            model_dir=wd / "model",
+            engine=engine,
+            review_path=wd / "review.csv" if engine == "hybrid" else None,
+            device=args.device,
+            show_progress=False,
+        )
         summaries[engine] = s
-        print(f"label --engine {engine}: {s['rows_out']} reports in {s['seconds']}s ({s['reports_per_s']} reports/s, {s['precision']})")
+        print(
+            f"label --engine {engine}: {s['rows_out']} reports in {s['seconds']}s ({s['reports_per_s']} reports/s, {s['precision']})"
+        )
     model_pred, _ = read_label_table(wd / "pred_model.csv", names)
     hybrid_pred, _ = read_label_table(wd / "pred_hybrid.csv", names)
     test_ids = pd.Index(test_df["report_id"].astype(str))
@@ -191,10 +256,16 @@ def main() -> int:
     macro = {k: float(np.mean([scores[k][l]["f1"] for l in ACCEPTANCE_LABELS])) for k in scores}
     for l in ACCEPTANCE_LABELS:
         r, m, h = scores["rules"][l], scores["model"][l], scores["hybrid"][l]
-        print(f"| {l} | {r['precision']:.3f} | {r['recall']:.3f} | {r['f1']:.3f} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} | {h['f1']:.3f} |")
-    print(f"| **macro F1** | | | **{macro['rules']:.3f}** | | | **{macro['model']:.3f}** | **{macro['hybrid']:.3f}** |")
-    print(f"\nmodel - rules macro F1: {macro['model'] - macro['rules']:+.3f} (acceptance: >= -0.05) -> "
-          f"{'PASS' if macro['model'] >= macro['rules'] - 0.05 else 'FAIL'}")
+        print(
+            f"| {l} | {r['precision']:.3f} | {r['recall']:.3f} | {r['f1']:.3f} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} | {h['f1']:.3f} |"
+        )
+    print(
+        f"| **macro F1** | | | **{macro['rules']:.3f}** | | | **{macro['model']:.3f}** | **{macro['hybrid']:.3f}** |"
+    )
+    print(
+        f"\nmodel - rules macro F1: {macro['model'] - macro['rules']:+.3f} (acceptance: >= -0.05) -> "
+        f"{'PASS' if macro['model'] >= macro['rules'] - 0.05 else 'FAIL'}"
+    )
 
     print("\nTable 2. Model vs rule labels on the test third: 4-way agreement (blank/1/0/-1) per label")
     print("| label | agreement |")
@@ -203,14 +274,34 @@ def main() -> int:
         mark = " (acceptance label)" if l in ACCEPTANCE_LABELS else ""
         print(f"| {l}{mark} | {agree_all[l]:.3f} |")
     worst = min(agree.values())
-    print(f"\nminimum agreement over the acceptance labels: {worst:.3f} (acceptance: >= 0.90) -> {'PASS' if worst >= 0.90 else 'FAIL'}")
+    print(
+        f"\nminimum agreement over the acceptance labels: {worst:.3f} (acceptance: >= 0.90) -> {'PASS' if worst >= 0.90 else 'FAIL'}"
+    )
     print(f"minimum agreement over all {len(names)} labels: {min(agree_all.values()):.3f}")
 
-    (wd / "results.json").write_text(json.dumps({
-        "scores": scores, "macro_f1": macro, "agreement": agree_all, "train_seconds": train_s,
-        "training_report": {k: rep[k] for k in ("train_reports", "validation_reports", "validation_macro_f1", "history")},
-        "label_summaries": {k: {kk: v.get(kk) for kk in ("rows_out", "seconds", "reports_per_s", "precision", "windowed_reports")} for k, v in summaries.items()},
-    }, indent=2, default=float))
+    (wd / "results.json").write_text(
+        json.dumps(
+            {
+                "scores": scores,
+                "macro_f1": macro,
+                "agreement": agree_all,
+                "train_seconds": train_s,
+                "training_report": {
+                    k: rep[k]
+                    for k in ("train_reports", "validation_reports", "validation_macro_f1", "history")
+                },
+                "label_summaries": {
+                    k: {
+                        kk: v.get(kk)
+                        for kk in ("rows_out", "seconds", "reports_per_s", "precision", "windowed_reports")
+                    }
+                    for k, v in summaries.items()
+                },
+            },
+            indent=2,
+            default=float,
+        )
+    )
     print(f"\nresults written to {wd / 'results.json'}")
     return 0
 

@@ -8,6 +8,7 @@
 
 Heavy libraries load lazily: importing this package is cheap.
 """
+
 from __future__ import annotations
 
 __version__ = "0.1.0"

@@ -10,7 +10,7 @@ positive > uncertain > negative. A cue category can set its own value (``categor
 outside the taxonomy; otherwise it is blank.
 """
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
@@ -38,7 +38,9 @@ def aggregate_mentions(mentions: Iterable[Span], taxonomy: Taxonomy) -> dict[str
     for m in mentions:
         u = m._  # one Underscore object per mention (each `m._` builds a new one)
         labels = u.labels
-        value = values[u.value_override] if u.value_override is not None else value_of[u.assertion or "present"]
+        value = (
+            values[u.value_override] if u.value_override is not None else value_of[u.assertion or "present"]
+        )
         for label in labels:
             per_label.setdefault(label, []).append(value)
         # a possible finding keeps No Finding blank even when its own label stays blank
@@ -76,7 +78,9 @@ class ReportAggregator:
 
         path = ensure_path(path)
         path.mkdir(parents=True, exist_ok=True)
-        srsly.write_yaml(path / "taxonomy.yml", {**load_yaml(self.taxonomy.path), "observations_file": "observations.yml"})
+        srsly.write_yaml(
+            path / "taxonomy.yml", {**load_yaml(self.taxonomy.path), "observations_file": "observations.yml"}
+        )
         srsly.write_yaml(path / "observations.yml", load_yaml(self.taxonomy.observations_file))
 
     def from_disk(self, path, exclude=tuple()):

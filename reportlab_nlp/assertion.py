@@ -43,8 +43,11 @@ class _SentenceBoundMatcher:
     def __call__(self, doc: Doc):
         matches = self.inner(doc)
         if any(e - s > 1 for _, s, e in matches):
-            matches = [m for m in matches
-                       if m[2] - m[1] == 1 or not any(doc[k].is_sent_start for k in range(m[1] + 1, m[2]))]
+            matches = [
+                m
+                for m in matches
+                if m[2] - m[1] == 1 or not any(doc[k].is_sent_start for k in range(m[1] + 1, m[2]))
+            ]
         return self.prune(matches)
 
 
@@ -67,8 +70,9 @@ class AssertionClassifier:
             rules=None,
             span_attrs=None,
             prune_on_modifier_overlap=True,
-            terminating_types={k.upper(): [v.upper() for v in vs]
-                               for k, vs in (raw.get("terminated_by") or {}).items()},
+            terminating_types={
+                k.upper(): [v.upper() for v in vs] for k, vs in (raw.get("terminated_by") or {}).items()
+            },
         )
         # general first: medspaCy's default ConText rules, then the radiology layer on top
         self.context.add(to_medspacy(layered_cues(raw), raw.get("clause_verbs")))

@@ -9,6 +9,7 @@ Base rules written as token patterns (``{"LOWER": {"IN": [...]}, "OP": "?"}``) a
 the literal phrases they match, so that every cue is matched by spaCy's PhraseMatcher (token
 patterns with ``IN`` predicates are evaluated in Python on every token and are slow).
 """
+
 from __future__ import annotations
 
 import functools
@@ -114,12 +115,14 @@ def load_context_rules(path: str | Path | None = None) -> dict:
                 if not isinstance(phrase, str):
                     raise RulesError(
                         f"ConText rules {p}: {category}/{direction} has a non-text entry {phrase!r} "
-                        "(quote words such as \"no\" in YAML)"
+                        '(quote words such as "no" in YAML)'
                     )
     for cat, value in (raw.get("category_values") or {}).items():
         if value not in LABEL_SCHEMA.values:
-            raise RulesError(f"ConText rules {p}: category_values.{cat} is {value!r}, "
-                             f"not one of {', '.join(LABEL_SCHEMA.values)}")
+            raise RulesError(
+                f"ConText rules {p}: category_values.{cat} is {value!r}, "
+                f"not one of {', '.join(LABEL_SCHEMA.values)}"
+            )
     for cat, status in raw["categories"].items():
         if status not in LABEL_SCHEMA.assertions:
             raise RulesError(f"ConText rules {p}: category {cat} maps to unknown status {status!r}")
@@ -150,8 +153,9 @@ def radiology_cues(raw: dict) -> list[Cue]:
     seen: dict[str, str] = {}
     for cue in out:
         if seen.setdefault(cue.phrase, cue.category) != cue.category:
-            raise RulesError(f"ConText rules: {cue.phrase!r} is listed under both {seen[cue.phrase]} "
-                             f"and {cue.category}")
+            raise RulesError(
+                f"ConText rules: {cue.phrase!r} is listed under both {seen[cue.phrase]} and {cue.category}"
+            )
     return out
 
 
@@ -172,8 +176,9 @@ def layered_cues(raw: dict, base_path: str | Path | None = None) -> list[Cue]:
     dropped = {str(o["base"]).lower() for o in raw.get("overrides") or ()}
     unknown = dropped - set(base)
     if unknown:
-        raise RulesError("ConText overrides name rules medspaCy's defaults do not have: "
-                         + ", ".join(sorted(unknown)))
+        raise RulesError(
+            "ConText overrides name rules medspaCy's defaults do not have: " + ", ".join(sorted(unknown))
+        )
     radiology = radiology_cues(raw)
     meaning = {}
     for cue in radiology:
@@ -187,8 +192,10 @@ def layered_cues(raw: dict, base_path: str | Path | None = None) -> list[Cue]:
             if other and not any(_compatible(cue, cat, d) for cat, d in other):
                 conflicts.append(f"{cue.phrase!r} (base rule {literal!r}: {cue.category} {cue.direction})")
     if conflicts:
-        raise RulesError("the radiology ConText layer redefines base cues without a listed override: "
-                         + "; ".join(sorted(set(conflicts))))
+        raise RulesError(
+            "the radiology ConText layer redefines base cues without a listed override: "
+            + "; ".join(sorted(set(conflicts)))
+        )
     kept = [c for literal, cues in base.items() if literal not in dropped for c in cues]
     # a phrase both layers define (compatibly) is the radiology layer's: one rule per phrase, as
     # two rules on the same words would be pruned to one arbitrarily
@@ -224,7 +231,11 @@ def to_medspacy(cues: list[Cue], clause_verbs: list[str] | None = None):
 
     bound = ClauseBound(clause_verbs) if clause_verbs else None
     return [
-        ConTextRule(literal=c.phrase, category=c.category, direction=c.direction,
-                    on_modifies=bound if c.direction in ("BACKWARD", "BIDIRECTIONAL") else None)
+        ConTextRule(
+            literal=c.phrase,
+            category=c.category,
+            direction=c.direction,
+            on_modifies=bound if c.direction in ("BACKWARD", "BIDIRECTIONAL") else None,
+        )
         for c in cues
     ]

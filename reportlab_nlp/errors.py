@@ -4,6 +4,7 @@ Every error a user can cause carries a stable code (``RL###``) and a message tha
 names the record or file and the problem. Messages never contain report text:
 callers pass identifiers, column names, paths and counts only.
 """
+
 from __future__ import annotations
 
 

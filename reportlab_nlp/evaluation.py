@@ -12,10 +12,11 @@ Two modes:
 Macro averages are unweighted means over labels that have at least one gold positive (positive
 only) or at least one gold non-blank cell (full). Only ids present in both tables are scored.
 """
+
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import pandas as pd
 
@@ -69,11 +70,24 @@ def evaluate_frames(
             fp = sum(a and not b for a, b in zip(pp, gp))
             fn = sum(b and not a for a, b in zip(pp, gp))
             p, r, f = _prf(tp, fp, fn)
-            per_label[label] = {"precision": p, "recall": r, "f1": f, "support": sum(gp), "predicted": sum(pp), "tp": tp, "fp": fp, "fn": fn}
+            per_label[label] = {
+                "precision": p,
+                "recall": r,
+                "f1": f,
+                "support": sum(gp),
+                "predicted": sum(pp),
+                "tp": tp,
+                "fp": fp,
+                "fn": fn,
+            }
         else:
             row: dict = {}
             weighted, total = 0.0, 0
-            for name, value in (("positive", pos), ("negative", LABEL_SCHEMA.NEGATIVE), ("uncertain", LABEL_SCHEMA.UNCERTAIN)):
+            for name, value in (
+                ("positive", pos),
+                ("negative", LABEL_SCHEMA.NEGATIVE),
+                ("uncertain", LABEL_SCHEMA.UNCERTAIN),
+            ):
                 tp = sum(a == value and b == value for a, b in zip(pc, gc))
                 fp = sum(a == value and b != value for a, b in zip(pc, gc))
                 fn = sum(b == value and a != value for a, b in zip(pc, gc))
@@ -87,16 +101,23 @@ def evaluate_frames(
             per_label[label] = row
     if positive_only:
         scored = [l for l in labels if per_label[l]["support"] > 0]
-        macro = {k: (sum(per_label[l][k] for l in scored) / len(scored) if scored else 0.0) for k in ("precision", "recall", "f1")}
+        macro = {
+            k: (sum(per_label[l][k] for l in scored) / len(scored) if scored else 0.0)
+            for k in ("precision", "recall", "f1")
+        }
     else:
         scored = [l for l in labels if per_label[l]["support"] > 0]
         macro = {}
         for cls in ("positive", "negative", "uncertain"):
             have = [l for l in scored if per_label[l][cls]["support"] > 0]
             macro[f"{cls}_f1"] = sum(per_label[l][cls]["f1"] for l in have) / len(have) if have else 0.0
-        macro["weighted_f1"] = sum(per_label[l]["weighted_f1"] for l in scored) / len(scored) if scored else 0.0
+        macro["weighted_f1"] = (
+            sum(per_label[l]["weighted_f1"] for l in scored) / len(scored) if scored else 0.0
+        )
         tot = sum(per_label[l]["support"] for l in scored)
-        macro["support_weighted_f1"] = sum(per_label[l]["weighted_f1"] * per_label[l]["support"] for l in scored) / tot if tot else 0.0
+        macro["support_weighted_f1"] = (
+            sum(per_label[l]["weighted_f1"] * per_label[l]["support"] for l in scored) / tot if tot else 0.0
+        )
     return {
         "mode": "positive_only" if positive_only else "full",
         "uncertain_positive": uncertain_positive,
@@ -109,7 +130,15 @@ def evaluate_frames(
     }
 
 
-def evaluate_files(pred_path, gold_path, taxonomy: str = "chexpert", *, positive_only: bool = False, uncertain_positive: bool = False, labels: Sequence[str] | None = None) -> dict:
+def evaluate_files(
+    pred_path,
+    gold_path,
+    taxonomy: str = "chexpert",
+    *,
+    positive_only: bool = False,
+    uncertain_positive: bool = False,
+    labels: Sequence[str] | None = None,
+) -> dict:
     """Read two label tables (the taxonomy's labels, gold column aliases allowed) and score them."""
     from .outputs import read_label_table
     from .schema import load_taxonomy
@@ -121,7 +150,9 @@ def evaluate_files(pred_path, gold_path, taxonomy: str = "chexpert", *, positive
         raise GoldTableError(f"labels not in taxonomy {tax.name}: {', '.join(unknown)}")
     pred, _ = read_label_table(pred_path, names)
     gold, _ = read_label_table(gold_path, names, aliases=tax.column_aliases())
-    return evaluate_frames(pred, gold, names, positive_only=positive_only, uncertain_positive=uncertain_positive)
+    return evaluate_frames(
+        pred, gold, names, positive_only=positive_only, uncertain_positive=uncertain_positive
+    )
 
 
 def format_report(result: dict) -> str:
@@ -130,14 +161,24 @@ def format_report(result: dict) -> str:
     if result["mode"] == "positive_only":
         lines.append(f"{'label':<28}{'prec':>7}{'rec':>7}{'f1':>7}{'support':>9}{'pred':>7}")
         for label, m in result["labels"].items():
-            lines.append(f"{label:<28}{m['precision']:>7.3f}{m['recall']:>7.3f}{m['f1']:>7.3f}{m['support']:>9d}{m['predicted']:>7d}")
+            lines.append(
+                f"{label:<28}{m['precision']:>7.3f}{m['recall']:>7.3f}{m['f1']:>7.3f}{m['support']:>9d}{m['predicted']:>7d}"
+            )
         mac = result["macro"]
-        lines.append(f"{'macro (' + str(len(result['macro_over'])) + ' labels)':<28}{mac['precision']:>7.3f}{mac['recall']:>7.3f}{mac['f1']:>7.3f}")
+        lines.append(
+            f"{'macro (' + str(len(result['macro_over'])) + ' labels)':<28}{mac['precision']:>7.3f}{mac['recall']:>7.3f}{mac['f1']:>7.3f}"
+        )
     else:
         lines.append(f"{'label':<28}{'pos F1':>8}{'neg F1':>8}{'unc F1':>8}{'wF1':>8}{'support':>9}")
         for label, m in result["labels"].items():
-            lines.append(f"{label:<28}{m['positive']['f1']:>8.3f}{m['negative']['f1']:>8.3f}{m['uncertain']['f1']:>8.3f}{m['weighted_f1']:>8.3f}{m['support']:>9d}")
+            lines.append(
+                f"{label:<28}{m['positive']['f1']:>8.3f}{m['negative']['f1']:>8.3f}{m['uncertain']['f1']:>8.3f}{m['weighted_f1']:>8.3f}{m['support']:>9d}"
+            )
         mac = result["macro"]
-        lines.append(f"{'macro':<28}{mac['positive_f1']:>8.3f}{mac['negative_f1']:>8.3f}{mac['uncertain_f1']:>8.3f}{mac['weighted_f1']:>8.3f}")
-    lines.append(f"reports scored: {result['reports']} (missing in predictions: {result['missing_in_predictions']}, not in gold: {result['missing_in_gold']})")
+        lines.append(
+            f"{'macro':<28}{mac['positive_f1']:>8.3f}{mac['negative_f1']:>8.3f}{mac['uncertain_f1']:>8.3f}{mac['weighted_f1']:>8.3f}"
+        )
+    lines.append(
+        f"reports scored: {result['reports']} (missing in predictions: {result['missing_in_predictions']}, not in gold: {result['missing_in_gold']})"
+    )
     return "\n".join(lines)

@@ -22,6 +22,7 @@ Mentions are ``doc.ents``; each mention span carries:
 ``doc._.report_labels`` is the aggregated row ``{label: 1.0 | 0.0 | -1.0 | None}``.
 ``doc._.taxonomy`` is the taxonomy name the row is in.
 """
+
 from __future__ import annotations
 
 from spacy.tokens import Doc, Span

@@ -56,9 +56,10 @@ import itertools
 import json
 import logging
 import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Iterator, Sequence
+from typing import IO
 
 import pandas as pd
 
@@ -87,15 +88,17 @@ from .text_decoding import (
     MARKS,
     SNIFF_BYTES,
     SURROGATE,
-    first_invalid as _first_invalid,
     open_binary,
     resolve_encoding,
     sniff_encoding,
 )
+from .text_decoding import (
+    first_invalid as _first_invalid,
+)
 
 __all__ = [
-    "Chunk",
     "MIN_WORD_LETTERS",
+    "Chunk",
     "OffsetMap",
     "PreparedRecords",
     "Reject",
@@ -171,8 +174,10 @@ def describe_columns(columns: Sequence[str], limit: int = 40) -> str:
     if names and all(len(n) <= 32 and _HEADER_NAME.fullmatch(n) for n in names):
         shown = ", ".join(names[:limit]) + (f", … ({len(names)} in all)" if len(names) > limit else "")
         return f"columns are: {shown}"
-    return (f"the header has {len(names)} column(s) whose names are not shown "
-            "(it looks damaged and may hold report text)")
+    return (
+        f"the header has {len(names)} column(s) whose names are not shown "
+        "(it looks damaged and may hold report text)"
+    )
 
 
 def detect_format(path: str | Path) -> str:
@@ -423,7 +428,9 @@ class ReportSource:
     def _pick(self, columns, given, default, candidates, what, flag) -> str:
         if given:
             if given not in columns:
-                raise ColumnError(f"{self.path.name} has no {what} column {given!r}; {describe_columns(columns)}")
+                raise ColumnError(
+                    f"{self.path.name} has no {what} column {given!r}; {describe_columns(columns)}"
+                )
             return given
         if default in columns:
             return default

@@ -6,6 +6,7 @@
   JSONL and a rejects CSV, with a pool of worker processes (``workers``). Rows in = rows out
   + rejects; a record that fails is rejected with a reason, the batch goes on.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -15,18 +16,19 @@ import multiprocessing as mp
 import os
 import time
 from collections import deque
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 import pandas as pd
 
+from .aggregation import mention_value
 from .errors import ArgumentError, ReportLabError
 from .inputs import Reject, ReportSource
-from .record_checks import prepare_records
 from .outputs import default_rejects_path, label_frame
-from .aggregation import mention_value
-from .schema import LABEL_SCHEMA, load_taxonomy
+from .record_checks import prepare_records
+from .schema import load_taxonomy
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +59,9 @@ class PipelineSpec:
     def build(self):
         from .pipeline import load
 
-        return load(self.taxonomy, sections=self.sections, all_sections=self.all_sections, link=self.link, kb=self.kb)
+        return load(
+            self.taxonomy, sections=self.sections, all_sections=self.all_sections, link=self.link, kb=self.kb
+        )
 
 
 _PIPELINES: dict[PipelineSpec, Any] = {}
@@ -112,7 +116,9 @@ def mention_records(doc, report_id: str | None = None) -> list[dict]:
     return out
 
 
-def _process(nlp, ids: Sequence[str], texts: Sequence[str], evidence: bool) -> tuple[list[str], list[dict], list[dict], list[Reject]]:
+def _process(
+    nlp, ids: Sequence[str], texts: Sequence[str], evidence: bool
+) -> tuple[list[str], list[dict], list[dict], list[Reject]]:
     out_ids, rows, ev, rejects = [], [], [], []
     for rid, text in zip(ids, texts):
         if len(text) > MAX_CHARS:
@@ -275,7 +281,9 @@ def label_dataframe(
     _check_workers(workers)
     for col in (id_column, text_column):
         if col not in df.columns:
-            raise ColumnError(f"DataFrame has no column {col!r}; columns are: {', '.join(map(str, df.columns))}")
+            raise ColumnError(
+                f"DataFrame has no column {col!r}; columns are: {', '.join(map(str, df.columns))}"
+            )
     tax = load_taxonomy(str(taxonomy))
     spec = PipelineSpec(str(taxonomy), all_sections, None, link, None if kb is None else str(kb))
     all_ids, all_texts = df[id_column].tolist(), df[text_column].tolist()
@@ -315,9 +323,16 @@ class RunSummary:
 
     def as_dict(self) -> dict:
         return {
-            "rows_in": self.rows_in, "rows_out": self.rows_out, "rejects": self.rejects, "mentions": self.mentions,
-            "seconds": round(self.seconds, 3), "reports_per_second": round(self.reports_per_second, 1),
-            "output": self.output, "evidence": self.evidence, "rejects_path": self.rejects_path, "notes": self.notes,
+            "rows_in": self.rows_in,
+            "rows_out": self.rows_out,
+            "rejects": self.rejects,
+            "mentions": self.mentions,
+            "seconds": round(self.seconds, 3),
+            "reports_per_second": round(self.reports_per_second, 1),
+            "output": self.output,
+            "evidence": self.evidence,
+            "rejects_path": self.rejects_path,
+            "notes": self.notes,
         }
 
 
@@ -364,7 +379,9 @@ def label_archive(
     )
     spec = PipelineSpec(str(taxonomy), all_sections, None, bool(link), None if kb is None else str(kb))
     outputs = [
-        OutputSpec("labels", Path(output_path), "table", (src.id_column, *tax.label_names), tuple(tax.label_names)),
+        OutputSpec(
+            "labels", Path(output_path), "table", (src.id_column, *tax.label_names), tuple(tax.label_names)
+        ),
         OutputSpec("rejects", rejects_path, "rejects", id_column=src.id_column),
     ]
     if evidence_path is not None:
@@ -372,20 +389,41 @@ def label_archive(
     rule_roots = [data_root("rules"), data_root("ontologies")]
     fingerprint = {
         "input": fingerprint_input(input_path),
-        "options": {"engine": "rules", "taxonomy": str(taxonomy), "id_column": src.id_column,
-                    "text_column": src.text_column, "chunk_size": chunk_size, "all_sections": all_sections,
-                    "link": bool(link), "kb": None if kb is None else os.path.realpath(kb),
-                    "encoding": encoding, "strip_markup": strip_markup,
-                    "outputs": {o.name: os.path.realpath(o.path) for o in outputs}},
-        "rules": tree_hash(*rule_roots, *([Path(str(taxonomy))] if Path(str(taxonomy)).exists() else []),
-                           *([Path(kb)] if kb else [])),
+        "options": {
+            "engine": "rules",
+            "taxonomy": str(taxonomy),
+            "id_column": src.id_column,
+            "text_column": src.text_column,
+            "chunk_size": chunk_size,
+            "all_sections": all_sections,
+            "link": bool(link),
+            "kb": None if kb is None else os.path.realpath(kb),
+            "encoding": encoding,
+            "strip_markup": strip_markup,
+            "outputs": {o.name: os.path.realpath(o.path) for o in outputs},
+        },
+        "rules": tree_hash(
+            *rule_roots,
+            *([Path(str(taxonomy))] if Path(str(taxonomy)).exists() else []),
+            *([Path(kb)] if kb else []),
+        ),
         "version": _version(),
     }
     staged = StagedRun(output_path, outputs, fingerprint, resume=resume)
-    counters = {"rows_in": 0, "rows_out": 0, "rejects": 0, "mentions": 0, "control_chars": 0, "stripped": 0,
-                **staged.counters}
-    summary = RunSummary(output=str(output_path), evidence=str(evidence_path) if evidence_path else None,
-                         notes=[*src.notes, *staged.notes])
+    counters = {
+        "rows_in": 0,
+        "rows_out": 0,
+        "rejects": 0,
+        "mentions": 0,
+        "control_chars": 0,
+        "stripped": 0,
+        **staged.counters,
+    }
+    summary = RunSummary(
+        output=str(output_path),
+        evidence=str(evidence_path) if evidence_path else None,
+        notes=[*src.notes, *staged.notes],
+    )
     runner = _Runner(spec, workers, evidence_path is not None)
     per_task = max(16, min(256, chunk_size // max(1, runner.workers * 2)))
     chunks: dict[int, dict] = {}
@@ -398,8 +436,15 @@ def label_archive(
             texts = chunk.frame[src.text_column].tolist()
             pieces = list(_split(ids, texts, per_task)) or [([], [])]
             maps = {rid: m for rid, m in zip(ids, chunk.offset_maps) if m is not None}
-            chunks[index] = {"n_in": chunk.n_in, "rejects": list(chunk.rejects), "left": len(pieces),
-                             "frames": [], "evidence": [], "maps": maps, "control_chars": chunk.control_chars}
+            chunks[index] = {
+                "n_in": chunk.n_in,
+                "rejects": list(chunk.rejects),
+                "left": len(pieces),
+                "frames": [],
+                "evidence": [],
+                "maps": maps,
+                "control_chars": chunk.control_chars,
+            }
             if on_progress and chunk.rejects:
                 on_progress(len(chunk.rejects))
             for p_ids, p_texts in pieces:
@@ -428,8 +473,9 @@ def label_archive(
                 counters["stripped"] += len(acc["maps"])
                 if acc["maps"]:
                     source_offsets(acc["evidence"], acc["maps"])
-                staged.commit(index, {"labels": frame, "evidence": acc["evidence"], "rejects": acc["rejects"]},
-                              counters)
+                staged.commit(
+                    index, {"labels": frame, "evidence": acc["evidence"], "rejects": acc["rejects"]}, counters
+                )
         clean = True
     finally:
         if clean:
@@ -439,18 +485,24 @@ def label_archive(
     if counters["rows_in"] != counters["rows_out"] + counters["rejects"]:
         raise ReportLabError(
             f"internal accounting error: {counters['rows_in']} rows in, {counters['rows_out']} out, "
-            f"{counters['rejects']} rejected", code="RL900")
+            f"{counters['rejects']} rejected",
+            code="RL900",
+        )
     staged.finish()
     summary.rows_in, summary.rows_out = counters["rows_in"], counters["rows_out"]
     summary.rejects, summary.mentions = counters["rejects"], counters["mentions"]
     summary.rejects_path = str(rejects_path) if counters["rejects"] else None
     if counters["control_chars"]:
-        summary.notes.append(f"{counters['control_chars']} control character(s) (NUL and others) replaced by "
-                             "spaces or newlines; offsets are unchanged")
+        summary.notes.append(
+            f"{counters['control_chars']} control character(s) (NUL and others) replaced by "
+            "spaces or newlines; offsets are unchanged"
+        )
     if counters["stripped"]:
-        summary.notes.append(f"markup stripped from {counters['stripped']} report(s); their evidence offsets "
-                             "point into the text given (\"offsets\": \"source\") or, for RTF, into the "
-                             "stripped text (\"offsets\": \"stripped\")")
+        summary.notes.append(
+            f"markup stripped from {counters['stripped']} report(s); their evidence offsets "
+            'point into the text given ("offsets": "source") or, for RTF, into the '
+            'stripped text ("offsets": "stripped")'
+        )
     summary.seconds = time.perf_counter() - t0
     return summary
 

@@ -14,7 +14,7 @@ import itertools
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
@@ -25,7 +25,6 @@ from . import extensions  # noqa: F401
 from .errors import RulesError
 from .resources import load_yaml
 from .schema import Taxonomy, load_taxonomy
-
 
 
 @dataclass(frozen=True)
@@ -53,7 +52,12 @@ def _expand_hyphens(word: str) -> list[list[str]]:
     if "-" not in word.strip("-") or word.startswith("="):
         return [[word]]
     parts = [p for p in word.split("-") if p]
-    return [[word], list(itertools.chain.from_iterable((p, "-") for p in parts))[:-1], parts, ["".join(parts)]]
+    return [
+        [word],
+        list(itertools.chain.from_iterable((p, "-") for p in parts))[:-1],
+        parts,
+        ["".join(parts)],
+    ]
 
 
 @dataclass(frozen=True)
@@ -78,13 +82,15 @@ def _token_alternatives(token: str, inflect: bool = True) -> list[list[str]]:
             alt = alt[1:]
         for parts in _expand_hyphens(alt):
             if len(parts) == 1:
-                words = [parts[0].lower()] if exact or not inflect or "-" in parts[0] else _inflections(parts[0])
+                words = (
+                    [parts[0].lower()] if exact or not inflect or "-" in parts[0] else _inflections(parts[0])
+                )
                 seqs.extend([w] for w in words)
             else:
                 # inflect only the last part: "pleural-based" / "pleural - based" / ...
                 head = [p.lower() for p in parts[:-1]]
                 last = parts[-1]
-                for w in ([last.lower()] if exact or not inflect else _inflections(last)):
+                for w in [last.lower()] if exact or not inflect else _inflections(last):
                     seqs.append(head + [w])
     if optional:
         seqs.append([])
@@ -226,10 +232,14 @@ class MentionMatcher:
 
     def _build(self, taxonomy: Taxonomy, observations: dict[str, Observation] | None = None) -> None:
         self.taxonomy = taxonomy
-        self.observations = observations if observations is not None else load_observations(taxonomy.observations_file)
+        self.observations = (
+            observations if observations is not None else load_observations(taxonomy.observations_file)
+        )
         missing = {o for l in taxonomy.labels for o in l.observations} - set(self.observations)
         if missing:
-            raise RulesError(f"taxonomy {taxonomy.path.name} refers to unknown observations: {', '.join(sorted(missing))}")
+            raise RulesError(
+                f"taxonomy {taxonomy.path.name} refers to unknown observations: {', '.join(sorted(missing))}"
+            )
         self.matcher = GapMatcher(self.nlp.vocab)
         self.phrases = PhraseMatcher(self.nlp.vocab, attr="LOWER")
         self.normal_matcher = GapMatcher(self.nlp.vocab)
@@ -241,21 +251,30 @@ class MentionMatcher:
                 if isinstance(p, dict):
                     phrase, assertion = p.get("pattern"), p.get("assertion")
                     if not isinstance(phrase, str) or assertion not in ("absent",):
-                        raise RulesError(f"observation {obs.id!r}: pattern #{i + 1} needs 'pattern' and 'assertion: absent'")
+                        raise RulesError(
+                            f"observation {obs.id!r}: pattern #{i + 1} needs 'pattern' and 'assertion: absent'"
+                        )
                     target = normal
                 elif isinstance(p, str):
                     phrase, target = p, plain
                 else:
-                    raise RulesError(f"observation {obs.id!r}: pattern #{i + 1} must be a string or a mapping")
+                    raise RulesError(
+                        f"observation {obs.id!r}: pattern #{i + 1} must be a string or a mapping"
+                    )
                 try:
                     target.extend(expand_phrase(phrase))
                 except RulesError as err:
                     raise RulesError(f"observation {obs.id!r}: pattern #{i + 1}: {err.message}") from None
-            for seqs, matcher, phrases in ((plain, self.matcher, self.phrases), (normal, self.normal_matcher, self.normal_phrases)):
+            for seqs, matcher, phrases in (
+                (plain, self.matcher, self.phrases),
+                (normal, self.normal_matcher, self.normal_phrases),
+            ):
                 for sq in seqs:
                     if any(isinstance(t, Gap) for t in sq):
                         matcher.add(obs.id, sq)
-                literal = [Doc(self.nlp.vocab, words=sq) for sq in seqs if not any(isinstance(t, Gap) for t in sq)]
+                literal = [
+                    Doc(self.nlp.vocab, words=sq) for sq in seqs if not any(isinstance(t, Gap) for t in sq)
+                ]
                 if literal:
                     phrases.add(obs.id, literal)
 
@@ -295,7 +314,9 @@ class MentionMatcher:
         for s in kept:
             occupied.update(range(s.start, s.end))
         normal = []
-        normal_matches = [(vocab.strings[m], a, b, b) for m, a, b in self.normal_phrases(doc)] + self.normal_matcher(doc)
+        normal_matches = [
+            (vocab.strings[m], a, b, b) for m, a, b in self.normal_phrases(doc)
+        ] + self.normal_matcher(doc)
         normal_matches = [m for m in normal_matches if not occupied.intersection(range(m[1], m[2]))]
         # Coordinated statements ("heart size and mediastinal contours are normal") match twice,
         # overlapping; the earlier one is cut back to its subject so that both are kept.
@@ -316,7 +337,9 @@ class MentionMatcher:
         # a mention must not cross a sentence boundary
         if any(len(s) > 1 for s in ents):
             starts = doc.to_array("SENT_START")
-            ents = [s for s in ents if len(s) == 1 or not any(starts[k] == 1 for k in range(s.start + 1, s.end))]
+            ents = [
+                s for s in ents if len(s) == 1 or not any(starts[k] == 1 for k in range(s.start + 1, s.end))
+            ]
         for s in ents:
             oid = s.label_
             u = s._
@@ -349,7 +372,9 @@ class MentionMatcher:
 
 
 @Language.factory("reportlab_mentions", default_config={"taxonomy": "chexpert", "sections": None})
-def make_mention_matcher(nlp: Language, name: str, taxonomy: str, sections: list[str] | None) -> MentionMatcher:
+def make_mention_matcher(
+    nlp: Language, name: str, taxonomy: str, sections: list[str] | None
+) -> MentionMatcher:
     """``taxonomy``: ``chexpert``, ``nih14`` or a taxonomy YAML path; ``sections``: section
     categories to search (None = every section)."""
     return MentionMatcher(nlp, name, taxonomy, sections)

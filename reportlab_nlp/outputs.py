@@ -8,6 +8,7 @@ Every writer is atomic: it writes under a temporary name in the target folder
 a clean run. ``abort()`` (or leaving a ``with`` block through an exception) removes the
 temporary file, so a file at the final name is always complete.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -16,8 +17,9 @@ import io
 import json
 import math
 import os
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -32,7 +34,9 @@ def _fmt_for_output(path: Path) -> str:
     try:
         fmt = detect_format(path) if not path.is_dir() else "txtdir"
     except InputFormatError:
-        raise OutputError(f"cannot tell the output format of {path.name}: use .csv, .tsv, .jsonl or .parquet") from None
+        raise OutputError(
+            f"cannot tell the output format of {path.name}: use .csv, .tsv, .jsonl or .parquet"
+        ) from None
     if fmt == "txtdir":
         raise OutputError(f"output {path} is a directory; give a .csv, .tsv, .jsonl or .parquet file name")
     return fmt
@@ -68,7 +72,9 @@ def _mkdir_for(path: Path) -> None:
 class TableWriter:
     """Append DataFrame chunks to one CSV/TSV/JSONL/Parquet file with a fixed column list."""
 
-    def __init__(self, path: str | Path, columns: Sequence[str] | None = None, float_columns: Sequence[str] = ()):
+    def __init__(
+        self, path: str | Path, columns: Sequence[str] | None = None, float_columns: Sequence[str] = ()
+    ):
         self.path = Path(path)
         self.format = _fmt_for_output(self.path)
         self.columns = list(columns) if columns is not None else None
@@ -97,13 +103,22 @@ class TableWriter:
                     header = True
                 else:
                     header = False
-                frame.to_csv(self._fh, sep="," if self.format == "csv" else "\t", index=False, header=header,
-                             na_rep="", lineterminator="\n", quoting=_quoting_for(frame))
+                frame.to_csv(
+                    self._fh,
+                    sep="," if self.format == "csv" else "\t",
+                    index=False,
+                    header=header,
+                    na_rep="",
+                    lineterminator="\n",
+                    quoting=_quoting_for(frame),
+                )
             elif self.format == "jsonl":
                 if self._fh is None:
                     self._fh = open(self._tmp, "w", encoding="utf-8")
                 for rec in frame.to_dict(orient="records"):
-                    self._fh.write(json.dumps({k: _jsonable(v) for k, v in rec.items()}, ensure_ascii=False) + "\n")
+                    self._fh.write(
+                        json.dumps({k: _jsonable(v) for k, v in rec.items()}, ensure_ascii=False) + "\n"
+                    )
             elif self.format == "parquet":
                 import pyarrow as pa
                 import pyarrow.parquet as pq
@@ -130,12 +145,18 @@ class TableWriter:
                 import pyarrow as pa
                 import pyarrow.parquet as pq
 
-                empty = pd.DataFrame({c: pd.Series(dtype="float64" if c in self.float_columns else "object")
-                                      for c in self.columns})
+                empty = pd.DataFrame(
+                    {
+                        c: pd.Series(dtype="float64" if c in self.float_columns else "object")
+                        for c in self.columns
+                    }
+                )
                 pq.write_table(pa.Table.from_pandas(empty, preserve_index=False), self._tmp)
             if self.format in ("csv", "tsv") and self._fh is None and self.columns is not None:
                 with open(self._tmp, "w", encoding="utf-8", newline="") as fh:
-                    csv.writer(fh, delimiter="," if self.format == "csv" else "\t", lineterminator="\n").writerow(self.columns)
+                    csv.writer(
+                        fh, delimiter="," if self.format == "csv" else "\t", lineterminator="\n"
+                    ).writerow(self.columns)
             if self.format == "jsonl" and self._fh is None:
                 open(self._tmp, "w").close()
             if self._pq is not None:
@@ -160,7 +181,7 @@ class TableWriter:
                 self._fh.close()
         _discard(self._tmp)
 
-    def __enter__(self) -> "TableWriter":
+    def __enter__(self) -> TableWriter:
         return self
 
     def __exit__(self, exc_type, *exc) -> None:
@@ -177,7 +198,10 @@ def _quoting_for(frame: pd.DataFrame) -> int:
     ``\\r`` inside a text would go out unquoted and split the record for any reader.
     """
     for col in frame.columns:
-        if not pd.api.types.is_numeric_dtype(frame[col]) and frame[col].map(lambda v: isinstance(v, str) and "\r" in v).any():
+        if (
+            not pd.api.types.is_numeric_dtype(frame[col])
+            and frame[col].map(lambda v: isinstance(v, str) and "\r" in v).any()
+        ):
             return csv.QUOTE_NONNUMERIC
     return csv.QUOTE_MINIMAL
 
@@ -234,7 +258,7 @@ class JsonlWriter:
             self._fh.close()
         _discard(self._tmp)
 
-    def __enter__(self) -> "JsonlWriter":
+    def __enter__(self) -> JsonlWriter:
         return self
 
     def __exit__(self, exc_type, *exc) -> None:
@@ -293,7 +317,7 @@ class RejectsWriter:
                 self._fh.close()
             _discard(self._tmp)
 
-    def __enter__(self) -> "RejectsWriter":
+    def __enter__(self) -> RejectsWriter:
         return self
 
     def __exit__(self, exc_type, *exc) -> None:
@@ -303,7 +327,9 @@ class RejectsWriter:
             self.abort()
 
 
-def label_frame(id_column: str, ids: Sequence[str], rows: Sequence[dict], label_names: Sequence[str]) -> pd.DataFrame:
+def label_frame(
+    id_column: str, ids: Sequence[str], rows: Sequence[dict], label_names: Sequence[str]
+) -> pd.DataFrame:
     """Build a label table chunk: id column then labels in canonical order, float cells, NaN = blank."""
     data: dict[str, Any] = {id_column: list(ids)}
     for name in label_names:
@@ -330,7 +356,12 @@ def read_small_table(path: str | Path, what: str) -> pd.DataFrame:
         raise GoldTableError(f"{what} {p.name} cannot be read ({type(err).__name__})") from None
 
 
-def read_label_table(path: str | Path, label_names: Sequence[str], id_column: str | None = None, aliases: dict[str, str] | None = None) -> tuple[pd.DataFrame, str]:
+def read_label_table(
+    path: str | Path,
+    label_names: Sequence[str],
+    id_column: str | None = None,
+    aliases: dict[str, str] | None = None,
+) -> tuple[pd.DataFrame, str]:
     """Read a label table (CSV/TSV/Parquet/JSONL) and validate its cells.
 
     Returns the frame indexed by id (as str) with the labels present in the file (canonical
@@ -339,7 +370,9 @@ def read_label_table(path: str | Path, label_names: Sequence[str], id_column: st
     p = Path(path)
     frame = read_small_table(p, "label table")
     aliases = aliases or {}
-    frame = frame.rename(columns={c: aliases[c] for c in frame.columns if c in aliases and aliases[c] not in frame.columns})
+    frame = frame.rename(
+        columns={c: aliases[c] for c in frame.columns if c in aliases and aliases[c] not in frame.columns}
+    )
     if id_column is None:
         id_column = str(frame.columns[0])
     if id_column not in frame.columns:
@@ -355,7 +388,9 @@ def read_label_table(path: str | Path, label_names: Sequence[str], id_column: st
             try:
                 parsed = LABEL_SCHEMA.parse_cell(v)
             except (ValueError, TypeError):
-                raise GoldTableError(f"label table {p.name}: row {i + 2}, column {name!r} holds a value that is not 1, 0, -1 or blank") from None
+                raise GoldTableError(
+                    f"label table {p.name}: row {i + 2}, column {name!r} holds a value that is not 1, 0, -1 or blank"
+                ) from None
             col.append(float("nan") if parsed is None else parsed)
         out[name] = col
     if out.index.has_duplicates:

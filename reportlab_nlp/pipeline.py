@@ -9,12 +9,13 @@ Stages (each a registered spaCy factory, defined in its own module):
 5. ``reportlab_linker``     (linking/)      UMLS CUI per mention (optional, ``link=True``)
 6. ``reportlab_aggregate``  (aggregation.py) CheXpert row -> ``doc._.report_labels``
 """
+
 from __future__ import annotations
 
 import logging
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import spacy
 from spacy.language import Language

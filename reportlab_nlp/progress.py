@@ -3,6 +3,7 @@
 Library code that reports progress itself (the model engines) uses this module; the CLI uses
 the same console for its messages. Nothing here imports the CLI.
 """
+
 from __future__ import annotations
 
 from rich.console import Console
@@ -17,7 +18,14 @@ def progress(disable: bool = False):
     ``nohup``) the same calls print one plain line every ``PLAIN_EVERY`` seconds and one at the end,
     so a log shows that a long run is alive and how fast it goes.
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
 
     if not disable and not console.is_terminal:
         return PlainProgress()
@@ -67,8 +75,12 @@ class PlainProgress:
     def _print(self, t: dict) -> None:
         self._last = self._clock()
         rate = t.get("rate") or ""
-        console.print(f"{t['description']}: {int(t['completed'])} records, {self._last - self._t0:.0f} s"
-                      + (f", {rate}" if rate else ""), highlight=False, markup=False)
+        console.print(
+            f"{t['description']}: {int(t['completed'])} records, {self._last - self._t0:.0f} s"
+            + (f", {rate}" if rate else ""),
+            highlight=False,
+            markup=False,
+        )
 
     def start(self) -> None:
         return None
@@ -77,7 +89,7 @@ class PlainProgress:
         for t in self.tasks.values():
             self._print(t)
 
-    def __enter__(self) -> "PlainProgress":
+    def __enter__(self) -> PlainProgress:
         return self
 
     def __exit__(self, exc_type, *exc) -> None:

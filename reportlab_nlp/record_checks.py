@@ -17,7 +17,8 @@ import re
 from dataclasses import dataclass
 
 from .errors import REJECT_BAD_UNICODE, REJECT_MARKUP, REJECT_NO_WORDS, InputOptionError, MarkupError
-from .markup import MARKUP_MODES, OffsetMap, strip_markup as _strip_markup
+from .markup import MARKUP_MODES, OffsetMap
+from .markup import strip_markup as _strip_markup
 from .text_decoding import SURROGATE
 
 MIN_WORD_LETTERS = 2

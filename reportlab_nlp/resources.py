@@ -11,6 +11,7 @@ Two layouts hold them:
 Every module reads them through :func:`data_path` / :func:`load_yaml`, never through its own
 path logic.
 """
+
 from __future__ import annotations
 
 import functools
@@ -49,7 +50,7 @@ def find_data_root(kind: Kind, package_dir: Path) -> Path:
     raise RulesError(f"the packaged {kind}/ folder is missing; reinstall reportlab-nlp", code="RL201")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def data_root(kind: Kind) -> Path:
     """Folder holding the shipped ``rules`` or ``ontologies``."""
     return find_data_root(kind, _PKG)

@@ -5,13 +5,15 @@ blank not mentioned) and the assertion statuses. :func:`load_taxonomy` reads a t
 file (``chexpert``, ``nih14`` or a user's YAML path) into a :class:`Taxonomy` whose
 ``labels`` are the output columns in canonical order.
 """
+
 from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from .errors import RulesError
 from .resources import data_path, load_yaml, resolve
@@ -27,26 +29,28 @@ class LabelSchema:
     precedence: tuple[str, ...]  # value names, strongest first
 
     @property
-    def POSITIVE(self) -> float:  # noqa: N802 - constant-like accessors
+    def POSITIVE(self) -> float:
         return self.values["positive"]  # type: ignore[return-value]
 
     @property
-    def NEGATIVE(self) -> float:  # noqa: N802
+    def NEGATIVE(self) -> float:
         return self.values["negative"]  # type: ignore[return-value]
 
     @property
-    def UNCERTAIN(self) -> float:  # noqa: N802
+    def UNCERTAIN(self) -> float:
         return self.values["uncertain"]  # type: ignore[return-value]
 
     @property
-    def BLANK(self) -> float | None:  # noqa: N802
+    def BLANK(self) -> float | None:
         return self.values["not_mentioned"]
 
     def value_of_assertion(self, assertion: str) -> float | None:
         try:
             return self.values[self.assertion_values[assertion]]
         except KeyError:
-            raise RulesError(f"unknown assertion status {assertion!r}; expected one of {', '.join(self.assertions)}") from None
+            raise RulesError(
+                f"unknown assertion status {assertion!r}; expected one of {', '.join(self.assertions)}"
+            ) from None
 
     def rank(self, value: float | None) -> int:
         """Precedence rank of a cell value (0 strongest); blank ranks last."""
@@ -84,7 +88,7 @@ class LabelSchema:
         return (self.BLANK, self.POSITIVE, self.NEGATIVE, self.UNCERTAIN)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_label_schema() -> LabelSchema:
     raw = load_yaml(data_path("rules", "labels.yml"))
     try:
@@ -210,4 +214,4 @@ def load_taxonomy(name_or_path: str | Path = "chexpert") -> Taxonomy:
 
 
 def empty_row(label_names: Sequence[str]) -> dict[str, float | None]:
-    return {name: LABEL_SCHEMA.BLANK for name in label_names}
+    return dict.fromkeys(label_names, LABEL_SCHEMA.BLANK)

@@ -7,7 +7,7 @@ capitals or stand alone on its line ("IMPRESSION No acute..." / "Impression\\n..
 gets ``token._.section_category`` (medspaCy's attribute); text before any header is ``unknown``.
 """
 
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from spacy.language import Language
 from spacy.tokens import Doc
@@ -83,7 +83,9 @@ class SectionDetector:
             input_span_type=None,
             span_attrs=None,
         )
-        self._sectionizer.add(section_rules_for_medspacy(rules, lambda w: [t.text for t in self.nlp.make_doc(w)]))
+        self._sectionizer.add(
+            section_rules_for_medspacy(rules, lambda w: [t.text for t in self.nlp.make_doc(w)])
+        )
 
     def __call__(self, doc: Doc) -> Doc:
         return self._sectionizer(doc)
@@ -113,7 +115,9 @@ class SectionDetector:
     "reportlab_sections",
     default_config={"rules": None, "labeled": None},
 )
-def make_section_detector(nlp: Language, name: str, rules: str | None, labeled: list[str] | None) -> SectionDetector:
+def make_section_detector(
+    nlp: Language, name: str, rules: str | None, labeled: list[str] | None
+) -> SectionDetector:
     """``rules``: a sections YAML path (default: the shipped ``rules/sections.yml``);
     ``labeled``: section categories whose mentions are labeled (default from the rules file)."""
     return SectionDetector(nlp, name, rules, labeled)

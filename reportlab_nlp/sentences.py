@@ -7,6 +7,7 @@ or a header. Not boundaries: decimals ("2.5 cm", which the tokenizer keeps whole
 ("approx.", "e.g.", "Dr.", "vs."), redaction tokens ("XXXX", "___") and line wraps inside a
 sentence (MIMIC-style hard-wrapped text).
 """
+
 import re
 
 import numpy
@@ -42,7 +43,12 @@ class SentenceSplitter:
             t = text[i]
             if _LIST_ITEM.match(t):
                 return True
-            return bool(_NUMBER.match(t)) and i + 1 < n and text[i + 1] in (".", ")") and bool(ws[i + 1] or (i + 2 < n and space[i + 2]))
+            return (
+                bool(_NUMBER.match(t))
+                and i + 1 < n
+                and text[i + 1] in (".", ")")
+                and bool(ws[i + 1] or (i + 2 < n and space[i + 2]))
+            )
 
         def is_abbrev(i: int) -> bool:
             return text[i].lower().rstrip(".") in abbrev
@@ -60,10 +66,17 @@ class SentenceSplitter:
                     prev = text[i - 1] if i > 0 else ""
                     prev_done = prev in _FINAL or prev == ":" or (prev.endswith(".") and not is_abbrev(i - 1))
                     nt = text[nxt]
-                    if t.count("\n") >= 2 or prev_done or list_start(nxt) or (nt.isupper() and len(nt) > 1 and nt != "XXXX"):
+                    if (
+                        t.count("\n") >= 2
+                        or prev_done
+                        or list_start(nxt)
+                        or (nt.isupper() and len(nt) > 1 and nt != "XXXX")
+                    ):
                         starts[nxt] = True
                 continue
-            if t in _FINAL or (len(t) > 1 and t.endswith(".") and not is_abbrev(i) and not _LIST_ITEM.match(t)):
+            if t in _FINAL or (
+                len(t) > 1 and t.endswith(".") and not is_abbrev(i) and not _LIST_ITEM.match(t)
+            ):
                 j = i + 1
                 while j < n and text[j] in _CLOSERS:
                     j += 1
@@ -73,7 +86,14 @@ class SentenceSplitter:
                     continue
                 if t == "." and i > 0 and is_abbrev(i - 1) and not toks[j].is_title:
                     continue
-                if t == "." and i > 0 and list_start(i - 1) and (i == 1 or starts[i - 1] or space[i - 2] or text[i - 2] in _FINAL or text[i - 2] == ":"):
+                if (
+                    t == "."
+                    and i > 0
+                    and list_start(i - 1)
+                    and (
+                        i == 1 or starts[i - 1] or space[i - 2] or text[i - 2] in _FINAL or text[i - 2] == ":"
+                    )
+                ):
                     continue  # the "." of a list number "1." does not end a sentence
                 nt = text[j]
                 if not nt[:1].islower():

@@ -4,6 +4,7 @@ The input is read by the strict per-record reader (:class:`~reportlab_nlp.inputs
 with columns ``id, text, start, end``; a record whose span is not two whole numbers inside the
 text, or that the reader rejects, goes to the rejects file. Rows in = rows out + rejects.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -23,8 +24,14 @@ class TargetRun:
     rejects_path: Path | None
 
 
-def classify_targets(input_path: str | Path, output_path: str | Path, *, rejects_path: str | Path | None = None,
-                     encoding: str = "auto", chunk_size: int = 2000) -> TargetRun:
+def classify_targets(
+    input_path: str | Path,
+    output_path: str | Path,
+    *,
+    rejects_path: str | Path | None = None,
+    encoding: str = "auto",
+    chunk_size: int = 2000,
+) -> TargetRun:
     """Write ``id,assertion`` for every target span of ``input_path``; bad rows go to the rejects file."""
     from .assertion import assert_target
     from .batch import guard_paths

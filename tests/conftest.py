@@ -1,4 +1,5 @@
 """Shared fixtures: the rule pipeline is built once per test session (it takes ~10 s)."""
+
 from __future__ import annotations
 
 import pytest
@@ -17,7 +18,9 @@ def rule_nlp():
 
 def pytest_addoption(parser):
     parser.addoption(
-        "--long", action="store_true", default=False,
+        "--long",
+        action="store_true",
+        default=False,
         help="long profiles: 20 kill/resume runs per command, >= 10,000 fuzzing examples per target",
     )
 

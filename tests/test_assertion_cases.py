@@ -6,6 +6,7 @@ character offsets of the target in the cleaned sentence are passed to
 :func:`reportlab_nlp.assertion.assert_target`. The sentences were written for this project,
 independently of the rule files, so printing them in failure messages is fine.
 """
+
 from __future__ import annotations
 
 import csv
@@ -34,7 +35,7 @@ class Case:
 
     @property
     def target(self) -> str:
-        return self.text[self.start:self.end]
+        return self.text[self.start : self.end]
 
 
 def load_cases(path: Path = CASES_PATH) -> list[Case]:
@@ -49,7 +50,9 @@ def load_cases(path: Path = CASES_PATH) -> list[Case]:
             assert len(row) == 3, f"line {lineno}: expected 3 tab-separated columns, got {len(row)}"
             expected, marked, note = row
             assert expected in STATUSES, f"line {lineno}: unknown status {expected!r}"
-            assert marked.count("[") == 1 and marked.count("]") == 1, f"line {lineno}: need exactly one [target]"
+            assert marked.count("[") == 1 and marked.count("]") == 1, (
+                f"line {lineno}: need exactly one [target]"
+            )
             start = marked.index("[")
             end = marked.index("]") - 1
             assert end > start, f"line {lineno}: empty target"
@@ -100,7 +103,8 @@ def test_overall_accuracy(predictions: dict[int, str]) -> None:
     accuracy = 1 - len(failures) / len(CASES)
     print(f"assertion accuracy {accuracy:.3f} ({len(CASES) - len(failures)}/{len(CASES)})")
     assert accuracy >= MIN_OVERALL_ACCURACY, (
-        f"accuracy {accuracy:.3f} < {MIN_OVERALL_ACCURACY} ({len(failures)} failures):\n" + "\n".join(failures)
+        f"accuracy {accuracy:.3f} < {MIN_OVERALL_ACCURACY} ({len(failures)} failures):\n"
+        + "\n".join(failures)
     )
 
 

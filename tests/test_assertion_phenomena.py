@@ -6,13 +6,13 @@ negation after hyphenated compounds and long or coordinated subjects, advisories
 wording, historical and experiencer statements, and controls that must stay present. Every case
 must come out exactly as written.
 """
+
 from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
 
 import pytest
-
 from test_assertion_cases import load_cases
 
 CASES = load_cases(Path(__file__).parent / "data" / "assertion_phenomena.tsv")
@@ -43,7 +43,10 @@ def test_unseen_half_accuracy() -> None:
     from reportlab_nlp.assertion import assert_target
 
     assert {c.note.split(":")[0] for c in UNSEEN} == set(PHENOMENA)
-    wrong = [f"{c.text} [{c.target}]: expected {c.expected}" for c in UNSEEN
-             if assert_target(c.text, c.start, c.end) != c.expected]
+    wrong = [
+        f"{c.text} [{c.target}]: expected {c.expected}"
+        for c in UNSEEN
+        if assert_target(c.text, c.start, c.end) != c.expected
+    ]
     accuracy = 1 - len(wrong) / len(UNSEEN)
     assert accuracy >= MIN_UNSEEN_ACCURACY, f"{accuracy:.3f}:\n" + "\n".join(wrong)

@@ -10,6 +10,7 @@
 * Each override is listed with a reason and has a test here.
 * The layering itself: loading fails on an unlisted redefinition of a base cue.
 """
+
 from __future__ import annotations
 
 import functools
@@ -94,8 +95,15 @@ def differential() -> list[tuple[str, str, str, str, str]]:
     for literal, position, sentence, target in generated_sentences():
         start = sentence.rindex(target)
         end = start + len(target)
-        rows.append((literal, position, sentence, assert_target(sentence, start, end),
-                     reference_status(sentence, start, end)))
+        rows.append(
+            (
+                literal,
+                position,
+                sentence,
+                assert_target(sentence, start, end),
+                reference_status(sentence, start, end),
+            )
+        )
     return rows
 
 
@@ -110,13 +118,17 @@ def test_agreement_with_medspacy_default_context(differential) -> None:
     overridden = {str(o["base"]).lower() for o in load_context_rules()["overrides"]}
     disagree = [r for r in differential if r[3] != r[4]]
     agreement = 1 - len(disagree) / len(differential)
-    print(f"agreement with medspaCy default ConText: {agreement:.4f} "
-          f"({len(differential) - len(disagree)}/{len(differential)})")
-    assert agreement >= MIN_AGREEMENT, "\n".join(f"{r[0]} {r[1]}: {r[2]!r} ours {r[3]}, medspaCy {r[4]}"
-                                                 for r in disagree)
+    print(
+        f"agreement with medspaCy default ConText: {agreement:.4f} "
+        f"({len(differential) - len(disagree)}/{len(differential)})"
+    )
+    assert agreement >= MIN_AGREEMENT, "\n".join(
+        f"{r[0]} {r[1]}: {r[2]!r} ours {r[3]}, medspaCy {r[4]}" for r in disagree
+    )
     undocumented = [r for r in disagree if r[0] not in overridden]
     assert not undocumented, "disagreements not explained by a listed override:\n" + "\n".join(
-        f"{r[0]} {r[1]}: {r[2]!r} ours {r[3]}, medspaCy {r[4]}" for r in undocumented)
+        f"{r[0]} {r[1]}: {r[2]!r} ours {r[3]}, medspaCy {r[4]}" for r in undocumented
+    )
 
 
 def test_every_override_has_a_reason_and_names_a_base_rule() -> None:
@@ -155,17 +167,32 @@ def test_override_case(base: str) -> None:
 
 
 def test_expand_pattern_spells_out_token_patterns() -> None:
-    pattern = [{"LOWER": {"IN": ["was", "is"]}}, {"LOWER": {"IN": ["not", "n't"]}},
-               {"LOWER": "seen", "OP": "?"}]
-    assert expand_pattern(pattern) == ["was not seen", "was not", "was n't seen", "was n't",
-                                       "is not seen", "is not", "is n't seen", "is n't"]
+    pattern = [
+        {"LOWER": {"IN": ["was", "is"]}},
+        {"LOWER": {"IN": ["not", "n't"]}},
+        {"LOWER": "seen", "OP": "?"},
+    ]
+    assert expand_pattern(pattern) == [
+        "was not seen",
+        "was not",
+        "was n't seen",
+        "was n't",
+        "is not seen",
+        "is not",
+        "is n't seen",
+        "is n't",
+    ]
     # an IN item holding a space can never match one token
     assert expand_pattern([{"LOWER": {"IN": ["risks of", "risk"]}}]) == ["risk"]
 
 
 def test_expand_alternatives() -> None:
-    assert expand_alternatives("is|was not seen|noted") == ["is not seen", "is not noted", "was not seen",
-                                                            "was not noted"]
+    assert expand_alternatives("is|was not seen|noted") == [
+        "is not seen",
+        "is not noted",
+        "was not seen",
+        "was not noted",
+    ]
     assert expand_alternatives("h/o") == ["h/o"]
 
 

@@ -1,4 +1,5 @@
 """Detection: every category in at least three formats, allow-list, pre-redacted tokens, years."""
+
 from __future__ import annotations
 
 import pytest
@@ -17,7 +18,7 @@ def det_times():
 
 
 def found(det, text):
-    return [(text[s.start:s.end], s.category) for s in det.detect(text)]
+    return [(text[s.start : s.end], s.category) for s in det.detect(text)]
 
 
 # (text, expected (substring, category)) -- at least three formats per category
@@ -75,7 +76,10 @@ CASES = {
         ("Contact radiology01@mercy.edu or us.", ("radiology01@mercy.edu", "EMAIL")),
     ],
     "URL": [
-        ("See https://pacs.mercyhealth.org/viewer for images.", ("https://pacs.mercyhealth.org/viewer", "URL")),
+        (
+            "See https://pacs.mercyhealth.org/viewer for images.",
+            ("https://pacs.mercyhealth.org/viewer", "URL"),
+        ),
         ("See www.mercyradiology.com.", ("www.mercyradiology.com", "URL")),
         ("See portal.mercy.org/results for images.", ("portal.mercy.org/results", "URL")),
     ],
@@ -130,9 +134,11 @@ def test_times_are_off_by_default(det, det_times):
 
 
 def test_clinical_vocabulary_is_not_flagged(det):
-    text = ("PA and lateral views. Kerley B lines. Swan-Ganz catheter in the right PA. Port-A-Cath tip in the SVC. "
-            "Foley catheter. CT chest recommended. Hampton hump absent. Findings, PA and AP. No Westermark sign. "
-            "Compression deformity of T11 unchanged. 7 mm nodule. Heart size is normal.")
+    text = (
+        "PA and lateral views. Kerley B lines. Swan-Ganz catheter in the right PA. Port-A-Cath tip in the SVC. "
+        "Foley catheter. CT chest recommended. Hampton hump absent. Findings, PA and AP. No Westermark sign. "
+        "Compression deformity of T11 unchanged. 7 mm nodule. Heart size is normal."
+    )
     assert det.detect(text) == []
 
 

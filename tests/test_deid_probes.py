@@ -3,6 +3,7 @@
 The sentences are new (not from any corpus); tests/data/deid_probes.tsv holds more of them
 in the inline ``{CATEGORY:value}`` format that ``benchmarks/eval_deid_dev.py`` also reads.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -21,7 +22,7 @@ def det():
 
 
 def found(det, text):
-    return [(text[s.start:s.end], s.category) for s in det.detect(text)]
+    return [(text[s.start : s.end], s.category) for s in det.detect(text)]
 
 
 STYLES = {
@@ -83,9 +84,14 @@ def test_probe_style(det, text, expected):
 
 def test_date_forms(det):
     assert found(det, "echo 12 Feb 2021, f/u March 3rd and Jan. 7.") == [
-        ("12 Feb 2021", "DATE"), ("March 3rd", "DATE"), ("Jan. 7", "DATE")]
+        ("12 Feb 2021", "DATE"),
+        ("March 3rd", "DATE"),
+        ("Jan. 7", "DATE"),
+    ]
     assert found(det, "fell in the winter of 2017; home for easter '19.") == [
-        ("winter of 2017", "DATE"), ("easter '19", "DATE")]
+        ("winter of 2017", "DATE"),
+        ("easter '19", "DATE"),
+    ]
     assert found(det, "mri 2020-11-05 and ct 5/6/20.") == [("2020-11-05", "DATE"), ("5/6/20", "DATE")]
 
 
@@ -127,7 +133,7 @@ def test_probe_file_parses_and_only_known_leak_remains(det):
     for style, text, gold in rows:
         spans = det.detect(text)
         if style == "none":
-            flagged_clean += [text[s.start:s.end] for s in spans]
+            flagged_clean += [text[s.start : s.end] for s in spans]
         for b, e, _ in gold:
             if not any(s.start < e and b < s.end for s in spans):
                 leaked.append(text[b:e])
@@ -139,14 +145,20 @@ def test_probe_file_parses_and_only_known_leak_remains(det):
 
 def test_parse_marked():
     assert parse_marked("called {NAME:linda} on {DATE:7/22}.") == (
-        "called linda on 7/22.", [(7, 12, "NAME"), (16, 20, "DATE")])
+        "called linda on 7/22.",
+        [(7, 12, "NAME"), (16, 20, "DATE")],
+    )
 
 
 def test_held_out_probe_file_measured_once_at_the_end(det):
     # written before the rules and kept unseen until the final measurement; the two leaks are
     # an everyday-word first name after a role word and a state abbreviation with no comma
     rows = read_marked_file(PROBES.with_name("deid_probes_holdout.tsv"))
-    leaked = [text[b:e] for _, text, gold in rows for b, e, _ in gold
-              if not any(s.start < e and b < s.end for s in det.detect(text))]
+    leaked = [
+        text[b:e]
+        for _, text, gold in rows
+        for b, e, _ in gold
+        if not any(s.start < e and b < s.end for s in det.detect(text))
+    ]
     assert leaked == ["frank", "MA"]
     assert [text for style, text, _ in rows if style == "none" and det.detect(text)] == []

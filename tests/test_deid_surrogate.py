@@ -1,4 +1,5 @@
 """Surrogates: consistency within a group and across runs, interval-keeping date shift with format kept."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -18,7 +19,9 @@ def det():
 
 def test_mask_mode(det):
     d = Deidentifier("mask", detector=det)
-    assert d.deidentify("Seen by Dr. Smith on 01/02/2019 at 14:32.") == "Seen by Dr. [NAME] on [DATE] at [TIME]."
+    assert (
+        d.deidentify("Seen by Dr. Smith on 01/02/2019 at 14:32.") == "Seen by Dr. [NAME] on [DATE] at [TIME]."
+    )
 
 
 def test_same_original_same_surrogate_within_group_and_across_runs(det):
@@ -45,7 +48,9 @@ def test_other_group_or_secret_gives_other_surrogates(det):
 def test_shape_of_identifiers_is_kept(det):
     a = Deidentifier("surrogate", secret=SECRET, detector=det)
     out = a.deidentify("SSN: 123-45-6789. Called (555) 123-4567. Accession #: A1234567.", "p1")
-    assert re.fullmatch(r"SSN: \d{3}-\d{2}-\d{4}\. Called \(\d{3}\) \d{3}-\d{4}\. Accession #: [A-Z]\d{7}\.", out)
+    assert re.fullmatch(
+        r"SSN: \d{3}-\d{2}-\d{4}\. Called \(\d{3}\) \d{3}-\d{4}\. Accession #: [A-Z]\d{7}\.", out
+    )
 
 
 FORMATS = [

@@ -1,4 +1,5 @@
 """``reportlab_nlp.evaluation`` on tiny tables whose metrics were computed by hand."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -40,11 +41,25 @@ def test_positive_only() -> None:
     assert (res["reports"], res["missing_in_predictions"], res["missing_in_gold"]) == (4, 1, 1)
     # Cardiomegaly: pred+ {r1,r2}, gold+ {r1,r3}: tp 1, fp 1, fn 1
     assert res["labels"]["Cardiomegaly"] == {
-        "precision": 0.5, "recall": 0.5, "f1": 0.5, "support": 2, "predicted": 2, "tp": 1, "fp": 1, "fn": 1,
+        "precision": 0.5,
+        "recall": 0.5,
+        "f1": 0.5,
+        "support": 2,
+        "predicted": 2,
+        "tp": 1,
+        "fp": 1,
+        "fn": 1,
     }
     # Edema: pred+ {r3} (-1 at r1 is not positive), gold+ {r1}
     assert res["labels"]["Edema"] == {
-        "precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 1, "predicted": 1, "tp": 0, "fp": 1, "fn": 1,
+        "precision": 0.0,
+        "recall": 0.0,
+        "f1": 0.0,
+        "support": 1,
+        "predicted": 1,
+        "tp": 0,
+        "fp": 1,
+        "fn": 1,
     }
     # Fracture: no gold positive (gold 0 is not coded) -> left out of the macro average
     assert res["labels"]["Fracture"]["support"] == 0
@@ -155,7 +170,9 @@ def test_evaluate_files_with_alias_and_format(tmp_path: Path) -> None:
     (tmp_path / "pred.csv").write_text(
         "report_id,No Finding,Cardiomegaly,Edema\nr1,,1.0,-1.0\nr2,1.0,0.0,\nr3,,0.0,1.0\n", encoding="utf-8"
     )
-    (tmp_path / "gold.csv").write_text("study,normal,Cardiomegaly,Edema\nr1,,1,1\nr2,1,,\nr3,,1,\n", encoding="utf-8")
+    (tmp_path / "gold.csv").write_text(
+        "study,normal,Cardiomegaly,Edema\nr1,,1,1\nr2,1,,\nr3,,1,\n", encoding="utf-8"
+    )
     res = evaluate_files(tmp_path / "pred.csv", tmp_path / "gold.csv", positive_only=True)
     assert list(res["labels"]) == ["No Finding", "Cardiomegaly", "Edema"]
     assert res["labels"]["No Finding"]["f1"] == 1.0  # "normal" read as No Finding

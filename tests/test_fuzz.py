@@ -7,6 +7,7 @@ marker word so that a leak of report text into stderr is seen.
 The fast profile runs in the normal suite; ``pytest --long tests/test_fuzz.py`` runs the long one
 (``conftest.py``: 10,000 examples for each reader target, 2,000 for each command target).
 """
+
 from __future__ import annotations
 
 import csv
@@ -26,19 +27,52 @@ from reportlab_nlp.inputs import ReportSource
 
 MARKER = "Qzxmarker"
 SENTENCES = [
-    "No pneumothorax.", "Small left pleural effusion.", "Heart size is normal.", "Mild cardiomegaly.",
-    "Lungs are clear.", "Possible right lower lobe pneumonia.", "IMPRESSION: No acute disease.",
-    "FINDINGS:\nPatchy opacity.", "Dr. Smith called on 3/4/2019.", "<br/>No edema<br>", "{\\rtf1 No effusion\\par}",
+    "No pneumothorax.",
+    "Small left pleural effusion.",
+    "Heart size is normal.",
+    "Mild cardiomegaly.",
+    "Lungs are clear.",
+    "Possible right lower lobe pneumonia.",
+    "IMPRESSION: No acute disease.",
+    "FINDINGS:\nPatchy opacity.",
+    "Dr. Smith called on 3/4/2019.",
+    "<br/>No edema<br>",
+    "{\\rtf1 No effusion\\par}",
 ]
-NASTY = ["", " ", "\x00", "\x01\x02", "\r\n", "\n", '"', '""', ",", "\t", "\ufeff", "\ufffe", "\u2028", "é", "漢字",
-         "\ud7ff", "123", "4.5", "x", "\\", "'", "<", "&amp;", "\x85"]
+NASTY = [
+    "",
+    " ",
+    "\x00",
+    "\x01\x02",
+    "\r\n",
+    "\n",
+    '"',
+    '""',
+    ",",
+    "\t",
+    "\ufeff",
+    "\ufffe",
+    "\u2028",
+    "é",
+    "漢字",
+    "\ud7ff",
+    "123",
+    "4.5",
+    "x",
+    "\\",
+    "'",
+    "<",
+    "&amp;",
+    "\x85",
+]
 
 FORMATS = ["csv", "tsv", "jsonl", "parquet", "txtdir"]
 HEALTH = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture]
 settings_fast = settings(deadline=None, suppress_health_check=HEALTH)  # reader targets: the profile's count
 # command targets run the whole CLI: a fifth of the profile's count (2,000 in the long profile)
-settings_cmd = settings(deadline=None, suppress_health_check=HEALTH,
-                        max_examples=max(10, settings.default.max_examples // 5))
+settings_cmd = settings(
+    deadline=None, suppress_health_check=HEALTH, max_examples=max(10, settings.default.max_examples // 5)
+)
 
 
 def _text() -> st.SearchStrategy[str]:
@@ -49,8 +83,11 @@ def _text() -> st.SearchStrategy[str]:
 @st.composite
 def records(draw) -> list[tuple[str, str]]:
     n = draw(st.integers(min_value=0, max_value=12))
-    ids = draw(st.lists(st.one_of(st.sampled_from(["a", "b", "1", "01", ""]), st.text(max_size=6)),
-                        min_size=n, max_size=n))
+    ids = draw(
+        st.lists(
+            st.one_of(st.sampled_from(["a", "b", "1", "01", ""]), st.text(max_size=6)), min_size=n, max_size=n
+        )
+    )
     texts = draw(st.lists(_text(), min_size=n, max_size=n))
     huge = draw(st.booleans()) and n > 0
     out = [(i, f"{MARKER} {t}" if t else t) for i, t in zip(ids, texts)]
@@ -88,12 +125,14 @@ def corrupt(data: bytes, edits: list[tuple[int, bytes]]) -> bytes:
     for pos, chunk in edits:
         if data:
             p = pos % (len(data) + 1)
-            data = data[:p] + chunk + data[p + 1:]
+            data = data[:p] + chunk + data[p + 1 :]
     return data
 
 
-EDIT = st.tuples(st.integers(min_value=0, max_value=10**6),
-                 st.sampled_from([b'"', b"", b"\n", b",", b"\xff", b"\xc3", b"\x00", b"\r", b"\t", b'""']))
+EDIT = st.tuples(
+    st.integers(min_value=0, max_value=10**6),
+    st.sampled_from([b'"', b"", b"\n", b",", b"\xff", b"\xc3", b"\x00", b"\r", b"\t", b'""']),
+)
 
 
 def read_all(src: ReportSource) -> tuple[int, int, list[str]]:
@@ -128,8 +167,12 @@ def test_readers_account_for_every_well_formed_record(tmp_path_factory, recs, fm
 
 
 @settings_fast
-@given(recs=records(), fmt=st.sampled_from(["csv", "tsv", "jsonl", "txtdir"]),
-       encoding=st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "latin-1"]), edits=st.lists(EDIT, max_size=4))
+@given(
+    recs=records(),
+    fmt=st.sampled_from(["csv", "tsv", "jsonl", "txtdir"]),
+    encoding=st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "latin-1"]),
+    edits=st.lists(EDIT, max_size=4),
+)
 def test_readers_never_crash_on_damaged_bytes(tmp_path_factory, recs, fmt, encoding, edits):
     folder = tmp_path_factory.mktemp("fz")
     try:
@@ -163,20 +206,38 @@ def _rows(path: Path) -> int:
         return len(pd.read_parquet(path))
     if path.suffix == ".jsonl":
         return sum(1 for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
-    return len(pd.read_csv(path, dtype=str, keep_default_na=False, sep="\t" if path.suffix == ".tsv" else ","))
+    return len(
+        pd.read_csv(path, dtype=str, keep_default_na=False, sep="\t" if path.suffix == ".tsv" else ",")
+    )
 
 
 @settings_cmd
-@given(recs=records(), fmt=st.sampled_from(FORMATS), edits=st.lists(EDIT, max_size=2),
-       out_fmt=st.sampled_from(["csv", "parquet", "tsv"]))
+@given(
+    recs=records(),
+    fmt=st.sampled_from(FORMATS),
+    edits=st.lists(EDIT, max_size=2),
+    out_fmt=st.sampled_from(["csv", "parquet", "tsv"]),
+)
 def test_label_command_keeps_its_accounts(tmp_path_factory, rule_nlp, recs, fmt, edits, out_fmt):
     folder = tmp_path_factory.mktemp("fz")
     path = write_archive(folder, fmt, recs, "utf-8")
     if path.is_file() and fmt != "parquet":
         path.write_bytes(corrupt(path.read_bytes(), edits))
     out = folder / f"labels.{out_fmt}"
-    res = _invoke(["label", str(path), "-o", str(out), "--evidence", str(folder / "ev.jsonl"), "--no-link",
-                   "--chunk-size", "4", "-q"])
+    res = _invoke(
+        [
+            "label",
+            str(path),
+            "-o",
+            str(out),
+            "--evidence",
+            str(folder / "ev.jsonl"),
+            "--no-link",
+            "--chunk-size",
+            "4",
+            "-q",
+        ]
+    )
     if res.exit_code == 2:
         assert not out.exists()
         return
@@ -188,16 +249,32 @@ def test_label_command_keeps_its_accounts(tmp_path_factory, rule_nlp, recs, fmt,
 
 
 @settings_cmd
-@given(recs=records(), fmt=st.sampled_from(FORMATS), mode=st.sampled_from(["mask", "surrogate", "tag"]),
-       edits=st.lists(EDIT, max_size=2))
+@given(
+    recs=records(),
+    fmt=st.sampled_from(FORMATS),
+    mode=st.sampled_from(["mask", "surrogate", "tag"]),
+    edits=st.lists(EDIT, max_size=2),
+)
 def test_deid_command_keeps_its_accounts(tmp_path_factory, recs, fmt, mode, edits):
     folder = tmp_path_factory.mktemp("fz")
     path = write_archive(folder, fmt, recs, "utf-8")
     if path.is_file() and fmt != "parquet":
         path.write_bytes(corrupt(path.read_bytes(), edits))
     out = folder / "released.csv"
-    res = _invoke(["deid", str(path), "-o", str(out), "--mode", mode, "--spans", str(folder / "spans.csv"),
-                   "--chunk-size", "4"])
+    res = _invoke(
+        [
+            "deid",
+            str(path),
+            "-o",
+            str(out),
+            "--mode",
+            mode,
+            "--spans",
+            str(folder / "spans.csv"),
+            "--chunk-size",
+            "4",
+        ]
+    )
     if res.exit_code == 2:
         assert not out.exists()
         return
@@ -208,9 +285,18 @@ def test_deid_command_keeps_its_accounts(tmp_path_factory, recs, fmt, mode, edit
 
 
 @settings_cmd
-@given(rows=st.lists(st.tuples(st.text(max_size=5), _text(), st.one_of(st.integers(-3, 40), st.text(max_size=3)),
-                               st.one_of(st.integers(-3, 60), st.text(max_size=3))), max_size=8),
-       edits=st.lists(EDIT, max_size=2))
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.text(max_size=5),
+            _text(),
+            st.one_of(st.integers(-3, 40), st.text(max_size=3)),
+            st.one_of(st.integers(-3, 60), st.text(max_size=3)),
+        ),
+        max_size=8,
+    ),
+    edits=st.lists(EDIT, max_size=2),
+)
 def test_assertion_command_keeps_its_accounts(tmp_path_factory, rule_nlp, rows, edits):
     folder = tmp_path_factory.mktemp("fz")
     path = folder / "targets.csv"

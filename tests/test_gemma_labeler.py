@@ -7,7 +7,6 @@ The checkpoint is built from a config with a byte-level tokenizer made from the 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,6 +14,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("peft")
+
+from test_model import CARDIO, EFFUSION, FILLER, LABELS, build_world  # noqa: E402
 
 from reportlab_nlp.errors import ModelError  # noqa: E402
 from reportlab_nlp.model.inference import Predictor  # noqa: E402
@@ -25,13 +26,11 @@ from reportlab_nlp.model.modeling import (
     new_labeler,
     read_spec,
     save_labeler,
-)  # noqa: E402
+)
 from reportlab_nlp.model.testing import build_tiny_gemma  # noqa: E402
 from reportlab_nlp.model.training import train_model  # noqa: E402
 from reportlab_nlp.model.windows import encode_reports, pad_batch  # noqa: E402
 from reportlab_nlp.outputs import read_label_table  # noqa: E402
-
-from test_model import CARDIO, EFFUSION, FILLER, LABELS, build_world  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -262,9 +261,23 @@ def test_gemma_labeler_in_hybrid(gworld, gtrained, tmp_path, monkeypatch):
 
 
 def test_lora_resume_and_gold_stage_keep_adapters_and_heads(gworld, tmp_path):
-    kw = dict(encoder=gworld["gemma"], taxonomy=gworld["taxonomy"], epochs=2, batch_size=16, lr=5e-3, max_length=32,
-              window_overlap=8, val_fraction=0.2, patience=5, seed=11, device="cpu", threads=1, show_progress=False,
-              augment_sentences=False, lora_r=4)
+    kw = dict(
+        encoder=gworld["gemma"],
+        taxonomy=gworld["taxonomy"],
+        epochs=2,
+        batch_size=16,
+        lr=5e-3,
+        max_length=32,
+        window_overlap=8,
+        val_fraction=0.2,
+        patience=5,
+        seed=11,
+        device="cpu",
+        threads=1,
+        show_progress=False,
+        augment_sentences=False,
+        lora_r=4,
+    )
     reports, labels = gworld["dir"] / "reports.csv", gworld["dir"] / "weak.csv"
     full = train_model(reports, labels, tmp_path / "full", **kw)
 
@@ -280,7 +293,9 @@ def test_lora_resume_and_gold_stage_keep_adapters_and_heads(gworld, tmp_path):
     from safetensors.torch import load_file
 
     ckpt = load_file(str(tmp_path / "resumed" / "checkpoints" / "last" / "model.safetensors"))
-    assert ckpt and all("lora_" in k or k.startswith("heads.") for k in ckpt)  # no base weights in the checkpoint
+    assert ckpt and all(
+        "lora_" in k or k.startswith("heads.") for k in ckpt
+    )  # no base weights in the checkpoint
     resumed = train_model(reports, labels, tmp_path / "resumed", resume=True, **kw)
     assert [h["train_loss"] for h in resumed["history"]] == [h["train_loss"] for h in full["history"]]
     a, _, _ = load_labeler(tmp_path / "full")
@@ -291,7 +306,18 @@ def test_lora_resume_and_gold_stage_keep_adapters_and_heads(gworld, tmp_path):
     from test_model import write_table
 
     write_table(tmp_path / "gold.csv", gworld["ids"][:30], gworld["rows"][:30])
-    rep = train_model(reports, labels, tmp_path / "gold", finetune_gold=tmp_path / "gold.csv", finetune_epochs=1,
-                      **{**kw, "epochs": 1})
+    rep = train_model(
+        reports,
+        labels,
+        tmp_path / "gold",
+        finetune_gold=tmp_path / "gold.csv",
+        finetune_epochs=1,
+        **{**kw, "epochs": 1},
+    )
     assert [h["stage"] for h in rep["history"]] == ["weak", "gold"] and rep["selected_on"] == "gold"
-    assert read_spec(tmp_path / "gold").lora == {"r": 4, "alpha": 8, "dropout": 0.05, "target_modules": "all-linear"}
+    assert read_spec(tmp_path / "gold").lora == {
+        "r": 4,
+        "alpha": 8,
+        "dropout": 0.05,
+        "target_modules": "all-linear",
+    }

@@ -2,6 +2,7 @@
 
 Every fixture archive is written here, in ``tmp_path``; no pipeline is needed.
 """
+
 from __future__ import annotations
 
 import math
@@ -53,7 +54,9 @@ def test_csv_default_columns(tmp_path: Path) -> None:
 
 
 def test_tsv(tmp_path: Path) -> None:
-    p = _write(tmp_path / "reports.tsv", "report_id\treport\nt1\tSmall effusion, left.\nt2\tNo pneumothorax.\n")
+    p = _write(
+        tmp_path / "reports.tsv", "report_id\treport\nt1\tSmall effusion, left.\nt2\tNo pneumothorax.\n"
+    )
     frame, rejects, src = read_reports(p)
     assert src.format == "tsv"
     assert rejects == []
@@ -104,7 +107,10 @@ def test_directory_of_txt_files(tmp_path: Path) -> None:
     assert src.format == "txtdir"
     assert (src.id_column, src.text_column) == ("report_id", "report")
     assert frame["report_id"].tolist() == ["study_a", "study_b"]  # id = file stem, sorted
-    assert frame["report"].tolist() == ["IMPRESSION: No acute process.\n", "FINDINGS: Small left pleural effusion.\n"]
+    assert frame["report"].tolist() == [
+        "IMPRESSION: No acute process.\n",
+        "FINDINGS: Small left pleural effusion.\n",
+    ]
     assert sorted(_rejects(rejects)) == [("empty", "RL107"), ("latin1", "RL109")]
 
 
@@ -171,7 +177,12 @@ def test_empty_missing_and_duplicate_records_become_rejects(tmp_path: Path) -> N
     frame, rejects, _ = read_reports(p)
     assert frame["report_id"].tolist() == ["a", "d"]
     assert _rejects(rejects) == [("b", "RL107"), ("c", "RL107"), ("a", "RL104"), ("<row 6>", "RL103")]
-    assert [r.reason for r in rejects] == ["report text is empty", "report text is empty", "duplicate record id", "missing record id"]
+    assert [r.reason for r in rejects] == [
+        "report text is empty",
+        "report text is empty",
+        "duplicate record id",
+        "missing record id",
+    ]
 
 
 def test_jsonl_missing_and_non_string_text(tmp_path: Path) -> None:
@@ -209,7 +220,10 @@ def test_csv_chunk_sizes_add_up(tmp_path: Path) -> None:
 
 def test_jsonl_chunks_count_rejects_towards_the_size(tmp_path: Path) -> None:
     lines = [
-        '{"report_id": "a", "report": "No effusion."}', "nope", '{"report_id": "b", "report": "Normal."}', "[]",
+        '{"report_id": "a", "report": "No effusion."}',
+        "nope",
+        '{"report_id": "b", "report": "Normal."}',
+        "[]",
         '{"report_id": "c", "report": "Clear lungs."}',
     ]
     p = _write(tmp_path / "r.jsonl", "\n".join(lines) + "\n")
@@ -229,7 +243,13 @@ def test_duplicate_ids_are_caught_across_chunks(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("fmt", ["csv", "tsv", "jsonl", "parquet", "txtdir"])
 def test_rows_in_equals_rows_out_plus_rejects(tmp_path: Path, fmt: str) -> None:
-    records = [("a", "No effusion."), ("b", ""), ("c", "Cardiomegaly."), ("d", "   "), ("e", "Small pneumothorax.")]
+    records = [
+        ("a", "No effusion."),
+        ("b", ""),
+        ("c", "Cardiomegaly."),
+        ("d", "   "),
+        ("e", "Small pneumothorax."),
+    ]
     if fmt == "txtdir":
         path = tmp_path / "dir"
         path.mkdir()
@@ -268,8 +288,20 @@ def test_label_frame_column_order_and_cells() -> None:
     frame = label_frame("study", ["s1", "s2", "s3"], _label_rows(), CHEXPERT)
     assert list(frame.columns) == ["study", *CHEXPERT]
     assert list(frame.columns) == [
-        "study", "No Finding", "Enlarged Cardiomediastinum", "Cardiomegaly", "Lung Lesion", "Lung Opacity", "Edema",
-        "Consolidation", "Pneumonia", "Atelectasis", "Pneumothorax", "Pleural Effusion", "Pleural Other", "Fracture",
+        "study",
+        "No Finding",
+        "Enlarged Cardiomediastinum",
+        "Cardiomegaly",
+        "Lung Lesion",
+        "Lung Opacity",
+        "Edema",
+        "Consolidation",
+        "Pneumonia",
+        "Atelectasis",
+        "Pneumothorax",
+        "Pleural Effusion",
+        "Pleural Other",
+        "Fracture",
         "Support Devices",
     ]
     assert frame["study"].tolist() == ["s1", "s2", "s3"]
@@ -342,7 +374,10 @@ def test_read_label_table_rejects_a_bad_cell_naming_row_and_column(tmp_path: Pat
     with pytest.raises(GoldTableError) as err:
         read_label_table(p, CHEXPERT)
     assert err.value.code == "RL500"
-    assert str(err.value) == "[RL500] label table gold.csv: row 3, column 'Edema' holds a value that is not 1, 0, -1 or blank"
+    assert (
+        str(err.value)
+        == "[RL500] label table gold.csv: row 3, column 'Edema' holds a value that is not 1, 0, -1 or blank"
+    )
 
 
 def test_read_label_table_rejects_text_cells_and_duplicate_ids(tmp_path: Path) -> None:

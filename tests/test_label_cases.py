@@ -4,6 +4,7 @@ Synthetic reports written for this project, each with the full CheXpert row a Ch
 annotator would give it: ``expected`` lists the non-blank labels, every other label must be
 blank. Runs the rule labeler through the Python API and through the ``label`` CLI command.
 """
+
 from __future__ import annotations
 
 import csv
@@ -39,7 +40,9 @@ def load_cases(path: Path = CASES_PATH) -> list[dict]:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     cases = data["cases"]
     for case in cases:
-        assert set(case) == {"id", "text", "expected"}, f"case {case.get('id')}: unexpected keys {sorted(case)}"
+        assert set(case) == {"id", "text", "expected"}, (
+            f"case {case.get('id')}: unexpected keys {sorted(case)}"
+        )
         unknown = set(case["expected"]) - set(LABELS)
         assert not unknown, f"case {case['id']}: unknown labels {sorted(unknown)}"
         bad = {k: v for k, v in case["expected"].items() if v not in (1, 0, -1)}
@@ -83,7 +86,9 @@ def predicted() -> dict[str, dict[str, float | None]]:
     return out
 
 
-def _mismatches(predicted: dict[str, dict[str, float | None]]) -> list[tuple[str, str, float | None, float | None]]:
+def _mismatches(
+    predicted: dict[str, dict[str, float | None]],
+) -> list[tuple[str, str, float | None, float | None]]:
     rows = []
     for case in CASES:
         exp = expected_row(case)
@@ -99,7 +104,12 @@ def _describe(mismatches: list[tuple[str, str, float | None, float | None]]) -> 
 
 
 def test_values_are_in_encoding(predicted: dict[str, dict[str, float | None]]) -> None:
-    bad = [(cid, n, v) for cid, row in predicted.items() for n, v in row.items() if v not in (1.0, 0.0, -1.0, None)]
+    bad = [
+        (cid, n, v)
+        for cid, row in predicted.items()
+        for n, v in row.items()
+        if v not in (1.0, 0.0, -1.0, None)
+    ]
     assert not bad, f"values outside 1.0/0.0/-1.0/None: {bad}"
 
 
@@ -109,8 +119,10 @@ def test_report_and_cell_accuracy(predicted: dict[str, dict[str, float | None]])
     report_exact = 1 - len(wrong_reports) / len(CASES)
     n_cells = len(CASES) * len(LABELS)
     cell_accuracy = 1 - len(mismatches) / n_cells
-    print(f"label cases: reports exact {report_exact:.3f} ({len(CASES) - len(wrong_reports)}/{len(CASES)}), "
-          f"cells {cell_accuracy:.4f} ({n_cells - len(mismatches)}/{n_cells})")
+    print(
+        f"label cases: reports exact {report_exact:.3f} ({len(CASES) - len(wrong_reports)}/{len(CASES)}), "
+        f"cells {cell_accuracy:.4f} ({n_cells - len(mismatches)}/{n_cells})"
+    )
     assert report_exact >= MIN_REPORT_EXACT and cell_accuracy >= MIN_CELL_ACCURACY, (
         f"reports exact {report_exact:.3f} (need {MIN_REPORT_EXACT}), cells {cell_accuracy:.4f} "
         f"(need {MIN_CELL_ACCURACY}); mismatches:\n{_describe(mismatches)}"

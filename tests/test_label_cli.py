@@ -1,4 +1,5 @@
 """The ``label``, ``assertion`` and ``evaluate`` commands through typer's CliRunner."""
+
 from __future__ import annotations
 
 import csv
@@ -97,7 +98,7 @@ def test_no_rejects_file_without_rejects(runner, tmp_path: Path) -> None:
     assert res.exit_code == 0
     assert not (tmp_path / "ok_out.rejects.csv").exists()
     assert csv_rows(tmp_path / "ok_out.csv") == [
-        {"report_id": "a", **{k: "" for k in CHEXPERT}, "No Finding": "1.0", "Pleural Effusion": "0.0"}
+        {"report_id": "a", **dict.fromkeys(CHEXPERT, ""), "No Finding": "1.0", "Pleural Effusion": "0.0"}
     ]
 
 
@@ -107,8 +108,21 @@ def test_evidence_records(runner, reports_csv: Path, tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     records = [json.loads(line) for line in ev_path.read_text(encoding="utf-8").splitlines()]
     required = {
-        "report_id", "label", "assertion", "section", "sentence", "start", "end", "text", "trigger",
-        "trigger_start", "trigger_end", "cui", "preferred_name", "score", "cui_status",
+        "report_id",
+        "label",
+        "assertion",
+        "section",
+        "sentence",
+        "start",
+        "end",
+        "text",
+        "trigger",
+        "trigger_start",
+        "trigger_end",
+        "cui",
+        "preferred_name",
+        "score",
+        "cui_status",
     }
     assert records
     for rec in records:
@@ -139,7 +153,9 @@ def test_evidence_records(runner, reports_csv: Path, tmp_path: Path) -> None:
 def test_nih14_header(runner, reports_csv: Path, tmp_path: Path) -> None:
     res = invoke(runner, "label", reports_csv, "-o", tmp_path / "nih.csv", "--taxonomy", "nih14", "-q")
     assert res.exit_code == 0, res.output
-    assert (tmp_path / "nih.csv").read_text(encoding="utf-8").splitlines()[0] == ",".join(["report_id", *NIH14])
+    assert (tmp_path / "nih.csv").read_text(encoding="utf-8").splitlines()[0] == ",".join(
+        ["report_id", *NIH14]
+    )
     frame, _ = read_label_table(tmp_path / "nih.csv", NIH14)
     assert non_blank(frame)["r1"] == {"Effusion": 1.0, "Pneumothorax": 0.0}
 
@@ -154,7 +170,9 @@ def test_two_workers_give_the_same_table(runner, tmp_path: Path) -> None:
         "FINDINGS: Endotracheal tube in place. Lungs are clear.",
     ]
     p = tmp_path / "many.csv"
-    pd.DataFrame({"report_id": [f"id{i:03d}" for i in range(60)], "report": [texts[i % len(texts)] for i in range(60)]}).to_csv(p, index=False)
+    pd.DataFrame(
+        {"report_id": [f"id{i:03d}" for i in range(60)], "report": [texts[i % len(texts)] for i in range(60)]}
+    ).to_csv(p, index=False)
     r1 = invoke(runner, "label", p, "-o", tmp_path / "w1.csv", "--workers", "1", "--chunk-size", "7", "-q")
     r2 = invoke(runner, "label", p, "-o", tmp_path / "w2.csv", "--workers", "2", "--chunk-size", "7", "-q")
     assert r1.exit_code == 0 and r2.exit_code == 0
@@ -202,7 +220,10 @@ def test_missing_input_file(runner, tmp_path: Path) -> None:
 def test_unknown_taxonomy(runner, reports_csv: Path, tmp_path: Path) -> None:
     res = invoke(runner, "label", reports_csv, "-o", tmp_path / "o.csv", "--taxonomy", "chexbert99")
     line = _error_line(res, "RL200")
-    assert line == "error [RL200] taxonomy 'chexbert99' is neither a built-in (chexpert, nih14) nor an existing file"
+    assert (
+        line
+        == "error [RL200] taxonomy 'chexbert99' is neither a built-in (chexpert, nih14) nor an existing file"
+    )
 
 
 def test_bad_id_column(runner, reports_csv: Path, tmp_path: Path) -> None:
@@ -226,7 +247,9 @@ def test_unknown_output_format(runner, reports_csv: Path, tmp_path: Path) -> Non
         (["label", "{dir}/reports.csv", "-o", "{dir}/o.xlsx"], "RL300"),
     ],
 )
-def test_error_message_is_a_single_line(runner, reports_csv: Path, tmp_path: Path, args: list[str], code: str) -> None:
+def test_error_message_is_a_single_line(
+    runner, reports_csv: Path, tmp_path: Path, args: list[str], code: str
+) -> None:
     # cli_errors promises "one clear line on stderr"; long messages must not be wrapped at the
     # console width (80 columns when stderr is not a terminal, as in logs and CI)
     res = invoke(runner, *[a.format(dir=tmp_path) for a in args])
@@ -234,7 +257,9 @@ def test_error_message_is_a_single_line(runner, reports_csv: Path, tmp_path: Pat
 
 
 # ------------------------------------------------------------------ privacy of failing records
-def test_failing_record_is_rejected_without_leaking_text(runner, tmp_path: Path, monkeypatch, caplog, rule_nlp) -> None:
+def test_failing_record_is_rejected_without_leaking_text(
+    runner, tmp_path: Path, monkeypatch, caplog, rule_nlp
+) -> None:
     from reportlab_nlp import aggregation
 
     marker = "QZXMARKER7731"
@@ -248,13 +273,18 @@ def test_failing_record_is_rejected_without_leaking_text(runner, tmp_path: Path,
     monkeypatch.setattr(aggregation.ReportAggregator, "__call__", flaky)
     p = tmp_path / "r.csv"
     pd.DataFrame(
-        {"report_id": ["ok1", "bad", "ok2"], "report": ["No effusion.", f"{marker} small effusion.", "Cardiomegaly."]}
+        {
+            "report_id": ["ok1", "bad", "ok2"],
+            "report": ["No effusion.", f"{marker} small effusion.", "Cardiomegaly."],
+        }
     ).to_csv(p, index=False)
     caplog.set_level(logging.DEBUG)
     res = invoke(runner, "label", p, "-o", tmp_path / "o.csv", "--verbose")
     assert res.exit_code == 0, res.output
     assert [r["report_id"] for r in csv_rows(tmp_path / "o.csv")] == ["ok1", "ok2"]
-    assert csv_rows(tmp_path / "o.rejects.csv") == [{"report_id": "bad", "code": "RL111", "reason": "pipeline error (RuntimeError)"}]
+    assert csv_rows(tmp_path / "o.rejects.csv") == [
+        {"report_id": "bad", "code": "RL111", "reason": "pipeline error (RuntimeError)"}
+    ]
     assert any("'bad'" in r.getMessage() for r in caplog.records)
     captured = res.stdout + res.stderr + caplog.text + "".join(r.getMessage() for r in caplog.records)
     assert marker not in captured
@@ -305,8 +335,17 @@ def test_evaluate_command(runner, tmp_path: Path) -> None:
     (tmp_path / "pred.csv").write_text(
         "report_id,Cardiomegaly,Edema\nr1,1.0,-1.0\nr2,1.0,0.0\nr3,0.0,1.0\nr4,,0.0\n", encoding="utf-8"
     )
-    (tmp_path / "gold.csv").write_text("report_id,Cardiomegaly,Edema\nr1,1,-1\nr2,0,0\nr3,1,\nr4,,1\n", encoding="utf-8")
-    res = invoke(runner, "evaluate", tmp_path / "pred.csv", tmp_path / "gold.csv", "--json", tmp_path / "m" / "metrics.json")
+    (tmp_path / "gold.csv").write_text(
+        "report_id,Cardiomegaly,Edema\nr1,1,-1\nr2,0,0\nr3,1,\nr4,,1\n", encoding="utf-8"
+    )
+    res = invoke(
+        runner,
+        "evaluate",
+        tmp_path / "pred.csv",
+        tmp_path / "gold.csv",
+        "--json",
+        tmp_path / "m" / "metrics.json",
+    )
     assert res.exit_code == 0, res.output
     lines = res.stdout.splitlines()
     assert lines[0].split() == ["label", "pos", "F1", "neg", "F1", "unc", "F1", "wF1", "support"]
@@ -319,7 +358,15 @@ def test_evaluate_command(runner, tmp_path: Path) -> None:
     assert metrics["labels"]["Edema"]["negative"]["f1"] == pytest.approx(2 / 3)
     assert metrics["macro"]["weighted_f1"] == pytest.approx((1 / 3 + 5 / 9) / 2)
 
-    res = invoke(runner, "evaluate", tmp_path / "pred.csv", tmp_path / "gold.csv", "--positive-only", "--json", tmp_path / "p.json")
+    res = invoke(
+        runner,
+        "evaluate",
+        tmp_path / "pred.csv",
+        tmp_path / "gold.csv",
+        "--positive-only",
+        "--json",
+        tmp_path / "p.json",
+    )
     assert res.exit_code == 0
     metrics = json.loads((tmp_path / "p.json").read_text(encoding="utf-8"))
     assert metrics["labels"]["Cardiomegaly"]["f1"] == 0.5  # tp r1, fp r2, fn r3
@@ -332,7 +379,10 @@ def test_evaluate_command_bad_gold_cell(runner, tmp_path: Path) -> None:
     (tmp_path / "gold.csv").write_text("report_id,Edema\nr1,2\n", encoding="utf-8")
     res = invoke(runner, "evaluate", tmp_path / "pred.csv", tmp_path / "gold.csv")
     line = _error_line(res, "RL500")
-    assert line == "error [RL500] label table gold.csv: row 2, column 'Edema' holds a value that is not 1, 0, -1 or blank"
+    assert (
+        line
+        == "error [RL500] label table gold.csv: row 2, column 'Edema' holds a value that is not 1, 0, -1 or blank"
+    )
 
 
 def test_progress_is_printed_as_plain_lines_when_stderr_is_not_a_terminal(tmp_path):
@@ -340,8 +390,12 @@ def test_progress_is_printed_as_plain_lines_when_stderr_is_not_a_terminal(tmp_pa
     import sys
 
     ex = Path(__file__).resolve().parents[1] / "examples" / "reports.csv"
-    res = subprocess.run([sys.executable, "-m", "reportlab_nlp.cli", "label", str(ex), "-o", str(tmp_path / "o.csv")],
-                         capture_output=True, text=True, timeout=300)
+    res = subprocess.run(
+        [sys.executable, "-m", "reportlab_nlp.cli", "label", str(ex), "-o", str(tmp_path / "o.csv")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert res.returncode == 0
     # one plain line every 10 s and one at the end: a slow or busy machine prints some before the
     # end ("labelling: 2 records, 16 s, 0 reports/s"), so only the last one counts every record

@@ -3,6 +3,7 @@
 CT and translated wording, postposed negation, advisories, interpretive hedges, header colons,
 organ sub-headers and device fractures: each case names the labels it checks, exactly.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

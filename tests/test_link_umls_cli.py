@@ -1,4 +1,5 @@
 """Bring-your-own-UMLS build on a synthetic RRF fixture, and the `link` / `ontology build` CLI."""
+
 from __future__ import annotations
 
 import json
@@ -29,10 +30,15 @@ def test_umls_round_trip_default_filters(tmp_path):
     assert list(kb) == ["C0032227", "C0032326", "C0018800", "C0004057", "C0024109"]
     pe = kb["C0032227"]
     assert pe.name == "Pleural Effusion"
-    assert pe.synonyms[:3] == ["Pleural effusion disorder", "Fluid in pleural cavity", "pleural effusion"][:2] + pe.synonyms[2:3]
+    assert (
+        pe.synonyms[:3]
+        == ["Pleural effusion disorder", "Fluid in pleural cavity", "pleural effusion"][:2] + pe.synonyms[2:3]
+    )
     assert "Effusion pleural obsolete string" not in pe.synonyms and "Épanchement pleural" not in pe.synonyms
     assert pe.semantic_types == ["T046"] and pe.radlex == "RID34539"
-    assert "pleural_effusion" in pe.observations and "chexpert:Pleural Effusion" in pe.labels  # merged shipped hints
+    assert (
+        "pleural_effusion" in pe.observations and "chexpert:Pleural Effusion" in pe.labels
+    )  # merged shipped hints
     assert kb["C0032326"].abbreviations[0] == "PTX"
     assert "Cardiac hypertrophy (suppressed form)" not in kb["C0018800"].synonyms
     assert kb["C0004057"].semantic_types == ["T109", "T121"] and kb["C0004057"].observations == []
@@ -87,7 +93,11 @@ def test_cli_link_json_shape(cli):
     assert [r["phrase"] for r in rows] == ["plueral efusion", "PTX", "enlarged cardiac silhouette", "xyzzy"]
     assert all(list(r) == ["phrase", "cui", "preferred_name", "score", "candidates"] for r in rows)
     assert [(r["cui"], r["preferred_name"]) for r in rows] == [
-        ("C0032227", "Pleural effusion"), ("C0032326", "Pneumothorax"), ("C0018800", "Cardiomegaly"), (None, None)]
+        ("C0032227", "Pleural effusion"),
+        ("C0032326", "Pneumothorax"),
+        ("C0018800", "Cardiomegaly"),
+        (None, None),
+    ]
     assert rows[1]["score"] == 1.0 and rows[2]["score"] == 1.0 and 0.7 <= rows[0]["score"] < 1.0
     assert rows[3]["score"] is None
     for r in rows:
@@ -113,4 +123,6 @@ def test_cli_ontology_build_then_link_with_kb(cli, tmp_path):
     rows = json.loads(res.stdout)
     assert [r["cui"] for r in rows] == ["C0018800", None]  # the lung (T023) was filtered out
     res = cli("ontology", "build", "-o", str(tmp_path / "shipped"), "--no-index")
-    assert res.exit_code == 0 and len((tmp_path / "shipped" / "concepts.jsonl").read_text().splitlines()) >= 250
+    assert (
+        res.exit_code == 0 and len((tmp_path / "shipped" / "concepts.jsonl").read_text().splitlines()) >= 250
+    )

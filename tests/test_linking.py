@@ -1,4 +1,5 @@
 """Concept linking: shipped table, linking accuracy, index cache, spaCy component."""
+
 from __future__ import annotations
 
 import csv
@@ -37,12 +38,37 @@ def test_shipped_table_is_valid_and_covers_the_taxonomies():
     cuis = [c.cui for c in concepts]
     assert len(cuis) == len(set(cuis))
     labels = {l for c in concepts for l in c.labels}
-    chexpert = {"Enlarged Cardiomediastinum", "Cardiomegaly", "Lung Opacity", "Lung Lesion", "Edema",
-                "Consolidation", "Pneumonia", "Atelectasis", "Pneumothorax", "Pleural Effusion",
-                "Pleural Other", "Fracture", "Support Devices"}
-    nih = {"Atelectasis", "Cardiomegaly", "Effusion", "Infiltration", "Mass", "Nodule", "Pneumonia",
-           "Pneumothorax",
-           "Consolidation", "Edema", "Emphysema", "Fibrosis", "Pleural_Thickening", "Hernia"}
+    chexpert = {
+        "Enlarged Cardiomediastinum",
+        "Cardiomegaly",
+        "Lung Opacity",
+        "Lung Lesion",
+        "Edema",
+        "Consolidation",
+        "Pneumonia",
+        "Atelectasis",
+        "Pneumothorax",
+        "Pleural Effusion",
+        "Pleural Other",
+        "Fracture",
+        "Support Devices",
+    }
+    nih = {
+        "Atelectasis",
+        "Cardiomegaly",
+        "Effusion",
+        "Infiltration",
+        "Mass",
+        "Nodule",
+        "Pneumonia",
+        "Pneumothorax",
+        "Consolidation",
+        "Edema",
+        "Emphysema",
+        "Fibrosis",
+        "Pleural_Thickening",
+        "Hernia",
+    }
     assert {f"chexpert:{l}" for l in chexpert} <= labels
     assert {f"nih14:{l}" for l in nih} <= labels
     cats = {c.category for c in concepts}
@@ -63,7 +89,8 @@ def test_every_shipped_cui_has_its_verification_record():
     with open(data_path("ontologies", "cui_evidence.tsv"), encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh, delimiter="\t"))
     assert [(r["cui"], r["name"], r["cui_status"], r["radlex"] or None) for r in rows] == [
-        (c.cui, c.name, c.cui_status, c.radlex) for c in concepts]
+        (c.cui, c.name, c.cui_status, c.radlex) for c in concepts
+    ]
     assert sum(1 for c in concepts if c.radlex) >= 75
     assert all(r["evidence"].strip() for r in rows if r["cui_status"] == "verified")
     status = {c.cui: c.cui_status for c in concepts}
@@ -80,13 +107,17 @@ def test_every_shipped_cui_has_its_verification_record():
     assert "C0020302" not in status and "C0020497" not in status
     # a finding without a verified CUI of its own is named by its verified broader concept
     assert [get_linker().link(s).cui for s in ("tortuous aorta", "tracheal deviation", "pneumonectomy")] == [
-        "C0333076", "C0012727", "C0396565"]
+        "C0333076",
+        "C0012727",
+        "C0396565",
+    ]
 
 
 def test_bad_table_gets_a_coded_error(tmp_path):
     bad = tmp_path / "t.yml"
-    bad.write_text("version: 1\nconcepts:\n- {cui: C0032227, name: Pleural effusion}\n"
-                   "- {cui: X123, name: bad}\n")
+    bad.write_text(
+        "version: 1\nconcepts:\n- {cui: C0032227, name: Pleural effusion}\n- {cui: X123, name: bad}\n"
+    )
     with pytest.raises(RulesError) as err:
         load_concepts(bad)
     assert err.value.code == "RL211" and "concept #2" in str(err.value)
@@ -216,7 +247,11 @@ def test_index_is_cached_by_content_hash(tmp_path, monkeypatch):
     key1 = link_index.index_key(table)
     assert l1.index_dir == tmp_path / "cache" / "linker" / key1
     assert sorted(p.name for p in l1.index_dir.iterdir()) == [
-        "concept_aliases.json", "nmslib_index.bin", "tfidf_vectorizer.joblib", "tfidf_vectors_sparse.npz"]
+        "concept_aliases.json",
+        "nmslib_index.bin",
+        "tfidf_vectorizer.joblib",
+        "tfidf_vectors_sparse.npz",
+    ]
     ConceptLinker(table).load()  # same content: the cached index is reused
     assert len(built) == 1
     _tiny_table(table, extra_synonym="hydrothorax")  # new content: new key, new index
@@ -235,7 +270,7 @@ def test_get_linker_shares_one_instance(tmp_path):
 def _doc_with_ents(nlp, text, spans):
     doc = nlp.make_doc(text)
     ents, pos = [], 0
-    for (phrase, obs) in spans:
+    for phrase, obs in spans:
         start = text.index(phrase, pos)
         pos = start + len(phrase)
         span = doc.char_span(start, pos, label="FINDING")
@@ -250,10 +285,17 @@ def test_spacy_component_sets_every_ent(tmp_path):
 
     nlp = spacy.blank("en")
     comp = nlp.add_pipe("reportlab_linker", config={"kb": None})
-    text = ("Small plueral efusion. Heart is enlarged. Xyzzy. "
-            "Pneumothorax (PTX) on the left; the PTX is small.")
-    spans = [("plueral efusion", "pleural_effusion"), ("Heart is enlarged", "cardiomegaly"), ("Xyzzy", None),
-             ("Pneumothorax", "pneumothorax"), ("PTX", "pneumothorax"), ("PTX", "pneumothorax")]
+    text = (
+        "Small plueral efusion. Heart is enlarged. Xyzzy. Pneumothorax (PTX) on the left; the PTX is small."
+    )
+    spans = [
+        ("plueral efusion", "pleural_effusion"),
+        ("Heart is enlarged", "cardiomegaly"),
+        ("Xyzzy", None),
+        ("Pneumothorax", "pneumothorax"),
+        ("PTX", "pneumothorax"),
+        ("PTX", "pneumothorax"),
+    ]
     doc = comp(_doc_with_ents(nlp, text, spans))
     got = [(e.text, e._.cui, e._.preferred_name) for e in doc.ents]
     assert got == [
@@ -277,8 +319,10 @@ def test_component_uses_in_document_abbreviation_definitions(tmp_path):
     import reportlab_nlp.linking  # noqa: F401
 
     table = tmp_path / "kb.yml"
-    table.write_text("version: 1\nconcepts:\n- {cui: C0032326, name: Pneumothorax}\n"
-                     "- {cui: C0032227, name: Pleural effusion}\n")
+    table.write_text(
+        "version: 1\nconcepts:\n- {cui: C0032326, name: Pneumothorax}\n"
+        "- {cui: C0032227, name: Pleural effusion}\n"
+    )
     nlp = spacy.blank("en")
     nlp.add_pipe("reportlab_linker", config={"kb": str(table)})
     text = "There is a pneumothorax (PNX). The PNX is small."
@@ -306,8 +350,16 @@ def test_fast_tfidf_transform_equals_scikit_learn(linker):
     """The linker's TF-IDF transform gives scikit-learn's matrix exactly (same columns, values)."""
     fast = linker.vectorizer
     slow = fast._vectorizer
-    texts = ["plueral efusion", "Cardiomegally", "R IJ CVC", "", "xyzzy", "effusion, pleural", "ÉFFUSION",
-             "a  b"]
+    texts = [
+        "plueral efusion",
+        "Cardiomegally",
+        "R IJ CVC",
+        "",
+        "xyzzy",
+        "effusion, pleural",
+        "ÉFFUSION",
+        "a  b",
+    ]
     a, b = slow.transform(texts), fast.transform(texts)
     assert a.shape == b.shape and (a.indptr == b.indptr).all() and (a.indices == b.indices).all()
     assert abs(a - b).max() < 1e-6
@@ -316,8 +368,9 @@ def test_fast_tfidf_transform_equals_scikit_learn(linker):
 def test_statements_and_concept_less_observations_are_not_fuzzy_matched(linker):
     # a normality statement: no fuzzy match to "mediastinal mass"; the component gives it the
     # observation's primary concept instead
-    res = linker.link("Mediastinal contour within normal limits", "enlarged_cardiomediastinum",
-                      statement=True)
+    res = linker.link(
+        "Mediastinal contour within normal limits", "enlarged_cardiomediastinum", statement=True
+    )
     assert (res.cui, res.method) == (None, "none")
     # an observation no concept feeds: unlinked, not the nearest alias of another finding
     # ("infectious etiology" would otherwise be scored against pneumonia and osteomyelitis)
@@ -331,12 +384,28 @@ def test_each_observation_has_the_primary_concept_its_statements_take(linker):
     """The first concept of the table that lists an observation is its primary concept: "lungs are
     clear" names Lung opacity (absent), not interstitial markings; "no devices" names Medical device."""
     primary = {o: cuis[0] for o, cuis in linker.by_observation.items()}
-    observations = ("lung_opacity", "cardiomegaly", "pleural_effusion", "support_device",
-                    "chronic_lung_disease", "hyperinflation", "vascular_congestion", "lung_abnormality_other",
-                    "bone_lesion")
+    observations = (
+        "lung_opacity",
+        "cardiomegaly",
+        "pleural_effusion",
+        "support_device",
+        "chronic_lung_disease",
+        "hyperinflation",
+        "vascular_congestion",
+        "lung_abnormality_other",
+        "bone_lesion",
+    )
     assert [primary[o] for o in observations] == [
-        "C4728208", "C0018800", "C0032227", "C0025080", "C0742362", "C0020449", "C0242073", "C0024115",
-        "C0221198"]
+        "C4728208",
+        "C0018800",
+        "C0032227",
+        "C0025080",
+        "C0742362",
+        "C0020449",
+        "C0242073",
+        "C0024115",
+        "C0221198",
+    ]
     # words that only name the organ of a rule-found finding do not make the mention that organ:
     # "normal heart size" is a cardiomegaly statement, "enlargement of the cardiac silhouette" is
     # cardiomegaly, "unfolding of the thoracic aorta" the aortic finding

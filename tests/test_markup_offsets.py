@@ -1,4 +1,5 @@
 """Markup stripped by ``label``/``deid --strip-markup``: offsets still point into the text given."""
+
 from __future__ import annotations
 
 import json
@@ -13,7 +14,9 @@ RTF = r"{\rtf1\ansi FINDINGS: Small left pleural effusion.\par No pneumothorax.}
 
 
 def _archive(path, texts):
-    pd.DataFrame({"report_id": [f"r{i}" for i in range(len(texts))], "report": texts}).to_csv(path, index=False)
+    pd.DataFrame({"report_id": [f"r{i}" for i in range(len(texts))], "report": texts}).to_csv(
+        path, index=False
+    )
     return path
 
 
@@ -27,9 +30,12 @@ def test_label_evidence_offsets_index_the_html_given(tmp_path):
     ev = [json.loads(line) for line in (tmp_path / "ev.jsonl").read_text().splitlines()]
     html = {r["label"]: r for r in ev if r["report_id"] == "r0"}
     eff = html["Pleural Effusion"]
-    assert (eff["offsets"], HTML[eff["start"]:eff["end"]]) == ("source", "pleural&nbsp;effusion")
+    assert (eff["offsets"], HTML[eff["start"] : eff["end"]]) == ("source", "pleural&nbsp;effusion")
     ptx = html["Pneumothorax"]
-    assert HTML[ptx["start"]:ptx["end"]] == "pneumothorax" and HTML[ptx["trigger_start"]:ptx["trigger_end"]] == "No"
+    assert (
+        HTML[ptx["start"] : ptx["end"]] == "pneumothorax"
+        and HTML[ptx["trigger_start"] : ptx["trigger_end"]] == "No"
+    )
     assert {r["offsets"] for r in ev if r["report_id"] == "r1"} == {"stripped"}
     assert any("markup stripped from 2 report(s)" in n for n in summary.notes)
 

@@ -3,6 +3,7 @@
 Everything runs on CPU with a tiny BERT built from a config and a WordPiece tokenizer trained
 in-process on the fixture text; nothing is downloaded and nothing outside the repo is read.
 """
+
 from __future__ import annotations
 
 import csv
@@ -22,14 +23,34 @@ from reportlab_nlp.model.modeling import LabelerSpec, load_labeler, new_labeler,
 from reportlab_nlp.model.testing import build_tiny_encoder  # noqa: E402
 from reportlab_nlp.model.training import class_weights, train_model  # noqa: E402
 from reportlab_nlp.model.windows import (  # noqa: E402
-    encode_reports, length_buckets, pad_batch, pool_windows_np, pool_windows_torch, split_windows,
+    encode_reports,
+    length_buckets,
+    pad_batch,
+    pool_windows_np,
+    pool_windows_torch,
+    split_windows,
 )
 
 LABELS = ["No Finding", "Cardiomegaly", "Pleural Effusion"]
 
-CARDIO = {1.0: "The heart is enlarged.", 0.0: "Heart size is normal.", -1.0: "Possible cardiomegaly.", None: ""}
-EFFUSION = {1.0: "Small left pleural effusion.", 0.0: "No pleural effusion.", -1.0: "Questionable effusion at the base.", None: ""}
-FILLER = ["Lungs are clear.", "Bony structures are intact.", "Mediastinal contour is unremarkable.", "Comparison with prior study."]
+CARDIO = {
+    1.0: "The heart is enlarged.",
+    0.0: "Heart size is normal.",
+    -1.0: "Possible cardiomegaly.",
+    None: "",
+}
+EFFUSION = {
+    1.0: "Small left pleural effusion.",
+    0.0: "No pleural effusion.",
+    -1.0: "Questionable effusion at the base.",
+    None: "",
+}
+FILLER = [
+    "Lungs are clear.",
+    "Bony structures are intact.",
+    "Mediastinal contour is unremarkable.",
+    "Comparison with prior study.",
+]
 
 
 def make_reports(n: int, seed: int = 0) -> tuple[list[str], list[dict]]:
@@ -69,7 +90,14 @@ def build_world(d: Path, n: int, seed: int, prefix: str) -> dict:
     write_table(d / "weak.csv", ids, rows)
     corpus = texts + list(CARDIO.values()) + list(EFFUSION.values()) + FILLER
     enc_dir = build_tiny_encoder(d / "encoder", corpus, max_positions=64)
-    return {"dir": d, "ids": ids, "texts": texts, "rows": rows, "encoder": enc_dir, "taxonomy": str(d / "tiny.yml")}
+    return {
+        "dir": d,
+        "ids": ids,
+        "texts": texts,
+        "rows": rows,
+        "encoder": enc_dir,
+        "taxonomy": str(d / "tiny.yml"),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -81,9 +109,24 @@ def world(tmp_path_factory):
 def trained(world):
     out = world["dir"] / "trained"
     report = train_model(
-        world["dir"] / "reports.csv", world["dir"] / "weak.csv", out, encoder=world["encoder"], taxonomy=world["taxonomy"],
-        epochs=16, batch_size=8, lr=3e-3, head_lr=5e-3, max_length=32, window_overlap=8, val_fraction=0.2,
-        patience=4, seed=3, device="cpu", threads=1, show_progress=False, augment_sentences=False,
+        world["dir"] / "reports.csv",
+        world["dir"] / "weak.csv",
+        out,
+        encoder=world["encoder"],
+        taxonomy=world["taxonomy"],
+        epochs=16,
+        batch_size=8,
+        lr=3e-3,
+        head_lr=5e-3,
+        max_length=32,
+        window_overlap=8,
+        val_fraction=0.2,
+        patience=4,
+        seed=3,
+        device="cpu",
+        threads=1,
+        show_progress=False,
+        augment_sentences=False,
     )
     return out, report
 
@@ -97,11 +140,14 @@ def test_split_windows_covers_every_token_with_overlap():
 
 def test_pool_windows_takes_least_blank_window_per_label():
     # report 0 has windows 0,1 ; report 1 has window 2
-    probs = np.array([
-        [[0.9, 0.05, 0.05, 0.0], [0.1, 0.0, 0.9, 0.0]],
-        [[0.2, 0.7, 0.1, 0.0], [0.6, 0.4, 0.0, 0.0]],
-        [[0.5, 0.5, 0.0, 0.0], [0.3, 0.0, 0.0, 0.7]],
-    ], dtype=np.float32)
+    probs = np.array(
+        [
+            [[0.9, 0.05, 0.05, 0.0], [0.1, 0.0, 0.9, 0.0]],
+            [[0.2, 0.7, 0.1, 0.0], [0.6, 0.4, 0.0, 0.0]],
+            [[0.5, 0.5, 0.0, 0.0], [0.3, 0.0, 0.0, 0.7]],
+        ],
+        dtype=np.float32,
+    )
     pooled = pool_windows_np(probs, np.array([0, 0, 1]), 2)
     np.testing.assert_allclose(pooled[0, 0], probs[1, 0])  # label 0: window 1 mentions it
     np.testing.assert_allclose(pooled[0, 1], probs[0, 1])  # label 1: window 0 mentions it
@@ -137,18 +183,20 @@ def test_long_report_is_windowed_and_pooled_not_truncated(world, trained):
     from reportlab_nlp.model.scope import model_inputs
 
     read = model_inputs([long_text], pred.spec.input_scope, pred.spec.section_rules)[0]
-    assert read == long_text[len("FINDINGS: "):]
+    assert read == long_text[len("FINDINGS: ") :]
     content = pred.tokenizer(read, add_special_tokens=False)["input_ids"]
     covered = [t for w in enc.windows for t in w[1:-1]]
     assert set(range(n_tok)) and covered[: len(enc.windows[0]) - 2] == content[: len(enc.windows[0]) - 2]
-    assert covered[-(len(enc.windows[-1]) - 2):] == content[-(len(enc.windows[-1]) - 2):]
+    assert covered[-(len(enc.windows[-1]) - 2) :] == content[-(len(enc.windows[-1]) - 2) :]
     pooled = pred.predict_encoded(enc)
     # same as classifying each window on its own and pooling
     per_window = []
     for w in enc.windows:
         ids, mask = pad_batch([w], pred.pad_id)
         with torch.inference_mode():
-            per_window.append(torch.softmax(pred.model(torch.from_numpy(ids), torch.from_numpy(mask)), -1).numpy()[0])
+            per_window.append(
+                torch.softmax(pred.model(torch.from_numpy(ids), torch.from_numpy(mask)), -1).numpy()[0]
+            )
     expected = pool_windows_np(np.stack(per_window), np.zeros(len(enc.windows), dtype=np.int64), 1)
     np.testing.assert_allclose(pooled, expected, atol=1e-5)
     assert pred.stats["windowed_reports"] == 1
@@ -156,12 +204,24 @@ def test_long_report_is_windowed_and_pooled_not_truncated(world, trained):
 
 # -- save / load ------------------------------------------------------------------------------
 def test_save_load_round_trip(world, tmp_path):
-    spec = LabelerSpec(label_names=LABELS, no_finding="No Finding", finding_labels=LABELS[1:], max_length=32, window_overlap=8)
+    spec = LabelerSpec(
+        label_names=LABELS,
+        no_finding="No Finding",
+        finding_labels=LABELS[1:],
+        max_length=32,
+        window_overlap=8,
+    )
     model, tok = new_labeler(world["encoder"], spec, seed=5)
     model.eval()
     save_labeler(model, tok, tmp_path / "m")
     names = {p.name for p in (tmp_path / "m").iterdir()}
-    assert {"config.json", "model.safetensors", "heads.safetensors", "label_schema.json", "tokenizer.json"} <= names
+    assert {
+        "config.json",
+        "model.safetensors",
+        "heads.safetensors",
+        "label_schema.json",
+        "tokenizer.json",
+    } <= names
     schema = json.loads((tmp_path / "m" / "label_schema.json").read_text())
     assert schema["label_names"] == LABELS and schema["value_classes"] == [None, 1.0, 0.0, -1.0]
     loaded, tok2, spec2 = load_labeler(tmp_path / "m")
@@ -217,7 +277,9 @@ def test_cpu_only_precisions_are_refused_for_unknown_names(trained):
 # -- training -------------------------------------------------------------------------------
 def test_training_learns_the_weak_labels_and_writes_report(world, trained):
     out, report = trained
-    assert report["reports_used"] == 120 and report["train_reports"] == 96 and report["validation_reports"] == 24
+    assert (
+        report["reports_used"] == 120 and report["train_reports"] == 96 and report["validation_reports"] == 24
+    )
     assert report["labels"] == LABELS
     saved = json.loads((out / "training_report.json").read_text())
     assert set(saved["validation"]) == set(LABELS)
@@ -236,9 +298,22 @@ def test_class_weights_favour_rare_classes():
 
 
 def test_resume_continues_bit_for_bit(world, tmp_path):
-    kw = dict(encoder=world["encoder"], taxonomy=world["taxonomy"], epochs=3, batch_size=16, lr=1e-3, max_length=32,
-              window_overlap=8, val_fraction=0.2, patience=5, seed=11, device="cpu", threads=1, show_progress=False,
-              augment_sentences=False)
+    kw = dict(
+        encoder=world["encoder"],
+        taxonomy=world["taxonomy"],
+        epochs=3,
+        batch_size=16,
+        lr=1e-3,
+        max_length=32,
+        window_overlap=8,
+        val_fraction=0.2,
+        patience=5,
+        seed=11,
+        device="cpu",
+        threads=1,
+        show_progress=False,
+        augment_sentences=False,
+    )
     reports, labels = world["dir"] / "reports.csv", world["dir"] / "weak.csv"
     full = train_model(reports, labels, tmp_path / "full", **kw)
 
@@ -266,17 +341,43 @@ def test_resume_continues_bit_for_bit(world, tmp_path):
 def test_finetune_gold_second_stage(world, tmp_path):
     gold_ids = world["ids"][:30]
     write_table(tmp_path / "gold.csv", gold_ids, world["rows"][:30])
-    rep = train_model(world["dir"] / "reports.csv", world["dir"] / "weak.csv", tmp_path / "m", encoder=world["encoder"],
-                      taxonomy=world["taxonomy"], epochs=1, finetune_gold=tmp_path / "gold.csv", finetune_epochs=2,
-                      batch_size=16, max_length=32, window_overlap=8, device="cpu", threads=1, show_progress=False,
-                      augment_sentences=False)
+    rep = train_model(
+        world["dir"] / "reports.csv",
+        world["dir"] / "weak.csv",
+        tmp_path / "m",
+        encoder=world["encoder"],
+        taxonomy=world["taxonomy"],
+        epochs=1,
+        finetune_gold=tmp_path / "gold.csv",
+        finetune_epochs=2,
+        batch_size=16,
+        max_length=32,
+        window_overlap=8,
+        device="cpu",
+        threads=1,
+        show_progress=False,
+        augment_sentences=False,
+    )
     assert [h["stage"] for h in rep["history"]] == ["weak", "gold", "gold"]
     assert rep["finetune_gold"]["reports"] == 30 and rep["selected_on"] == "gold"
     write_table(tmp_path / "nogold.csv", ["X1"], world["rows"][:1])
     with pytest.raises(GoldTableError):
-        train_model(world["dir"] / "reports.csv", world["dir"] / "weak.csv", tmp_path / "m2", encoder=world["encoder"],
-                    taxonomy=world["taxonomy"], epochs=1, finetune_gold=tmp_path / "nogold.csv", batch_size=16,
-                    max_length=32, window_overlap=8, device="cpu", threads=1, show_progress=False, augment_sentences=False)
+        train_model(
+            world["dir"] / "reports.csv",
+            world["dir"] / "weak.csv",
+            tmp_path / "m2",
+            encoder=world["encoder"],
+            taxonomy=world["taxonomy"],
+            epochs=1,
+            finetune_gold=tmp_path / "nogold.csv",
+            batch_size=16,
+            max_length=32,
+            window_overlap=8,
+            device="cpu",
+            threads=1,
+            show_progress=False,
+            augment_sentences=False,
+        )
 
 
 # -- sentence augmentation ----------------------------------------------------------------
@@ -295,10 +396,31 @@ def test_sentence_examples_are_rule_labeled_distinct_sentences_of_labeled_sectio
     # the indication, the headers and the repeated impression sentence are not examples
     assert texts == ["Small left pleural effusion.", "Heart size is normal.", "No pneumothorax."]
     assert ids == ["a#s3", "a#s4", "b#s1"]
-    rows = {rid: {k: (None if v != v else v) for k, v in row.items()} for rid, row in table.to_dict(orient="index").items()}
-    assert rows["a#s3"] == {"No Finding": None, "Cardiomegaly": None, "Pleural Effusion": 1.0, "Pneumothorax": None, "Pneumonia": None}
-    assert rows["a#s4"] == {"No Finding": 1.0, "Cardiomegaly": 0.0, "Pleural Effusion": None, "Pneumothorax": None, "Pneumonia": None}
-    assert rows["b#s1"] == {"No Finding": 1.0, "Cardiomegaly": None, "Pleural Effusion": None, "Pneumothorax": 0.0, "Pneumonia": None}
+    rows = {
+        rid: {k: (None if v != v else v) for k, v in row.items()}
+        for rid, row in table.to_dict(orient="index").items()
+    }
+    assert rows["a#s3"] == {
+        "No Finding": None,
+        "Cardiomegaly": None,
+        "Pleural Effusion": 1.0,
+        "Pneumothorax": None,
+        "Pneumonia": None,
+    }
+    assert rows["a#s4"] == {
+        "No Finding": 1.0,
+        "Cardiomegaly": 0.0,
+        "Pleural Effusion": None,
+        "Pneumothorax": None,
+        "Pneumonia": None,
+    }
+    assert rows["b#s1"] == {
+        "No Finding": 1.0,
+        "Cardiomegaly": None,
+        "Pleural Effusion": None,
+        "Pneumothorax": 0.0,
+        "Pneumonia": None,
+    }
 
 
 def test_rare_class_repeats_lift_rare_cells_to_the_minimum():
@@ -317,16 +439,38 @@ def test_training_with_sentence_augmentation_reports_the_extra_examples(world, t
 
     labels = ["No Finding", "Cardiomegaly", "Pleural Effusion"]
     report = train_model(
-        world["dir"] / "reports.csv", world["dir"] / "weak.csv", tmp_path / "aug", encoder=world["encoder"], taxonomy="chexpert",
-        epochs=1, batch_size=8, lr=3e-3, head_lr=5e-3, max_length=32, window_overlap=8, val_fraction=0.2,
-        patience=4, seed=3, device="cpu", threads=1, show_progress=False, augment_sentences=True, oversample_rare=100, augment_swaps=0,
+        world["dir"] / "reports.csv",
+        world["dir"] / "weak.csv",
+        tmp_path / "aug",
+        encoder=world["encoder"],
+        taxonomy="chexpert",
+        epochs=1,
+        batch_size=8,
+        lr=3e-3,
+        head_lr=5e-3,
+        max_length=32,
+        window_overlap=8,
+        val_fraction=0.2,
+        patience=4,
+        seed=3,
+        device="cpu",
+        threads=1,
+        show_progress=False,
+        augment_sentences=True,
+        oversample_rare=100,
+        augment_swaps=0,
     )
     # the distinct sentences of the 96 training reports, rare classes repeated
     train_idx, _ = _split(len(world["ids"]), 0.2, 3)
-    s_ids, s_texts, s_table = sentence_examples([world["ids"][i] for i in train_idx], [world["texts"][i] for i in train_idx], "chexpert", labels)
+    s_ids, s_texts, s_table = sentence_examples(
+        [world["ids"][i] for i in train_idx], [world["texts"][i] for i in train_idx], "chexpert", labels
+    )
     assert 0 < len(s_ids) < len(train_idx) * 4
     expected = int(rare_class_repeats(targets_from_table(s_table, labels, s_ids), min_count=100).sum())
-    assert report["sentence_examples"] == len(s_ids) and report["oversampled_repeats"] == expected - len(s_ids) > 0
+    assert (
+        report["sentence_examples"] == len(s_ids)
+        and report["oversampled_repeats"] == expected - len(s_ids) > 0
+    )
 
 
 def test_training_with_mention_swaps_reports_them(world, tmp_path):
@@ -334,16 +478,44 @@ def test_training_with_mention_swaps_reports_them(world, tmp_path):
     from reportlab_nlp.model.training import _split
 
     labels = ["No Finding", "Cardiomegaly", "Pleural Effusion"]
-    kw = dict(encoder=world["encoder"], taxonomy="chexpert", epochs=1, batch_size=8, lr=3e-3, head_lr=5e-3, max_length=32,
-              window_overlap=8, val_fraction=0.2, patience=4, seed=3, device="cpu", threads=1, show_progress=False)
+    kw = dict(
+        encoder=world["encoder"],
+        taxonomy="chexpert",
+        epochs=1,
+        batch_size=8,
+        lr=3e-3,
+        head_lr=5e-3,
+        max_length=32,
+        window_overlap=8,
+        val_fraction=0.2,
+        patience=4,
+        seed=3,
+        device="cpu",
+        threads=1,
+        show_progress=False,
+    )
     # swaps are made from the rule-labeled sentences: without sentences there are none
-    off = train_model(world["dir"] / "reports.csv", world["dir"] / "weak.csv", tmp_path / "off", augment_sentences=False,
-                      augment_swaps=50, **kw)
+    off = train_model(
+        world["dir"] / "reports.csv",
+        world["dir"] / "weak.csv",
+        tmp_path / "off",
+        augment_sentences=False,
+        augment_swaps=50,
+        **kw,
+    )
     assert off["swap_examples"] == 0 and off["sentence_examples"] == 0
-    report = train_model(world["dir"] / "reports.csv", world["dir"] / "weak.csv", tmp_path / "swap",
-                         augment_sentences=True, augment_swaps=60, **kw)
+    report = train_model(
+        world["dir"] / "reports.csv",
+        world["dir"] / "weak.csv",
+        tmp_path / "swap",
+        augment_sentences=True,
+        augment_swaps=60,
+        **kw,
+    )
     train_idx, _ = _split(len(world["ids"]), 0.2, 3)
-    s_ids, s_texts, _ = sentence_examples([world["ids"][i] for i in train_idx], [world["texts"][i] for i in train_idx], "chexpert", labels)
+    s_ids, s_texts, _ = sentence_examples(
+        [world["ids"][i] for i in train_idx], [world["texts"][i] for i in train_idx], "chexpert", labels
+    )
     x_ids, x_texts, x_table, made = swap_examples(s_ids, s_texts, "chexpert", labels, min_count=60, seed=3)
     assert report["swap_examples"] == len(x_ids) > 0
     assert report["sentence_examples"] == len(s_ids) and report["oversampled_repeats"] == 0

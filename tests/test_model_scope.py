@@ -3,6 +3,7 @@
 The scope splitter is a regular expression compiled from ``rules/sections.yml``; it must cut the
 same labeled sections as the spaCy section stage of the rule pipeline.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -51,7 +52,10 @@ def test_labeled_text_keeps_findings_and_impression_only():
     assert [c for c, _, _ in scope.sections(TRICKY[0])] == ["indication", "findings", "impression"]
     assert scope.labeled_text(TRICKY[6]) == scope.labeled_text(TRICKY[7]) == "No acute disease."
     assert scope.labeled_text(TRICKY[8]) == scope.labeled_text(TRICKY[9]) == "Lungs clear."
-    assert scope.labeled_text(TRICKY[10]) == "No effusion." and scope.labeled_text(TRICKY[11]) == "Small effusion."
+    assert (
+        scope.labeled_text(TRICKY[10]) == "No effusion."
+        and scope.labeled_text(TRICKY[11]) == "Small effusion."
+    )
     assert scope.labeled_text(TRICKY[12]) == "HISTORY\u00c9 stuff\nok"
 
 
@@ -72,7 +76,11 @@ def _spacy_labeled_text(nlp, text: str) -> str:
     for sec in doc._.sections or ():
         if sec.title_start is not None:
             titles.update(range(sec.title_start, sec.title_end))
-    return " ".join(t.text for t in doc if (t._.section_category or "unknown") in labeled and t.i not in titles and not t.is_space)
+    return " ".join(
+        t.text
+        for t in doc
+        if (t._.section_category or "unknown") in labeled and t.i not in titles and not t.is_space
+    )
 
 
 def test_scope_cuts_the_same_sections_as_the_spacy_section_stage():
@@ -109,7 +117,11 @@ def test_swaps_give_rare_findings_the_contexts_of_common_ones():
     # sources are its own sentences or already name it); devices are never swapped
     # all-capitals words are replaced in capitals; a sentence that already names a pneumothorax is
     # never a source ("pneumothorax and no pneumothorax")
-    assert sorted(x_texts) == ["Possible small pneumothorax.", "SMALL LEFT PNEUMOTHORAX.", "Small right pneumothorax."]
+    assert sorted(x_texts) == [
+        "Possible small pneumothorax.",
+        "SMALL LEFT PNEUMOTHORAX.",
+        "Small right pneumothorax.",
+    ]
     assert made == {"Pneumothorax=-1": 1, "Pneumothorax=1": 2}
     rows = {x_texts[i]: table.loc[x_ids[i]].to_dict() for i in range(len(x_ids))}
     assert rows["Small right pneumothorax."]["Pneumothorax"] == 1.0
@@ -126,13 +138,21 @@ def test_model_trained_on_labeled_sections_ignores_the_indication(tmp_path):
 
     corpus = ["Small left pleural effusion.", "No pneumothorax.", "rule out pneumonia", "cough"]
     enc = build_tiny_encoder(tmp_path / "enc", corpus, max_positions=64)
-    spec = LabelerSpec(label_names=["No Finding", "Pleural Effusion"], no_finding="No Finding", finding_labels=["Pleural Effusion"],
-                       max_length=32, window_overlap=8, section_rules=default_section_rules())
+    spec = LabelerSpec(
+        label_names=["No Finding", "Pleural Effusion"],
+        no_finding="No Finding",
+        finding_labels=["Pleural Effusion"],
+        max_length=32,
+        window_overlap=8,
+        section_rules=default_section_rules(),
+    )
     model, tok = new_labeler(enc, spec, seed=1)
     save_labeler(model, tok, tmp_path / "m")
     assert read_spec(tmp_path / "m").input_scope == "labeled_sections"
     pred = Predictor(tmp_path / "m", device="cpu", precision="fp32")
-    with_indication, _ = pred.predict(["INDICATION: rule out pneumonia, cough\nFINDINGS: Small left pleural effusion."])
+    with_indication, _ = pred.predict(
+        ["INDICATION: rule out pneumonia, cough\nFINDINGS: Small left pleural effusion."]
+    )
     findings_only, _ = pred.predict(["Small left pleural effusion."])
     assert (with_indication == findings_only).all()
     # a model saved before the scope existed reads whole reports

@@ -1,6 +1,7 @@
 """Packaging: the wheel's package list and data globs cover the source tree. CI builds the real
 wheel and sdist and lists them (.ci/run); these tests keep pyproject.toml in step with the tree
 between runs."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -27,6 +28,6 @@ def test_package_list_names_every_package_and_the_two_data_folders():
 def test_package_data_globs_match_every_data_file(kind):
     globs = SETUPTOOLS["package-data"][f"reportlab_nlp._data.{kind}"]
     assert all(g.startswith("**/*.") for g in globs)  # recursive: subfolders ship too
-    suffixes = {g[len("**/*"):] for g in globs}
+    suffixes = {g[len("**/*") :] for g in globs}
     files = [p.relative_to(ROOT / kind) for p in (ROOT / kind).rglob("*") if p.is_file()]
     assert files and [str(f) for f in files if f.suffix not in suffixes] == []

@@ -1,5 +1,6 @@
 """The rule pipeline stage by stage: sections, sentences, mentions, aggregation, taxonomies,
 serialisation. Small synthetic reports written for these tests."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -95,7 +96,12 @@ def test_mimic_style_report(rule_nlp) -> None:
         ("pleural_effusion", "pleural effusion", "absent", "findings"),
         ("pneumothorax", "pneumothorax", "absent", "findings"),
     ]
-    assert labels_of(text) == {"No Finding": 1.0, "Cardiomegaly": 0.0, "Pleural Effusion": 0.0, "Pneumothorax": 0.0}
+    assert labels_of(text) == {
+        "No Finding": 1.0,
+        "Cardiomegaly": 0.0,
+        "Pleural Effusion": 0.0,
+        "Pneumothorax": 0.0,
+    }
 
 
 def test_final_report_title_does_not_hide_the_report_body() -> None:
@@ -108,8 +114,14 @@ def test_final_report_title_does_not_hide_the_report_body() -> None:
 def test_header_after_leading_whitespace_on_the_first_line() -> None:
     # MIMIC-CXR lines are indented with a space; the first header of the text must still be a header,
     # so HISTORY here is not labeled (as it is when the line is not indented).
-    assert labels_of("HISTORY: Cardiomegaly.\n FINDINGS: No pneumothorax.") == {"No Finding": 1.0, "Pneumothorax": 0.0}
-    assert labels_of(" HISTORY: Cardiomegaly.\n FINDINGS: No pneumothorax.") == {"No Finding": 1.0, "Pneumothorax": 0.0}
+    assert labels_of("HISTORY: Cardiomegaly.\n FINDINGS: No pneumothorax.") == {
+        "No Finding": 1.0,
+        "Pneumothorax": 0.0,
+    }
+    assert labels_of(" HISTORY: Cardiomegaly.\n FINDINGS: No pneumothorax.") == {
+        "No Finding": 1.0,
+        "Pneumothorax": 0.0,
+    }
 
 
 def test_indication_is_ignored_by_default_but_labeled_with_all_sections() -> None:
@@ -143,24 +155,40 @@ def test_numbered_list_on_one_line(rule_nlp) -> None:
 
 def test_numbered_list_on_separate_lines(rule_nlp) -> None:
     text = "IMPRESSION:\n1. No pneumothorax\n2. Small left pleural effusion"
-    assert sentences(rule_nlp, text) == ["IMPRESSION:", "1. No pneumothorax", "2. Small left pleural effusion"]
+    assert sentences(rule_nlp, text) == [
+        "IMPRESSION:",
+        "1. No pneumothorax",
+        "2. Small left pleural effusion",
+    ]
     # the negation of item 1 does not reach item 2
     assert labels_of(text) == {"Pneumothorax": 0.0, "Pleural Effusion": 1.0}
 
 
 def test_decimal_is_not_a_boundary(rule_nlp) -> None:
     text = "FINDINGS: There is a 2.5 cm nodule in the right upper lobe. No effusion."
-    assert sentences(rule_nlp, text) == ["FINDINGS:", "There is a 2.5 cm nodule in the right upper lobe.", "No effusion."]
+    assert sentences(rule_nlp, text) == [
+        "FINDINGS:",
+        "There is a 2.5 cm nodule in the right upper lobe.",
+        "No effusion.",
+    ]
 
 
 def test_abbreviation_is_not_a_boundary(rule_nlp) -> None:
     text = "FINDINGS: Nodule measuring approx. 2 cm in the right lung. No pneumothorax."
-    assert sentences(rule_nlp, text) == ["FINDINGS:", "Nodule measuring approx. 2 cm in the right lung.", "No pneumothorax."]
+    assert sentences(rule_nlp, text) == [
+        "FINDINGS:",
+        "Nodule measuring approx. 2 cm in the right lung.",
+        "No pneumothorax.",
+    ]
 
 
 def test_redaction_token_is_not_a_boundary(rule_nlp) -> None:
     text = "FINDINGS: No focal consolidation with\nXXXX sternotomy wires. Small effusion."
-    assert sentences(rule_nlp, text) == ["FINDINGS:", "No focal consolidation with\nXXXX sternotomy wires.", "Small effusion."]
+    assert sentences(rule_nlp, text) == [
+        "FINDINGS:",
+        "No focal consolidation with\nXXXX sternotomy wires.",
+        "Small effusion.",
+    ]
 
 
 def test_missing_space_after_period(rule_nlp) -> None:
@@ -172,7 +200,11 @@ def test_missing_space_after_period(rule_nlp) -> None:
 
 def test_hard_wrapped_line_is_one_sentence(rule_nlp) -> None:
     text = "FINDINGS: There is a small left\npleural effusion. No pneumothorax."
-    assert sentences(rule_nlp, text) == ["FINDINGS:", "There is a small left\npleural effusion.", "No pneumothorax."]
+    assert sentences(rule_nlp, text) == [
+        "FINDINGS:",
+        "There is a small left\npleural effusion.",
+        "No pneumothorax.",
+    ]
 
 
 # ------------------------------------------------------------------ mentions
@@ -198,7 +230,10 @@ def test_plurals_hyphens_and_word_order(text: str, observation: str, label: str)
 
 @pytest.mark.parametrize(
     "text",
-    ["FINDINGS: Pleural-based opacity in the right lower lobe.", "FINDINGS: Pleural based opacity in the right lower lobe."],
+    [
+        "FINDINGS: Pleural-based opacity in the right lower lobe.",
+        "FINDINGS: Pleural based opacity in the right lower lobe.",
+    ],
 )
 def test_pleural_based_opacity_is_pleural_other(text: str) -> None:
     # rules/observations.yml: pleural_thickening "pleural-based|pleural based opacity|..." (the longest match wins)
@@ -260,7 +295,7 @@ def test_uncertain_finding_blanks_no_finding_and_negatives_keep_it() -> None:
 def test_report_without_mentions_is_no_finding_only() -> None:
     (res,) = label_texts(["FINDINGS: Unremarkable study."])
     assert list(res.labels) == CHEXPERT
-    assert res.labels == {**{k: None for k in CHEXPERT}, "No Finding": 1.0}
+    assert res.labels == {**dict.fromkeys(CHEXPERT), "No Finding": 1.0}
     assert res.mentions == []
 
 
@@ -268,20 +303,44 @@ def test_aggregate_mentions_directly(rule_nlp) -> None:
     tax = load_taxonomy("chexpert")
     doc = rule_nlp("FINDINGS: Possible pneumonia. Small left pleural effusion. No pneumothorax.")
     row = aggregate_mentions(doc.ents, tax)
-    assert row == {**{k: None for k in CHEXPERT}, "Pneumonia": -1.0, "Pleural Effusion": 1.0, "Pneumothorax": 0.0}
+    assert row == {
+        **dict.fromkeys(CHEXPERT),
+        "Pneumonia": -1.0,
+        "Pleural Effusion": 1.0,
+        "Pneumothorax": 0.0,
+    }
     assert row == doc._.report_labels
     assert doc._.taxonomy == "chexpert"
 
 
 # ------------------------------------------------------------------ taxonomies
 def test_nih14_column_order_and_labels() -> None:
-    (res,) = label_texts(["FINDINGS: Small left pleural effusion. Hiatal hernia. Emphysema. No pneumothorax."], taxonomy="nih14")
+    (res,) = label_texts(
+        ["FINDINGS: Small left pleural effusion. Hiatal hernia. Emphysema. No pneumothorax."],
+        taxonomy="nih14",
+    )
     assert list(res.labels) == [
-        "Atelectasis", "Cardiomegaly", "Effusion", "Infiltration", "Mass", "Nodule", "Pneumonia", "Pneumothorax",
-        "Consolidation", "Edema", "Emphysema", "Fibrosis", "Pleural_Thickening", "Hernia", "No Finding",
+        "Atelectasis",
+        "Cardiomegaly",
+        "Effusion",
+        "Infiltration",
+        "Mass",
+        "Nodule",
+        "Pneumonia",
+        "Pneumothorax",
+        "Consolidation",
+        "Edema",
+        "Emphysema",
+        "Fibrosis",
+        "Pleural_Thickening",
+        "Hernia",
+        "No Finding",
     ]
     assert {k: v for k, v in res.labels.items() if v is not None} == {
-        "Effusion": 1.0, "Hernia": 1.0, "Emphysema": 1.0, "Pneumothorax": 0.0,
+        "Effusion": 1.0,
+        "Hernia": 1.0,
+        "Emphysema": 1.0,
+        "Pneumothorax": 0.0,
     }
 
 

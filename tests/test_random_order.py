@@ -1,5 +1,6 @@
 """The suite runs in random order (pytest-randomly, in the dev extra) and in file order
 (``-p no:randomly``). Every seed pytest-randomly makes must reach the seeders without error."""
+
 from __future__ import annotations
 
 import random

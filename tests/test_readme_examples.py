@@ -3,6 +3,7 @@
 The Quick start labels the bundled ``examples/reports.csv``; here the outputs go to ``tmp_path``
 instead of ``examples/out`` so the checkout is left untouched.
 """
+
 from __future__ import annotations
 
 import csv
@@ -18,8 +19,24 @@ from reportlab_nlp.schema import load_taxonomy
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples" / "reports.csv"
 EVIDENCE_KEYS = {
-    "report_id", "label", "labels", "observation", "assertion", "value", "section", "sentence", "sentence_start",
-    "start", "end", "text", "trigger", "trigger_start", "trigger_end", "cui", "preferred_name", "score",
+    "report_id",
+    "label",
+    "labels",
+    "observation",
+    "assertion",
+    "value",
+    "section",
+    "sentence",
+    "sentence_start",
+    "start",
+    "end",
+    "text",
+    "trigger",
+    "trigger_start",
+    "trigger_end",
+    "cui",
+    "preferred_name",
+    "score",
     "cui_status",
 }
 
@@ -27,7 +44,10 @@ EVIDENCE_KEYS = {
 def test_readme_has_the_quick_start_command() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "## Quick start" in readme
-    assert "reportlab-nlp label examples/reports.csv -o examples/out/labels.csv --evidence examples/out/mentions.jsonl" in readme
+    assert (
+        "reportlab-nlp label examples/reports.csv -o examples/out/labels.csv --evidence examples/out/mentions.jsonl"
+        in readme
+    )
 
 
 def test_quick_start_labels_the_bundled_reports(tmp_path: Path, rule_nlp) -> None:
@@ -35,7 +55,9 @@ def test_quick_start_labels_the_bundled_reports(tmp_path: Path, rule_nlp) -> Non
         source = {r["report_id"]: r["report"] for r in csv.DictReader(fh)}
     assert len(source) == 30  # "the 30 bundled synthetic reports"
     out, ev = tmp_path / "out" / "labels.csv", tmp_path / "out" / "mentions.jsonl"
-    res = CliRunner().invoke(app, ["label", str(EXAMPLES), "-o", str(out), "--evidence", str(ev), "-q"], catch_exceptions=False)
+    res = CliRunner().invoke(
+        app, ["label", str(EXAMPLES), "-o", str(out), "--evidence", str(ev), "-q"], catch_exceptions=False
+    )
     assert res.exit_code == 0, res.output
     with open(out, newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
@@ -66,10 +88,15 @@ def test_readme_python_snippet(rule_nlp) -> None:
     from reportlab_nlp import assert_target, label_dataframe
 
     assert assert_target("Pneumothorax cannot be excluded.", 0, 12) == "possible"
-    df = pd.DataFrame({"report_id": ["a", "b", "c"], "report": ["FINDINGS: No effusion.", "", "IMPRESSION: Cardiomegaly."]})
+    df = pd.DataFrame(
+        {"report_id": ["a", "b", "c"], "report": ["FINDINGS: No effusion.", "", "IMPRESSION: Cardiomegaly."]}
+    )
     run = label_dataframe(df, id_column="report_id", text_column="report", workers=2)
     assert run.labels["report_id"].tolist() == ["a", "c"]
     assert run.labels.loc[0, "Pleural Effusion"] == 0.0
     assert run.labels.loc[1, "Cardiomegaly"] == 1.0
-    assert [(m["report_id"], m["observation"]) for m in run.evidence] == [("a", "pleural_effusion"), ("c", "cardiomegaly")]
+    assert [(m["report_id"], m["observation"]) for m in run.evidence] == [
+        ("a", "pleural_effusion"),
+        ("c", "cardiomegaly"),
+    ]
     assert [(r.record_id, r.code) for r in run.rejects] == [("b", "RL107")]

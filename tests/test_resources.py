@@ -1,5 +1,6 @@
 """reportlab_nlp.resources: the shipped data is found in both layouts (installed wheel, source
 checkout), and YAML files are parsed once per content."""
+
 from __future__ import annotations
 
 import os
@@ -62,10 +63,13 @@ def test_yaml_cache_follows_content_not_the_clock(tmp_path):
     assert resources.load_yaml(path) is resources.load_yaml(path)  # unchanged content: one parse
 
 
-@pytest.mark.parametrize("content,message", [
-    (b"a: [1,\n", "is not valid YAML at line 2"),
-    (b"a: caf\xe9\n", "is not UTF-8 (invalid byte at offset 6)"),
-])
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        (b"a: [1,\n", "is not valid YAML at line 2"),
+        (b"a: caf\xe9\n", "is not UTF-8 (invalid byte at offset 6)"),
+    ],
+)
 def test_a_broken_yaml_file_gets_a_coded_error(tmp_path, content, message):
     path = tmp_path / "bad.yml"
     path.write_bytes(content)

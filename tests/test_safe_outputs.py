@@ -3,6 +3,7 @@
 The kill tests start the real CLI in a subprocess, SIGKILL it at a random moment, resume it and
 compare the bytes with an uninterrupted run. The normal suite runs a few; ``--long`` runs 20 of each.
 """
+
 from __future__ import annotations
 
 import json
@@ -73,9 +74,13 @@ def test_a_symlink_or_hard_link_to_the_input_is_the_input(reports, tmp_path):
     with pytest.raises(OutputCollisionError):
         guard_paths({"input": reports}, {"--evidence": tmp_path / "hard.csv"})
     with pytest.raises(OutputCollisionError) as err:
-        guard_paths({"input": reports}, {"-o": tmp_path / "x.csv", "--evidence": tmp_path / "sub" / ".." / "x.csv"})
+        guard_paths(
+            {"input": reports}, {"-o": tmp_path / "x.csv", "--evidence": tmp_path / "sub" / ".." / "x.csv"}
+        )
     assert err.value.code == "RL302"
-    guard_paths({"input": reports}, {"-o": tmp_path / "x.csv", "--evidence": os.devnull, "--rejects": os.devnull})
+    guard_paths(
+        {"input": reports}, {"-o": tmp_path / "x.csv", "--evidence": os.devnull, "--rejects": os.devnull}
+    )
 
 
 @pytest.mark.parametrize("flag", ["-o", "--spans", "--audit", "--rejects"])
@@ -94,8 +99,9 @@ def test_deid_refuses_an_output_that_is_the_input(reports, tmp_path, flag):
 def test_deid_refuses_to_overwrite_its_secret(reports, tmp_path):
     key = tmp_path / "key.txt"
     key.write_text("a long enough secret key\n")
-    res = run_cli("deid", reports, "-o", tmp_path / "o.csv", "--mode", "surrogate", "--secret-file", key,
-                  "--audit", key)
+    res = run_cli(
+        "deid", reports, "-o", tmp_path / "o.csv", "--mode", "surrogate", "--secret-file", key, "--audit", key
+    )
     assert res.returncode == 2 and "[RL301]" in res.stderr
     assert key.read_text() == "a long enough secret key\n"
 
@@ -118,8 +124,9 @@ def test_an_interrupted_label_run_leaves_nothing_at_the_final_names_and_resumes(
 
     archive = big_archive(tmp_path / "in.csv", 4)  # 120 records, 8 of them broken
     ref = tmp_path / "ref"
-    labeler.label_archive(archive, ref / "labels.csv", evidence_path=ref / "mentions.jsonl", chunk_size=25,
-                          link=False)
+    labeler.label_archive(
+        archive, ref / "labels.csv", evidence_path=ref / "mentions.jsonl", chunk_size=25, link=False
+    )
     out = tmp_path / "run"
     real = labeler._process
     calls = {"n": 0}
@@ -132,14 +139,21 @@ def test_an_interrupted_label_run_leaves_nothing_at_the_final_names_and_resumes(
 
     monkeypatch.setattr(labeler, "_process", dying)
     with pytest.raises(KeyboardInterrupt):
-        labeler.label_archive(archive, out / "labels.csv", evidence_path=out / "mentions.jsonl", chunk_size=25,
-                              link=False)
+        labeler.label_archive(
+            archive, out / "labels.csv", evidence_path=out / "mentions.jsonl", chunk_size=25, link=False
+        )
     assert not (out / "labels.csv").exists() and not (out / "mentions.jsonl").exists()
     assert not (out / "labels.rejects.csv").exists()
     assert (out / "labels.csv.partial" / "manifest.json").exists()
     monkeypatch.setattr(labeler, "_process", real)
-    summary = labeler.label_archive(archive, out / "labels.csv", evidence_path=out / "mentions.jsonl",
-                                    chunk_size=25, link=False, resume=True)
+    summary = labeler.label_archive(
+        archive,
+        out / "labels.csv",
+        evidence_path=out / "mentions.jsonl",
+        chunk_size=25,
+        link=False,
+        resume=True,
+    )
     assert summary.rows_in == 120 and summary.rows_out == 112 and summary.rejects == 8
     assert "resumed after 1 completed chunk(s)" in summary.notes  # 2 tasks a chunk: the 3rd call is chunk 2
     assert _outputs(out) == _outputs(ref)
@@ -168,15 +182,31 @@ def test_resume_refuses_a_changed_input_or_changed_options(tmp_path, monkeypatch
 
 
 def test_staged_run_assembles_parquet_tsv_and_jsonl_parts(tmp_path):
-    outs = [OutputSpec("t", tmp_path / "t.parquet", "table", ("id", "v"), ("v",)),
-            OutputSpec("s", tmp_path / "s.tsv", "table", ("id", "v"), ("v",)),
-            OutputSpec("j", tmp_path / "j.jsonl", "jsonl"),
-            OutputSpec("r", tmp_path / "r.csv", "rejects", id_column="id")]
+    outs = [
+        OutputSpec("t", tmp_path / "t.parquet", "table", ("id", "v"), ("v",)),
+        OutputSpec("s", tmp_path / "s.tsv", "table", ("id", "v"), ("v",)),
+        OutputSpec("j", tmp_path / "j.jsonl", "jsonl"),
+        OutputSpec("r", tmp_path / "r.csv", "rejects", id_column="id"),
+    ]
     run = StagedRun(tmp_path / "t.parquet", outs, {"x": 1})
-    run.commit(0, {"t": pd.DataFrame({"id": ["a"], "v": [1.0]}), "s": pd.DataFrame({"id": ["a"], "v": [1.0]}),
-                   "j": [{"a": 1}]}, {"n": 1})
-    run.commit(1, {"t": pd.DataFrame({"id": [], "v": []}), "s": pd.DataFrame({"id": ["b"], "v": [None]}),
-                   "j": [{"b": 2}]}, {"n": 2})
+    run.commit(
+        0,
+        {
+            "t": pd.DataFrame({"id": ["a"], "v": [1.0]}),
+            "s": pd.DataFrame({"id": ["a"], "v": [1.0]}),
+            "j": [{"a": 1}],
+        },
+        {"n": 1},
+    )
+    run.commit(
+        1,
+        {
+            "t": pd.DataFrame({"id": [], "v": []}),
+            "s": pd.DataFrame({"id": ["b"], "v": [None]}),
+            "j": [{"b": 2}],
+        },
+        {"n": 2},
+    )
     run.finish()
     assert pd.read_parquet(tmp_path / "t.parquet").to_dict("list") == {"id": ["a"], "v": [1.0]}
     assert (tmp_path / "s.tsv").read_text() == "id\tv\na\t1.0\nb\t\n"
@@ -216,8 +246,15 @@ def test_public_functions_raise_coded_errors():
 
 
 # ------------------------------------------------------------------ kill -9 and resume
-def _kill_and_resume(tmp_path: Path, args: list, outputs: list[str], rng: random.Random, duration: float,
-                     ref: dict[str, bytes], k: int) -> None:
+def _kill_and_resume(
+    tmp_path: Path,
+    args: list,
+    outputs: list[str],
+    rng: random.Random,
+    duration: float,
+    ref: dict[str, bytes],
+    k: int,
+) -> None:
     folder = tmp_path / f"kill{k}"
     folder.mkdir()
     full = [a.replace("{out}", str(folder)) if isinstance(a, str) else a for a in args]
@@ -245,14 +282,35 @@ def _kill_runs(request) -> int:
 def test_kill_minus_nine_then_resume_is_byte_identical(tmp_path, request, engine):
     archive = big_archive(tmp_path / "in.csv", 40)  # 1,200 records
     if engine == "label":
-        args = ["label", archive, "-o", "{out}/labels.csv", "--evidence", "{out}/mentions.jsonl",
-                "--chunk-size", "50", "-q"]
+        args = [
+            "label",
+            archive,
+            "-o",
+            "{out}/labels.csv",
+            "--evidence",
+            "{out}/mentions.jsonl",
+            "--chunk-size",
+            "50",
+            "-q",
+        ]
         outputs = ["labels.csv", "mentions.jsonl", "labels.rejects.csv"]
     else:
         key = tmp_path / "key.txt"
         key.write_text("kill-test secret key 0123456789")
-        args = ["deid", archive, "-o", "{out}/released.csv", "--mode", "surrogate", "--secret-file", key,
-                "--spans", "{out}/spans.csv", "--chunk-size", "50"]
+        args = [
+            "deid",
+            archive,
+            "-o",
+            "{out}/released.csv",
+            "--mode",
+            "surrogate",
+            "--secret-file",
+            key,
+            "--spans",
+            "{out}/spans.csv",
+            "--chunk-size",
+            "50",
+        ]
         outputs = ["released.csv", "spans.csv", "released.rejects.csv"]
     ref_dir = tmp_path / "ref"
     ref_dir.mkdir()
@@ -269,8 +327,12 @@ def test_kill_minus_nine_then_resume_is_byte_identical(tmp_path, request, engine
 def test_label_dataframe_cleans_control_characters_and_rejects_content_free_text():
     import reportlab_nlp
 
-    df = pd.DataFrame({"report_id": ["a", "b", "c"],
-                       "report": ["No effusion.\x00 Large right pneumothorax.", "123", "4.5 \x01\x02"]})
+    df = pd.DataFrame(
+        {
+            "report_id": ["a", "b", "c"],
+            "report": ["No effusion.\x00 Large right pneumothorax.", "123", "4.5 \x01\x02"],
+        }
+    )
     run = reportlab_nlp.label_dataframe(df, evidence=False)
     assert run.labels["report_id"].tolist() == ["a"]
     assert run.labels.loc[0, "Pneumothorax"] == 1.0 and pd.isna(run.labels.loc[0, "No Finding"])

@@ -5,6 +5,7 @@ anything is opened for writing; :class:`StagedRun` writes each chunk's results a
 beside the output, records completed chunks in a manifest, and assembles the final files
 atomically when the run ends cleanly, so ``--resume`` continues an interrupted run.
 """
+
 from __future__ import annotations
 
 from .paths import guard_paths

@@ -4,11 +4,12 @@ Checked before anything is opened for writing. Paths are compared after resolvin
 (``os.path.realpath``) and, where both exist, by inode (``os.path.samefile``), so a symlink or a
 hard link to the input is caught too.
 """
+
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 from ..errors import OutputCollisionError
 
@@ -45,8 +46,9 @@ def guard_paths(inputs: Mapping[str, str | Path | None], outputs: Mapping[str, s
                     code="RL301",
                 )
     for i, (aname, a) in enumerate(outs):
-        for bname, b in outs[i + 1:]:
+        for bname, b in outs[i + 1 :]:
             if _same(a, b):
                 raise OutputCollisionError(
-                    f"{aname} and {bname} both name {a}; give each output its own file", code="RL302",
+                    f"{aname} and {bname} both name {a}; give each output its own file",
+                    code="RL302",
                 )

@@ -16,6 +16,7 @@ folder and renamed into place; then the ``.partial`` folder is removed. An unint
 run and an interrupted, resumed one assemble the same parts the same way: the files are
 byte-identical.
 """
+
 from __future__ import annotations
 
 import csv
@@ -24,9 +25,10 @@ import io
 import json
 import os
 import shutil
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -69,7 +71,12 @@ def fingerprint_input(path: str | Path) -> dict[str, Any]:
         if st.st_size > 2 << 20:
             fh.seek(-(1 << 20), os.SEEK_END)
             h.update(fh.read())
-    return {"path": os.path.realpath(p), "size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": h.hexdigest()[:32]}
+    return {
+        "path": os.path.realpath(p),
+        "size": st.st_size,
+        "mtime_ns": st.st_mtime_ns,
+        "sha256": h.hexdigest()[:32],
+    }
 
 
 def tree_hash(*roots: str | Path) -> str:
@@ -77,7 +84,11 @@ def tree_hash(*roots: str | Path) -> str:
     h = hashlib.sha256()
     for root in roots:
         r = Path(root)
-        files = [r] if r.is_file() else sorted(f for f in r.rglob("*") if f.is_file() and "__pycache__" not in f.parts)
+        files = (
+            [r]
+            if r.is_file()
+            else sorted(f for f in r.rglob("*") if f.is_file() and "__pycache__" not in f.parts)
+        )
         for f in files:
             h.update(str(f.relative_to(r) if f != r else f.name).encode() + b"\0")
             h.update(f.read_bytes())
@@ -99,8 +110,14 @@ def write_json_atomic(path: Path, obj: Any, *, sort_keys: bool = False) -> None:
 class StagedRun:
     """Chunk-by-chunk outputs under ``<primary>.partial/``, assembled atomically by :meth:`finish`."""
 
-    def __init__(self, primary: str | Path, outputs: Sequence[OutputSpec], fingerprint: Mapping[str, Any],
-                 *, resume: bool = False):
+    def __init__(
+        self,
+        primary: str | Path,
+        outputs: Sequence[OutputSpec],
+        fingerprint: Mapping[str, Any],
+        *,
+        resume: bool = False,
+    ):
         self.primary = Path(primary)
         self.outputs = [o for o in outputs if str(o.path) != os.devnull]
         self.fingerprint = json.loads(json.dumps(dict(fingerprint), sort_keys=True, default=str))
@@ -119,8 +136,10 @@ class StagedRun:
             if resume:
                 self.notes.append(f"no interrupted run at {self.dir}; starting from the first record")
             elif self.dir.exists():
-                self.notes.append(f"discarded the unfinished output of an earlier run ({self.dir}); "
-                                  "pass --resume to continue an interrupted run instead")
+                self.notes.append(
+                    f"discarded the unfinished output of an earlier run ({self.dir}); "
+                    "pass --resume to continue an interrupted run instead"
+                )
             self._reset()
 
     # ------------------------------------------------------------------ state
@@ -138,7 +157,9 @@ class StagedRun:
         try:
             m = json.loads(manifest.read_text(encoding="utf-8"))
         except (OSError, ValueError):
-            raise ResumeError(f"the manifest {manifest} cannot be read; remove {self.dir} and run again") from None
+            raise ResumeError(
+                f"the manifest {manifest} cannot be read; remove {self.dir} and run again"
+            ) from None
         if m.get("version") != MANIFEST_VERSION:
             raise ResumeError(f"{manifest} was written by another version; remove {self.dir} and run again")
         old = m.get("fingerprint", {})
@@ -146,7 +167,9 @@ class StagedRun:
         if changed:
             raise ResumeError(
                 f"cannot resume into {self.primary}: the interrupted run had other {', '.join(changed)}; "
-                f"run without --resume to start again", code="RL303")
+                f"run without --resume to start again",
+                code="RL303",
+            )
         self.completed = int(m.get("completed_chunks", 0))
         self.counters = dict(m.get("counters", {}))
         # parts of a chunk that was being written when the run stopped are dropped
@@ -160,11 +183,18 @@ class StagedRun:
         self.notes.append(f"resumed after {self.completed} completed chunk(s)")
 
     def _save(self) -> None:
-        write_json_atomic(self.dir / MANIFEST, sort_keys=True, obj={
-            "version": MANIFEST_VERSION, "fingerprint": self.fingerprint,
-            "completed_chunks": self.completed, "counters": self.counters,
-            "outputs": {o.name: str(o.path) for o in self.outputs}, "finishing": self.finishing,
-        })
+        write_json_atomic(
+            self.dir / MANIFEST,
+            sort_keys=True,
+            obj={
+                "version": MANIFEST_VERSION,
+                "fingerprint": self.fingerprint,
+                "completed_chunks": self.completed,
+                "counters": self.counters,
+                "outputs": {o.name: str(o.path) for o in self.outputs},
+                "finishing": self.finishing,
+            },
+        )
 
     # ------------------------------------------------------------------ chunks
     def _part(self, o: OutputSpec, index: int) -> Path:
@@ -174,7 +204,9 @@ class StagedRun:
     def commit(self, index: int, data: Mapping[str, Any], counters: Mapping[str, Any]) -> None:
         """Write chunk ``index``'s results (``{output name: DataFrame | records | rejects}``)."""
         if index != self.completed:
-            raise OutputError(f"internal error: chunk {index} committed after {self.completed} chunk(s)", code="RL900")
+            raise OutputError(
+                f"internal error: chunk {index} committed after {self.completed} chunk(s)", code="RL900"
+            )
         for o in self.outputs:
             part = self._part(o, index)
             value = data.get(o.name)
@@ -270,8 +302,15 @@ def _assemble_parquet(o: OutputSpec, parts: list[Path], tmp: Path) -> None:
         writer.close()
         return
     if first_empty is None:
-        first_empty = pa.Table.from_pandas(pd.DataFrame({c: pd.Series(
-            dtype="float64" if c in o.float_columns else "object") for c in (o.columns or ())}), preserve_index=False)
+        first_empty = pa.Table.from_pandas(
+            pd.DataFrame(
+                {
+                    c: pd.Series(dtype="float64" if c in o.float_columns else "object")
+                    for c in (o.columns or ())
+                }
+            ),
+            preserve_index=False,
+        )
     pq.write_table(first_empty, tmp)
 
 

@@ -3,6 +3,7 @@
 Each group of commands lives in its own module and registers itself on ``app``; the modules
 import nothing heavy at import time, so ``reportlab-nlp --help`` returns at once.
 """
+
 from __future__ import annotations
 
 import typer
@@ -15,11 +16,13 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-from . import label_cmds  # noqa: E402,F401  label, assertion, evaluate
-from . import deid_cmds  # noqa: E402,F401  deid, evaluate-deid
-from . import link_cmds  # noqa: E402,F401  link, ontology build
-from . import model_cmds  # noqa: E402,F401  train
-from . import export_cmds  # noqa: E402,F401  export, report
+from . import (
+    deid_cmds,  # noqa: F401  deid, evaluate-deid
+    export_cmds,  # noqa: F401  export, report
+    label_cmds,  # noqa: F401  label, assertion, evaluate
+    link_cmds,  # noqa: F401  link, ontology build
+    model_cmds,  # noqa: F401  train
+)
 
 
 def main() -> None:

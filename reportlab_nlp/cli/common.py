@@ -3,12 +3,13 @@
 Commands are thin: they parse options and call plain functions elsewhere in the package.
 Heavy imports (spaCy, medspaCy, torch) happen inside command bodies so ``--help`` is instant.
 """
+
 from __future__ import annotations
 
 import functools
 import logging
-import sys
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 import typer
 from rich.console import Console
@@ -18,6 +19,7 @@ from ..progress import PLAIN_EVERY, PlainProgress, progress  # noqa: F401  (re-e
 
 F = TypeVar("F", bound=Callable)
 from ..progress import console  # noqa: E402  one stderr console for progress, errors and notes
+
 out_console = Console()
 
 

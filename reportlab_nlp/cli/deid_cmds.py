@@ -1,9 +1,9 @@
 """``reportlab-nlp deid`` and ``reportlab-nlp evaluate-deid``."""
+
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -14,25 +14,64 @@ from .common import cli_errors, console, out_console, progress, setup_logging
 @app.command("deid")
 @cli_errors
 def deid(
-    input: Path = typer.Argument(..., help="Reports: .csv, .tsv, .jsonl, .parquet or a folder of .txt files."),
-    output: Path = typer.Option(..., "-o", "--output", help="Output table (all input columns, text replaced); in tag mode the spans."),
-    mode: str = typer.Option("mask", "--mode", help="mask ([NAME], [DATE], ...), surrogate (realistic replacements) or tag (spans only)."),
-    spans: Optional[Path] = typer.Option(None, "--spans", help="Also write spans as CSV: <id column>,start,end,category (no text)."),
-    group_column: Optional[str] = typer.Option(None, "--group-column", help="Column whose value keeps surrogates and date shifts consistent (e.g. patient_id)."),
-    secret_file: Optional[Path] = typer.Option(None, "--secret-file", help="Key for reproducible surrogates (without it, a random key per run)."),
-    id_column: Optional[str] = typer.Option(None, "--id-column", help="Id column (default: report_id or a usual name)."),
-    text_column: Optional[str] = typer.Option(None, "--text-column", help="Text column (default: report or a usual name)."),
-    strict_years: bool = typer.Option(False, "--strict-years", help="Also flag bare years (Safe Harbor keeps years outside full dates)."),
-    times: bool = typer.Option(False, "--times",
-                               help="Also flag times of day (category TIME; no Safe Harbor identifier)."),
+    input: Path = typer.Argument(
+        ..., help="Reports: .csv, .tsv, .jsonl, .parquet or a folder of .txt files."
+    ),
+    output: Path = typer.Option(
+        ..., "-o", "--output", help="Output table (all input columns, text replaced); in tag mode the spans."
+    ),
+    mode: str = typer.Option(
+        "mask",
+        "--mode",
+        help="mask ([NAME], [DATE], ...), surrogate (realistic replacements) or tag (spans only).",
+    ),
+    spans: Path | None = typer.Option(
+        None, "--spans", help="Also write spans as CSV: <id column>,start,end,category (no text)."
+    ),
+    group_column: str | None = typer.Option(
+        None,
+        "--group-column",
+        help="Column whose value keeps surrogates and date shifts consistent (e.g. patient_id).",
+    ),
+    secret_file: Path | None = typer.Option(
+        None, "--secret-file", help="Key for reproducible surrogates (without it, a random key per run)."
+    ),
+    id_column: str | None = typer.Option(
+        None, "--id-column", help="Id column (default: report_id or a usual name)."
+    ),
+    text_column: str | None = typer.Option(
+        None, "--text-column", help="Text column (default: report or a usual name)."
+    ),
+    strict_years: bool = typer.Option(
+        False, "--strict-years", help="Also flag bare years (Safe Harbor keeps years outside full dates)."
+    ),
+    times: bool = typer.Option(
+        False, "--times", help="Also flag times of day (category TIME; no Safe Harbor identifier)."
+    ),
     strict_ages: bool = typer.Option(False, "--strict-ages", help="Flag every age, not only ages over 89."),
-    ner: bool = typer.Option(False, "--ner", help="Add spaCy NER (en_core_web_sm) for names and places; slower."),
-    rejects: Optional[Path] = typer.Option(None, "--rejects", help="Rejects file (default: <output>.rejects.csv)."),
-    audit: Optional[Path] = typer.Option(None, "--audit", help="Write the run's audit summary (counts per category) as JSON."),
+    ner: bool = typer.Option(
+        False, "--ner", help="Add spaCy NER (en_core_web_sm) for names and places; slower."
+    ),
+    rejects: Path | None = typer.Option(
+        None, "--rejects", help="Rejects file (default: <output>.rejects.csv)."
+    ),
+    audit: Path | None = typer.Option(
+        None, "--audit", help="Write the run's audit summary (counts per category) as JSON."
+    ),
     chunk_size: int = typer.Option(1000, "--chunk-size", min=1, help="Records per chunk."),
-    encoding: str = typer.Option("auto", "--encoding", help="Input encoding: auto (BOM sniffing, UTF-16/32, else UTF-8) or any Python codec name."),
-    strip_markup: str = typer.Option("none", "--strip-markup", help="Strip markup from report text: auto, html, rtf or none."),
-    resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run from its last completed chunk (<output>.partial/)."),
+    encoding: str = typer.Option(
+        "auto",
+        "--encoding",
+        help="Input encoding: auto (BOM sniffing, UTF-16/32, else UTF-8) or any Python codec name.",
+    ),
+    strip_markup: str = typer.Option(
+        "none", "--strip-markup", help="Strip markup from report text: auto, html, rtf or none."
+    ),
+    resume: bool = typer.Option(
+        False,
+        "--resume",
+        help="Continue an interrupted run from its last completed chunk (<output>.partial/).",
+    ),
     verbose: bool = typer.Option(False, "-v", "--verbose", help="Log progress (counts only, never text)."),
 ) -> None:
     """De-identify report text: mask, surrogate or tag PHI. Records that fail are withheld (fail closed)."""
@@ -46,17 +85,33 @@ def deid(
     with progress() as bar:
         task = bar.add_task("de-identifying", total=None, rate="")
         result = deidentify_archive(
-            input, output, mode=mode, spans_path=spans, group_column=group_column, secret=secret,
-            id_column=id_column, text_column=text_column, strict_years=strict_years, use_ner=ner,
-            rejects_path=rejects, audit_path=audit, chunk_size=chunk_size, resume=resume, secret_path=secret_file,
-            times=times, strict_ages=strict_ages, encoding=encoding, strip_markup=strip_markup,
+            input,
+            output,
+            mode=mode,
+            spans_path=spans,
+            group_column=group_column,
+            secret=secret,
+            id_column=id_column,
+            text_column=text_column,
+            strict_years=strict_years,
+            use_ner=ner,
+            rejects_path=rejects,
+            audit_path=audit,
+            chunk_size=chunk_size,
+            resume=resume,
+            secret_path=secret_file,
+            times=times,
+            strict_ages=strict_ages,
+            encoding=encoding,
+            strip_markup=strip_markup,
             on_chunk=lambda n: bar.advance(task, n),
         )
     summary = result.as_dict()
     cats = ", ".join(f"{c} {n}" for c, n in summary["spans_by_category"].items() if n)
     console.print(
         f"deid ({mode}): {summary['records_in']} records in, {summary['records_out']} written, "
-        f"{summary['records_rejected']} rejected; {summary['spans_total']} spans" + (f" ({cats})" if cats else ""),
+        f"{summary['records_rejected']} rejected; {summary['spans_total']} spans"
+        + (f" ({cats})" if cats else ""),
         highlight=False,
     )
 
@@ -64,14 +119,19 @@ def deid(
 @app.command("evaluate-deid")
 @cli_errors
 def evaluate_deid(
-    predicted: Path = typer.Argument(..., help="Predicted spans CSV (<id>,start,end,category), e.g. from deid --spans."),
+    predicted: Path = typer.Argument(
+        ..., help="Predicted spans CSV (<id>,start,end,category), e.g. from deid --spans."
+    ),
     gold: Path = typer.Argument(..., help="Gold spans CSV (<id>,start,end,category)."),
     texts: Path = typer.Option(..., "--texts", help="The reports the spans point into."),
-    id_column: Optional[str] = typer.Option(None, "--id-column", help="Id column of the reports (default: the spans' id column)."),
-    text_column: Optional[str] = typer.Option(None, "--text-column", help="Text column of the reports."),
+    id_column: str | None = typer.Option(
+        None, "--id-column", help="Id column of the reports (default: the spans' id column)."
+    ),
+    text_column: str | None = typer.Option(None, "--text-column", help="Text column of the reports."),
     as_json: bool = typer.Option(False, "--json", help="Print metrics as JSON."),
-    show_leaks: bool = typer.Option(False, "--show-leaks",
-                                    help="Also list missed gold values (this output holds PHI)."),
+    show_leaks: bool = typer.Option(
+        False, "--show-leaks", help="Also list missed gold values (this output holds PHI)."
+    ),
 ) -> None:
     """Token precision/recall/F1, instance recall and recall per category of PHI spans."""
     from ..deid.evaluate import evaluate_spans, format_leaks, format_report, leaks, read_spans

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -66,10 +65,10 @@ def export_cmd(
     ),
     fmt: Format = typer.Option(Format.chexpert, "--format", "-f", help="chexpert, mimic or csv."),
     preset: str = typer.Option("default", "--preset", help="Metadata columns preset: default or mimic."),
-    columns: Optional[str] = typer.Option(
+    columns: str | None = typer.Option(
         None, "--columns", help="Rename metadata columns: view=ViewPosition,age=PatientAge."
     ),
-    id_column: Optional[str] = typer.Option(
+    id_column: str | None = typer.Option(
         None, "--id-column", help="Id column of the label table (default: first)."
     ),
     uncertain: str = typer.Option(
@@ -81,7 +80,7 @@ def export_cmd(
     relayout: bool = typer.Option(
         False, "--relayout", help="Symlink images into the trainer's folder layout."
     ),
-    image_root: Optional[Path] = typer.Option(
+    image_root: Path | None = typer.Option(
         None, "--image-root", help="Folder that relative metadata paths start from."
     ),
     overwrite: bool = typer.Option(
@@ -132,13 +131,13 @@ def export_cmd(
 def report_cmd(
     labels: Path = typer.Argument(..., help="Label table from `reportlab-nlp label`."),
     output: Path = typer.Option(..., "-o", "--output", help="HTML file to write (self-contained)."),
-    evidence: Optional[Path] = typer.Option(
+    evidence: Path | None = typer.Option(
         None, "--evidence", "-e", help="Evidence JSONL from `label --evidence`."
     ),
-    review: Optional[Path] = typer.Option(
+    review: Path | None = typer.Option(
         None, "--review", "-r", help="Disagreements CSV from `label --engine hybrid --review`."
     ),
-    rejects: Optional[Path] = typer.Option(
+    rejects: Path | None = typer.Option(
         None, "--rejects", help="Rejects CSV of the labelling run (code counts)."
     ),
     taxonomy: str = typer.Option(

@@ -1,11 +1,11 @@
 """``label``, ``assertion`` and ``evaluate`` commands (rule labeler; ``--engine model|hybrid``
 hands over to the transformer labeler in ``reportlab_nlp.model``)."""
+
 from __future__ import annotations
 
 import time
 from enum import Enum
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -23,35 +23,75 @@ class Engine(str, Enum):
 @app.command("label")
 @cli_errors
 def label_cmd(
-    input: Path = typer.Argument(..., help="Reports: .csv, .tsv, .jsonl, .parquet, or a directory of .txt files."),
-    output: Path = typer.Option(..., "-o", "--output", help="Label table: .csv, .tsv or .parquet (by extension)."),
-    taxonomy: str = typer.Option("chexpert", "--taxonomy", "-t", help="chexpert, nih14, or a taxonomy YAML path."),
-    id_column: Optional[str] = typer.Option(None, "--id-column", help="Id column (default report_id, else detected)."),
-    text_column: Optional[str] = typer.Option(None, "--text-column", help="Text column (default report, else detected)."),
-    evidence: Optional[Path] = typer.Option(None, "--evidence", help="Write one JSON record per mention (section, sentence, span, trigger, CUI)."),
-    rejects: Optional[Path] = typer.Option(None, "--rejects", help="Rejects CSV (default: <output stem>.rejects.csv)."),
+    input: Path = typer.Argument(
+        ..., help="Reports: .csv, .tsv, .jsonl, .parquet, or a directory of .txt files."
+    ),
+    output: Path = typer.Option(
+        ..., "-o", "--output", help="Label table: .csv, .tsv or .parquet (by extension)."
+    ),
+    taxonomy: str = typer.Option(
+        "chexpert", "--taxonomy", "-t", help="chexpert, nih14, or a taxonomy YAML path."
+    ),
+    id_column: str | None = typer.Option(
+        None, "--id-column", help="Id column (default report_id, else detected)."
+    ),
+    text_column: str | None = typer.Option(
+        None, "--text-column", help="Text column (default report, else detected)."
+    ),
+    evidence: Path | None = typer.Option(
+        None, "--evidence", help="Write one JSON record per mention (section, sentence, span, trigger, CUI)."
+    ),
+    rejects: Path | None = typer.Option(
+        None, "--rejects", help="Rejects CSV (default: <output stem>.rejects.csv)."
+    ),
     workers: int = typer.Option(1, "--workers", "-w", min=1, help="Worker processes."),
-    all_sections: bool = typer.Option(False, "--all-sections", help="Also label INDICATION, HISTORY, COMPARISON, TECHNIQUE."),
-    link: Optional[bool] = typer.Option(None, "--link/--no-link", help="Link mentions to UMLS CUIs (default: on with --evidence)."),
-    kb: Optional[Path] = typer.Option(None, "--kb", help="Knowledge base folder from `reportlab-nlp ontology build`."),
+    all_sections: bool = typer.Option(
+        False, "--all-sections", help="Also label INDICATION, HISTORY, COMPARISON, TECHNIQUE."
+    ),
+    link: bool | None = typer.Option(
+        None, "--link/--no-link", help="Link mentions to UMLS CUIs (default: on with --evidence)."
+    ),
+    kb: Path | None = typer.Option(
+        None, "--kb", help="Knowledge base folder from `reportlab-nlp ontology build`."
+    ),
     engine: Engine = typer.Option(
-        Engine.rules, "--engine",
+        Engine.rules,
+        "--engine",
         help="rules, model (trained transformer), llm (prompted decoder, e.g. MedGemma-4B-it) or hybrid "
-        "(rules + model or llm)."),
-    model: Optional[Path] = typer.Option(
-        None, "--model",
+        "(rules + model or llm).",
+    ),
+    model: Path | None = typer.Option(
+        None,
+        "--model",
         help="Model folder: from `reportlab-nlp train` (model/hybrid) or a local instruction-tuned decoder "
-        "checkpoint (llm/hybrid)."),
-    prompt: Optional[Path] = typer.Option(
-        None, "--prompt",
-        help="llm: prompt YAML (labels, definitions, few-shot examples; default rules/prompts/chexpert.yml)."),
-    review: Optional[Path] = typer.Option(None, "--review", help="Hybrid: write rule/model disagreements to this CSV."),
+        "checkpoint (llm/hybrid).",
+    ),
+    prompt: Path | None = typer.Option(
+        None,
+        "--prompt",
+        help="llm: prompt YAML (labels, definitions, few-shot examples; default rules/prompts/chexpert.yml).",
+    ),
+    review: Path | None = typer.Option(
+        None, "--review", help="Hybrid: write rule/model disagreements to this CSV."
+    ),
     batch_size: int = typer.Option(64, "--batch-size", min=1, help="Model engine batch size."),
     device: str = typer.Option("auto", "--device", help="Model engine device: auto, cpu or cuda."),
-    chunk_size: int = typer.Option(2000, "--chunk-size", min=1, help="Records read per chunk (memory stays flat)."),
-    encoding: str = typer.Option("auto", "--encoding", help="Input encoding: auto (BOM sniffing, UTF-16/32, else UTF-8) or any Python codec name."),
-    strip_markup: str = typer.Option("none", "--strip-markup", help="Strip markup from report text: auto, html, rtf or none."),
-    resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run from its last completed chunk (<output>.partial/)."),
+    chunk_size: int = typer.Option(
+        2000, "--chunk-size", min=1, help="Records read per chunk (memory stays flat)."
+    ),
+    encoding: str = typer.Option(
+        "auto",
+        "--encoding",
+        help="Input encoding: auto (BOM sniffing, UTF-16/32, else UTF-8) or any Python codec name.",
+    ),
+    strip_markup: str = typer.Option(
+        "none", "--strip-markup", help="Strip markup from report text: auto, html, rtf or none."
+    ),
+    resume: bool = typer.Option(
+        False,
+        "--resume",
+        help="Continue an interrupted run from its last completed chunk (<output>.partial/).",
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log progress details (never report text)."),
 ) -> None:
@@ -61,8 +101,11 @@ def label_cmd(
 
     if engine is not Engine.rules:
         if model is None:
-            raise ReportLabError("--engine model/hybrid/llm needs --model DIR (a folder from `reportlab-nlp train` "
-                                 "or a decoder checkpoint)", code="RL401")
+            raise ReportLabError(
+                "--engine model/hybrid/llm needs --model DIR (a folder from `reportlab-nlp train` "
+                "or a decoder checkpoint)",
+                code="RL401",
+            )
         from ..model.labeling import label_archive_with_model
 
         decoder_dir = not (model / "label_schema.json").exists() and (model / "config.json").exists()
@@ -70,20 +113,44 @@ def label_cmd(
             from ..model.llm.labeling import label_archive_with_llm
 
             summary = label_archive_with_llm(
-                input, output, model_dir=model, engine=engine.value, prompt=prompt, id_column=id_column,
-                text_column=text_column, evidence_path=evidence, review_path=review, rejects_path=rejects,
-                batch_size=batch_size, device=device, chunk_size=chunk_size, show_progress=not quiet,
+                input,
+                output,
+                model_dir=model,
+                engine=engine.value,
+                prompt=prompt,
+                id_column=id_column,
+                text_column=text_column,
+                evidence_path=evidence,
+                review_path=review,
+                rejects_path=rejects,
+                batch_size=batch_size,
+                device=device,
+                chunk_size=chunk_size,
+                show_progress=not quiet,
             )
             if not quiet:
-                console.print(f"[green]labelled[/green] {summary['rows_out']} reports -> {output} "
-                              f"({summary['rejects']} rejected; {summary['retried']} retried; "
-                              f"{summary['unverified_quotes']} unverifiable quotes dropped)", soft_wrap=True)
+                console.print(
+                    f"[green]labelled[/green] {summary['rows_out']} reports -> {output} "
+                    f"({summary['rejects']} rejected; {summary['retried']} retried; "
+                    f"{summary['unverified_quotes']} unverifiable quotes dropped)",
+                    soft_wrap=True,
+                )
             return
 
         summary = label_archive_with_model(
-            input, output, model_dir=model, engine=engine.value, id_column=id_column, text_column=text_column,
-            evidence_path=evidence, review_path=review, rejects_path=rejects, batch_size=batch_size, device=device,
-            chunk_size=chunk_size, show_progress=not quiet,
+            input,
+            output,
+            model_dir=model,
+            engine=engine.value,
+            id_column=id_column,
+            text_column=text_column,
+            evidence_path=evidence,
+            review_path=review,
+            rejects_path=rejects,
+            batch_size=batch_size,
+            device=device,
+            chunk_size=chunk_size,
+            show_progress=not quiet,
         )
         if not quiet:
             msg = f"[green]labelled[/green] {summary.get('rows_out', 0)} reports -> {output} ({summary.get('rejects', 0)} rejected"
@@ -105,9 +172,21 @@ def label_cmd(
             bar.update(task, advance=n, rate=f"{done[0] / el:.0f} reports/s" if el > 0 else "")
 
         summary = label_archive(
-            input, output, taxonomy=taxonomy, id_column=id_column, text_column=text_column, evidence_path=evidence,
-            rejects_path=rejects, workers=workers, chunk_size=chunk_size, all_sections=all_sections, link=link,
-            kb=str(kb) if kb else None, resume=resume, encoding=encoding, strip_markup=strip_markup,
+            input,
+            output,
+            taxonomy=taxonomy,
+            id_column=id_column,
+            text_column=text_column,
+            evidence_path=evidence,
+            rejects_path=rejects,
+            workers=workers,
+            chunk_size=chunk_size,
+            all_sections=all_sections,
+            link=link,
+            kb=str(kb) if kb else None,
+            resume=resume,
+            encoding=encoding,
+            strip_markup=strip_markup,
             on_progress=on_progress,
         )
     if not quiet:
@@ -124,9 +203,13 @@ def label_cmd(
 @app.command("assertion")
 @cli_errors
 def assertion_cmd(
-    input: Path = typer.Argument(..., help="CSV with columns id,text,start,end (character span of the target in text)."),
+    input: Path = typer.Argument(
+        ..., help="CSV with columns id,text,start,end (character span of the target in text)."
+    ),
     output: Path = typer.Option(..., "-o", "--output", help="CSV with columns id,assertion."),
-    rejects: Optional[Path] = typer.Option(None, "--rejects", help="Rejects CSV (default: <output stem>.rejects.csv)."),
+    rejects: Path | None = typer.Option(
+        None, "--rejects", help="Rejects CSV (default: <output stem>.rejects.csv)."
+    ),
     encoding: str = typer.Option("auto", "--encoding", help="Input encoding: auto or any Python codec name."),
 ) -> None:
     """Classify given target spans: present, absent, possible, historical, hypothetical or other."""
@@ -144,20 +227,34 @@ def assertion_cmd(
 def evaluate_cmd(
     predictions: Path = typer.Argument(..., help="Label table produced by `label`."),
     gold: Path = typer.Argument(..., help="Gold label table (same id column first; 1/0/-1/blank cells)."),
-    taxonomy: str = typer.Option("chexpert", "--taxonomy", "-t", help="chexpert, nih14 or a taxonomy YAML path."),
-    positive_only: bool = typer.Option(False, "--positive-only", help="Gold codes only presence: 1 = present, anything else = not coded."),
-    uncertain_positive: bool = typer.Option(False, "--uncertain-positive", help="Count -1 predictions as positive."),
-    labels: Optional[str] = typer.Option(None, "--labels", help="Comma-separated subset of labels to score."),
-    json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the metrics as JSON to this file."),
+    taxonomy: str = typer.Option(
+        "chexpert", "--taxonomy", "-t", help="chexpert, nih14 or a taxonomy YAML path."
+    ),
+    positive_only: bool = typer.Option(
+        False, "--positive-only", help="Gold codes only presence: 1 = present, anything else = not coded."
+    ),
+    uncertain_positive: bool = typer.Option(
+        False, "--uncertain-positive", help="Count -1 predictions as positive."
+    ),
+    labels: str | None = typer.Option(None, "--labels", help="Comma-separated subset of labels to score."),
+    json_out: Path | None = typer.Option(
+        None, "--json", help="Also write the metrics as JSON to this file."
+    ),
 ) -> None:
     """Per-label precision/recall/F1 and macro averages of a label table against gold."""
-    from ..evaluation import evaluate_files, format_report
-
     from ..batch import guard_paths
+    from ..evaluation import evaluate_files, format_report
 
     guard_paths({"predictions": predictions, "gold": gold}, {"--json": json_out})
     subset = [s.strip() for s in labels.split(",")] if labels else None
-    result = evaluate_files(predictions, gold, taxonomy, positive_only=positive_only, uncertain_positive=uncertain_positive, labels=subset)
+    result = evaluate_files(
+        predictions,
+        gold,
+        taxonomy,
+        positive_only=positive_only,
+        uncertain_positive=uncertain_positive,
+        labels=subset,
+    )
     out_console.print(format_report(result), highlight=False, markup=False)
     if json_out is not None:
         from ..batch.staging import write_json_atomic

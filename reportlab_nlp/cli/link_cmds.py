@@ -1,9 +1,9 @@
 """``reportlab-nlp link`` and ``reportlab-nlp ontology build``: UMLS concept linking."""
+
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 
@@ -18,13 +18,21 @@ app.add_typer(ontology_app, name="ontology")
 @app.command("link")
 @cli_errors
 def link(
-    phrases: Optional[List[str]] = typer.Argument(None, help="Phrases to link; each one is one mention."),
-    text: Optional[str] = typer.Option(None, "--text", help="A report text: extract its mentions with the rule pipeline and link them."),
-    kb: Optional[Path] = typer.Option(None, "--kb", help="KB directory from `ontology build` (default: the shipped ontologies/ table)."),
+    phrases: list[str] | None = typer.Argument(None, help="Phrases to link; each one is one mention."),
+    text: str | None = typer.Option(
+        None, "--text", help="A report text: extract its mentions with the rule pipeline and link them."
+    ),
+    kb: Path | None = typer.Option(
+        None, "--kb", help="KB directory from `ontology build` (default: the shipped ontologies/ table)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON list instead of a table."),
-    threshold: Optional[float] = typer.Option(None, "--threshold", min=0.0, max=1.0, help="Minimum score to link (default 0.7)."),
-    k: Optional[int] = typer.Option(None, "--k", min=1, help="Nearest neighbours per mention (default 10)."),
-    taxonomy: str = typer.Option("chexpert", "--taxonomy", help="Taxonomy of the rule pipeline (with --text)."),
+    threshold: float | None = typer.Option(
+        None, "--threshold", min=0.0, max=1.0, help="Minimum score to link (default 0.7)."
+    ),
+    k: int | None = typer.Option(None, "--k", min=1, help="Nearest neighbours per mention (default 10)."),
+    taxonomy: str = typer.Option(
+        "chexpert", "--taxonomy", help="Taxonomy of the rule pipeline (with --text)."
+    ),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ):
     """Link phrases (or the mentions of a report text) to UMLS concepts."""
@@ -33,7 +41,10 @@ def link(
         raise ReportLabError("give either PHRASE... or --text, not both and not neither", code="RL001")
     from ..linking import DEFAULT_K, DEFAULT_THRESHOLD, get_linker
 
-    opts = {"threshold": DEFAULT_THRESHOLD if threshold is None else threshold, "k": DEFAULT_K if k is None else k}
+    opts = {
+        "threshold": DEFAULT_THRESHOLD if threshold is None else threshold,
+        "k": DEFAULT_K if k is None else k,
+    }
     if text is None:
         linker = get_linker(kb, **opts).load()
         rows = [linker.link(p).as_dict(linker, phrase=p) for p in phrases]
@@ -45,7 +56,7 @@ def link(
     _print_table(rows, key="phrase" if text is None else "text")
 
 
-def _link_text(text: str, kb: Optional[Path], taxonomy: str, opts: dict) -> list[dict]:
+def _link_text(text: str, kb: Path | None, taxonomy: str, opts: dict) -> list[dict]:
     from .. import pipeline
 
     nlp = pipeline.load(taxonomy=taxonomy, link=True, kb=None if kb is None else str(kb))
@@ -59,14 +70,22 @@ def _link_text(text: str, kb: Optional[Path], taxonomy: str, opts: dict) -> list
     doc = nlp(text)
     rows = []
     for ent in doc.ents:
-        rows.append({
-            "text": ent.text, "start": ent.start_char, "end": ent.end_char,
-            "observation": ent._.observation, "assertion": ent._.assertion,
-            "cui": ent._.cui, "preferred_name": ent._.preferred_name,
-            "score": None if ent._.link_score is None else round(ent._.link_score, 4),
-            "candidates": [{"cui": c, "preferred_name": linker.preferred_name(c), "score": round(s, 4)}
-                           for c, s in (ent._.candidates or [])],
-        })
+        rows.append(
+            {
+                "text": ent.text,
+                "start": ent.start_char,
+                "end": ent.end_char,
+                "observation": ent._.observation,
+                "assertion": ent._.assertion,
+                "cui": ent._.cui,
+                "preferred_name": ent._.preferred_name,
+                "score": None if ent._.link_score is None else round(ent._.link_score, 4),
+                "candidates": [
+                    {"cui": c, "preferred_name": linker.preferred_name(c), "score": round(s, 4)}
+                    for c, s in (ent._.candidates or [])
+                ],
+            }
+        )
     return rows
 
 
@@ -77,9 +96,16 @@ def _print_table(rows: list[dict], key: str) -> None:
     for col in (key, "CUI", "preferred name", "score", "next candidates"):
         table.add_column(col)
     for r in rows:
-        others = ", ".join(f"{c['cui']} {c['preferred_name']} ({c['score']:.2f})" for c in r["candidates"][1:3])
-        table.add_row(r[key], r["cui"] or "-", r["preferred_name"] or "-",
-                      "-" if r["score"] is None else f"{r['score']:.3f}", others)
+        others = ", ".join(
+            f"{c['cui']} {c['preferred_name']} ({c['score']:.2f})" for c in r["candidates"][1:3]
+        )
+        table.add_row(
+            r[key],
+            r["cui"] or "-",
+            r["preferred_name"] or "-",
+            "-" if r["score"] is None else f"{r['score']:.3f}",
+            others,
+        )
     out_console.print(table)
 
 
@@ -87,14 +113,32 @@ def _print_table(rows: list[dict], key: str) -> None:
 @cli_errors
 def ontology_build(
     out: Path = typer.Option(..., "-o", "--out", help="KB directory to write (concepts.jsonl + meta.json)."),
-    umls: Optional[Path] = typer.Option(None, "--umls", help="UMLS META directory holding MRCONSO.RRF and MRSTY.RRF."),
-    table: Optional[Path] = typer.Option(None, "--table", help="A concept table (YAML/JSONL) to compile instead of UMLS (default: the shipped one)."),
-    lang: List[str] = typer.Option(["ENG"], "--lang", help="MRCONSO languages (LAT) to keep; repeatable."),
-    sab: Optional[List[str]] = typer.Option(None, "--sab", help="Source vocabularies (SAB) to keep; repeatable (default: all)."),
-    tui: Optional[List[str]] = typer.Option(None, "--tui", help="Semantic types (TUI) to keep; repeatable (default: all)."),
-    include_suppressed: bool = typer.Option(False, "--include-suppressed", help="Keep suppressed strings (SUPPRESS != N)."),
-    merge_shipped: bool = typer.Option(True, "--merge-shipped/--no-merge-shipped", help="Add the shipped table's report vocabulary and observation/label hints to matching CUIs."),
-    index: bool = typer.Option(True, "--index/--no-index", help="Build the linking index into the cache now."),
+    umls: Path | None = typer.Option(
+        None, "--umls", help="UMLS META directory holding MRCONSO.RRF and MRSTY.RRF."
+    ),
+    table: Path | None = typer.Option(
+        None,
+        "--table",
+        help="A concept table (YAML/JSONL) to compile instead of UMLS (default: the shipped one).",
+    ),
+    lang: list[str] = typer.Option(["ENG"], "--lang", help="MRCONSO languages (LAT) to keep; repeatable."),
+    sab: list[str] | None = typer.Option(
+        None, "--sab", help="Source vocabularies (SAB) to keep; repeatable (default: all)."
+    ),
+    tui: list[str] | None = typer.Option(
+        None, "--tui", help="Semantic types (TUI) to keep; repeatable (default: all)."
+    ),
+    include_suppressed: bool = typer.Option(
+        False, "--include-suppressed", help="Keep suppressed strings (SUPPRESS != N)."
+    ),
+    merge_shipped: bool = typer.Option(
+        True,
+        "--merge-shipped/--no-merge-shipped",
+        help="Add the shipped table's report vocabulary and observation/label hints to matching CUIs.",
+    ),
+    index: bool = typer.Option(
+        True, "--index/--no-index", help="Build the linking index into the cache now."
+    ),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ):
     """Build a linking KB from a UMLS release (or compile a concept table)."""
@@ -104,15 +148,24 @@ def ontology_build(
     if umls is not None and table is not None:
         raise ReportLabError("give --umls or --table, not both", code="RL001")
     if umls is not None:
-        info = build_from_umls(umls, out, languages=lang, sources=sab, semantic_types=tui,
-                               include_suppressed=include_suppressed, merge_shipped=merge_shipped)
+        info = build_from_umls(
+            umls,
+            out,
+            languages=lang,
+            sources=sab,
+            semantic_types=tui,
+            include_suppressed=include_suppressed,
+            merge_shipped=merge_shipped,
+        )
     else:
         info = build_from_table(table, out)
     n = info["stats"]["concepts"]
     console.print(f"wrote {n} concepts to {out}")
     missing = info.get("shipped_cuis_missing")
     if missing:
-        console.print(f"{len(missing)} shipped concept(s) not in this UMLS selection (listed in {out}/meta.json)")
+        console.print(
+            f"{len(missing)} shipped concept(s) not in this UMLS selection (listed in {out}/meta.json)"
+        )
     if index:
         linker = get_linker(out).load()
         console.print(f"index ready in {linker.index_dir}")

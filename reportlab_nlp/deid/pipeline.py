@@ -4,15 +4,16 @@ Fail closed: a record whose processing raises is withheld and goes to the reject
 its id and the exception type only; it is never written through unredacted. Logs and the
 audit summary carry counts per category, never text.
 """
+
 from __future__ import annotations
 
 import hashlib
 import logging
 import os
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 import pandas as pd
 
@@ -48,14 +49,23 @@ class Deidentifier:
     'Seen by Dr. Larson on 03/14/2018.'
     """
 
-    def __init__(self, mode: str = "mask", *, secret: bytes | str | None = None, strict_years: bool = False,
-                 use_ner: bool = False, detector: Detector | None = None, times: bool = False,
-                 strict_ages: bool = False):
+    def __init__(
+        self,
+        mode: str = "mask",
+        *,
+        secret: bytes | str | None = None,
+        strict_years: bool = False,
+        use_ner: bool = False,
+        detector: Detector | None = None,
+        times: bool = False,
+        strict_ages: bool = False,
+    ):
         if mode not in MODES:
             raise ReportLabError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}", code="RL612")
         self.mode = mode
-        self.detector = detector or Detector(strict_years=strict_years, use_ner=use_ner, times=times,
-                                             strict_ages=strict_ages)
+        self.detector = detector or Detector(
+            strict_years=strict_years, use_ner=use_ner, times=times, strict_ages=strict_ages
+        )
         self.secret_given = secret is not None
         self.surrogator = Surrogator(secret, self.detector.lex) if mode == "surrogate" else None
 
@@ -73,12 +83,15 @@ class Deidentifier:
         """The de-identified text (``tag`` mode returns the text unchanged)."""
         return self.apply(text, self.detect(text), group)
 
-    def process_frame(self, frame: pd.DataFrame, id_column: str, text_column: str,
-                      group_column: str | None = None) -> "FrameResult":
+    def process_frame(
+        self, frame: pd.DataFrame, id_column: str, text_column: str, group_column: str | None = None
+    ) -> FrameResult:
         """De-identify one DataFrame; every input column is kept, the text column replaced."""
         for col in (id_column, text_column, group_column):
             if col is not None and col not in frame.columns:
-                raise ColumnError(f"input has no column {col!r}; columns are: {', '.join(map(str, frame.columns))}")
+                raise ColumnError(
+                    f"input has no column {col!r}; columns are: {', '.join(map(str, frame.columns))}"
+                )
         new_texts, keep, rejects = [], [], []
         span_rows: list[tuple] = []
         counts: Counter = Counter()
@@ -94,7 +107,11 @@ class Deidentifier:
                 spans = self.detect(text)
                 new = self.apply(text, spans, g)
             except Exception as err:  # fail closed: withhold the record, say why without text
-                rejects.append(Reject(rid, f"de-identification failed ({type(err).__name__}); record withheld", REJECT_CODE))
+                rejects.append(
+                    Reject(
+                        rid, f"de-identification failed ({type(err).__name__}); record withheld", REJECT_CODE
+                    )
+                )
                 continue
             keep.append(i)
             new_texts.append(new)
@@ -138,23 +155,35 @@ class Audit:
 
     def as_dict(self) -> dict:
         return {
-            "mode": self.mode, "records_in": self.records_in, "records_out": self.records_out,
-            "records_rejected": self.records_rejected, "spans_total": self.spans_total,
+            "mode": self.mode,
+            "records_in": self.records_in,
+            "records_out": self.records_out,
+            "records_rejected": self.records_rejected,
+            "spans_total": self.spans_total,
             "spans_by_category": {c: int(self.spans_by_category.get(c, 0)) for c in CATEGORIES},
-            "strict_years": self.strict_years, "ner": self.ner, "secret": self.secret,
+            "strict_years": self.strict_years,
+            "ner": self.ner,
+            "secret": self.secret,
         }
 
 
 def _spans_to_source(spans: pd.DataFrame, chunk, idc: str, text_column: str) -> None:
     """Spans of a report whose HTML was stripped point into the text given (RTF: into the stripped text)."""
-    maps = {str(rid): m for rid, m in zip(chunk.frame[idc].tolist(), chunk.offset_maps) if m is not None and m.exact}
+    maps = {
+        str(rid): m
+        for rid, m in zip(chunk.frame[idc].tolist(), chunk.offset_maps)
+        if m is not None and m.exact
+    }
     if not maps or not len(spans):
         return
-    for i, (rid, start, end) in enumerate(zip(spans[idc].tolist(), spans["start"].tolist(), spans["end"].tolist())):
+    for i, (rid, start, end) in enumerate(
+        zip(spans[idc].tolist(), spans["start"].tolist(), spans["end"].tolist())
+    ):
         m = maps.get(str(rid))
         if m is not None:
-            spans.iat[i, spans.columns.get_loc("start")], spans.iat[i, spans.columns.get_loc("end")] = \
+            spans.iat[i, spans.columns.get_loc("start")], spans.iat[i, spans.columns.get_loc("end")] = (
                 m.to_source(int(start), int(end))
+            )
 
 
 def deidentify_archive(
@@ -195,22 +224,38 @@ def deidentify_archive(
         raise ArgumentError(f"chunk_size must be a whole number of at least 1, got {chunk_size!r}")
     if mode not in MODES:
         raise ReportLabError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}", code="RL612")
-    src = ReportSource(input_path, id_column, text_column, required_columns=[group_column] if group_column else (),
-                       encoding=encoding, strip_markup=strip_markup)
+    src = ReportSource(
+        input_path,
+        id_column,
+        text_column,
+        required_columns=[group_column] if group_column else (),
+        encoding=encoding,
+        strip_markup=strip_markup,
+    )
     if spans_path is not None and Path(spans_path).suffix.lower() not in (".csv",):
         raise OutputError(f"--spans must be a .csv file, got {Path(spans_path).name}")
     rj_path = Path(rejects_path) if rejects_path else default_rejects_path(output_path)
-    guard_paths({"input": input_path, "--secret-file": secret_path},
-                {"-o": output_path, "--spans": spans_path, "--rejects": rj_path, "--audit": audit_path})
+    guard_paths(
+        {"input": input_path, "--secret-file": secret_path},
+        {"-o": output_path, "--spans": spans_path, "--rejects": rj_path, "--audit": audit_path},
+    )
     if mode == "surrogate" and secret is None:
         if resume:
-            raise ResumeError("--resume in surrogate mode needs --secret-file: without the run's key the "
-                              "replacements of the resumed part would differ", code="RL304")
+            raise ResumeError(
+                "--resume in surrogate mode needs --secret-file: without the run's key the "
+                "replacements of the resumed part would differ",
+                code="RL304",
+            )
         log.warning("no secret given: surrogates use a random key and will differ between runs")
-    deid = deidentifier or Deidentifier(mode, secret=secret, strict_years=strict_years, use_ner=use_ner,
-                                        times=times, strict_ages=strict_ages)
-    audit = Audit(mode=mode, strict_years=strict_years, ner=use_ner,
-                  secret=("file" if secret is not None else "random") if mode == "surrogate" else "none")
+    deid = deidentifier or Deidentifier(
+        mode, secret=secret, strict_years=strict_years, use_ner=use_ner, times=times, strict_ages=strict_ages
+    )
+    audit = Audit(
+        mode=mode,
+        strict_years=strict_years,
+        ner=use_ner,
+        secret=("file" if secret is not None else "random") if mode == "surrogate" else "none",
+    )
     idc = src.id_column
     span_cols = (idc, *SPAN_COLUMNS)
     outputs = [
@@ -221,16 +266,32 @@ def deidentify_archive(
         outputs.append(OutputSpec("spans", Path(spans_path), "table", span_cols))
     fingerprint = {
         "input": fingerprint_input(input_path),
-        "options": {"engine": "deid", "mode": mode, "id_column": idc, "text_column": src.text_column,
-                    "group_column": group_column, "chunk_size": chunk_size, "strict_years": strict_years,
-                    "ner": use_ner, "times": times, "strict_ages": strict_ages,
-                    "encoding": encoding, "strip_markup": strip_markup,
-                    "outputs": {o.name: os.path.realpath(o.path) for o in outputs},
-                    "secret": hashlib.sha256(b"reportlab-nlp/" + secret).hexdigest()[:16] if secret else None},
+        "options": {
+            "engine": "deid",
+            "mode": mode,
+            "id_column": idc,
+            "text_column": src.text_column,
+            "group_column": group_column,
+            "chunk_size": chunk_size,
+            "strict_years": strict_years,
+            "ner": use_ner,
+            "times": times,
+            "strict_ages": strict_ages,
+            "encoding": encoding,
+            "strip_markup": strip_markup,
+            "outputs": {o.name: os.path.realpath(o.path) for o in outputs},
+            "secret": hashlib.sha256(b"reportlab-nlp/" + secret).hexdigest()[:16] if secret else None,
+        },
         "rules": tree_hash(data_root("rules") / "deid"),
     }
     staged = StagedRun(output_path, outputs, fingerprint, resume=resume)
-    counters: dict = {"records_in": 0, "records_out": 0, "records_rejected": 0, "spans": {}, **staged.counters}
+    counters: dict = {
+        "records_in": 0,
+        "records_out": 0,
+        "records_rejected": 0,
+        "spans": {},
+        **staged.counters,
+    }
     counts: Counter = Counter(counters["spans"])
     for index, chunk in enumerate(src.chunks(chunk_size)):
         if index < staged.completed:
@@ -252,8 +313,13 @@ def deidentify_archive(
     audit.records_out = counters["records_out"]
     audit.records_rejected = counters["records_rejected"]
     audit.spans_by_category = dict(counts)
-    log.info("deid: %d records in, %d out, %d rejected, %d spans", audit.records_in, audit.records_out,
-             audit.records_rejected, audit.spans_total)
+    log.info(
+        "deid: %d records in, %d out, %d rejected, %d spans",
+        audit.records_in,
+        audit.records_out,
+        audit.records_rejected,
+        audit.spans_total,
+    )
     if audit_path:
         from ..batch.staging import write_json_atomic
 

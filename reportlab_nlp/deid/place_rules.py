@@ -14,35 +14,47 @@
 No list of hospitals ships: no package on the reachable registries carries the CMS Hospital
 General Information list, so facilities are found by these patterns.
 """
+
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from collections.abc import Iterator
 
 from .lexicon import Lexicon
 
 TOKEN = re.compile(r"[^\W\d_]+(?:['’.-][^\W\d_]+)*(?:['’]s)?")
-SAINT = re.compile(r"(?<![\w.])(?i:st|saint|mt|mount|ste)(?:\.[ \t]*|[ \t]+)"
-                   r"(?P<n>[A-Za-z][a-z]+(?:['’]s)?)(?![\w'’])")
+SAINT = re.compile(
+    r"(?<![\w.])(?i:st|saint|mt|mount|ste)(?:\.[ \t]*|[ \t]+)"
+    r"(?P<n>[A-Za-z][a-z]+(?:['’]s)?)(?![\w'’])"
+)
 _W = r"[^\W\d_][\w'’.-]*"
 # "28245 Puruntie 82", "450 Præstevænget 15": a number, one to three words, a number
 ADDRESS_LINE = re.compile(
     r"(?<![\w.,/:-])(?P<n1>\d{1,6}[A-Za-z]?)[ \t]+(?P<words>(?:" + _W + r"[ \t]+){0,3}" + _W + r")[ \t]+"
-    r"(?P<n2>\d{1,5}[A-Za-z]?)\.?(?![\w/%]|[.,:]\d)")
+    r"(?P<n2>\d{1,5}[A-Za-z]?)\.?(?![\w/%]|[.,:]\d)"
+)
 # a street in lower case: "220 w. 4th ave", "14 elm st"
 STREET_ANY_CASE = re.compile(
     r"(?<![\w.,/-])\d{1,5}[a-z]?[ \t]+(?:(?:n|s|e|w|north|south|east|west)\.?[ \t]+)?"
     r"(?:(?:\d{1,3}(?:st|nd|rd|th)|[a-z][a-z'’-]+)[ \t]+){1,3}"
     r"(?:st|street|ave|avenue|av|rd|road|blvd|boulevard|dr|drive|ln|lane|ct|court|way|pl|place|ter|terrace|"
-    r"pkwy|parkway|hwy|highway|cir|circle|sq|square)\b\.?", re.I)
-UNIT = re.compile(r"(?<![\w-])(?:apt|apartment|suite|ste|flat|psc|p\.?o\.?[ \t]*box|box)\.?[ \t]*#?[ \t]*"
-                  r"\d{1,6}[A-Za-z]?(?![\w-])",
-                  re.I)
+    r"pkwy|parkway|hwy|highway|cir|circle|sq|square)\b\.?",
+    re.I,
+)
+UNIT = re.compile(
+    r"(?<![\w-])(?:apt|apartment|suite|ste|flat|psc|p\.?o\.?[ \t]*box|box)\.?[ \t]*#?[ \t]*"
+    r"\d{1,6}[A-Za-z]?(?![\w-])",
+    re.I,
+)
 BLOCK_LINE = re.compile(r"[ \t>]*(?P<v>(?:" + _W + r"[ \t,]+){0,3}" + _W + r"(?:[ \t]+\d{3,6})?)[ \t]*$")
-UNITS = frozenset("mg mcg ml cc l kg g mm cm units unit u tabs tab tablets caps puffs drops gtts hours hrs hr "
-                  "min mins minutes days weeks mmhg bpm x times doses meq mmol mEq".lower().split())
-CAP_RUN = re.compile(r"(?<![\w'’-])[A-Z][^\W\d_]+(?:['’.-][^\W\d_]+)*"
-                     r"(?:[ \t]+[A-Z][^\W\d_]+(?:['’.-][^\W\d_]+)*){0,3}")
+UNITS = frozenset(
+    "mg mcg ml cc l kg g mm cm units unit u tabs tab tablets caps puffs drops gtts hours hrs hr "
+    "min mins minutes days weeks mmhg bpm x times doses meq mmol mEq".lower().split()
+)
+CAP_RUN = re.compile(
+    r"(?<![\w'’-])[A-Z][^\W\d_]+(?:['’.-][^\W\d_]+)*"
+    r"(?:[ \t]+[A-Z][^\W\d_]+(?:['’.-][^\W\d_]+)*){0,3}"
+)
 WORD_ONLY = re.compile(r"\S+")
 ABBR = r"(?P<a>[A-Z][A-Z&]{1,5}(?:-[A-Z]{1,4})?)(?![\w&])"
 
@@ -67,15 +79,16 @@ class PlaceRules:
         suf = list(pat.get("facility_suffixes_extra", ())) + list(pat.get("facility_suffixes", ()))
         # cheap pre-checks: a text without any of these words cannot hold the pattern
         self.suffix_words = frozenset(re.findall(r"[A-Za-z]+", " ".join(suf)))
-        self.lower_facility_words = frozenset({"hospital", "medical", "med", "clinic", "infirmary", "rehab",
-                                               "nursing", "health"})
+        self.lower_facility_words = frozenset(
+            {"hospital", "medical", "med", "clinic", "infirmary", "rehab", "nursing", "health"}
+        )
         # the suffix is found first, the words before it in a short window (fast on long texts)
         self.re_suffix = re.compile(r"(?<=[ \t])(?P<suf>" + _alt(suf) + r")(?![\w])")
-        self.re_head_cap = re.compile(
-            r"(?<![\w'’&.-])(?P<head>(?:(?:St\.|Mt\.|[A-Z][\w'’&-]*)[ \t]+){1,4})$")
+        self.re_head_cap = re.compile(r"(?<![\w'’&.-])(?P<head>(?:(?:St\.|Mt\.|[A-Z][\w'’&-]*)[ \t]+){1,4})$")
         self.re_lower_hospital = re.compile(
             r"(?<=[ \t])(?P<suf>hospital|medical center|med center|clinic|infirmary|rehab|nursing home|"
-            r"health center)\b")
+            r"health center)\b"
+        )
         self.re_head_lower = re.compile(r"(?<![\w'’.-])(?P<head>(?:[a-z][a-z'’.-]+[ \t]+){1,3})$")
 
     def _plain(self, w: str) -> str:
@@ -88,8 +101,12 @@ class PlaceRules:
         lower-case dictionary entry, however frequent the word is)."""
         lw = self._plain(w)
         lex = self.lex
-        return ((lw in lex.ordinary and lw in lex.english) or lw in lex.stop or lw in lex.allow
-                or lw in lex.clinical)
+        return (
+            (lw in lex.ordinary and lw in lex.english)
+            or lw in lex.stop
+            or lw in lex.allow
+            or lw in lex.clinical
+        )
 
     def _common(self, w: str) -> bool:
         """After a place cue a known place is one unless it is an everyday or clinical word."""
@@ -110,12 +127,16 @@ class PlaceRules:
         ends = []
         for m in ADDRESS_LINE.finditer(text):
             words = m.group("words").split()
-            if any(self._plain(w) in UNITS or self._plain(w) in self.lex.clinical
-                   or self._plain(w) in self.lex.allow
-                   for w in words):
+            if any(
+                self._plain(w) in UNITS
+                or self._plain(w) in self.lex.clinical
+                or self._plain(w) in self.lex.allow
+                for w in words
+            ):
                 continue
             if not any(w[0].isupper() and not self._vocab(w) for w in words) and not any(
-                    w[0].isupper() for w in words[-1:]):
+                w[0].isupper() for w in words[-1:]
+            ):
                 continue
             yield m.start(), m.end(), "ADDRESS", "address_line", 69
             ends.append(m.end())
@@ -131,7 +152,7 @@ class PlaceRules:
         # the lines of a postal address block after a street line: town, region, country and code
         for end in ends:
             nl = text.find("\n", end)
-            if nl < 0 or text[end:nl].strip(" \t,.") and not UNIT.fullmatch(text[end:nl].strip(" \t,.")):
+            if nl < 0 or (text[end:nl].strip(" \t,.") and not UNIT.fullmatch(text[end:nl].strip(" \t,."))):
                 continue
             pos = nl + 1
             for _ in range(4):
@@ -142,8 +163,13 @@ class PlaceRules:
                 if not bm or not line.strip():
                     break
                 words = [w for w in re.split(r"[ \t,]+", bm.group("v")) if w and not w.isdigit()]
-                if not words or any(self._plain(w) in self.lex.clinical or self._plain(w) in self.lex.allow
-                                    for w in words) or not all(w[0].isupper() for w in words):
+                if (
+                    not words
+                    or any(
+                        self._plain(w) in self.lex.clinical or self._plain(w) in self.lex.allow for w in words
+                    )
+                    or not all(w[0].isupper() for w in words)
+                ):
                     break
                 yield pos + bm.start("v"), pos + bm.end("v"), "CITY", "address_block", 60
                 pos = stop + 1
@@ -153,9 +179,14 @@ class PlaceRules:
     def _saints(self, text):
         for m in SAINT.finditer(text):
             n = m.group("n")
-            if n[0].islower() and not re.search(r"['’]s$", n) and not re.match(
-                    r"[ \t]+(?:hospital|medical|clinic|health)", text[m.end():m.end() + 12], re.I) \
-                    and not self.re_cue_before.search(text[max(0, m.start() - 24):m.start()].lower()):
+            if (
+                n[0].islower()
+                and not re.search(r"['’]s$", n)
+                and not re.match(
+                    r"[ \t]+(?:hospital|medical|clinic|health)", text[m.end() : m.end() + 12], re.I
+                )
+                and not self.re_cue_before.search(text[max(0, m.start() - 24) : m.start()].lower())
+            ):
                 continue
             if self._plain(n) in self.lex.clinical or self._plain(n) in self.lex.stop:
                 continue
@@ -171,7 +202,7 @@ class PlaceRules:
                 if not tm:
                     break
                 toks.append(tm)
-                g = re.match(r"[ \t]+", text[tm.end():tm.end() + 3])
+                g = re.match(r"[ \t]+", text[tm.end() : tm.end() + 3])
                 if not g:
                     break
                 pos = tm.end() + g.end()
@@ -191,12 +222,19 @@ class PlaceRules:
                 caps = []
                 for t in toks:
                     w = t.group()
-                    if not w[0].isupper() or self._plain(w) in lex.stop or self._plain(w) in lex.allow \
-                            or (w.isupper() and w in self.clinical_abbr):
+                    if (
+                        not w[0].isupper()
+                        or self._plain(w) in lex.stop
+                        or self._plain(w) in lex.allow
+                        or (w.isupper() and w in self.clinical_abbr)
+                    ):
                         break
                     caps.append(t)
-                if caps and any(not self._vocab(t.group()) for t in caps) and not (
-                        len(caps) == 1 and caps[0].group().isupper() and len(caps[0].group()) <= 1):
+                if (
+                    caps
+                    and any(not self._vocab(t.group()) for t in caps)
+                    and not (len(caps) == 1 and caps[0].group().isupper() and len(caps[0].group()) <= 1)
+                ):
                     yield caps[0].start(), caps[-1].end(), "CITY", "place_cue_caps", 52
 
     def _abbreviations(self, text, low):
@@ -223,9 +261,12 @@ class PlaceRules:
             if not m:
                 continue
             words = m.group("head").split()
-            while words and (self._plain(words[0]) in self.lex.stop or self._plain(words[0]) in self.lex.allow
-                             or self._plain(words[0]) in self.lex.clinical
-                             and words[0] not in ("St.", "Mt.")):
+            while words and (
+                self._plain(words[0]) in self.lex.stop
+                or self._plain(words[0]) in self.lex.allow
+                or (self._plain(words[0]) in self.lex.clinical
+                and words[0] not in ("St.", "Mt."))
+            ):
                 words.pop(0)
             if not words:
                 continue
@@ -243,10 +284,11 @@ class PlaceRules:
             words = m.group("head").split()
             for k in range(len(words) - 1, -1, -1):  # a sentence ended inside the head
                 if words[k].endswith(".") and words[k].lower() not in ("st.", "mt.", "ft."):
-                    words = words[k + 1:]
+                    words = words[k + 1 :]
                     break
-            while words and self._vocab(words[0]) \
-                    and words[0].lower().rstrip(".") not in ("st", "mt", "saint"):
+            while (
+                words and self._vocab(words[0]) and words[0].lower().rstrip(".") not in ("st", "mt", "saint")
+            ):
                 words.pop(0)
             if not words or all(self._vocab(w) for w in words):
                 continue
@@ -261,7 +303,7 @@ class PlaceRules:
             i = 0
             while i < len(toks):
                 x, y = toks[i]
-                if text[base + x:base + y].lower() not in self.place_first_words:
+                if text[base + x : base + y].lower() not in self.place_first_words:
                     i += 1
                     continue
                 for k in range(min(len(toks) - i, lex.place_max_words), 0, -1):
@@ -269,8 +311,11 @@ class PlaceRules:
                     cand = text[b:e]
                     if " " in cand or "\t" in cand:
                         cand = " ".join(cand.split())
-                    if cand.lower() in lex.places and not (k == 1 and self._vocab(cand)) \
-                            and not all(self._vocab(text[base + x:base + y]) for x, y in toks[i:i + k]):
+                    if (
+                        cand.lower() in lex.places
+                        and not (k == 1 and self._vocab(cand))
+                        and not all(self._vocab(text[base + x : base + y]) for x, y in toks[i : i + k])
+                    ):
                         yield b, e, "CITY", "place_known", 50
                         i += k
                         break

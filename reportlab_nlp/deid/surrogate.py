@@ -5,6 +5,7 @@ the same original maps to the same surrogate within a group (e.g. one patient) a
 runs with the same secret. Dates move by one per-group offset in days (derived from the
 secret), which keeps the intervals between a patient's dates, and keep their written format.
 """
+
 from __future__ import annotations
 
 import calendar
@@ -13,10 +14,19 @@ import hashlib
 import hmac
 import re
 import secrets as _secrets
-from typing import Sequence
+from collections.abc import Sequence
 
-from .detect import (DATE_PATTERNS, MD_PATTERN, TIME_AT, TIME_PATTERNS, YEAR_FORMS, YEAR_PATTERN, Span,
-                     _valid_date, month_number)
+from .detect import (
+    DATE_PATTERNS,
+    MD_PATTERN,
+    TIME_AT,
+    TIME_PATTERNS,
+    YEAR_FORMS,
+    YEAR_PATTERN,
+    Span,
+    _valid_date,
+    month_number,
+)
 from .lexicon import Lexicon, load_lexicon
 
 MAX_SHIFT_DAYS = 365
@@ -26,7 +36,7 @@ def mask_text(text: str, spans: Sequence[Span]) -> str:
     """Replace every span with ``[CATEGORY]``."""
     out, pos = [], 0
     for s in sorted(spans):
-        out.append(text[pos:s.start])
+        out.append(text[pos : s.start])
         out.append(f"[{s.category}]")
         pos = s.end
     out.append(text[pos:])
@@ -47,7 +57,9 @@ class Surrogator:
         self.lex = lexicon or load_lexicon()
         self._fac_suffixes = sorted(self.lex.patterns["facility_suffixes"], key=len, reverse=True)
         self._street_re = re.compile(
-            r"^(?P<num>\d+[A-Z]?)(?P<mid>.*?)(?P<suf>\b(?:" + "|".join(re.escape(s) for s in sorted(self.lex.street_suffixes, key=len, reverse=True)) + r"))\b(?P<rest>.*)$",
+            r"^(?P<num>\d+[A-Z]?)(?P<mid>.*?)(?P<suf>\b(?:"
+            + "|".join(re.escape(s) for s in sorted(self.lex.street_suffixes, key=len, reverse=True))
+            + r"))\b(?P<rest>.*)$",
             re.S,
         )
 
@@ -82,8 +94,8 @@ class Surrogator:
         out, pos = [], 0
         group = "" if group is None else str(group)
         for s in sorted(spans):
-            out.append(text[pos:s.start])
-            out.append(self.surrogate(text[s.start:s.end], s.category, group))
+            out.append(text[pos : s.start])
+            out.append(self.surrogate(text[s.start : s.end], s.category, group))
             pos = s.end
         out.append(text[pos:])
         return "".join(out)
@@ -141,7 +153,11 @@ class Surrogator:
             if len(w) == 1:  # an initial
                 return chr(ord("A") + self._int(group, "NAME-initial", w) % 26)
             low = w.lower()
-            pool = lex.first_names_list if (low in lex.first_names and low not in lex.last_names) else lex.last_names_list
+            pool = (
+                lex.first_names_list
+                if (low in lex.first_names and low not in lex.last_names)
+                else lex.last_names_list
+            )
             return self._case_like(self._pick(pool, group, "NAME", w), w)
 
         return re.sub(r"[A-Za-z][A-Za-z'’-]*", word, original)
@@ -176,7 +192,7 @@ class Surrogator:
     def _phone(self, original: str, group: str) -> str:
         m = re.match(r"^(\+?1[-.\s]?|001[-.\s]?)", original)
         head = m.group() if m and len(re.sub(r"\D", "", original)) > 10 else ""
-        return head + self._shape(original[len(head):], group, "PHONE")
+        return head + self._shape(original[len(head) :], group, "PHONE")
 
     def _zip(self, original: str, group: str) -> str:
         return self._shape(original, group, "ZIP")
@@ -195,10 +211,12 @@ class Surrogator:
     def _ip(self, original: str, group: str) -> str:
         st = self._stream(group, "IP", original)
         if ":" in original and "." not in original:
-            return "fd00:" + ":".join(f"{next(st) << 8 | next(st):x}" for _ in range(3)) + "::" + f"{next(st):x}"
+            return (
+                "fd00:" + ":".join(f"{next(st) << 8 | next(st):x}" for _ in range(3)) + "::" + f"{next(st):x}"
+            )
         port = ""
         if original.count(":") == 1:
-            port = original[original.index(":"):]
+            port = original[original.index(":") :]
         return f"10.{next(st)}.{next(st)}.{next(st) % 254 + 1}{port}"
 
     def _address(self, original: str, group: str) -> str:
@@ -315,7 +333,9 @@ def _subst(m: re.Match, repl: dict[str, str]) -> str:
     """The matched text with the named groups in ``repl`` replaced."""
     text = m.group(0)
     base = m.start(0)
-    edits = sorted(((m.start(g) - base, m.end(g) - base, v) for g, v in repl.items() if m.start(g) >= 0), reverse=True)
+    edits = sorted(
+        ((m.start(g) - base, m.end(g) - base, v) for g, v in repl.items() if m.start(g) >= 0), reverse=True
+    )
     for b, e, v in edits:
         text = text[:b] + v + text[e:]
     return text

@@ -8,6 +8,7 @@ category and character offsets are recorded. About 15% of reports have no PHI at
 ``generate(n, seed)`` is deterministic for a given seed. Span conventions match the detector:
 titles and credentials ("Dr.", ", MD") and labels ("MRN:") are not part of a span.
 """
+
 from __future__ import annotations
 
 import random
@@ -68,13 +69,50 @@ IMPRESSIONS = [
     "Cardiomegaly without acute process.",
 ]
 INDICATIONS = [
-    "Shortness of breath.", "Cough and fever.", "Chest pain.", "Line placement.", "Preop evaluation.",
-    "Follow-up pneumonia.", "Dyspnea on exertion.", "Trauma, rule out fracture.", "History of COPD, worsening cough.",
+    "Shortness of breath.",
+    "Cough and fever.",
+    "Chest pain.",
+    "Line placement.",
+    "Preop evaluation.",
+    "Follow-up pneumonia.",
+    "Dyspnea on exertion.",
+    "Trauma, rule out fracture.",
+    "History of COPD, worsening cough.",
 ]
-EXAMS = ["CHEST PA AND LATERAL", "CHEST 1 VIEW PORTABLE", "XR CHEST 2 VIEWS", "CHEST AP UPRIGHT", "CT CHEST WITHOUT CONTRAST"]
-FACILITY_SUFFIXES = ["Hospital", "Medical Center", "Clinic", "Imaging Center", "Health Center", "Regional Medical Center",
-                     "Memorial Hospital", "Cancer Center", "Rehabilitation Center", "Nursing Home", "Urgent Care"]
-MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]
+EXAMS = [
+    "CHEST PA AND LATERAL",
+    "CHEST 1 VIEW PORTABLE",
+    "XR CHEST 2 VIEWS",
+    "CHEST AP UPRIGHT",
+    "CT CHEST WITHOUT CONTRAST",
+]
+FACILITY_SUFFIXES = [
+    "Hospital",
+    "Medical Center",
+    "Clinic",
+    "Imaging Center",
+    "Health Center",
+    "Regional Medical Center",
+    "Memorial Hospital",
+    "Cancer Center",
+    "Rehabilitation Center",
+    "Nursing Home",
+    "Urgent Care",
+]
+MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 
 
 @dataclass
@@ -83,12 +121,12 @@ class _Doc:
     spans: list = field(default_factory=list)
     n: int = 0
 
-    def t(self, s: str) -> "_Doc":
+    def t(self, s: str) -> _Doc:
         self.parts.append(s)
         self.n += len(s)
         return self
 
-    def p(self, s: str, cat: str) -> "_Doc":
+    def p(self, s: str, cat: str) -> _Doc:
         self.spans.append((self.n, self.n + len(s), cat))
         return self.t(s)
 
@@ -108,7 +146,35 @@ class _Gen:
         lex = load_lexicon()
         self.cities = [c for c in lex.cities_list if len(c.split()) <= 2]
         self.states = list(lex.states)
-        self.abbr = [a for a in lex.states_abbr if a not in ("MD", "PA", "DE", "ME", "OR", "IN", "OK", "CO", "MS", "LA", "MA", "CT", "ID", "HI", "NE", "AL", "MT", "SC", "NC", "VA", "GA", "DC")]
+        self.abbr = [
+            a
+            for a in lex.states_abbr
+            if a
+            not in (
+                "MD",
+                "PA",
+                "DE",
+                "ME",
+                "OR",
+                "IN",
+                "OK",
+                "CO",
+                "MS",
+                "LA",
+                "MA",
+                "CT",
+                "ID",
+                "HI",
+                "NE",
+                "AL",
+                "MT",
+                "SC",
+                "NC",
+                "VA",
+                "GA",
+                "DC",
+            )
+        ]
         self.first = [n for n in lex.first_names_list if not lex.is_blocked(n)]
         self.last = [n for n in lex.last_names_list if not lex.is_blocked(n)]
 
@@ -146,8 +212,14 @@ class _Gen:
         h, m = self.r.randint(0, 23), self.r.randint(0, 59)
         h12 = h % 12 or 12
         ap = "AM" if h < 12 else "PM"
-        return [f"{h:02d}:{m:02d}", f"{h12}:{m:02d} {ap}", f"{h12}:{m:02d} {ap.lower()[0]}.m.", f"{h:02d}{m:02d} hours",
-                f"{h:02d}:{m:02d}:{self.r.randint(0, 59):02d}", f"{h12} {ap.lower()}"][self.r.randrange(6)]
+        return [
+            f"{h:02d}:{m:02d}",
+            f"{h12}:{m:02d} {ap}",
+            f"{h12}:{m:02d} {ap.lower()[0]}.m.",
+            f"{h:02d}{m:02d} hours",
+            f"{h:02d}:{m:02d}:{self.r.randint(0, 59):02d}",
+            f"{h12} {ap.lower()}",
+        ][self.r.randrange(6)]
 
     def person(self, kind: str) -> list[tuple[str, str | None]]:
         """A name as (text, category) pieces; kind 'patient', 'doctor' or 'relative'."""
@@ -155,13 +227,23 @@ class _Gen:
         mi = chr(65 + self.r.randrange(26))
         if kind == "patient":
             v = self.r.randrange(5)
-            return [[(f"{la}, {fi}", "NAME")], [(f"{fi} {la}", "NAME")], [(f"{la.upper()}, {fi.upper()}", "NAME")],
-                    [(f"{fi} {mi}. {la}", "NAME")], [(f"{la.upper()}, {fi.upper()} {mi}", "NAME")]][v]
+            return [
+                [(f"{la}, {fi}", "NAME")],
+                [(f"{fi} {la}", "NAME")],
+                [(f"{la.upper()}, {fi.upper()}", "NAME")],
+                [(f"{fi} {mi}. {la}", "NAME")],
+                [(f"{la.upper()}, {fi.upper()} {mi}", "NAME")],
+            ][v]
         if kind == "doctor":
             v = self.r.randrange(6)
-            return [[("Dr. ", None), (la, "NAME")], [("Dr. ", None), (f"{fi} {la}", "NAME")],
-                    [(f"{fi} {la}", "NAME"), (", MD", None)], [(f"{fi[0]}. {la}", "NAME"), (", MD", None)],
-                    [(f"{fi} {mi}. {la}", "NAME"), (", M.D.", None)], [(f"{fi} {la}", "NAME"), (", DO", None)]][v]
+            return [
+                [("Dr. ", None), (la, "NAME")],
+                [("Dr. ", None), (f"{fi} {la}", "NAME")],
+                [(f"{fi} {la}", "NAME"), (", MD", None)],
+                [(f"{fi[0]}. {la}", "NAME"), (", MD", None)],
+                [(f"{fi} {mi}. {la}", "NAME"), (", M.D.", None)],
+                [(f"{fi} {la}", "NAME"), (", DO", None)],
+            ][v]
         return [(fi, "NAME")] if self.r.random() < 0.5 else [(f"{fi} {la}", "NAME")]
 
     def put(self, d: _Doc, pieces):
@@ -170,21 +252,51 @@ class _Gen:
 
     def phone(self) -> str:
         a, b, c = self.digits(3), self.digits(3), self.digits(4)
-        return [f"({a}) {b}-{c}", f"{a}-{b}-{c}", f"{a}.{b}.{c}", f"+1 {a} {b} {c}", f"1-{a}-{b}-{c}", f"{a}-{b}-{c} ext. {self.digits(3)}"][self.r.randrange(6)]
+        return [
+            f"({a}) {b}-{c}",
+            f"{a}-{b}-{c}",
+            f"{a}.{b}.{c}",
+            f"+1 {a} {b} {c}",
+            f"1-{a}-{b}-{c}",
+            f"{a}-{b}-{c} ext. {self.digits(3)}",
+        ][self.r.randrange(6)]
 
     def ident(self) -> tuple[str, str]:
         v = self.r.randrange(12)
         return [
-            ("MRN: ", self.digits(8)), ("MR# ", self.digits(7)), ("Accession #: ", "A" + self.digits(8)), ("ACC ", self.digits(9)),
-            ("Account No. ", f"{self.digits(3)}-{self.digits(3)}-{self.digits(3)}"), ("Order #: ", "ORD" + self.digits(6)),
-            ("License No. ", "D" + self.digits(7)), ("Insurance ID: ", "XYZ" + self.digits(9)), ("Policy Number: ", self.digits(8)),
-            ("Serial Number: ", "PJN" + self.digits(6)), ("Member ID: ", "W" + self.digits(9)), ("Encounter #: ", self.digits(10)),
+            ("MRN: ", self.digits(8)),
+            ("MR# ", self.digits(7)),
+            ("Accession #: ", "A" + self.digits(8)),
+            ("ACC ", self.digits(9)),
+            ("Account No. ", f"{self.digits(3)}-{self.digits(3)}-{self.digits(3)}"),
+            ("Order #: ", "ORD" + self.digits(6)),
+            ("License No. ", "D" + self.digits(7)),
+            ("Insurance ID: ", "XYZ" + self.digits(9)),
+            ("Policy Number: ", self.digits(8)),
+            ("Serial Number: ", "PJN" + self.digits(6)),
+            ("Member ID: ", "W" + self.digits(9)),
+            ("Encounter #: ", self.digits(10)),
         ][v]
 
     def street(self) -> str:
         num = self.digits(self.r.randint(2, 5))
         name = self.ch(self.last) if self.r.random() < 0.6 else self.ch(self.first)
-        suf = self.ch(["Street", "St", "Avenue", "Ave", "Road", "Rd", "Drive", "Lane", "Boulevard", "Court", "Way", "Place"])
+        suf = self.ch(
+            [
+                "Street",
+                "St",
+                "Avenue",
+                "Ave",
+                "Road",
+                "Rd",
+                "Drive",
+                "Lane",
+                "Boulevard",
+                "Court",
+                "Way",
+                "Place",
+            ]
+        )
         v = self.r.randrange(5)
         if v == 4:
             return f"P.O. Box {self.digits(4)}"
@@ -195,8 +307,12 @@ class _Gen:
     def facility(self) -> str:
         v = self.r.randrange(4)
         suf = self.ch(FACILITY_SUFFIXES)
-        return [f"{self.ch(self.last)} {suf}", f"St. {self.ch(self.first)}'s {suf}", f"{self.ch(self.cities)} {suf}",
-                f"{self.ch(self.last)} General Hospital"][v]
+        return [
+            f"{self.ch(self.last)} {suf}",
+            f"St. {self.ch(self.first)}'s {suf}",
+            f"{self.ch(self.cities)} {suf}",
+            f"{self.ch(self.last)} General Hospital",
+        ][v]
 
     # ---- sections
     def header(self, d: _Doc) -> None:
@@ -211,16 +327,29 @@ class _Gen:
         elif v == 1:
             d.t("Name: ")
             self.put(d, self.person("patient"))
-            d.t("\nMR# ").p(self.digits(7), "ID").t("  Acc: ").p(self.digits(9), "ID").t("\nExam date: ").p(self.date_str(), "DATE").t(" ").p(self.time_str(), "TIME").t("\n")
+            d.t("\nMR# ").p(self.digits(7), "ID").t("  Acc: ").p(self.digits(9), "ID").t("\nExam date: ").p(
+                self.date_str(), "DATE"
+            ).t(" ").p(self.time_str(), "TIME").t("\n")
         else:
             d.t("PATIENT NAME: ")
             self.put(d, self.person("patient"))
-            d.t("\nDOB: ").p(self.date_str(), "DATE").t("  Age: ").p(str(self.r.randint(90, 104)), "AGE").t("\n")
+            d.t("\nDOB: ").p(self.date_str(), "DATE").t("  Age: ").p(str(self.r.randint(90, 104)), "AGE").t(
+                "\n"
+            )
             lab, val = self.ident()
             d.t(lab).p(val, "ID").t("\n")
         if self.r.random() < 0.4:
             d.t("SSN: " if self.r.random() < 0.5 else "Social Security Number: ")
-            d.p(self.ch([f"{self.digits(3)}-{self.digits(2)}-{self.digits(4)}", f"{self.digits(3)} {self.digits(2)} {self.digits(4)}", self.digits(9)]), "SSN").t("\n")
+            d.p(
+                self.ch(
+                    [
+                        f"{self.digits(3)}-{self.digits(2)}-{self.digits(4)}",
+                        f"{self.digits(3)} {self.digits(2)} {self.digits(4)}",
+                        self.digits(9),
+                    ]
+                ),
+                "SSN",
+            ).t("\n")
         if self.r.random() < 0.3:
             d.t("Referring Physician: ")
             self.put(d, self.person("doctor"))
@@ -233,7 +362,9 @@ class _Gen:
         if v == 0:
             d.p(city, "CITY").t(", ").p(self.ch(self.abbr), "STATE").t(" ").p(self.digits(5), "ZIP")
         elif v == 1:
-            d.p(city, "CITY").t(", ").p(self.ch(self.states), "STATE").t(" ").p(f"{self.digits(5)}-{self.digits(4)}", "ZIP")
+            d.p(city, "CITY").t(", ").p(self.ch(self.states), "STATE").t(" ").p(
+                f"{self.digits(5)}-{self.digits(4)}", "ZIP"
+            )
         else:
             d.p(city, "CITY").t(", ").p(self.ch(self.abbr), "STATE").t(", ").p(self.digits(5), "ZIP")
         d.t("\n")
@@ -246,13 +377,22 @@ class _Gen:
         if phi and self.r.random() < 0.35:
             v = self.r.randrange(4)
             if v == 0:
-                d.p(str(self.r.randint(90, 104)), "AGE").t(self.ch(["-year-old", " year old", " yo", " y/o"]) + " " + self.ch(["man", "woman", "female", "male"]) + " with ")
+                d.p(str(self.r.randint(90, 104)), "AGE").t(
+                    self.ch(["-year-old", " year old", " yo", " y/o"])
+                    + " "
+                    + self.ch(["man", "woman", "female", "male"])
+                    + " with "
+                )
             elif v == 1:
                 d.t("Patient transferred from ").p(self.facility(), "FACILITY").t(". ")
             elif v == 2:
-                d.t("Recently traveled from ").p(self.ch(self.cities), "CITY").t(", ").p(self.ch(self.states), "STATE").t(". ")
+                d.t("Recently traveled from ").p(self.ch(self.cities), "CITY").t(", ").p(
+                    self.ch(self.states), "STATE"
+                ).t(". ")
             else:
-                d.t("History obtained from patient's " + self.ch(["wife", "daughter", "son", "husband"]) + " ")
+                d.t(
+                    "History obtained from patient's " + self.ch(["wife", "daughter", "son", "husband"]) + " "
+                )
                 self.put(d, self.person("relative"))
                 d.t(". ")
         d.t(self.ch(INDICATIONS).lower().capitalize() + "\n")
@@ -260,15 +400,32 @@ class _Gen:
         if phi and self.r.random() < 0.8:
             if self.r.random() < 0.2:
                 a, b = self.date(), self.date()
-                d.p(f"{a.month}/{a.day}/{a.year}", "DATE").t(" - ").p(f"{b.month}/{b.day}/{b.year}", "DATE").t("\n")
+                d.p(f"{a.month}/{a.day}/{a.year}", "DATE").t(" - ").p(
+                    f"{b.month}/{b.day}/{b.year}", "DATE"
+                ).t("\n")
             elif self.r.random() < 0.15:
                 dd = self.date()
                 d.t("Prior study on ").p(f"{dd.month}/{dd.day}", "DATE").t("\n")
             else:
                 d.p(self.date_str(), "DATE").t("\n")
         else:
-            d.t(self.ch(["None.", "None available.", "Prior chest radiograph from 2014.", "No prior studies."]) + "\n")
-        d.t("TECHNIQUE: " + self.ch(["PA and lateral views of the chest.", "Single AP portable view.", "Frontal and lateral radiographs."]) + "\n")
+            d.t(
+                self.ch(
+                    ["None.", "None available.", "Prior chest radiograph from 2014.", "No prior studies."]
+                )
+                + "\n"
+            )
+        d.t(
+            "TECHNIQUE: "
+            + self.ch(
+                [
+                    "PA and lateral views of the chest.",
+                    "Single AP portable view.",
+                    "Frontal and lateral radiographs.",
+                ]
+            )
+            + "\n"
+        )
         d.t("FINDINGS: " + " ".join(self.r.sample(BODY, self.r.randint(3, 6))) + "\n")
         d.t("IMPRESSION: " + self.ch(IMPRESSIONS) + "\n")
 
@@ -306,7 +463,10 @@ class _Gen:
             self.put(d, self.person("doctor"))
             d.t("\nSigned: ").p(self.date_str(), "DATE").t(" at ").p(self.time_str(), "TIME").t("\n")
         if self.r.random() < 0.2:
-            d.t("Transcribed: ").p(f"{self.ch(self.first)[0]}{self.ch(self.last)[0]}/{chr(97 + self.r.randrange(26))}{chr(97 + self.r.randrange(26))}", "NAME").t("\n")
+            d.t("Transcribed: ").p(
+                f"{self.ch(self.first)[0]}{self.ch(self.last)[0]}/{chr(97 + self.r.randrange(26))}{chr(97 + self.r.randrange(26))}",
+                "NAME",
+            ).t("\n")
 
     def footer(self, d: _Doc) -> None:
         v = self.r.randrange(4)
@@ -314,18 +474,47 @@ class _Gen:
             d.p(self.facility(), "FACILITY").t(" Department of Radiology\n")
             self.address_block(d)
         elif v == 1:
-            d.t("Images available at ").p(self.ch([f"https://pacs.{self.ch(self.last).lower()}health.org/viewer", f"www.{self.ch(self.last).lower()}radiology.com",
-                                               f"http://portal.{self.ch(self.last).lower()}.org/results?id={self.digits(6)}"]), "URL").t(" from workstation ")
+            d.t("Images available at ").p(
+                self.ch(
+                    [
+                        f"https://pacs.{self.ch(self.last).lower()}health.org/viewer",
+                        f"www.{self.ch(self.last).lower()}radiology.com",
+                        f"http://portal.{self.ch(self.last).lower()}.org/results?id={self.digits(6)}",
+                    ]
+                ),
+                "URL",
+            ).t(" from workstation ")
             o = [self.r.randint(1, 254) for _ in range(4)]
-            d.p(self.ch([f"{o[0]}.{o[1]}.{o[2]}.{o[3]}", f"192.168.{o[1]}.{o[2]}:8080", f"fe80::{o[0]:x}:{o[1]:x}{o[2]:02x}:{o[3]:x}",
-                         ":".join(f"{self.r.randint(0, 65535):x}" for _ in range(8))]), "IP").t(".\n")
+            d.p(
+                self.ch(
+                    [
+                        f"{o[0]}.{o[1]}.{o[2]}.{o[3]}",
+                        f"192.168.{o[1]}.{o[2]}:8080",
+                        f"fe80::{o[0]:x}:{o[1]:x}{o[2]:02x}:{o[3]:x}",
+                        ":".join(f"{self.r.randint(0, 65535):x}" for _ in range(8)),
+                    ]
+                ),
+                "IP",
+            ).t(".\n")
         elif v == 2:
-            d.t("Questions: contact ").p(self.ch([f"{self.ch(self.first).lower()}.{self.ch(self.last).lower()}@{self.ch(self.last).lower()}health.org",
-                                                f"{self.ch(self.first)[0].lower()}{self.ch(self.last).lower()}@hospital.com", f"radiology{self.digits(2)}@{self.ch(self.last).lower()}.edu"]), "EMAIL")
+            d.t("Questions: contact ").p(
+                self.ch(
+                    [
+                        f"{self.ch(self.first).lower()}.{self.ch(self.last).lower()}@{self.ch(self.last).lower()}health.org",
+                        f"{self.ch(self.first)[0].lower()}{self.ch(self.last).lower()}@hospital.com",
+                        f"radiology{self.digits(2)}@{self.ch(self.last).lower()}.edu",
+                    ]
+                ),
+                "EMAIL",
+            )
             d.t(" or ").p(self.phone(), "PHONE").t(".\n")
         else:
-            d.t("Device: pacemaker generator. ").t(self.ch(["Serial Number: ", "S/N ", "Model/Serial: "])).p(self.ch(["PJN" + self.digits(6), self.digits(8), f"{self.digits(5)}-{self.digits(3)}"]), "ID").t("\n")
-            d.t("Patient lives in ").p(self.ch(self.cities), "CITY").t(", ").p(self.ch(self.states), "STATE").t(" with her " + self.ch(["sister", "husband", "son"]) + " ")
+            d.t("Device: pacemaker generator. ").t(self.ch(["Serial Number: ", "S/N ", "Model/Serial: "])).p(
+                self.ch(["PJN" + self.digits(6), self.digits(8), f"{self.digits(5)}-{self.digits(3)}"]), "ID"
+            ).t("\n")
+            d.t("Patient lives in ").p(self.ch(self.cities), "CITY").t(", ").p(
+                self.ch(self.states), "STATE"
+            ).t(" with her " + self.ch(["sister", "husband", "son"]) + " ")
             self.put(d, self.person("relative"))
             d.t(".\n")
 
@@ -354,5 +543,7 @@ def generate(n: int = 1200, seed: int = 13) -> tuple[pd.DataFrame, pd.DataFrame]
         d = g.report()
         rows.append((rid, f"P{g.r.randrange(n_patients):05d}", d.text()))
         spans.extend((rid, b, e, c) for b, e, c in d.spans)
-    return (pd.DataFrame(rows, columns=["report_id", "patient_id", "report"]),
-            pd.DataFrame(spans, columns=["report_id", "start", "end", "category"]))
+    return (
+        pd.DataFrame(rows, columns=["report_id", "patient_id", "report"]),
+        pd.DataFrame(spans, columns=["report_id", "start", "end", "category"]),
+    )

@@ -5,8 +5,8 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Iterable, Mapping
 
 import numpy as np
 import pyarrow as pa

@@ -8,9 +8,9 @@ YAML file ``{default: zero, labels: {Edema: one}}`` (their sources: docs/export.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Sequence
 
 import numpy as np
 

@@ -12,7 +12,7 @@ All steps are vectorised (numpy), so a million images split in well under a seco
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd

@@ -16,9 +16,9 @@ reason``). ``line`` is the 1-based line of the row in a CSV/TSV file (header = l
 from __future__ import annotations
 
 import string
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -348,7 +348,9 @@ def load_metadata(
             "patient_id": f["patient_id"],
             "image_id": f["image_id"],
             "path": f["path"],
-            "view": by_value_text(f["view"], lambda v: vocab.view_aliases.get(" ".join(v.upper().split()), "")),
+            "view": by_value_text(
+                f["view"], lambda v: vocab.view_aliases.get(" ".join(v.upper().split()), "")
+            ),
             "sex": by_value_text(f["sex"], lambda v: vocab.sex_aliases.get(v.upper(), "Unknown")),
             "age": age,
             "study_date": f["study_date"],

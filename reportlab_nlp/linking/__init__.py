@@ -7,6 +7,7 @@ Importing this package registers the ``reportlab_linker`` spaCy factory::
 
 Plain-Python use: ``get_linker(kb).link("plueral efusion")``.
 """
+
 from __future__ import annotations
 
 from .component import ReportLabLinker, make_reportlab_linker
@@ -16,7 +17,18 @@ from .linker import DEFAULT_K, DEFAULT_THRESHOLD, ConceptLinker, LinkResult, get
 from .umls import build_from_table, build_from_umls
 
 __all__ = [
-    "Concept", "ConceptLinker", "LinkResult", "ReportLabLinker", "make_reportlab_linker", "get_linker",
-    "load_concepts", "resolve_kb", "write_kb", "build_from_umls", "build_from_table", "cache_root",
-    "DEFAULT_K", "DEFAULT_THRESHOLD",
+    "DEFAULT_K",
+    "DEFAULT_THRESHOLD",
+    "Concept",
+    "ConceptLinker",
+    "LinkResult",
+    "ReportLabLinker",
+    "build_from_table",
+    "build_from_umls",
+    "cache_root",
+    "get_linker",
+    "load_concepts",
+    "make_reportlab_linker",
+    "resolve_kb",
+    "write_kb",
 ]

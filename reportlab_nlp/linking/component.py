@@ -1,7 +1,7 @@
 """The ``reportlab_linker`` spaCy component: sets cui / preferred_name / link_score / candidates on every ent."""
+
 import json
 from pathlib import Path
-from typing import Optional
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
@@ -26,7 +26,7 @@ _CONFIG_FILE = "reportlab_linker.json"
 def make_reportlab_linker(
     nlp: Language,
     name: str,
-    kb: Optional[str],
+    kb: str | None,
     threshold: float,
     k: int,
     max_candidates: int,
@@ -34,17 +34,31 @@ def make_reportlab_linker(
     resolve_abbreviations: bool,
 ):
     return ReportLabLinker(
-        nlp, name, kb=kb, threshold=threshold, k=k, max_candidates=max_candidates,
-        observation_bonus=observation_bonus, resolve_abbreviations=resolve_abbreviations,
+        nlp,
+        name,
+        kb=kb,
+        threshold=threshold,
+        k=k,
+        max_candidates=max_candidates,
+        observation_bonus=observation_bonus,
+        resolve_abbreviations=resolve_abbreviations,
     )
 
 
 class ReportLabLinker:
     """Links each ``doc.ents`` mention; the KB and its index load on the first doc (lazily)."""
 
-    def __init__(self, nlp: Language, name: str = "reportlab_linker", kb: Optional[str] = None,
-                 threshold: float = DEFAULT_THRESHOLD, k: int = DEFAULT_K, max_candidates: int = 5,
-                 observation_bonus: float = 0.25, resolve_abbreviations: bool = True):
+    def __init__(
+        self,
+        nlp: Language,
+        name: str = "reportlab_linker",
+        kb: str | None = None,
+        threshold: float = DEFAULT_THRESHOLD,
+        k: int = DEFAULT_K,
+        max_candidates: int = 5,
+        observation_bonus: float = 0.25,
+        resolve_abbreviations: bool = True,
+    ):
         self.name = name
         self.cfg = {
             "kb": None if kb in (None, "") else str(kb),
@@ -55,16 +69,20 @@ class ReportLabLinker:
             "resolve_abbreviations": bool(resolve_abbreviations),
         }
         self._nlp = nlp
-        self._linker: Optional[ConceptLinker] = None
+        self._linker: ConceptLinker | None = None
         self._abbrev = None
 
     @property
     def linker(self) -> ConceptLinker:
         if self._linker is None:
             c = self.cfg
-            self._linker = get_linker(c["kb"], threshold=c["threshold"], k=c["k"],
-                                      max_candidates=c["max_candidates"],
-                                      observation_bonus=c["observation_bonus"]).load()
+            self._linker = get_linker(
+                c["kb"],
+                threshold=c["threshold"],
+                k=c["k"],
+                max_candidates=c["max_candidates"],
+                observation_bonus=c["observation_bonus"],
+            ).load()
         return self._linker
 
     def _long_forms(self, doc: Doc) -> dict:

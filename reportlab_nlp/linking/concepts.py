@@ -5,15 +5,16 @@ header naming its references) or a KB directory written by ``reportlab-nlp ontol
 (``concepts.jsonl``: one concept object per line, plus ``meta.json``). Both follow
 ``ontologies/concepts.schema.json``.
 """
+
 from __future__ import annotations
 
 import functools
 import json
 import logging
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from ..errors import RulesError
 from ..resources import data_path, load_yaml
@@ -52,7 +53,7 @@ class Concept:
             del d["cui_status"]
         return d
 
-    def merge(self, other: "Concept") -> None:
+    def merge(self, other: Concept) -> None:
         """Union another record of the same CUI into this one (aliases, hints)."""
         for attr in ("semantic_types", "synonyms", "abbreviations", "observations", "labels"):
             mine = getattr(self, attr)
@@ -166,8 +167,11 @@ def resolve_kb(kb: str | Path | None) -> Path:
         for name in (KB_CONCEPTS, "concepts.yml", "concepts.yaml"):
             if (p / name).is_file():
                 return p / name
-        raise RulesError(f"KB directory {p} holds no {KB_CONCEPTS}", code="RL210",
-                         hint="build one with `reportlab-nlp ontology build`")
+        raise RulesError(
+            f"KB directory {p} holds no {KB_CONCEPTS}",
+            code="RL210",
+            hint="build one with `reportlab-nlp ontology build`",
+        )
     if p.is_file():
         if p.suffix.lower() not in (".jsonl", ".yml", ".yaml"):
             raise RulesError(f"KB file {p} must be .jsonl, .yml or .yaml", code="RL210")

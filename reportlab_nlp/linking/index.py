@@ -5,6 +5,7 @@ vectors) and uses ``min_df=10`` (which empties a small KB), so the same index is
 with float32 vectors and ``min_df=1``. The files are the ones scispaCy's
 ``LinkerPaths.from_directory`` expects, so loading goes through scispaCy's own loader.
 """
+
 from __future__ import annotations
 
 import json
@@ -35,8 +36,15 @@ def cache_root() -> Path:
 
 def index_key(kb_file: Path) -> str:
     """Content hash of the KB file plus everything that shapes the index."""
-    extra = json.dumps({"v": INDEX_VERSION, "hnsw": HNSW_PARAMS, "tfidf": "char_wb-3-3-min_df1",
-                        "single_thread_below": DETERMINISTIC_BUILD_MAX}, sort_keys=True)
+    extra = json.dumps(
+        {
+            "v": INDEX_VERSION,
+            "hnsw": HNSW_PARAMS,
+            "tfidf": "char_wb-3-3-min_df1",
+            "single_thread_below": DETERMINISTIC_BUILD_MAX,
+        },
+        sort_keys=True,
+    )
     return content_hash(kb_file, extra=extra)
 
 
@@ -103,7 +111,11 @@ class FastCharTfidf:
         import numpy
         import scipy.sparse
 
-        if getattr(vectorizer, "binary", False) or getattr(vectorizer, "norm", "l2") not in ("l1", "l2", None):
+        if getattr(vectorizer, "binary", False) or getattr(vectorizer, "norm", "l2") not in (
+            "l1",
+            "l2",
+            None,
+        ):
             raise ValueError("FastCharTfidf supports count tf with l1/l2/no norm (binary=False)")
         self._vectorizer = vectorizer
         self._analyzer = vectorizer.build_analyzer()
@@ -142,7 +154,11 @@ class FastCharTfidf:
             data.extend(vals)
             indptr.append(len(indices))
         return self._csr(
-            (np.asarray(data, dtype=self._dtype), np.asarray(indices, dtype=np.int32), np.asarray(indptr, dtype=np.int32)),
+            (
+                np.asarray(data, dtype=self._dtype),
+                np.asarray(indices, dtype=np.int32),
+                np.asarray(indptr, dtype=np.int32),
+            ),
             shape=(len(indptr) - 1, self._n),
         )
 
@@ -163,7 +179,7 @@ class SingleThreadANN:
             raise AttributeError(name)
         return getattr(self._ann, name)
 
-    def knnQueryBatch(self, queries, k=10, num_threads=1):  # noqa: N802 - nmslib's name
+    def knnQueryBatch(self, queries, k=10, num_threads=1):
         return self._ann.knnQueryBatch(queries, k=k, num_threads=1)
 
 

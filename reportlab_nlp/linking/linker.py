@@ -33,6 +33,7 @@ Guards against confident wrong links:
 
 Unlinked rule mentions take their observation's primary concept in the spaCy component.
 """
+
 from __future__ import annotations
 
 import logging
@@ -73,14 +74,15 @@ class LinkResult:
     candidates: tuple[tuple[str, float], ...]
     method: str  # exact / singular / bag / core / head / fuzzy / none
 
-    def as_dict(self, linker: "ConceptLinker", phrase: str | None = None) -> dict:
+    def as_dict(self, linker: ConceptLinker, phrase: str | None = None) -> dict:
         d = {} if phrase is None else {"phrase": phrase}
         d.update(
             cui=self.cui,
             preferred_name=self.preferred_name,
             score=None if self.score is None else round(self.score, 4),
             candidates=[
-                {"cui": c, "preferred_name": linker.preferred_name(c), "score": round(s, 4)} for c, s in self.candidates
+                {"cui": c, "preferred_name": linker.preferred_name(c), "score": round(s, 4)}
+                for c, s in self.candidates
             ],
         )
         return d
@@ -93,8 +95,10 @@ _MIN_FUZZY_CHARS = 4
 # Head words that name no particular finding: a query ending in one ("no acute cardiopulmonary
 # abnormality", "bony abnormalities") says less than any alias that adds a word to it ("rib
 # abnormality"), so the fuzzy stage does not stretch it that way (ConceptLinker._narrows).
-_GENERIC_HEADS = frozenset("""abnormality abnormalities disease diseases change changes process processes
-lesion lesions""".split())
+_GENERIC_HEADS = frozenset(
+    """abnormality abnormalities disease diseases change changes process processes
+lesion lesions""".split()
+)
 
 
 def _generic_words(query: str) -> list[str] | None:
@@ -143,7 +147,7 @@ class ConceptLinker:
         self._loaded = False
 
     # ------------------------------------------------------------------ loading
-    def load(self) -> "ConceptLinker":
+    def load(self) -> ConceptLinker:
         with self._lock:
             if not self._loaded:
                 self._load()
@@ -182,7 +186,9 @@ class ConceptLinker:
             for o in c.observations:
                 self._add(self.by_observation, o, c.cui)
             vocab.update(t for n in aliases for t in n.split())
-            entities.append(Entity(concept_id=c.cui, canonical_name=c.name, aliases=aliases, types=c.semantic_types))
+            entities.append(
+                Entity(concept_id=c.cui, canonical_name=c.name, aliases=aliases, types=c.semantic_types)
+            )
         self.modifiers = frozenset(modifiers)
         self.vocab = frozenset(vocab)
         self._hint_sets = {o: frozenset(cuis) for o, cuis in self.by_observation.items()}
@@ -225,7 +231,14 @@ class ConceptLinker:
                 out.append(tok.lower())
         return " ".join(out) if changed else ""
 
-    def link(self, text: str, observation: str | None = None, long_form: str | None = None, *, statement: bool = False) -> LinkResult:
+    def link(
+        self,
+        text: str,
+        observation: str | None = None,
+        long_form: str | None = None,
+        *,
+        statement: bool = False,
+    ) -> LinkResult:
         """Link one mention. ``long_form``: the in-document expansion of an abbreviation, if known.
 
         ``statement``: the mention is a normality statement ("heart size is within normal
@@ -258,13 +271,17 @@ class ConceptLinker:
         hinted = self._hinted(observation)
         return sorted(cuis, key=lambda c: (c not in hinted, self.rank.get(c, 1 << 30)))
 
-    def _finish(self, scored: dict[str, float], observation: str | None, method: str, bonus: bool = True) -> LinkResult:
+    def _finish(
+        self, scored: dict[str, float], observation: str | None, method: str, bonus: bool = True
+    ) -> LinkResult:
         hinted = self._hinted(observation)
         if hinted:  # a rule-found mention names a finding/device, never a bare qualifier
             scored = {c: s for c, s in scored.items() if self.concepts[c].category != "qualifier"}
         add = self.observation_bonus if bonus else 0.0
         final = {c: min(1.0, s + (add if c in hinted else 0.0)) for c, s in scored.items()}
-        ranked = sorted(final.items(), key=lambda cs: (-cs[1], cs[0] not in hinted, self.rank.get(cs[0], 1 << 30)))
+        ranked = sorted(
+            final.items(), key=lambda cs: (-cs[1], cs[0] not in hinted, self.rank.get(cs[0], 1 << 30))
+        )
         cands = tuple((c, float(s)) for c, s in ranked[: self.max_candidates])
         if not ranked or ranked[0][1] < self.threshold:
             return LinkResult(None, None, None, cands, "none")
@@ -309,7 +326,9 @@ class ConceptLinker:
                 return self._singular[s], 0.9, "head"
         return None
 
-    def _link(self, text: str, observation: str | None, long_form: str | None, statement: bool = False) -> LinkResult:
+    def _link(
+        self, text: str, observation: str | None, long_form: str | None, statement: bool = False
+    ) -> LinkResult:
         forms: list[str] = []
         for f in (norm(long_form) if long_form else "", norm(text), self.expand_abbreviations(text)):
             if f and f not in forms:
@@ -318,7 +337,12 @@ class ConceptLinker:
             return _NONE
         parts = [norm(p) for p in text.split(",")] if "," in text else []
         exact = self._exact_stage(forms, [p for p in parts if p])
-        if exact is not None and observation and self.by_observation and self._names_only_a_part(exact[0], observation):
+        if (
+            exact is not None
+            and observation
+            and self.by_observation
+            and self._names_only_a_part(exact[0], observation)
+        ):
             # "mild" found by the cardiomegaly rule names the rule's finding, not the qualifier, and
             # "normal heart size" or "enlargement of the cardiac silhouette" name the finding, not
             # the heart: only the observation's own concepts are candidates (never the nearest other
@@ -328,7 +352,9 @@ class ConceptLinker:
             # no bonus here: the hint must not lift one specific diagnosis over the threshold
             # ("aortic" is no aortic aneurysm); nothing close enough -> the primary concept
             queries = [q for q in forms if len(q) >= _MIN_FUZZY_CHARS] or forms
-            return self._finish(self._observation_scores(observation, queries), observation, "fuzzy", bonus=False)
+            return self._finish(
+                self._observation_scores(observation, queries), observation, "fuzzy", bonus=False
+            )
         if exact is not None:
             cuis, score, method = exact
             ordered = self._order(cuis, observation)
@@ -354,8 +380,14 @@ class ConceptLinker:
             for cand in cands:
                 # the best of the concept's aliases found (aliases with equal cosine, such as
                 # "hiatal hernia" / "hernia hiatal", differ in edit similarity)
-                s = max((_blend(q, a, sim) for a, sim in zip(cand.aliases, cand.similarities)
-                         if generic is None or not self._narrows(generic, a)), default=-1.0)
+                s = max(
+                    (
+                        _blend(q, a, sim)
+                        for a, sim in zip(cand.aliases, cand.similarities)
+                        if generic is None or not self._narrows(generic, a)
+                    ),
+                    default=-1.0,
+                )
                 if s > scored.get(cand.concept_id, -1.0):
                     scored[cand.concept_id] = s
         if observation and observation in self.by_observation:
@@ -368,7 +400,9 @@ class ConceptLinker:
         """True when the alias holds a word of meaning that is neither a modifier nor a form of a
         query word: "abnormality" -> "rib abnormality", "bony abnormality" -> "rib abnormality"
         (but "abnormalities" -> "abnormality" is a form of the same word)."""
-        return any(w not in self.modifiers and not any(_same_word(w, q) for q in words) for w in alias.split())
+        return any(
+            w not in self.modifiers and not any(_same_word(w, q) for q in words) for w in alias.split()
+        )
 
     def _names_only_a_part(self, cuis: list[str], observation: str) -> bool:
         """True when an exact match found only qualifiers, or only anatomy the observation's concepts

@@ -8,6 +8,7 @@ imperfect (``diabetes`` -> ``diabete``) still matches itself. Keys, from strict 
 * ``bag``: the sorted set of singular tokens without function words (word-order variants:
   "fracture of the rib" ~ "rib fracture", "effusion, pleural" ~ "pleural effusion").
 """
+
 from __future__ import annotations
 
 import re
@@ -18,13 +19,33 @@ STOPWORDS = frozenset(
     "those which its it as by for from into".split()
 )
 _IRREGULAR = {
-    "pneumothoraces": "pneumothorax", "hemothoraces": "hemothorax", "hemithoraces": "hemithorax",
-    "apices": "apex", "hila": "hilum", "metastases": "metastasis", "atelectases": "atelectasis",
-    "bronchi": "bronchus", "vertebrae": "vertebra", "bullae": "bulla", "granulomata": "granuloma",
-    "emboli": "embolus", "sulci": "sulcus", "calculi": "calculus", "diagnoses": "diagnosis",
-    "scapulae": "scapula", "humeri": "humerus", "lungs": "lung", "bases": "base", "lucencies": "lucency",
-    "cavities": "cavity", "arteries": "artery", "ribs": "rib", "leads": "lead", "wires": "wire",
-    "atria": "atrium", "septa": "septum",
+    "pneumothoraces": "pneumothorax",
+    "hemothoraces": "hemothorax",
+    "hemithoraces": "hemithorax",
+    "apices": "apex",
+    "hila": "hilum",
+    "metastases": "metastasis",
+    "atelectases": "atelectasis",
+    "bronchi": "bronchus",
+    "vertebrae": "vertebra",
+    "bullae": "bulla",
+    "granulomata": "granuloma",
+    "emboli": "embolus",
+    "sulci": "sulcus",
+    "calculi": "calculus",
+    "diagnoses": "diagnosis",
+    "scapulae": "scapula",
+    "humeri": "humerus",
+    "lungs": "lung",
+    "bases": "base",
+    "lucencies": "lucency",
+    "cavities": "cavity",
+    "arteries": "artery",
+    "ribs": "rib",
+    "leads": "lead",
+    "wires": "wire",
+    "atria": "atrium",
+    "septa": "septum",
 }
 _KEEP = ("ss", "us", "is", "as", "ys", "os")
 

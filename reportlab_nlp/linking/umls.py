@@ -7,12 +7,13 @@ semantic types (TUI, via MRSTY), and suppressed rows (SUPPRESS != 'N', dropped b
 Concepts that are also in the shipped table get its report vocabulary, observation ids,
 taxonomy labels and RadLex ids (``merge_shipped``), so observation hints keep working.
 """
+
 from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
 
 from ..errors import RulesError
 from .concepts import Concept, load_concepts, write_kb
@@ -20,7 +21,9 @@ from .concepts import Concept, load_concepts, write_kb
 log = logging.getLogger("reportlab_nlp.linking")
 
 # MRCONSO.RRF columns (UMLS Reference Manual, 3.3.2)
-CUI, LAT, TS, LUI, STT, SUI, ISPREF, AUI, SAUI, SCUI, SDUI, SAB, TTY, CODE, STR, SRL, SUPPRESS, CVF = range(18)
+CUI, LAT, TS, LUI, STT, SUI, ISPREF, AUI, SAUI, SCUI, SDUI, SAB, TTY, CODE, STR, SRL, SUPPRESS, CVF = range(
+    18
+)
 _ABBR_TTYS = frozenset({"AB", "ACR", "AA"})
 MAX_ALIASES = 64  # per concept; the longest tail of UMLS strings adds nothing to linking
 
@@ -45,7 +48,9 @@ def read_mrsty(path: Path) -> dict[str, list[str]]:
     return types
 
 
-def _concepts_from_mrconso(path: Path, keep_row: Callable[[list[str]], bool], stats: Counter) -> Iterator[tuple[str, list[list[str]]]]:
+def _concepts_from_mrconso(
+    path: Path, keep_row: Callable[[list[str]], bool], stats: Counter
+) -> Iterator[tuple[str, list[list[str]]]]:
     current, rows = None, []
     with open(path, encoding="utf-8", errors="replace") as fh:
         for lineno, line in enumerate(fh, 1):
@@ -86,8 +91,15 @@ def _concept_from_rows(cui: str, rows: list[list[str]], tuis: list[str]) -> Conc
             abbreviations.append(s)
         elif len(synonyms) < MAX_ALIASES:
             synonyms.append(s)
-    return Concept(cui=cui, name=pref[STR].strip(), semantic_types=list(tuis), radlex=radlex,
-                   synonyms=synonyms, abbreviations=abbreviations, cui_status="verified")
+    return Concept(
+        cui=cui,
+        name=pref[STR].strip(),
+        semantic_types=list(tuis),
+        radlex=radlex,
+        synonyms=synonyms,
+        abbreviations=abbreviations,
+        cui_status="verified",
+    )
 
 
 def build_from_umls(
@@ -137,9 +149,18 @@ def build_from_umls(
             if cui in shipped:
                 found_shipped.add(cui)
                 s = shipped[cui]
-                c.merge(Concept(cui=cui, name=s.name, category=s.category, radlex=s.radlex,
-                                synonyms=s.synonyms, abbreviations=s.abbreviations,
-                                observations=s.observations, labels=s.labels))
+                c.merge(
+                    Concept(
+                        cui=cui,
+                        name=s.name,
+                        category=s.category,
+                        radlex=s.radlex,
+                        synonyms=s.synonyms,
+                        abbreviations=s.abbreviations,
+                        observations=s.observations,
+                        labels=s.labels,
+                    )
+                )
             stats["concepts"] += 1
             if on_progress is not None and stats["concepts"] % 10000 == 0:
                 on_progress(stats["concepts"])
@@ -148,15 +169,19 @@ def build_from_umls(
     # write_kb consumes the generator; meta is written after, with the final counts
     out = write_kb(concepts(), out_dir, meta={"source": "umls"})
     if stats["concepts"] == 0:
-        raise RulesError(f"no concept of {meta} passes the filters", code="RL213",
-                         hint="check --lang / --sab / --tui")
+        raise RulesError(
+            f"no concept of {meta} passes the filters", code="RL213", hint="check --lang / --sab / --tui"
+        )
     missing = sorted(set(shipped) - found_shipped)
     info = {
         "source": "umls",
         "umls_dir": str(meta),
-        "filters": {"languages": sorted(langs), "sources": sorted(sabs) if sabs else None,
-                    "semantic_types": sorted(tui_filter) if tui_filter else None,
-                    "include_suppressed": include_suppressed},
+        "filters": {
+            "languages": sorted(langs),
+            "sources": sorted(sabs) if sabs else None,
+            "semantic_types": sorted(tui_filter) if tui_filter else None,
+            "include_suppressed": include_suppressed,
+        },
         "merged_shipped_table": merge_shipped,
         "shipped_cuis_missing": missing,
         "stats": dict(stats),
@@ -172,8 +197,10 @@ def write_meta(out: Path, info: dict, n: int) -> None:
 
     from .concepts import KB_FORMAT, KB_META
 
-    (out / KB_META).write_text(json.dumps({"format": KB_FORMAT, "version": 1, "concepts": n, **info},
-                                          indent=2) + "\n", encoding="utf-8")
+    (out / KB_META).write_text(
+        json.dumps({"format": KB_FORMAT, "version": 1, "concepts": n, **info}, indent=2) + "\n",
+        encoding="utf-8",
+    )
 
 
 def build_from_table(table: str | Path | None, out_dir: str | Path) -> dict:

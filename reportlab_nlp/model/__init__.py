@@ -13,6 +13,7 @@ transformers are installed (``benchmarks/bench_gpu.py``).
 
 Importing this package is cheap; torch loads when a model is built or loaded.
 """
+
 from __future__ import annotations
 
 _LAZY = {

@@ -17,10 +17,11 @@ sees a label the rules would not give):
 
 Sentences of validation reports are never used (the caller passes training reports only).
 """
+
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -33,7 +34,9 @@ _PREDICATE_WORDS = frozenset(
 _MAX_FORM_WORDS = 4
 
 
-def _labeled_sentences(ids: Sequence[str], texts: Sequence[str], taxonomy: str) -> tuple[list[str], list[str]]:
+def _labeled_sentences(
+    ids: Sequence[str], texts: Sequence[str], taxonomy: str
+) -> tuple[list[str], list[str]]:
     """Distinct sentences (ids ``<report>#s<k>``) of the labeled sections of the reports."""
     from ..labeler import PipelineSpec, get_pipeline
 
@@ -44,7 +47,11 @@ def _labeled_sentences(ids: Sequence[str], texts: Sequence[str], taxonomy: str) 
     out_texts: list[str] = []
     for rid, text in zip(ids, texts):
         doc = nlp(text)
-        titles = {sec.title_start for sec in (doc._.sections or ()) if sec.title_start is not None and sec.title_end > sec.title_start}
+        titles = {
+            sec.title_start
+            for sec in (doc._.sections or ())
+            if sec.title_start is not None and sec.title_end > sec.title_start
+        }
         for k, sent in enumerate(doc.sents):
             if sent.start in titles:
                 continue  # a header such as "FINDINGS:"
@@ -59,8 +66,14 @@ def _labeled_sentences(ids: Sequence[str], texts: Sequence[str], taxonomy: str) 
     return out_ids, out_texts
 
 
-def sentence_examples(ids: list[str], texts: list[str], taxonomy: str, label_names: list[str], *,
-                      keep_results: list | None = None) -> tuple[list[str], list[str], "object"]:
+def sentence_examples(
+    ids: list[str],
+    texts: list[str],
+    taxonomy: str,
+    label_names: list[str],
+    *,
+    keep_results: list | None = None,
+) -> tuple[list[str], list[str], object]:
     """Rule-labeled sentences of the given reports, for weak-supervision augmentation.
 
     Each distinct sentence of a labeled section (FINDINGS, IMPRESSION, header-less text) becomes an
@@ -112,9 +125,15 @@ def _match_case(form: str, original: str) -> str:
 
 
 def swap_examples(
-    ids: Sequence[str], texts: Sequence[str], taxonomy: str, label_names: list[str], *,
-    min_count: int = 150, seed: int = 13, results: list | None = None,
-) -> tuple[list[str], list[str], "object", dict[str, int]]:
+    ids: Sequence[str],
+    texts: Sequence[str],
+    taxonomy: str,
+    label_names: list[str],
+    *,
+    min_count: int = 150,
+    seed: int = 13,
+    results: list | None = None,
+) -> tuple[list[str], list[str], object, dict[str, int]]:
     """Mention-swapped sentences so each (label, value) reaches ``min_count`` sentence examples.
 
     ``ids``/``texts`` are rule-labelable sentences (:func:`sentence_examples`). Returns
@@ -144,7 +163,11 @@ def swap_examples(
             if v is not None and not LABEL_SCHEMA.is_blank(v):
                 counts[(name, float(v))] += 1
         for m in res.mentions:
-            if len(m.get("labels") or [m["label"]]) != 1 or m.get("value") is None or m["label"] not in mention_labels:
+            if (
+                len(m.get("labels") or [m["label"]]) != 1
+                or m.get("value") is None
+                or m["label"] not in mention_labels
+            ):
                 continue
             if not is_noun_phrase_mention(m["text"]):
                 continue
@@ -166,7 +189,11 @@ def swap_examples(
                 continue
             # sentences that do not mention the target finding already ("effusion and no
             # pneumothorax" would become "pneumothorax and no pneumothorax")
-            pool = [s for s in sources.get(value, ()) if s[3] != name and LABEL_SCHEMA.is_blank(results[s[0]].labels.get(name))]
+            pool = [
+                s
+                for s in sources.get(value, ())
+                if s[3] != name and LABEL_SCHEMA.is_blank(results[s[0]].labels.get(name))
+            ]
             if not pool:
                 continue
             order = rng.permutation(len(pool))

@@ -1,4 +1,5 @@
 """Device choice and CPU thread caps."""
+
 from __future__ import annotations
 
 import math
@@ -47,5 +48,7 @@ def resolve_device(device: str = "auto") -> str:
     if d == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if d.startswith("cuda") and not torch.cuda.is_available():
-        raise ModelError("--device cuda was asked for but no CUDA GPU is visible to torch", hint="use --device cpu or auto")
+        raise ModelError(
+            "--device cuda was asked for but no CUDA GPU is visible to torch", hint="use --device cpu or auto"
+        )
     return d

@@ -16,6 +16,7 @@ with the environment variable
 Every batch holds windows of similar length padded only to its own longest row; all work runs
 under ``torch.inference_mode``; CPU threads are capped to the free cores.
 """
+
 from __future__ import annotations
 
 import logging
@@ -23,8 +24,8 @@ import os
 import tempfile
 import time
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -59,7 +60,12 @@ def _weights_key(model_dir: Path) -> str:
     import hashlib
 
     h = hashlib.sha1()
-    files = ("model.safetensors", "heads.safetensors", "label_schema.json", "adapter/adapter_model.safetensors")
+    files = (
+        "model.safetensors",
+        "heads.safetensors",
+        "label_schema.json",
+        "adapter/adapter_model.safetensors",
+    )
     for name in files:
         try:
             st = (model_dir / name).stat()
@@ -116,13 +122,21 @@ def export_onnx(model, path: Path, opset: int = 18) -> Path:
         warnings.simplefilter("ignore")
         try:
             torch.onnx.export(
-                model, (ids, mask), str(tmp), dynamo=True, opset_version=opset,
-                input_names=["input_ids", "attention_mask"], output_names=["logits"],
+                model,
+                (ids, mask),
+                str(tmp),
+                dynamo=True,
+                opset_version=opset,
+                input_names=["input_ids", "attention_mask"],
+                output_names=["logits"],
                 dynamic_shapes={"input_ids": {0: batch, 1: seq}, "attention_mask": {0: batch, 1: seq}},
-                external_data=False, verbose=False,
+                external_data=False,
+                verbose=False,
             )
         except Exception as err:  # the exporter raises many types
-            raise ModelError(f"ONNX export failed ({type(err).__name__}); use --precision int8 or fp32") from None
+            raise ModelError(
+                f"ONNX export failed ({type(err).__name__}); use --precision int8 or fp32"
+            ) from None
     os.replace(tmp, path)
     return path
 
@@ -193,8 +207,9 @@ class Predictor:
                 raise ModelError("a model directory is needed")
             # a LoRA adapter is folded into its base (no extra matmuls); bf16 decoder weights on a GPU
             half = self.device.startswith("cuda") and precision == "bf16"
-            model, tokenizer, spec = load_labeler(model_dir, merge_adapter=True,
-                                                  dtype="bf16" if half else None)
+            model, tokenizer, spec = load_labeler(
+                model_dir, merge_adapter=True, dtype="bf16" if half else None
+            )
         else:
             spec = model.spec
         self.model_dir = Path(model_dir) if model_dir is not None else None
@@ -206,7 +221,9 @@ class Predictor:
         if max_tokens is None:
             # CPU throughput peaks when a batch's activations stay cache-sized (measured on MiniLM:
             # 16 x ~120 tokens beat 64 x ~120 by 1.3-2.4x), so CPU batches are also capped in tokens
-            max_tokens = self.batch_size * spec.max_length if self.device.startswith("cuda") else CPU_MAX_BATCH_TOKENS
+            max_tokens = (
+                self.batch_size * spec.max_length if self.device.startswith("cuda") else CPU_MAX_BATCH_TOKENS
+            )
         self.max_tokens = max_tokens
         self._session = None
         model = model.eval()
@@ -271,7 +288,11 @@ class Predictor:
     def encode(self, texts: Sequence[str]) -> EncodedReports:
         """Tokenise the part of each report the model reads (its input scope) into windows."""
         scope = self._scope
-        return encode_reports(self.tokenizer, list(texts) if scope is None else [scope.labeled_text(t) for t in texts], self.spec)
+        return encode_reports(
+            self.tokenizer,
+            list(texts) if scope is None else [scope.labeled_text(t) for t in texts],
+            self.spec,
+        )
 
     def predict_encoded(self, enc: EncodedReports) -> np.ndarray:
         """Pooled class probabilities [n_reports, n_labels, 4] for pre-tokenised reports."""
@@ -288,7 +309,11 @@ class Predictor:
                 ids, mask = pad_batch([enc.windows[i] for i in batch], self.pad_id)
                 win_probs[batch] = self._run_batch(ids, mask)
                 self.stats["batches"] += 1
-        probs = win_probs if len(enc.windows) == enc.n_reports else pool_windows_np(win_probs, enc.owner, enc.n_reports)
+        probs = (
+            win_probs
+            if len(enc.windows) == enc.n_reports
+            else pool_windows_np(win_probs, enc.owner, enc.n_reports)
+        )
         self.stats["reports"] += enc.n_reports
         self.stats["windows"] += len(enc.windows)
         self.stats["windowed_reports"] += enc.windowed_reports

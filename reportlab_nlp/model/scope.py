@@ -18,12 +18,13 @@ compiles the *same rules file* into one regular expression with the same header 
 The section rules are stored in the model's ``label_schema.json`` so a model always reads the
 scope it was trained on, whatever the installed rules say later.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Sequence
 
 from ..section_rules import header_words
 
@@ -42,11 +43,11 @@ class SectionScope:
     """A compiled section splitter for one rules mapping (``{"labeled": [...], "sections": {...}}``)."""
 
     labeled: tuple[str, ...]
-    pattern: "re.Pattern[str]"
+    pattern: re.Pattern[str]
     groups: dict[str, str]
 
     @classmethod
-    def from_rules(cls, rules: dict) -> "SectionScope":
+    def from_rules(cls, rules: dict) -> SectionScope:
         alternatives: list[tuple[int, str, str]] = []
         groups: dict[str, str] = {}
         for k, (category, phrases) in enumerate(rules["sections"].items()):

@@ -4,10 +4,11 @@
 tokenizer.json) with a WordPiece vocabulary built from ``corpus`` and a randomly initialised
 2-layer BERT -- the same kind of folder ``--encoder`` takes, at a few hundred kB.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 
 def build_tokenizer(corpus: Iterable[str], vocab_size: int = 400):
@@ -35,16 +36,32 @@ def build_tokenizer(corpus: Iterable[str], vocab_size: int = 400):
     tok.pre_tokenizer = pre
     cls_id, sep_id = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
     tok.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B [SEP]", special_tokens=[("[CLS]", cls_id), ("[SEP]", sep_id)]
+        single="[CLS] $A [SEP]",
+        pair="[CLS] $A [SEP] $B [SEP]",
+        special_tokens=[("[CLS]", cls_id), ("[SEP]", sep_id)],
     )
     return PreTrainedTokenizerFast(
-        tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]", sep_token="[SEP]",
-        mask_token="[MASK]", model_max_length=128,
+        tokenizer_object=tok,
+        unk_token="[UNK]",
+        pad_token="[PAD]",
+        cls_token="[CLS]",
+        sep_token="[SEP]",
+        mask_token="[MASK]",
+        model_max_length=128,
     )
 
 
-def build_tiny_encoder(out_dir: str | Path, corpus: Iterable[str], *, hidden: int = 32, layers: int = 2, heads: int = 2,
-                       max_positions: int = 128, seed: int = 0, vocab_size: int = 400) -> Path:
+def build_tiny_encoder(
+    out_dir: str | Path,
+    corpus: Iterable[str],
+    *,
+    hidden: int = 32,
+    layers: int = 2,
+    heads: int = 2,
+    max_positions: int = 128,
+    seed: int = 0,
+    vocab_size: int = 400,
+) -> Path:
     import torch
     from transformers import BertConfig, BertModel
 
@@ -52,8 +69,13 @@ def build_tiny_encoder(out_dir: str | Path, corpus: Iterable[str], *, hidden: in
     out.mkdir(parents=True, exist_ok=True)
     tokenizer = build_tokenizer(corpus, vocab_size=vocab_size)
     config = BertConfig(
-        vocab_size=len(tokenizer), hidden_size=hidden, num_hidden_layers=layers, num_attention_heads=heads,
-        intermediate_size=hidden * 2, max_position_embeddings=max_positions, pad_token_id=tokenizer.pad_token_id,
+        vocab_size=len(tokenizer),
+        hidden_size=hidden,
+        num_hidden_layers=layers,
+        num_attention_heads=heads,
+        intermediate_size=hidden * 2,
+        max_position_embeddings=max_positions,
+        pad_token_id=tokenizer.pad_token_id,
     )
     torch.manual_seed(seed)
     model = BertModel(config, add_pooling_layer=False)
@@ -70,7 +92,7 @@ TINY_CHAT_TEMPLATE = (
     "<start_of_turn>{{ 'model' if m['role'] == 'assistant' else 'user' }}\n{{ m['content'] }}<end_of_turn>\n"
     "{% endfor %}{% if add_generation_prompt %}<start_of_turn>model\n{% endif %}"
 )
-JSON_PIECES = ['{"', '": ', '": {"', '"value": ', '"evidence": ', '", "', '}, "', '}}', 'null', '-1', ', "']
+JSON_PIECES = ['{"', '": ', '": {"', '"value": ', '"evidence": ', '", "', '}, "', "}}", "null", "-1", ', "']
 
 
 def build_decoder_tokenizer(corpus: Iterable[str], vocab_size: int = 600):
@@ -109,15 +131,29 @@ def build_decoder_tokenizer(corpus: Iterable[str], vocab_size: int = 600):
     tok.decoder = decoders.ByteLevel()
     tok.add_special_tokens(DECODER_SPECIALS)
     return PreTrainedTokenizerFast(
-        tokenizer_object=tok, bos_token="<bos>", eos_token="<eos>", pad_token="<pad>", unk_token="<unk>",
-        additional_special_tokens=["<start_of_turn>", "<end_of_turn>"], model_max_length=4096,
+        tokenizer_object=tok,
+        bos_token="<bos>",
+        eos_token="<eos>",
+        pad_token="<pad>",
+        unk_token="<unk>",
+        additional_special_tokens=["<start_of_turn>", "<end_of_turn>"],
+        model_max_length=4096,
         chat_template=TINY_CHAT_TEMPLATE,
     )
 
 
-def build_tiny_gemma(out_dir: str | Path, corpus: Iterable[str], *, hidden: int = 32, layers: int = 2,
-                     heads: int = 2, kv_heads: int = 1, max_positions: int = 4096, seed: int = 0,
-                     vocab_size: int = 600) -> Path:
+def build_tiny_gemma(
+    out_dir: str | Path,
+    corpus: Iterable[str],
+    *,
+    hidden: int = 32,
+    layers: int = 2,
+    heads: int = 2,
+    kv_heads: int = 1,
+    max_positions: int = 4096,
+    seed: int = 0,
+    vocab_size: int = 600,
+) -> Path:
     """A randomly initialised 2-layer, 32-hidden Gemma-3 causal LM + tokenizer, saved as a local checkpoint.
 
     The folder has the layout of a real Gemma-3 / MedGemma text checkpoint (``config.json`` with
@@ -131,10 +167,18 @@ def build_tiny_gemma(out_dir: str | Path, corpus: Iterable[str], *, hidden: int 
     out.mkdir(parents=True, exist_ok=True)
     tokenizer = build_decoder_tokenizer(corpus, vocab_size=vocab_size)
     config = Gemma3TextConfig(
-        vocab_size=len(tokenizer), hidden_size=hidden, intermediate_size=hidden * 2, num_hidden_layers=layers,
-        num_attention_heads=heads, num_key_value_heads=kv_heads, head_dim=hidden // heads,
-        max_position_embeddings=max_positions, sliding_window=128, pad_token_id=tokenizer.pad_token_id,
-        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
+        vocab_size=len(tokenizer),
+        hidden_size=hidden,
+        intermediate_size=hidden * 2,
+        num_hidden_layers=layers,
+        num_attention_heads=heads,
+        num_key_value_heads=kv_heads,
+        head_dim=hidden // heads,
+        max_position_embeddings=max_positions,
+        sliding_window=128,
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
     )
     torch.manual_seed(seed)
     model = Gemma3ForCausalLM(config)

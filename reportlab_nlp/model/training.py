@@ -17,6 +17,7 @@ and fine-tunes encoder + heads with:
 Long reports are split into windows and pooled exactly as at inference
 (:mod:`reportlab_nlp.model.windows`), so the loss is computed on the pooled prediction.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -25,9 +26,10 @@ import logging
 import math
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -35,13 +37,26 @@ from ..errors import GoldTableError, ModelError
 from ..inputs import read_reports
 from ..outputs import RejectsWriter, read_label_table
 from ..schema import BUILTIN_TAXONOMIES, load_taxonomy
+from .augment import rare_class_repeats, sentence_examples, swap_examples
 from .device import cap_threads, resolve_device
 from .modeling import (
-    N_CLASSES, LabelerSpec, load_labeler, new_labeler, save_labeler, special_token_ids, value_classes,
+    N_CLASSES,
+    LabelerSpec,
+    load_labeler,
+    new_labeler,
+    save_labeler,
+    special_token_ids,
+    value_classes,
 )
-from .augment import rare_class_repeats, sentence_examples, swap_examples
 from .scope import SCOPES, default_section_rules, model_inputs
-from .windows import encode_reports, gather_reports, pad_batch, pool_windows_torch, shuffled_buckets, window_index
+from .windows import (
+    encode_reports,
+    gather_reports,
+    pad_batch,
+    pool_windows_torch,
+    shuffled_buckets,
+    window_index,
+)
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +154,16 @@ def _fingerprint(ids: list[str], extra: str) -> str:
 
 
 class _Trainer:
-    def __init__(self, model, tokenizer, spec: LabelerSpec, device: str, batch_size: int, show_progress: bool, fingerprint: str):
+    def __init__(
+        self,
+        model,
+        tokenizer,
+        spec: LabelerSpec,
+        device: str,
+        batch_size: int,
+        show_progress: bool,
+        fingerprint: str,
+    ):
         import torch
 
         self.fingerprint = fingerprint
@@ -183,9 +207,27 @@ class _Trainer:
             out[part] = p
         return out[reports]
 
-    def run_stage(self, *, stage: str, enc, index, targets: np.ndarray, train_idx: np.ndarray, val_idx: np.ndarray,
-                  epochs: int, lr: float, head_lr: float, weight_decay: float, warmup: float, patience: int, seed: int,
-                  out_dir: Path, state: dict | None, on_epoch_end: Callable | None, history: list) -> dict:
+    def run_stage(
+        self,
+        *,
+        stage: str,
+        enc,
+        index,
+        targets: np.ndarray,
+        train_idx: np.ndarray,
+        val_idx: np.ndarray,
+        epochs: int,
+        lr: float,
+        head_lr: float,
+        weight_decay: float,
+        warmup: float,
+        patience: int,
+        seed: int,
+        out_dir: Path,
+        state: dict | None,
+        on_epoch_end: Callable | None,
+        history: list,
+    ) -> dict:
         torch = self.torch
         from transformers import get_linear_schedule_with_warmup
 
@@ -231,7 +273,11 @@ class _Trainer:
                 model.train()
                 rng = np.random.default_rng([seed, 1 if stage == "gold" else 0, epoch])
                 batches = shuffled_buckets(lengths, self.batch_size, rng)
-                task = prog.add_task(f"{stage} epoch {epoch + 1}/{epochs}", total=len(train_idx), rate="") if prog else None
+                task = (
+                    prog.add_task(f"{stage} epoch {epoch + 1}/{epochs}", total=len(train_idx), rate="")
+                    if prog
+                    else None
+                )
                 t0, seen, loss_sum = time.perf_counter(), 0, 0.0
                 for b in batches:
                     reports = train_idx[b]
@@ -247,8 +293,12 @@ class _Trainer:
                     if prog:
                         prog.update(task, advance=len(reports), rate=f"loss {loss_sum / seen:.4f}")
                 train_loss = loss_sum / max(1, seen)
-                rec: dict[str, Any] = {"stage": stage, "epoch": epoch + 1, "train_loss": round(train_loss, 5),
-                                       "seconds": round(time.perf_counter() - t0, 1)}
+                rec: dict[str, Any] = {
+                    "stage": stage,
+                    "epoch": epoch + 1,
+                    "train_loss": round(train_loss, 5),
+                    "seconds": round(time.perf_counter() - t0, 1),
+                }
                 improved = True
                 if len(val_idx):
                     pred = self.predict(enc, index, val_idx)
@@ -261,22 +311,34 @@ class _Trainer:
                     else:
                         bad += 1
                 history.append(rec)
-                log.info("%s epoch %d: train loss %.4f%s", stage, epoch + 1, train_loss,
-                         f", validation macro F1 {rec['val_macro_f1']:.4f}" if "val_macro_f1" in rec else "")
+                log.info(
+                    "%s epoch %d: train loss %.4f%s",
+                    stage,
+                    epoch + 1,
+                    train_loss,
+                    f", validation macro F1 {rec['val_macro_f1']:.4f}" if "val_macro_f1" in rec else "",
+                )
                 if improved:
                     save_labeler(model, self.tokenizer, out_dir)
                 state_out = {
-                    "stage": stage, "epoch": epoch, "best": best, "bad_epochs": bad,
-                    "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
+                    "stage": stage,
+                    "epoch": epoch,
+                    "best": best,
+                    "bad_epochs": bad,
+                    "optimizer": opt.state_dict(),
+                    "scheduler": sched.state_dict(),
                     "torch_rng": torch.get_rng_state(),
                     "cuda_rng": torch.cuda.get_rng_state_all() if self.cuda else None,
-                    "history": list(history), "fingerprint": self.fingerprint,
+                    "history": list(history),
+                    "fingerprint": self.fingerprint,
                 }
                 _save_checkpoint(model, state_out, out_dir)
                 if on_epoch_end is not None:
                     on_epoch_end(stage, epoch + 1)
                 if len(val_idx) and bad >= patience:
-                    log.info("%s: early stop after epoch %d (no improvement for %d epochs)", stage, epoch + 1, bad)
+                    log.info(
+                        "%s: early stop after epoch %d (no improvement for %d epochs)", stage, epoch + 1, bad
+                    )
                     break
         finally:
             if prog:
@@ -316,8 +378,10 @@ def _load_checkpoint(model, out_dir: Path) -> dict:
     if model.spec.lora:
         missing = set(_trained_state(model)) - set(weights)
         if missing:
-            raise ModelError(f"--resume: the checkpoint in {d} lacks {len(missing)} adapter weight(s); "
-                             "start without --resume")
+            raise ModelError(
+                f"--resume: the checkpoint in {d} lacks {len(missing)} adapter weight(s); "
+                "start without --resume"
+            )
         model.load_state_dict(weights, strict=False)
     else:
         model.load_state_dict(weights)
@@ -436,7 +500,9 @@ def train_model(
     n_unlabeled = len(ids) - len(keep)
     n_labels_without_report = len(in_table - set(ids))
     if not keep:
-        raise ModelError(f"no report of {Path(archive).name} has a row in {Path(labels).name} (ids must match)")
+        raise ModelError(
+            f"no report of {Path(archive).name} has a row in {Path(labels).name} (ids must match)"
+        )
     ids = [ids[i] for i in keep]
     texts = [texts[i] for i in keep]
     targets = targets_from_table(table, label_names, ids)
@@ -446,7 +512,11 @@ def train_model(
         taxonomy_name=tax.name,
         taxonomy_source=str(taxonomy),
         no_finding=tax.no_finding if tax.no_finding in label_names else None,
-        finding_labels=[l.name for l in tax.labels if l.counts_as_finding and l.name in label_names and l.name != tax.no_finding],
+        finding_labels=[
+            l.name
+            for l in tax.labels
+            if l.counts_as_finding and l.name in label_names and l.name != tax.no_finding
+        ],
         max_length=max_length,
         window_overlap=window_overlap,
         pooling=pooling,
@@ -457,18 +527,44 @@ def train_model(
         raise ModelError("--lora-r must be 0 (off) or more")
     torch.manual_seed(seed)
     cuda = dev.startswith("cuda")
-    model, tokenizer = new_labeler(encoder, spec, seed=seed, lora_r=lora_r,
-                                   dtype="bf16" if cuda and lora_r != 0 else None, gradient_checkpointing=cuda)
-    fingerprint = _fingerprint(ids, json.dumps([label_names, max_length, window_overlap, pooling, seed, val_fraction, str(encoder), augment_sentences,
-                                                oversample_rare, augment_swaps, input_scope, spec.section_rules]
-                                               + ([spec.lora] if spec.lora else []), sort_keys=True))
+    model, tokenizer = new_labeler(
+        encoder,
+        spec,
+        seed=seed,
+        lora_r=lora_r,
+        dtype="bf16" if cuda and lora_r != 0 else None,
+        gradient_checkpointing=cuda,
+    )
+    fingerprint = _fingerprint(
+        ids,
+        json.dumps(
+            [
+                label_names,
+                max_length,
+                window_overlap,
+                pooling,
+                seed,
+                val_fraction,
+                str(encoder),
+                augment_sentences,
+                oversample_rare,
+                augment_swaps,
+                input_scope,
+                spec.section_rules,
+            ]
+            + ([spec.lora] if spec.lora else []),
+            sort_keys=True,
+        ),
+    )
 
     state = None
     history: list = []
     if resume:
         state = _load_checkpoint(model, out)
         if state.get("fingerprint") not in (None, fingerprint):
-            raise ModelError("--resume: the checkpoint was made with other data or settings (reports, labels, encoder, seed or window); start without --resume")
+            raise ModelError(
+                "--resume: the checkpoint was made with other data or settings (reports, labels, encoder, seed or window); start without --resume"
+            )
         history = list(state.get("history", []))
         torch.set_rng_state(state["torch_rng"])
 
@@ -488,18 +584,30 @@ def train_model(
         # sentences of the training reports only: none of a validation report leaks into training
         tr = train_idx.tolist()
         s_results: list | None = [] if augment_swaps > 0 else None  # labelled once, reused by the swaps
-        s_ids, s_texts, s_table = sentence_examples([ids[i] for i in tr], [texts[i] for i in tr], str(taxonomy), label_names,
-                                                    keep_results=s_results)
+        s_ids, s_texts, s_table = sentence_examples(
+            [ids[i] for i in tr], [texts[i] for i in tr], str(taxonomy), label_names, keep_results=s_results
+        )
         n_sentence_examples = len(s_ids)  # distinct sentences
         if s_ids and augment_swaps > 0:
-            x_ids, x_texts, x_table, swap_counts = swap_examples(s_ids, s_texts, str(taxonomy), label_names, min_count=augment_swaps, seed=seed,
-                                                                      results=s_results)
+            x_ids, x_texts, x_table, swap_counts = swap_examples(
+                s_ids,
+                s_texts,
+                str(taxonomy),
+                label_names,
+                min_count=augment_swaps,
+                seed=seed,
+                results=s_results,
+            )
             n_swap_examples = len(x_ids)
             s_ids, s_texts = s_ids + x_ids, s_texts + x_texts
             s_table = pd.concat([s_table, x_table])
         if s_ids:
             s_targets = targets_from_table(s_table, label_names, s_ids)
-            reps = rare_class_repeats(s_targets, min_count=oversample_rare) if oversample_rare > 0 else np.ones(len(s_ids), dtype=np.int64)
+            reps = (
+                rare_class_repeats(s_targets, min_count=oversample_rare)
+                if oversample_rare > 0
+                else np.ones(len(s_ids), dtype=np.int64)
+            )
             s_ids = [f"{rid}#r{k}" if k else rid for rid, r in zip(s_ids, reps) for k in range(r)]
             s_texts = [t for t, r in zip(s_texts, reps) for _ in range(r)]
             s_targets = np.repeat(s_targets, reps, axis=0)
@@ -516,9 +624,23 @@ def train_model(
     # stage 1: weak labels, then (optionally) stage 2: gold labels
     if state is None or state.get("stage") == "weak":
         trainer.run_stage(
-            stage="weak", enc=enc, index=index, targets=targets, train_idx=train_idx, val_idx=val_idx,
-            epochs=epochs, lr=lr, head_lr=head_lr, weight_decay=weight_decay, warmup=warmup, patience=patience,
-            seed=seed, out_dir=out, state=state, on_epoch_end=_hook, history=history,
+            stage="weak",
+            enc=enc,
+            index=index,
+            targets=targets,
+            train_idx=train_idx,
+            val_idx=val_idx,
+            epochs=epochs,
+            lr=lr,
+            head_lr=head_lr,
+            weight_decay=weight_decay,
+            warmup=warmup,
+            patience=patience,
+            seed=seed,
+            out_dir=out,
+            state=state,
+            on_epoch_end=_hook,
+            history=history,
         )
         state = None
     report_stage = "weak"
@@ -531,20 +653,39 @@ def train_model(
         pos = {rid: i for i, rid in enumerate(ids)}
         g_idx = np.array(sorted(pos[r] for r in gold.index if r in pos), dtype=np.int64)
         if len(g_idx) == 0:
-            raise GoldTableError(f"no id of the gold table {Path(finetune_gold).name} is a labeled report of {Path(archive).name}")
+            raise GoldTableError(
+                f"no id of the gold table {Path(finetune_gold).name} is a labeled report of {Path(archive).name}"
+            )
         g_targets = np.full_like(targets, IGNORE)
         g_targets[g_idx] = targets_from_table(gold, label_names, [ids[i] for i in g_idx])
         gt, gv = _split(len(g_idx), val_fraction, seed + 1)
         trainer.run_stage(
-            stage="gold", enc=enc, index=index, targets=g_targets, train_idx=g_idx[gt], val_idx=g_idx[gv],
-            epochs=finetune_epochs, lr=finetune_lr or lr / 2, head_lr=(finetune_lr or lr / 2) * 10,
-            weight_decay=weight_decay, warmup=warmup, patience=patience, seed=seed, out_dir=out,
+            stage="gold",
+            enc=enc,
+            index=index,
+            targets=g_targets,
+            train_idx=g_idx[gt],
+            val_idx=g_idx[gv],
+            epochs=finetune_epochs,
+            lr=finetune_lr or lr / 2,
+            head_lr=(finetune_lr or lr / 2) * 10,
+            weight_decay=weight_decay,
+            warmup=warmup,
+            patience=patience,
+            seed=seed,
+            out_dir=out,
             state=state if state is not None and state.get("stage") == "gold" else None,
-            on_epoch_end=_hook, history=history,
+            on_epoch_end=_hook,
+            history=history,
         )
         report_stage = "gold"
-        gold_info = {"table": str(finetune_gold), "reports": int(len(g_idx)), "train": int(len(gt)), "validation": int(len(gv)),
-                     "gold_ids_not_in_archive": int(sum(1 for r in gold.index if r not in pos))}
+        gold_info = {
+            "table": str(finetune_gold),
+            "reports": int(len(g_idx)),
+            "train": int(len(gt)),
+            "validation": int(len(gv)),
+            "gold_ids_not_in_archive": int(sum(1 for r in gold.index if r not in pos)),
+        }
         val_final, tgt_final = g_idx[gv], g_targets
     else:
         val_final, tgt_final = val_idx, targets
@@ -557,7 +698,11 @@ def train_model(
     else:
         best_model, _, _ = load_labeler(out)
         trainer.model = best_model.to(dev)
-    metrics = per_label_metrics(tgt_final[val_final], trainer.predict(enc, index, val_final), label_names) if len(val_final) else {}
+    metrics = (
+        per_label_metrics(tgt_final[val_final], trainer.predict(enc, index, val_final), label_names)
+        if len(val_final)
+        else {}
+    )
     report = {
         "model_dir": str(out),
         "encoder": spec.encoder_source,
@@ -599,13 +744,17 @@ def train_model(
 def _write_report(out: Path, report: dict) -> None:
     (out / "training_report.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     lines = [
-        "# Training report", "",
+        "# Training report",
+        "",
         f"- reports used: {report['reports_used']} (train {report['train_reports']}, validation {report['validation_reports']})",
         f"- rule-labeled sentences: {report['sentence_examples']}, mention swaps: {report['swap_examples']}, oversampled copies: {report['oversampled_repeats']}; input scope: {report['input_scope']}",
         f"- windowed (longer than the {report['max_length']}-token window): {report['windowed_reports']}",
         f"- {report['architecture']}: `{report['encoder']}`"
-        + (f" + LoRA r={report['lora']['r']} ({report['trainable_parameters']} trainable parameters)"
-           if report["lora"] else "")
+        + (
+            f" + LoRA r={report['lora']['r']} ({report['trainable_parameters']} trainable parameters)"
+            if report["lora"]
+            else ""
+        )
         + f"; taxonomy: {report['taxonomy']}; seed {report['seed']}; device {report['device']}",
         "",
         "| stage | epoch | train loss | validation macro F1 |",
@@ -614,10 +763,17 @@ def _write_report(out: Path, report: dict) -> None:
     for h in report["history"]:
         lines.append(f"| {h['stage']} | {h['epoch']} | {h['train_loss']:.4f} | {h.get('val_macro_f1', '')} |")
     if report["validation"]:
-        lines += ["", f"Validation ({report['selected_on']} labels) of the saved model, macro F1 {report['validation_macro_f1']:.4f}:", "",
-                  "| label | support | agreement | F1 macro | F1 positive | F1 negative | F1 uncertain |", "|---|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            f"Validation ({report['selected_on']} labels) of the saved model, macro F1 {report['validation_macro_f1']:.4f}:",
+            "",
+            "| label | support | agreement | F1 macro | F1 positive | F1 negative | F1 uncertain |",
+            "|---|---|---|---|---|---|---|",
+        ]
         for name, m in report["validation"].items():
-            lines.append(f"| {name} | {m['support']} | {m['agreement']:.3f} | {m['f1_macro']:.3f} | {m['f1_positive']:.3f} | {m['f1_negative']:.3f} | {m['f1_uncertain']:.3f} |")
+            lines.append(
+                f"| {name} | {m['support']} | {m['agreement']:.3f} | {m['f1_macro']:.3f} | {m['f1_positive']:.3f} | {m['f1_negative']:.3f} | {m['f1_uncertain']:.3f} |"
+            )
     else:
         lines += ["", "No validation split (too few reports); the model is the last epoch's."]
     (out / "training_report.md").write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -11,10 +11,11 @@ talks about it. A finding described only in the last window of a long report is 
 not diluted by the windows that never mention it. The same pooling is used in training (the
 loss is computed on the pooled logits) and at inference.
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 
@@ -57,8 +58,16 @@ def encode_reports(tokenizer, texts: Sequence[str], spec: LabelerSpec) -> Encode
     """Tokenise ``texts`` (fast tokenizer, batch call) and cut them into windows."""
     start, end, _ = special_token_ids(tokenizer)
     if len(texts) == 0:
-        return EncodedReports([], np.zeros(0, dtype=np.int64), 0, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
-    enc = tokenizer(list(texts), add_special_tokens=False, truncation=False, return_attention_mask=False, return_token_type_ids=False)
+        return EncodedReports(
+            [], np.zeros(0, dtype=np.int64), 0, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        )
+    enc = tokenizer(
+        list(texts),
+        add_special_tokens=False,
+        truncation=False,
+        return_attention_mask=False,
+        return_token_type_ids=False,
+    )
     windows: list[list[int]] = []
     owner: list[int] = []
     per_report = np.zeros(len(texts), dtype=np.int64)
@@ -74,7 +83,9 @@ def encode_reports(tokenizer, texts: Sequence[str], spec: LabelerSpec) -> Encode
     return EncodedReports(windows, np.asarray(owner, dtype=np.int64), len(texts), n_tokens, per_report)
 
 
-def length_buckets(lengths: np.ndarray, batch_size: int, *, max_tokens: int | None = None) -> list[np.ndarray]:
+def length_buckets(
+    lengths: np.ndarray, batch_size: int, *, max_tokens: int | None = None
+) -> list[np.ndarray]:
     """Indices grouped into batches of similar length (longest first), so padding is per batch.
 
     ``max_tokens`` caps ``batch rows * longest row`` (long windows get smaller batches).
@@ -92,7 +103,9 @@ def length_buckets(lengths: np.ndarray, batch_size: int, *, max_tokens: int | No
     return batches
 
 
-def shuffled_buckets(lengths: np.ndarray, batch_size: int, rng: np.random.Generator, pool: int = 50) -> list[np.ndarray]:
+def shuffled_buckets(
+    lengths: np.ndarray, batch_size: int, rng: np.random.Generator, pool: int = 50
+) -> list[np.ndarray]:
     """Training batches: shuffle, sort within pools of ``pool`` batches by length, shuffle batches."""
     perm = rng.permutation(len(lengths))
     batches: list[np.ndarray] = []
@@ -105,7 +118,9 @@ def shuffled_buckets(lengths: np.ndarray, batch_size: int, rng: np.random.Genera
     return [batches[k] for k in order]
 
 
-def pad_batch(windows: Sequence[Sequence[int]], pad_id: int, multiple_of: int = 8) -> tuple[np.ndarray, np.ndarray]:
+def pad_batch(
+    windows: Sequence[Sequence[int]], pad_id: int, multiple_of: int = 8
+) -> tuple[np.ndarray, np.ndarray]:
     """Right-pad a batch of windows to its own longest row (rounded up to ``multiple_of``)."""
     longest = max(len(w) for w in windows)
     if multiple_of > 1:
@@ -147,13 +162,17 @@ def pool_windows_torch(logits, owner, n_reports: int):
     n_labels = logits.shape[1]
     big = torch.full((n_reports, n_labels), float("inf"), device=logits.device)
     # min blank prob per (report, label)
-    mins = big.scatter_reduce(0, owner.view(-1, 1).expand(-1, n_labels), blank, reduce="amin", include_self=True)
+    mins = big.scatter_reduce(
+        0, owner.view(-1, 1).expand(-1, n_labels), blank, reduce="amin", include_self=True
+    )
     is_best = blank <= mins[owner]
     # first window reaching the minimum wins
     idx = torch.arange(logits.shape[0], device=logits.device).view(-1, 1).expand(-1, n_labels)
     cand = torch.where(is_best, idx, torch.full_like(idx, logits.shape[0]))
     chosen = torch.full((n_reports, n_labels), logits.shape[0], device=logits.device, dtype=idx.dtype)
-    chosen = chosen.scatter_reduce(0, owner.view(-1, 1).expand(-1, n_labels), cand, reduce="amin", include_self=True)
+    chosen = chosen.scatter_reduce(
+        0, owner.view(-1, 1).expand(-1, n_labels), cand, reduce="amin", include_self=True
+    )
     lab = torch.arange(n_labels, device=logits.device).view(1, -1).expand(n_reports, -1)
     return logits[chosen, lab]
 
@@ -164,7 +183,9 @@ def window_index(encoded: EncodedReports) -> list[np.ndarray]:
     return [np.arange(starts[i], starts[i + 1]) for i in range(encoded.n_reports)]
 
 
-def gather_reports(encoded: EncodedReports, index: list[np.ndarray], reports: np.ndarray) -> tuple[list[list[int]], np.ndarray]:
+def gather_reports(
+    encoded: EncodedReports, index: list[np.ndarray], reports: np.ndarray
+) -> tuple[list[list[int]], np.ndarray]:
     """Windows of ``reports`` (fast path using :func:`window_index`), owners renumbered."""
     wins: list[list[int]] = []
     own: list[int] = []

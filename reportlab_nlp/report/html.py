@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import html
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from .charts import bar_chart, heatmap, prevalence_chart
 from .data import ReportData
@@ -146,8 +146,8 @@ def render_html(
 
 
 def write_report(data: ReportData, path: Path, redactor: Redactor | None = None) -> None:
-    from ..outputs import publish, temp_path
     from ..errors import OutputError
+    from ..outputs import publish, temp_path
 
     tmp = temp_path(path)
     try:

@@ -16,8 +16,8 @@ import json
 import logging
 import os
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from ...errors import ModelError
 from ..modeling import DECODER_ARCH_SUFFIXES, DECODER_MODEL_TYPES
@@ -138,8 +138,7 @@ class TransformersBackend:
             if len(ids) + min(budget, 64) > self.context:
                 out[i] = Failure(
                     REJECT_TOO_LONG,
-                    f"the prompt ({len(ids)} tokens) does not fit the model's "
-                    f"{self.context}-token context",
+                    f"the prompt ({len(ids)} tokens) does not fit the model's {self.context}-token context",
                 )
             else:
                 ok.append(i)

@@ -9,8 +9,9 @@ without a retry; a backend failure on a batch is retried record by record (RL452
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, Sequence
+from typing import Protocol
 
 from ...inputs import Reject
 from .answers import Answer, Cell, parse_answer

@@ -29,7 +29,7 @@ whose text would leave the grammar.
 from __future__ import annotations
 
 import json
-from typing import Sequence
+from collections.abc import Sequence
 
 from .prompt import VALUE_TOKENS
 
@@ -62,7 +62,7 @@ class TokenTable:
         self.max_len = max((len(s) for s in self.by_string), default=1)
 
     @classmethod
-    def for_tokenizer(cls, tokenizer) -> "TokenTable":
+    def for_tokenizer(cls, tokenizer) -> TokenTable:
         table = getattr(tokenizer, "_reportlab_token_table", None)
         if table is None:
             table = cls(tokenizer)
@@ -95,7 +95,7 @@ class AnswerGrammar:
         for k, name in enumerate(label_names):
             head = "{" if k == 0 else "}, "
             segs += [
-                ("lit", f"{head}{json.dumps(name)}: {{\"value\": "),
+                ("lit", f'{head}{json.dumps(name)}: {{"value": '),
                 ("value",),
                 ("lit", ', "evidence": '),
                 ("evidence",),
@@ -223,7 +223,9 @@ def make_processor(grammars: Sequence[AnswerGrammar], table: TokenTable, eos_ids
             mask = torch.full_like(scores, float("-inf"))
             total = int(input_ids.shape[1]) - self.prompt_len
             for row, g in enumerate(grammars):
-                new = input_ids[row, self.prompt_len + self.consumed[row] :].tolist()  # only the unseen tokens
+                new = input_ids[
+                    row, self.prompt_len + self.consumed[row] :
+                ].tolist()  # only the unseen tokens
                 state = self.states[row]
                 for tid in new:
                     if state is None or state == _END or tid in self.eos_set:

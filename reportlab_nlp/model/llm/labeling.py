@@ -166,7 +166,7 @@ def label_archive_with_llm(
                     rule_results = label_texts(r_texts, taxonomy=spec.taxonomy, ids=r_ids, evidence=True)
                 except ReportLabError:
                     raise
-                except Exception as err:  # noqa: BLE001 - isolate the record that fails in the rules
+                except Exception as err:
                     log.warning(
                         "rule labeling failed on a chunk (%s); retrying record by record", type(err).__name__
                     )
@@ -176,7 +176,7 @@ def label_archive_with_llm(
                             rule_results.append(
                                 label_texts([t], taxonomy=spec.taxonomy, ids=[rid], evidence=True)[0]
                             )
-                        except Exception as e2:  # noqa: BLE001
+                        except Exception as e2:
                             rule_results.append(None)
                             rejects.append(
                                 Reject(rid, f"rule labeling failed ({type(e2).__name__})", "RL411")

@@ -62,7 +62,7 @@ class PromptSpec:
         }
         return {
             "type": "object",
-            "properties": {n: cell for n in self.label_names},
+            "properties": dict.fromkeys(self.label_names, cell),
             "required": list(self.label_names),
             "additionalProperties": False,
         }
@@ -74,7 +74,7 @@ class PromptSpec:
             value, quote = labels.get(n, (None, None))
             v = "null" if value is None else str(int(value))
             q = "null" if quote is None else json.dumps(quote, ensure_ascii=False)
-            parts.append(f"{json.dumps(n)}: {{\"value\": {v}, \"evidence\": {q}}}")
+            parts.append(f'{json.dumps(n)}: {{"value": {v}, "evidence": {q}}}')
         return "{" + ", ".join(parts) + "}"
 
     # -- rendering ------------------------------------------------------------------------------
