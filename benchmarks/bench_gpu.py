@@ -39,6 +39,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # support.tiny_models: the tests' tiny tokenizers
 
 CHEXPERT = [
     "No Finding",
@@ -175,10 +176,10 @@ def spec_for(max_length: int, pooling: str = "attention", architecture: str = "e
 def minilm(args, texts, device):
     """(model, tokenizer, where the weights came from)."""
     import torch
+    from support.tiny_models import build_tokenizer
     from transformers import BertConfig, BertModel
 
     from reportlab_nlp.model.modeling import load_encoder_and_tokenizer, module_class
-    from reportlab_nlp.model.testing import build_tokenizer
 
     spec = spec_for(128 if args.tiny else 256)
     path = args.minilm
@@ -205,10 +206,10 @@ def minilm(args, texts, device):
 
 def gemma_classifier(shape: str, device: str, texts, max_length: int):
     import torch
+    from support.tiny_models import build_decoder_tokenizer
     from transformers import Gemma3TextConfig, Gemma3TextModel
 
     from reportlab_nlp.model.modeling import module_class
-    from reportlab_nlp.model.testing import build_decoder_tokenizer
 
     tok = build_decoder_tokenizer(texts[:200] + SENTENCES)
     cfg = Gemma3TextConfig(
@@ -407,11 +408,11 @@ def bench_lora(args, device, texts, out):
 
 def bench_llm(args, device, texts, out):
     import torch
+    from support.tiny_models import TINY_CHAT_TEMPLATE, build_decoder_tokenizer
     from transformers import Gemma3ForCausalLM, Gemma3TextConfig
 
     from reportlab_nlp.model.llm.backends import make_backend, vllm_available
     from reportlab_nlp.model.llm.prompt import load_prompt
-    from reportlab_nlp.model.testing import TINY_CHAT_TEMPLATE, build_decoder_tokenizer
 
     shape = "tiny" if args.tiny else "1B"
     prompt = load_prompt()

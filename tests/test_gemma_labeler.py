@@ -1,7 +1,7 @@
 """Decoder labelers: a tiny random Gemma-3 (2 layers, hidden 32) as the encoder of train -> label -> hybrid.
 
 The checkpoint is built from a config with a byte-level tokenizer made from the fixture text
-(:func:`reportlab_nlp.model.testing.build_tiny_gemma`); nothing is downloaded.
+(``build_tiny_gemma`` in ``tests/support/tiny_models.py``); nothing is downloaded.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("peft")
 
+from support.tiny_models import build_tiny_gemma  # noqa: E402
 from test_model import CARDIO, EFFUSION, FILLER, LABELS, build_world  # noqa: E402
 
 from reportlab_nlp.errors import ModelError  # noqa: E402
@@ -27,7 +28,6 @@ from reportlab_nlp.model.modeling import (
     read_spec,
     save_labeler,
 )
-from reportlab_nlp.model.testing import build_tiny_gemma  # noqa: E402
 from reportlab_nlp.model.training import train_model  # noqa: E402
 from reportlab_nlp.model.windows import encode_reports, pad_batch  # noqa: E402
 from reportlab_nlp.outputs import read_label_table  # noqa: E402

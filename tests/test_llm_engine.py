@@ -15,6 +15,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from support.tiny_models import build_decoder_tokenizer, build_tiny_gemma  # noqa: E402
 from typer.testing import CliRunner  # noqa: E402
 
 from reportlab_nlp.cli import app  # noqa: E402
@@ -24,7 +25,6 @@ from reportlab_nlp.model.llm.engine import Failure, LlmLabeler  # noqa: E402
 from reportlab_nlp.model.llm.grammar import AnswerGrammar, TokenTable, make_processor  # noqa: E402
 from reportlab_nlp.model.llm.labeling import label_archive_with_llm  # noqa: E402
 from reportlab_nlp.model.llm.prompt import PromptError, load_prompt  # noqa: E402
-from reportlab_nlp.model.testing import build_decoder_tokenizer, build_tiny_gemma  # noqa: E402
 from reportlab_nlp.outputs import read_label_table  # noqa: E402
 
 LABELS = ["No Finding", "Cardiomegaly", "Pleural Effusion"]
@@ -513,8 +513,9 @@ def test_cli_engine_llm_and_hybrid_with_a_decoder_checkpoint(tiny, tmp_path, mon
 
 
 def test_backend_refuses_an_encoder_checkpoint(tmp_path):
+    from support.tiny_models import build_tiny_encoder
+
     from reportlab_nlp.model.llm.backends import check_generative_dir
-    from reportlab_nlp.model.testing import build_tiny_encoder
 
     enc = build_tiny_encoder(tmp_path / "bert", ["No pleural effusion."])
     with pytest.raises(ModelError) as err:

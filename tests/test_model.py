@@ -17,10 +17,11 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from support.tiny_models import build_tiny_encoder  # noqa: E402
+
 from reportlab_nlp.errors import GoldTableError, ModelError  # noqa: E402
 from reportlab_nlp.model.inference import Predictor  # noqa: E402
 from reportlab_nlp.model.modeling import LabelerSpec, load_labeler, new_labeler, read_spec, save_labeler  # noqa: E402
-from reportlab_nlp.model.testing import build_tiny_encoder  # noqa: E402
 from reportlab_nlp.model.training import class_weights, train_model  # noqa: E402
 from reportlab_nlp.model.windows import (  # noqa: E402
     encode_reports,

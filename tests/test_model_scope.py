@@ -132,9 +132,10 @@ def test_swaps_give_rare_findings_the_contexts_of_common_ones():
 
 def test_model_trained_on_labeled_sections_ignores_the_indication(tmp_path):
     torch = pytest.importorskip("torch")  # noqa: F841
+    from support.tiny_models import build_tiny_encoder
+
     from reportlab_nlp.model.inference import Predictor
     from reportlab_nlp.model.modeling import LabelerSpec, new_labeler, read_spec, save_labeler
-    from reportlab_nlp.model.testing import build_tiny_encoder
 
     corpus = ["Small left pleural effusion.", "No pneumothorax.", "rule out pneumonia", "cough"]
     enc = build_tiny_encoder(tmp_path / "enc", corpus, max_positions=64)

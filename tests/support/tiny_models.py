@@ -1,4 +1,6 @@
-"""Tiny in-process encoders for tests and smoke runs (no downloads).
+"""Tiny in-process encoders and decoders for tests and smoke runs (no downloads); test scaffolding,
+not part of the product: tests import it as ``support.tiny_models``, benchmarks add ``tests/`` to
+``sys.path`` first.
 
 ``build_tiny_encoder(dir, corpus)`` writes a local BERT folder (config.json, model.safetensors,
 tokenizer.json) with a WordPiece vocabulary built from ``corpus`` and a randomly initialised

@@ -1,0 +1,1 @@
+"""Helpers the tests (and benchmarks that add ``tests/`` to ``sys.path``) import: not part of the product."""
