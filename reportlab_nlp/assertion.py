@@ -15,9 +15,10 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import ensure_path
 
-from . import extensions  # noqa: F401
+from . import extensions, sentences  # noqa: F401  (reportlab_sentences for assert_target)
 from .context_rules import layered_cues, load_context_rules, to_medspacy
 from .errors import ArgumentError
+from .nlp_base import blank_pipeline
 
 __all__ = ["AssertionClassifier", "assert_target", "load_context_rules"]
 
@@ -130,8 +131,6 @@ def make_assertion_classifier(nlp: Language, name: str, rules: str | None) -> As
 
 @functools.lru_cache(maxsize=1)
 def _target_pipeline():
-    from .pipeline import blank_pipeline
-
     nlp = blank_pipeline()
     nlp.add_pipe("reportlab_sentences")
     nlp.add_pipe("reportlab_assertion")
@@ -157,6 +156,6 @@ def assert_target(text: str, start: int, end: int) -> str:
     if span is None:
         raise ArgumentError(f"span {start}:{end} does not align with tokens", code="RL122")
     doc.ents = [span]
-    for name, proc in nlp.pipeline:
+    for _name, proc in nlp.pipeline:
         doc = proc(doc)
     return doc.ents[0]._.assertion if doc.ents else "present"

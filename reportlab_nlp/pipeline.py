@@ -13,33 +13,19 @@ Stages (each a registered spaCy factory, defined in its own module):
 from __future__ import annotations
 
 import logging
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
-import spacy
 from spacy.language import Language
 
-from . import aggregation, assertion, mentions, sections, sentences  # noqa: F401  (register factories)
+from . import aggregation, assertion, mentions, sentences  # noqa: F401  (register factories)
+from . import sections as _sections  # noqa: F401  (registers reportlab_sections)
+from .nlp_base import blank_pipeline
 from .schema import load_taxonomy
 
+__all__ = ["blank_pipeline", "load"]
+
 log = logging.getLogger(__name__)
-
-# keep medspaCy's own chatter out of the logs
-for _name in ("PyRuSH", "medspacy"):
-    logging.getLogger(_name).setLevel(logging.WARNING)
-# medspaCy keeps an empty token Matcher beside its PhraseMatcher when all rules are phrases
-warnings.filterwarnings("ignore", message=r".*\[W036\]")
-
-
-def blank_pipeline() -> Language:
-    """A blank English tokenizer (no statistical model is needed for labeling).
-
-    URL matching is switched off: reports hold no URLs worth keeping whole, and the regex runs
-    on every token (about a fifth of tokenizer time)."""
-    nlp = spacy.blank("en")
-    nlp.tokenizer.url_match = None
-    return nlp
 
 
 def load(
