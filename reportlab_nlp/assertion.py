@@ -17,7 +17,7 @@ from spacy.util import ensure_path
 
 from . import extensions, sentences  # noqa: F401  (reportlab_sentences for assert_target)
 from .context_rules import layered_cues, load_context_rules, to_medspacy
-from .errors import ArgumentError
+from .errors import ArgumentError, E
 from .nlp_base import blank_pipeline
 
 __all__ = ["AssertionClassifier", "assert_target", "load_context_rules"]
@@ -149,12 +149,12 @@ def assert_target(text: str, start: int, end: int) -> str:
         if isinstance(value, bool) or not isinstance(value, int):
             raise ArgumentError(f"{name} must be a whole number, got a {type(value).__name__}")
     if not (0 <= start < end <= len(text)):
-        raise ArgumentError(f"span {start}:{end} is outside the text (length {len(text)})", code="RL121")
+        raise ArgumentError(f"span {start}:{end} is outside the text (length {len(text)})", code=E.RL121)
     nlp = _target_pipeline()
     doc = nlp.make_doc(text)
     span = doc.char_span(start, end, label="TARGET", alignment_mode="expand")
     if span is None:
-        raise ArgumentError(f"span {start}:{end} does not align with tokens", code="RL122")
+        raise ArgumentError(f"span {start}:{end} does not align with tokens", code=E.RL122)
     doc.ents = [span]
     for _name, proc in nlp.pipeline:
         doc = proc(doc)

@@ -69,6 +69,7 @@ from .errors import (
     REJECT_FIELD_COUNT,
     REJECT_UNDECODABLE,
     ColumnError,
+    E,
     EncodingError,
     InputFormatError,
     InputOptionError,
@@ -651,11 +652,11 @@ class ReportSource:
                     if undecodable:
                         reason = f"line {lineno} is not valid {self.encoding}; {_ENCODING_HINT}"
                     rejects.append(
-                        Reject(f"<line {lineno}>", reason, REJECT_UNDECODABLE if undecodable else "RL108")
+                        Reject(f"<line {lineno}>", reason, REJECT_UNDECODABLE if undecodable else E.RL108)
                     )
                     obj = None
                 if obj is not None and not isinstance(obj, dict):
-                    rejects.append(Reject(f"<line {lineno}>", "line is not a JSON object", "RL108"))
+                    rejects.append(Reject(f"<line {lineno}>", "line is not a JSON object", E.RL108))
                     obj = None
                 if obj is not None:
                     if undecodable:
@@ -667,7 +668,7 @@ class ReportSource:
                         )
                         rejects.append(Reject(rid, reason, REJECT_BAD_UNICODE))
                     elif idc not in obj:
-                        rejects.append(Reject(f"<line {lineno}>", f"no {idc!r} field", "RL103"))
+                        rejects.append(Reject(f"<line {lineno}>", f"no {idc!r} field", E.RL103))
                     else:
                         obj.setdefault(self.text_column, None)
                         rows.append(obj)
@@ -717,7 +718,7 @@ class ReportSource:
         try:
             data = p.read_bytes()
         except OSError as err:
-            return None, Reject(p.stem, f"file cannot be read ({err.strerror})", "RL109")
+            return None, Reject(p.stem, f"file cannot be read ({err.strerror})", E.RL109)
         codec, why = sniff_encoding(data[:SNIFF_BYTES]) if self.encoding == "auto" else (self.encoding, "")
         try:
             text = data.decode(codec)
@@ -727,7 +728,7 @@ class ReportSource:
                 f"file is not valid {codec}{how}: first invalid byte at offset {err.start}; "
                 "pass --encoding if the files have another encoding"
             )
-            return None, Reject(p.stem, reason, "RL109")
+            return None, Reject(p.stem, reason, E.RL109)
         return {"report_id": p.stem, "report": text.lstrip("\ufeff")}, None
 
     def _txt_chunks(self, size: int):

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .errors import REJECT_BAD_UNICODE, REJECT_MARKUP, REJECT_NO_WORDS, InputOptionError, MarkupError
+from .errors import REJECT_BAD_UNICODE, REJECT_MARKUP, REJECT_NO_WORDS, E, InputOptionError, MarkupError
 from .markup import MARKUP_MODES, OffsetMap
 from .markup import strip_markup as _strip_markup
 from .text_decoding import SURROGATE
@@ -36,7 +36,7 @@ class Reject:
 
     record_id: str
     reason: str
-    code: str = "RL102"
+    code: str = E.RL102
 
 
 @dataclass
@@ -86,18 +86,18 @@ def prepare_records(
     for i, (rid, text) in enumerate(zip(ids, texts)):
         rid_s = rid if type(rid) is str else _record_id(rid)
         if not rid_s or rid_s.isspace():
-            rejects.append(Reject(f"<row {row_labels[i]}>", "missing record id", "RL103"))
+            rejects.append(Reject(f"<row {row_labels[i]}>", "missing record id", E.RL103))
             continue
         if rid_s in seen_ids:
-            rejects.append(Reject(rid_s, "duplicate record id", "RL104"))
+            rejects.append(Reject(rid_s, "duplicate record id", E.RL104))
             continue
         if type(text) is not str:
             if text is None or (isinstance(text, float) and text != text):
-                rejects.append(Reject(rid_s, "report text is missing", "RL105"))
+                rejects.append(Reject(rid_s, "report text is missing", E.RL105))
                 continue
             if not isinstance(text, str):
                 reason = f"report text is a {type(text).__name__}, not a string"
-                rejects.append(Reject(rid_s, reason, "RL106"))
+                rejects.append(Reject(rid_s, reason, E.RL106))
                 continue
         cleaned, n_controls, omap = text, 0, None
         if unusual_search(text) is not None:
@@ -129,7 +129,7 @@ def prepare_records(
             rejects.append(Reject(rid_s, reason, REJECT_NO_WORDS))
         else:
             reason = "report text is empty" + (" once markup is stripped" if omap is not None else "")
-            rejects.append(Reject(rid_s, reason, "RL107"))
+            rejects.append(Reject(rid_s, reason, E.RL107))
     return out
 
 

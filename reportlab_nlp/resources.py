@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 import yaml
 
-from .errors import RulesError
+from .errors import E, RulesError
 
 Kind = Literal["rules", "ontologies"]
 _PKG = Path(__file__).resolve().parent
@@ -47,7 +47,7 @@ def find_data_root(kind: Kind, package_dir: Path) -> Path:
     for candidate in _candidates(kind, package_dir):
         if candidate.is_dir():
             return candidate
-    raise RulesError(f"the packaged {kind}/ folder is missing; reinstall reportlab-nlp", code="RL201")
+    raise RulesError(f"the packaged {kind}/ folder is missing; reinstall reportlab-nlp", code=E.RL201)
 
 
 @functools.cache

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import ArgumentError, ReportLabError
+from .errors import ArgumentError, E, ReportLabError
 from .inputs import Reject, ReportSource
 
 
@@ -51,7 +51,7 @@ def classify_targets(
                 try:
                     s, e = int(str(start).strip()), int(str(end).strip())
                 except ValueError:
-                    rejects.append(Reject(str(rid), "start/end are not integers", "RL120"))
+                    rejects.append(Reject(str(rid), "start/end are not integers", E.RL120))
                     continue
                 try:
                     status = assert_target(text, s, e)

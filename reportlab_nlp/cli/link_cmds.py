@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from ..errors import ReportLabError
+from ..errors import E, ReportLabError
 from . import app
 from .common import cli_errors, console, out_console, setup_logging
 
@@ -38,7 +38,7 @@ def link(
     """Link phrases (or the mentions of a report text) to UMLS concepts."""
     setup_logging(verbose)
     if bool(phrases) == (text is not None):
-        raise ReportLabError("give either PHRASE... or --text, not both and not neither", code="RL001")
+        raise ReportLabError("give either PHRASE... or --text, not both and not neither", code=E.RL001)
     from ..linking import DEFAULT_K, DEFAULT_THRESHOLD, get_linker
 
     opts = {
@@ -66,7 +66,7 @@ def _link_text(text: str, kb: Path | None, taxonomy: str, opts: dict) -> list[di
         comp._linker = None
         linker = comp.linker
     else:  # pragma: no cover - pipeline.load(link=True) always adds it
-        raise ReportLabError("the pipeline has no linking stage", code="RL001")
+        raise ReportLabError("the pipeline has no linking stage", code=E.RL900)
     doc = nlp(text)
     rows = []
     for ent in doc.ents:
@@ -146,7 +146,7 @@ def ontology_build(
     from ..linking import build_from_table, build_from_umls, get_linker
 
     if umls is not None and table is not None:
-        raise ReportLabError("give --umls or --table, not both", code="RL001")
+        raise ReportLabError("give --umls or --table, not both", code=E.RL002)
     if umls is not None:
         info = build_from_umls(
             umls,

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ..errors import RulesError
+from ..errors import E, RulesError
 from ..resources import data_path, load_yaml
 
 log = logging.getLogger("reportlab_nlp.linking")
@@ -90,26 +90,26 @@ def _error_text(err) -> str:
 def validate_record(rec: object, where: str, full: bool = True) -> Concept:
     """Check one concept record and return it as a :class:`Concept`; RL211 on a bad record."""
     if not isinstance(rec, dict):
-        raise RulesError(f"{where}: a concept must be a mapping", code="RL211")
+        raise RulesError(f"{where}: a concept must be a mapping", code=E.RL211)
     cui = rec.get("cui")
     if not isinstance(cui, str) or not _CUI.match(cui):
-        raise RulesError(f"{where}: 'cui' must look like C0000000", code="RL211")
+        raise RulesError(f"{where}: 'cui' must look like C0000000", code=E.RL211)
     if full:
         errors = sorted(_concept_validator().iter_errors(rec), key=lambda e: list(e.absolute_path))
         if errors:
-            raise RulesError(f"{where} ({cui}): {_error_text(errors[0])}", code="RL211")
+            raise RulesError(f"{where} ({cui}): {_error_text(errors[0])}", code=E.RL211)
     else:
         if not isinstance(rec.get("name"), str) or not rec["name"].strip():
-            raise RulesError(f"{where} ({cui}): 'name' must be a non-empty string", code="RL211")
+            raise RulesError(f"{where} ({cui}): 'name' must be a non-empty string", code=E.RL211)
         for key in ("synonyms", "abbreviations", "observations", "labels", "semantic_types"):
             v = rec.get(key, [])
             if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
-                raise RulesError(f"{where} ({cui}): '{key}' must be a list of strings", code="RL211")
+                raise RulesError(f"{where} ({cui}): '{key}' must be a list of strings", code=E.RL211)
     try:
         return Concept(**rec)
     except TypeError:
         unknown = sorted(set(rec) - set(Concept.__dataclass_fields__))
-        raise RulesError(f"{where} ({cui}): unknown field(s) {unknown}", code="RL211") from None
+        raise RulesError(f"{where} ({cui}): unknown field(s) {unknown}", code=E.RL211) from None
 
 
 def _merge_into(out: dict[str, Concept], c: Concept) -> None:
@@ -122,15 +122,15 @@ def _merge_into(out: dict[str, Concept], c: Concept) -> None:
 def _load_yaml_table(path: Path) -> list[Concept]:
     doc = load_yaml(path)
     if not isinstance(doc, dict) or "concepts" not in doc:
-        raise RulesError(f"{path}: a concept table needs a top-level 'concepts' list", code="RL211")
+        raise RulesError(f"{path}: a concept table needs a top-level 'concepts' list", code=E.RL211)
     if doc.get("version", 1) != 1:
-        raise RulesError(f"{path}: unsupported concept table version {doc.get('version')!r}", code="RL211")
+        raise RulesError(f"{path}: unsupported concept table version {doc.get('version')!r}", code=E.RL211)
     extra = sorted(set(doc) - {"version", "concepts"})
     if extra:
-        raise RulesError(f"{path}: unknown top-level key(s) {extra}", code="RL211")
+        raise RulesError(f"{path}: unknown top-level key(s) {extra}", code=E.RL211)
     recs = doc["concepts"]
     if not isinstance(recs, list) or not recs:
-        raise RulesError(f"{path}: 'concepts' must be a non-empty list", code="RL211")
+        raise RulesError(f"{path}: 'concepts' must be a non-empty list", code=E.RL211)
     out: dict[str, Concept] = {}
     for i, rec in enumerate(recs):
         _merge_into(out, validate_record(rec, f"{path.name} concept #{i + 1}"))
@@ -145,7 +145,7 @@ def iter_jsonl(path: Path) -> Iterator[Concept]:
             try:
                 rec = json.loads(line)
             except json.JSONDecodeError:
-                raise RulesError(f"{path.name} line {lineno}: not valid JSON", code="RL211") from None
+                raise RulesError(f"{path.name} line {lineno}: not valid JSON", code=E.RL211) from None
             yield validate_record(rec, f"{path.name} line {lineno}", full=lineno <= _FULL_CHECK)
 
 
@@ -154,7 +154,7 @@ def _load_jsonl(path: Path) -> list[Concept]:
     for c in iter_jsonl(path):
         _merge_into(out, c)
     if not out:
-        raise RulesError(f"{path}: the KB holds no concepts", code="RL211")
+        raise RulesError(f"{path}: the KB holds no concepts", code=E.RL211)
     return list(out.values())
 
 
@@ -169,14 +169,14 @@ def resolve_kb(kb: str | Path | None) -> Path:
                 return p / name
         raise RulesError(
             f"KB directory {p} holds no {KB_CONCEPTS}",
-            code="RL210",
+            code=E.RL210,
             hint="build one with `reportlab-nlp ontology build`",
         )
     if p.is_file():
         if p.suffix.lower() not in (".jsonl", ".yml", ".yaml"):
-            raise RulesError(f"KB file {p} must be .jsonl, .yml or .yaml", code="RL210")
+            raise RulesError(f"KB file {p} must be .jsonl, .yml or .yaml", code=E.RL210)
         return p
-    raise RulesError(f"KB {p} does not exist", code="RL210")
+    raise RulesError(f"KB {p} does not exist", code=E.RL210)
 
 
 def load_concepts(kb: str | Path | None = None) -> list[Concept]:

@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from ..errors import RulesError
+from ..errors import E, RulesError
 from .concepts import Concept, load_concepts, write_kb
 
 log = logging.getLogger("reportlab_nlp.linking")
@@ -32,7 +32,7 @@ def _find(meta: Path, name: str) -> Path:
     for cand in (meta / name, meta / "META" / name):
         if cand.is_file():
             return cand
-    raise RulesError(f"{meta} holds no {name}", code="RL212", hint="pass the release's META directory")
+    raise RulesError(f"{meta} holds no {name}", code=E.RL212, hint="pass the release's META directory")
 
 
 def read_mrsty(path: Path) -> dict[str, list[str]]:
@@ -41,7 +41,7 @@ def read_mrsty(path: Path) -> dict[str, list[str]]:
         for lineno, line in enumerate(fh, 1):
             f = line.rstrip("\n").split("|")
             if len(f) < 2 or not f[0].startswith("C") or not f[1].startswith("T"):
-                raise RulesError(f"{path.name} line {lineno}: not an MRSTY row (CUI|TUI|...)", code="RL212")
+                raise RulesError(f"{path.name} line {lineno}: not an MRSTY row (CUI|TUI|...)", code=E.RL212)
             lst = types.setdefault(f[0], [])
             if f[1] not in lst:
                 lst.append(f[1])
@@ -115,7 +115,7 @@ def build_from_umls(
     """Stream a UMLS META directory into ``out_dir`` (concepts.jsonl + meta.json); return the stats."""
     meta = Path(meta_dir)
     if not meta.is_dir():
-        raise RulesError(f"UMLS directory {meta} does not exist", code="RL212")
+        raise RulesError(f"UMLS directory {meta} does not exist", code=E.RL212)
     mrconso, mrsty = _find(meta, "MRCONSO.RRF"), _find(meta, "MRSTY.RRF")
     langs = {l.upper() for l in languages}
     sabs = {s.upper() for s in sources} if sources else None
@@ -170,7 +170,7 @@ def build_from_umls(
     out = write_kb(concepts(), out_dir, meta={"source": "umls"})
     if stats["concepts"] == 0:
         raise RulesError(
-            f"no concept of {meta} passes the filters", code="RL213", hint="check --lang / --sab / --tui"
+            f"no concept of {meta} passes the filters", code=E.RL213, hint="check --lang / --sab / --tui"
         )
     missing = sorted(set(shipped) - found_shipped)
     info = {

@@ -38,7 +38,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import ModelError
+from ..errors import E, ModelError
 from ..schema import LABEL_SCHEMA
 
 log = logging.getLogger(__name__)
@@ -113,14 +113,16 @@ class LabelerSpec:
             raise ModelError(f"{SCHEMA_FILE} is not a reportlab-nlp labeler schema")
         if int(d.get("format_version", 0)) > FORMAT_VERSION:
             raise ModelError(
-                f"model format version {d.get('format_version')} is newer than this reportlab-nlp supports ({FORMAT_VERSION})"
+                f"model format version {d.get('format_version')} is newer than this reportlab-nlp "
+                f"supports ({FORMAT_VERSION})"
             )
         saved = [None if v is None else float(v) for v in d.get("value_classes", [])]
         if saved != value_classes():
             raise ModelError(
-                f"the model's value classes {saved} differ from rules/labels.yml {value_classes()}; retrain the model"
+                f"the model's value classes {saved} differ from rules/labels.yml {value_classes()}; "
+                "retrain the model"
             )
-        keys = {f for f in cls.__dataclass_fields__}
+        keys = set(cls.__dataclass_fields__)
         d = dict(d)
         d.setdefault("input_scope", "all")  # models saved before the scope existed read whole reports
         return cls(**{k: v for k, v in d.items() if k in keys})
@@ -449,11 +451,11 @@ def _load_adapter(p: Path, spec: LabelerSpec, dtype: str | None, merge: bool):
         raise ModelError(
             f"{p}: the LoRA base checkpoint {spec.base_model!r} is not found",
             hint=f"put the base weights there or edit base_model in {SCHEMA_FILE}",
-            code="RL420",
+            code=E.RL420,
         )
     if not (p / ADAPTER_DIR / "adapter_config.json").exists():
         raise ModelError(
-            f"{p} has no {ADAPTER_DIR}/adapter_config.json; the model directory is incomplete", code="RL421"
+            f"{p} has no {ADAPTER_DIR}/adapter_config.json; the model directory is incomplete", code=E.RL421
         )
     from peft import PeftModel
 
@@ -464,7 +466,7 @@ def _load_adapter(p: Path, spec: LabelerSpec, dtype: str | None, merge: bool):
             encoder = PeftModel.from_pretrained(encoder, p / ADAPTER_DIR, is_trainable=not merge)
         except (OSError, ValueError, RuntimeError) as err:
             raise ModelError(
-                f"{p}/{ADAPTER_DIR} does not fit the base checkpoint ({type(err).__name__})", code="RL421"
+                f"{p}/{ADAPTER_DIR} does not fit the base checkpoint ({type(err).__name__})", code=E.RL421
             ) from None
     return encoder.merge_and_unload() if merge else encoder
 
