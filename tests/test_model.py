@@ -236,6 +236,28 @@ def test_save_load_round_trip(world, tmp_path):
     assert tok2(world["texts"][0])["input_ids"] == tok(world["texts"][0])["input_ids"]
 
 
+def test_training_saves_its_config_with_the_model(world, trained):
+    from reportlab_nlp.model.train_config import TrainConfig, load_train_config
+
+    out, _ = trained
+    assert load_train_config(out) == TrainConfig(
+        encoder=str(world["encoder"]),
+        taxonomy=str(world["taxonomy"]),
+        epochs=16,
+        batch_size=8,
+        lr=3e-3,
+        head_lr=5e-3,
+        max_length=32,
+        window_overlap=8,
+        val_fraction=0.2,
+        patience=4,
+        seed=3,
+        device="cpu",
+        threads=1,
+        augment_sentences=False,
+    )
+
+
 def test_load_rejects_foreign_value_encoding(world, tmp_path, trained):
     out, _ = trained
     bad = tmp_path / "bad"

@@ -31,9 +31,7 @@ def train(
     ),
     taxonomy: str = typer.Option("chexpert", "--taxonomy", help="chexpert, nih14 or a taxonomy YAML path."),
     id_column: str | None = typer.Option(None, "--id-column", help="Report id column of the archive."),
-    text_column: str | None = typer.Option(
-        None, "--text-column", help="Report text column of the archive."
-    ),
+    text_column: str | None = typer.Option(None, "--text-column", help="Report text column of the archive."),
     epochs: int = typer.Option(6, "--epochs", help="Maximum epochs (early stopping may end sooner)."),
     batch_size: int = typer.Option(16, "--batch-size", help="Reports per training step."),
     lr: float = typer.Option(1e-4, "--lr", help="Encoder learning rate (use ~2e-5 for base-size encoders)."),
@@ -98,13 +96,11 @@ def train(
 ) -> None:
     """Train a CheXbert-style labeler (encoder or decoder + 4-way heads per label) on weak or gold labels."""
     setup_logging(verbose)
+    from ..model.train_config import TrainConfig
     from ..model.training import train_model
 
-    report = train_model(
-        archive,
-        labels,
-        output,
-        encoder=encoder,
+    config = TrainConfig(
+        encoder=None if encoder is None else str(encoder),
         taxonomy=taxonomy,
         id_column=id_column,
         text_column=text_column,
@@ -122,14 +118,13 @@ def train(
         val_fraction=val_fraction,
         patience=patience,
         seed=seed,
-        resume=resume,
-        finetune_gold=finetune_gold,
+        finetune_gold=None if finetune_gold is None else str(finetune_gold),
         finetune_epochs=finetune_epochs,
         device=device,
         threads=threads,
-        show_progress=not quiet,
         lora_r=lora_r,
     )
+    report = train_model(archive, labels, output, config, resume=resume, show_progress=not quiet)
     for h in report["history"]:
         extra = f", validation macro F1 {h['val_macro_f1']:.4f}" if "val_macro_f1" in h else ""
         console.print(

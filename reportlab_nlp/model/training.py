@@ -48,7 +48,8 @@ from .modeling import (
     special_token_ids,
     value_classes,
 )
-from .scope import SCOPES, default_section_rules, model_inputs
+from .scope import default_section_rules, model_inputs
+from .train_config import TrainConfig
 from .windows import (
     encode_reports,
     gather_reports,
@@ -61,7 +62,6 @@ from .windows import (
 log = logging.getLogger(__name__)
 
 IGNORE = -100
-POOLINGS = ("attention", "mean", "cls", "last")
 CKPT_DIR = "checkpoints/last"
 CLASS_NAMES = ("blank", "positive", "negative", "uncertain")
 
@@ -432,39 +432,17 @@ def train_model(
     archive: str | Path,
     labels: str | Path,
     output_dir: str | Path,
+    config: TrainConfig | None = None,
     *,
-    encoder: str | Path | None = None,
-    taxonomy: str = "chexpert",
-    id_column: str | None = None,
-    text_column: str | None = None,
-    epochs: int = 6,
-    batch_size: int = 16,
-    lr: float = 1e-4,
-    head_lr: float = 3e-3,
-    weight_decay: float = 0.01,
-    warmup: float = 0.1,
-    max_length: int = 256,
-    window_overlap: int = 64,
-    pooling: str = "attention",
-    val_fraction: float = 0.1,
-    patience: int = 2,
-    seed: int = 13,
     resume: bool = False,
-    finetune_gold: str | Path | None = None,
-    finetune_epochs: int = 3,
-    finetune_lr: float | None = None,
-    device: str = "auto",
-    threads: int | None = None,
     show_progress: bool = True,
     on_epoch_end: Callable[[str, int], None] | None = None,
-    augment_sentences: bool = True,
-    oversample_rare: int = 0,
-    augment_swaps: int = 150,
-    input_scope: str = "labeled_sections",
-    lora_r: int | None = None,
+    **settings: Any,
 ) -> dict:
     """Train a labeler; returns the training report (also written to ``<out>/training_report.json``).
 
+    ``config`` holds every training setting (:class:`TrainConfig`, saved with the model as
+    ``train_config.json``); keyword ``settings`` (``epochs=3``, ``encoder=...``) override its fields.
     ``encoder`` is a local BERT-family encoder or a decoder checkpoint (Gemma-3 / MedGemma text,
     Llama, Qwen, ...). ``lora_r``: LoRA rank (``None``: 16 for decoders, full fine-tuning for
     encoders; 0: no LoRA). On CUDA a LoRA decoder's base weights load in bf16 with gradient
@@ -472,20 +450,21 @@ def train_model(
     """
     import torch
 
+    cfg = (config or TrainConfig()).with_overrides(**settings).validate()
+    encoder, taxonomy, id_column, text_column = cfg.encoder, cfg.taxonomy, cfg.id_column, cfg.text_column
+    epochs, batch_size, lr, head_lr = cfg.epochs, cfg.batch_size, cfg.lr, cfg.head_lr
+    weight_decay, warmup, patience, seed = cfg.weight_decay, cfg.warmup, cfg.patience, cfg.seed
+    max_length, window_overlap, pooling = cfg.max_length, cfg.window_overlap, cfg.pooling
+    val_fraction, input_scope, lora_r = cfg.val_fraction, cfg.input_scope, cfg.lora_r
+    finetune_gold, finetune_epochs, finetune_lr = cfg.finetune_gold, cfg.finetune_epochs, cfg.finetune_lr
+    augment_sentences, oversample_rare, augment_swaps = (
+        cfg.augment_sentences,
+        cfg.oversample_rare,
+        cfg.augment_swaps,
+    )
+    device, threads = cfg.device, cfg.threads
     t_start = time.perf_counter()
     out = Path(output_dir)
-    if epochs < 1:
-        raise ModelError("--epochs must be at least 1")
-    if batch_size < 1:
-        raise ModelError("--batch-size must be at least 1")
-    if not 0 <= val_fraction < 1:
-        raise ModelError("--val-fraction must be in [0, 1)")
-    if pooling not in POOLINGS:
-        raise ModelError(f"--pooling must be one of {', '.join(POOLINGS)}")
-    if input_scope not in SCOPES:
-        raise ModelError(f"--input-scope must be one of {', '.join(SCOPES)}")
-    if augment_swaps < 0 or oversample_rare < 0:
-        raise ModelError("--augment-swaps and --oversample-rare must be 0 or more")
     dev = resolve_device(device)
     n_threads = cap_threads(threads) if not dev.startswith("cuda") else torch.get_num_threads()
     out.mkdir(parents=True, exist_ok=True)
@@ -523,8 +502,6 @@ def train_model(
         input_scope=input_scope,
         section_rules=default_section_rules() if input_scope == "labeled_sections" else None,
     )
-    if lora_r is not None and lora_r < 0:
-        raise ModelError("--lora-r must be 0 (off) or more")
     torch.manual_seed(seed)
     cuda = dev.startswith("cuda")
     model, tokenizer = new_labeler(
@@ -737,6 +714,7 @@ def train_model(
         "validation": metrics,
         "seconds": round(time.perf_counter() - t_start, 1),
     }
+    cfg.save(out)
     _write_report(out, report)
     return report
 
