@@ -2,8 +2,9 @@
 
 Patterns are written in a small phrase language (documented at the top of
 ``rules/observations.yml``) and expanded to token sequences matched with spaCy's
-:class:`~spacy.matcher.PhraseMatcher` (gapped ones chained by :class:`GapMatcher`), so they match tokens, not substrings: plurals, hyphenation variants and word order
-are handled by the patterns. Overlapping matches resolve to the longest; "normality"
+:class:`~spacy.matcher.PhraseMatcher` (gapped ones chained by :class:`GapMatcher`), so they
+match tokens, not substrings: plurals (:mod:`reportlab_nlp.inflection`), hyphenation variants
+and word order are handled by the patterns. Overlapping matches resolve to the longest; "normality"
 statements (``assertion: absent``) only count where no ordinary mention overlaps them.
 
 Mentions become ``doc.ents`` with ``span._.observation`` / ``span._.labels`` set. Only sections
@@ -23,6 +24,7 @@ from spacy.util import ensure_path, filter_spans
 
 from . import extensions  # noqa: F401
 from .errors import RulesError
+from .inflection import english
 from .resources import load_yaml
 from .schema import Taxonomy, load_taxonomy
 
@@ -35,16 +37,8 @@ class Observation:
 
 
 def _inflections(word: str) -> list[str]:
-    w = word.lower()
-    out = [w]
-    if w.isalpha() and len(w) > 2:
-        if w.endswith("y") and w[-2] not in "aeiou":
-            out.append(w[:-1] + "ies")
-        elif w.endswith(("s", "x", "z", "ch", "sh")):
-            out.append(w + "es")
-        else:
-            out.append(w + "s")
-    return out
+    """The word and its plurals (the package's one English inflector)."""
+    return english().plural_forms(word)
 
 
 def _expand_hyphens(word: str) -> list[list[str]]:
@@ -153,7 +147,7 @@ class GapMatcher:
     def _seg(self, words: tuple[str, ...]) -> str:
         key = self._seg_keys.get(words)
         if key is None:
-            key = "seg%d" % len(self._seg_keys)
+            key = f"seg{len(self._seg_keys)}"
             self._seg_keys[words] = key
             self.phrases.add(key, [Doc(self.vocab, words=list(words))])
         return key
@@ -252,7 +246,8 @@ class MentionMatcher:
                     phrase, assertion = p.get("pattern"), p.get("assertion")
                     if not isinstance(phrase, str) or assertion not in ("absent",):
                         raise RulesError(
-                            f"observation {obs.id!r}: pattern #{i + 1} needs 'pattern' and 'assertion: absent'"
+                            f"observation {obs.id!r}: pattern #{i + 1} needs 'pattern' and "
+                            "'assertion: absent'"
                         )
                     target = normal
                 elif isinstance(p, str):

@@ -128,3 +128,39 @@ def content_hash(*paths: str | Path, extra: str = "") -> str:
     for p in paths:
         h.update(Path(p).read_bytes())
     return h.hexdigest()[:16]
+
+
+WORD_LISTS_SCHEMA = "word_lists.schema.json"
+
+
+@functools.cache
+def _word_lists_validator() -> Any:
+    import json
+
+    import jsonschema
+
+    schema = json.loads(data_path("rules", WORD_LISTS_SCHEMA).read_text(encoding="utf-8"))
+    return jsonschema.Draft202012Validator(schema)
+
+
+def check_word_lists(doc: Any, where: str, required: tuple[str, ...] = ()) -> dict[str, Any]:
+    """``doc`` if it follows ``rules/word_lists.schema.json`` and holds every ``required`` entry;
+    else :class:`RulesError` RL202 naming ``where`` and the first problem (never the data)."""
+    errors = sorted(_word_lists_validator().iter_errors(doc), key=lambda e: list(e.absolute_path))
+    if errors:
+        err = errors[0]
+        at = "/".join(str(p) for p in err.absolute_path) or "top level"
+        raise RulesError(f"{where}: {at}: {err.validator} check failed", code=E.RL202)
+    missing = [k for k in required if k not in doc]
+    if missing:
+        raise RulesError(f"{where}: missing {', '.join(missing)}", code=E.RL202)
+    return dict(doc)
+
+
+def load_word_lists(name: str, required: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A shipped word-list file of ``rules/`` (e.g. ``"linking/words.yml"``), schema-checked.
+
+    Lists come back as lists and maps as dicts, as the YAML holds them; the caller makes the
+    frozensets it needs (the parsed object is shared: do not modify it)."""
+    path = data_path("rules", *name.split("/"))
+    return check_word_lists(load_yaml(path), f"rules/{name}", required)

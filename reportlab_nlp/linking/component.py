@@ -1,4 +1,5 @@
-"""The ``reportlab_linker`` spaCy component: sets cui / preferred_name / link_score / candidates on every ent."""
+"""The ``reportlab_linker`` spaCy component: sets cui / preferred_name / link_score / candidates on
+every ent."""
 
 import json
 from pathlib import Path

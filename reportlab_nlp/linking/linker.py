@@ -45,25 +45,19 @@ from pathlib import Path
 
 from rapidfuzz.fuzz import ratio as _ratio
 
+from ..resources import load_word_lists
 from . import index as _index
 from .concepts import Concept, load_concepts, resolve_kb
-from .normalize import STOPWORDS, bag, norm, singular
+from .normalize import LINKING_WORDS, STOPWORDS, bag, norm, singular
 
 log = logging.getLogger("reportlab_nlp.linking")
 
 DEFAULT_THRESHOLD = 0.7
 DEFAULT_K = 10
 _TOKEN = re.compile(r"[A-Za-z0-9]+")
+_WORDS = load_word_lists(LINKING_WORDS, ("modifiers", "generic_heads"))
 # Modifiers dropped by the ``core`` stage (and ignored when judging whether an alias narrows a query).
-_BASE_MODIFIERS = frozenset(
-    """small large moderate mild severe minimal trace tiny massive extensive marked markedly mildly moderately
-    slightly minimally subtle left right bilateral bilaterally new newly old chronic acute subacute stable
-    unchanged increased increasing decreased decreasing persistent persistently possible possibly probable
-    probably likely residual redemonstrated known prior previous interval worsening worsened improved
-    improving resolving resolved focal diffuse diffusely patchy scattered multifocal multiple several few
-    some minor grossly essentially there seen noted evidence suggestion findings finding appearance
-    amount volume size sized""".split()
-)
+_BASE_MODIFIERS: frozenset[str] = frozenset(_WORDS["modifiers"])
 
 
 @dataclass(frozen=True)
@@ -95,10 +89,7 @@ _MIN_FUZZY_CHARS = 4
 # Head words that name no particular finding: a query ending in one ("no acute cardiopulmonary
 # abnormality", "bony abnormalities") says less than any alias that adds a word to it ("rib
 # abnormality"), so the fuzzy stage does not stretch it that way (ConceptLinker._narrows).
-_GENERIC_HEADS = frozenset(
-    """abnormality abnormalities disease diseases change changes process processes
-lesion lesions""".split()
-)
+_GENERIC_HEADS: frozenset[str] = frozenset(_WORDS["generic_heads"])
 
 
 def _generic_words(query: str) -> list[str] | None:

@@ -4,8 +4,10 @@ Every alias and every mention goes through the same functions, so a spelling rul
 imperfect (``diabetes`` -> ``diabete``) still matches itself. Keys, from strict to loose:
 
 * ``norm``: lower case, punctuation to spaces, whitespace collapsed;
-* ``singular``: ``norm`` with each token singularised (plurals match singulars);
-* ``bag``: the sorted set of singular tokens without function words (word-order variants:
+* ``singular``: ``norm`` with each token singularised (plurals match singulars; the package's
+  one English inflector, :mod:`reportlab_nlp.inflection`);
+* ``bag``: the sorted set of singular tokens without function words (``stopwords`` of
+  ``rules/linking/words.yml``; word-order variants:
   "fracture of the rib" ~ "rib fracture", "effusion, pleural" ~ "pleural effusion").
 """
 
@@ -13,41 +15,14 @@ from __future__ import annotations
 
 import re
 
+from ..inflection import english
+from ..resources import load_word_lists
+
+# the word lists of linking (stopwords, modifiers, generic heads): data, with a schema
+LINKING_WORDS = "linking/words.yml"
+
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
-STOPWORDS = frozenset(
-    "a an the of in on at to with within and or is are was were be been there this that these "
-    "those which its it as by for from into".split()
-)
-_IRREGULAR = {
-    "pneumothoraces": "pneumothorax",
-    "hemothoraces": "hemothorax",
-    "hemithoraces": "hemithorax",
-    "apices": "apex",
-    "hila": "hilum",
-    "metastases": "metastasis",
-    "atelectases": "atelectasis",
-    "bronchi": "bronchus",
-    "vertebrae": "vertebra",
-    "bullae": "bulla",
-    "granulomata": "granuloma",
-    "emboli": "embolus",
-    "sulci": "sulcus",
-    "calculi": "calculus",
-    "diagnoses": "diagnosis",
-    "scapulae": "scapula",
-    "humeri": "humerus",
-    "lungs": "lung",
-    "bases": "base",
-    "lucencies": "lucency",
-    "cavities": "cavity",
-    "arteries": "artery",
-    "ribs": "rib",
-    "leads": "lead",
-    "wires": "wire",
-    "atria": "atrium",
-    "septa": "septum",
-}
-_KEEP = ("ss", "us", "is", "as", "ys", "os")
+STOPWORDS: frozenset[str] = frozenset(load_word_lists(LINKING_WORDS, ("stopwords",))["stopwords"])
 
 
 def norm(text: str) -> str:
@@ -55,17 +30,7 @@ def norm(text: str) -> str:
 
 
 def singular_token(tok: str) -> str:
-    if tok in _IRREGULAR:
-        return _IRREGULAR[tok]
-    if len(tok) <= 3 or tok.isdigit():
-        return tok
-    if tok.endswith("ies") and len(tok) > 4:
-        return tok[:-3] + "y"
-    if tok.endswith(("sses", "xes", "ches", "shes")):
-        return tok[:-2]
-    if tok.endswith("s") and not tok.endswith(_KEEP):
-        return tok[:-1]
-    return tok
+    return english().singular(tok)
 
 
 def singular(normed: str) -> str:
