@@ -64,7 +64,8 @@ def main() -> None:
     texts = dict(zip(reports.report_id, reports.report))
     m = evaluate_spans(pred, gold.rename(columns={"report_id": "id"}), texts)
     print(
-        f"== synthetic benchmark: {len(reports)} reports (seed {args.seed}), NER {'on' if args.ner else 'off'}"
+        f"== synthetic benchmark: {len(reports)} reports (seed {args.seed}), NER "
+        f"{'on' if args.ner else 'off'}"
     )
     print(format_report(m))
     print(

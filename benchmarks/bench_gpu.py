@@ -28,6 +28,7 @@ image has); no spaCy. Texts are generated report-like text (50-250 words), so th
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import random
@@ -373,7 +374,7 @@ def bench_lora(args, device, texts, out):
     targets = torch.randint(0, 4, (bs, len(CHEXPERT)), device=device)
     steps = 3 if args.tiny else args.lora_steps
 
-    def step(k):
+    def step(model, opt, k):  # model and opt are arguments, not closure cells: `del` below frees them
         ids, mask = pad_batch(
             enc.windows[(k * bs) % len(enc.windows) :][:bs] or enc.windows[:bs], tok.pad_token_id
         )
@@ -387,10 +388,10 @@ def bench_lora(args, device, texts, out):
         loss.backward()
         opt.step()
 
-    step(0)
+    step(model, opt, 0)
     with Meter(device) as m:
         for k in range(steps):
-            step(k + 1)
+            step(model, opt, k + 1)
     trainable = sum(p.numel() for p in params)
     out.append(
         row(
@@ -401,7 +402,8 @@ def bench_lora(args, device, texts, out):
             note=f"{trainable / 1e6:.1f} M trainable; gradient checkpointing {'on' if cuda else 'off'}",
         )
     )
-    del model, opt
+    del model, opt, params
+    gc.collect()  # peft wraps modules in reference cycles: free the 1B model before the next row
     if cuda:
         torch.cuda.empty_cache()
 

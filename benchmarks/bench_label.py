@@ -95,7 +95,8 @@ def main() -> int:
             evidence_path=(tmp / f"ev_{w}.jsonl") if args.evidence else None,
         )
         print(
-            f"workers={w}: {s.rows_out} reports in {s.seconds:.2f} s = {s.reports_per_second:.1f} reports/s; peak RSS {peak_rss_mb():.0f} MB"
+            f"workers={w}: {s.rows_out} reports in {s.seconds:.2f} s = {s.reports_per_second:.1f} "
+            f"reports/s; peak RSS {peak_rss_mb():.0f} MB"
         )
     return 0
 

@@ -57,7 +57,8 @@ def main() -> int:
         runs["linking, cached"].append(timed(linked)[0])
     base = statistics.median(runs["no linking"])
     print(
-        f"{len(texts)} reports, {n_ents} mentions, {len(linker._cache)} distinct mention keys (text, observation, ...); median of {args.repeats} interleaved runs"
+        f"{len(texts)} reports, {n_ents} mentions, {len(linker._cache)} distinct mention keys (text, "
+        f"observation, ...); median of {args.repeats} interleaved runs"
     )
     for name, ts in runs.items():
         med = statistics.median(ts)

@@ -104,7 +104,7 @@ def run_engine(args) -> None:
             torch.cuda.synchronize()
             torch.cuda.reset_peak_memory_stats()
         t = time.perf_counter()
-        probs, enc = pred.predict(texts)
+        _probs, enc = pred.predict(texts)
         if device == "cuda":
             import torch
 
@@ -165,7 +165,8 @@ def main() -> int:
     _, source = load_texts(args.data, 1)
     print(f"texts: {source}; CPU threads {threads}; GPU: {torch.cuda.get_device_name(0) if cuda else 'none'}")
     print(
-        "| engine | device | batch | threads | reports | windows | reports/s | peak RSS MB | peak GPU MB | setup s |"
+        "| engine | device | batch | threads | reports | windows | reports/s | peak RSS MB | peak GPU MB | "
+        "setup s |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for eng in engines:
@@ -191,7 +192,8 @@ def main() -> int:
         proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
         if proc.returncode != 0:
             print(
-                f"| {eng} | failed: {proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else proc.returncode} |"
+                f"| {eng} | failed: "
+                f"{proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else proc.returncode} |"
             )
             continue
         for line in proc.stdout.splitlines():
@@ -199,8 +201,10 @@ def main() -> int:
                 continue
             r = json.loads(line)
             print(
-                f"| {r['engine']} | {r['device']} | {r['batch_size']} | {r['threads']} | {r['reports']} | {r['windows']} | "
-                f"**{r['reports_per_s']}** | {r['peak_rss_mb']} | {r.get('peak_gpu_mb', '')} | {r['setup_s']} |",
+                f"| {r['engine']} | {r['device']} | {r['batch_size']} | {r['threads']} | {r['reports']} | "
+                f"{r['windows']} | "
+                f"**{r['reports_per_s']}** | {r['peak_rss_mb']} | {r.get('peak_gpu_mb', '')} | "
+                f"{r['setup_s']} |",
                 flush=True,
             )
     if tmp is not None:

@@ -132,7 +132,7 @@ def run_probes(det: Detector, path: Path, args) -> None:
                 if args.show_fps:
                     print(f"  FP line: {text!r} -> {[text[s.start : s.end] for s in spans]}")
             continue
-        for b, e, cat in gold:
+        for b, e, _cat in gold:
             total[style] += 1
             if any(s.start < e and b < s.end for s in spans):
                 found[style] += 1

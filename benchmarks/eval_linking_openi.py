@@ -34,7 +34,6 @@ def main() -> int:
     total = linked = 0
     unlinked: Counter = Counter()
     by_obs: Counter = Counter()
-    methods: Counter = Counter()
     for doc in nlp.pipe(texts):
         for ent in doc.ents:
             total += 1

@@ -186,7 +186,8 @@ def main() -> int:
         run = label_dataframe(df, "report_id", "report", "chexpert", workers=1, evidence=False)
         run.labels.to_csv(rules_csv, index=False)
         print(
-            f"rule labels: {len(run.labels)} reports in {time.perf_counter() - t:.1f}s ({len(run.rejects)} rejected)"
+            f"rule labels: {len(run.labels)} reports in {time.perf_counter() - t:.1f}s ({len(run.rejects)} "
+            "rejected)"
         )
     rules, _ = read_label_table(rules_csv, names)
     gold, _ = read_label_table(gold_csv, names, aliases=tax.column_aliases())
@@ -212,7 +213,8 @@ def main() -> int:
     print(f"training: {train_s:.0f}s; validation macro F1 (vs rule labels) {rep['validation_macro_f1']:.4f}")
     for h in rep["history"]:
         print(
-            f"  epoch {h['epoch']}: loss {h['train_loss']:.4f} val macro F1 {h.get('val_macro_f1')}  ({h['seconds']}s)"
+            f"  epoch {h['epoch']}: loss {h['train_loss']:.4f} val macro F1 {h.get('val_macro_f1')}  "
+            f"({h['seconds']}s)"
         )
 
     summaries = {}
@@ -235,7 +237,8 @@ def main() -> int:
         )
         summaries[engine] = s
         print(
-            f"label --engine {engine}: {s['rows_out']} reports in {s['seconds']}s ({s['reports_per_s']} reports/s, {s['precision']})"
+            f"label --engine {engine}: {s['rows_out']} reports in {s['seconds']}s ({s['reports_per_s']} "
+            f"reports/s, {s['precision']})"
         )
     model_pred, _ = read_label_table(wd / "pred_model.csv", names)
     hybrid_pred, _ = read_label_table(wd / "pred_hybrid.csv", names)
@@ -257,10 +260,12 @@ def main() -> int:
     for l in ACCEPTANCE_LABELS:
         r, m, h = scores["rules"][l], scores["model"][l], scores["hybrid"][l]
         print(
-            f"| {l} | {r['precision']:.3f} | {r['recall']:.3f} | {r['f1']:.3f} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} | {h['f1']:.3f} |"
+            f"| {l} | {r['precision']:.3f} | {r['recall']:.3f} | {r['f1']:.3f} | {m['precision']:.3f} | "
+            f"{m['recall']:.3f} | {m['f1']:.3f} | {h['f1']:.3f} |"
         )
     print(
-        f"| **macro F1** | | | **{macro['rules']:.3f}** | | | **{macro['model']:.3f}** | **{macro['hybrid']:.3f}** |"
+        f"| **macro F1** | | | **{macro['rules']:.3f}** | | | **{macro['model']:.3f}** | "
+        f"**{macro['hybrid']:.3f}** |"
     )
     print(
         f"\nmodel - rules macro F1: {macro['model'] - macro['rules']:+.3f} (acceptance: >= -0.05) -> "
@@ -275,7 +280,8 @@ def main() -> int:
         print(f"| {l}{mark} | {agree_all[l]:.3f} |")
     worst = min(agree.values())
     print(
-        f"\nminimum agreement over the acceptance labels: {worst:.3f} (acceptance: >= 0.90) -> {'PASS' if worst >= 0.90 else 'FAIL'}"
+        f"\nminimum agreement over the acceptance labels: {worst:.3f} (acceptance: >= 0.90) -> "
+        f"{'PASS' if worst >= 0.90 else 'FAIL'}"
     )
     print(f"minimum agreement over all {len(names)} labels: {min(agree_all.values()):.3f}")
 

@@ -82,7 +82,7 @@ def run(path: Path, id_col: str, text_col: str, trials: int, seed: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         p = Path(tmp) / "damaged.csv"
         for _ in range(trials):
-            body, k, kind = damage(ids, texts, rng)
+            body, k, _kind = damage(ids, texts, rng)
             p.write_text(body, encoding="utf-8")
             kept: dict[str, str] = {}
             known = set(ids)

@@ -51,7 +51,8 @@ def main() -> None:
             best_cpu = max(best_cpu, n / (time.process_time() - c))
         size = path.stat().st_size / 1e6
         print(
-            f"{n} rows, {size:.1f} MB: {best:,.0f} rows/s wall, {best_cpu:,.0f} rows/s of CPU time (best of 3)"
+            f"{n} rows, {size:.1f} MB: {best:,.0f} rows/s wall, {best_cpu:,.0f} rows/s of CPU time (best of "
+            "3)"
         )
 
 

@@ -166,7 +166,8 @@ def format_report(result: dict) -> str:
             )
         mac = result["macro"]
         lines.append(
-            f"{'macro (' + str(len(result['macro_over'])) + ' labels)':<28}{mac['precision']:>7.3f}{mac['recall']:>7.3f}{mac['f1']:>7.3f}"
+            f"{'macro (' + str(len(result['macro_over'])) + ' labels)':<28}"
+            f"{mac['precision']:>7.3f}{mac['recall']:>7.3f}{mac['f1']:>7.3f}"
         )
     else:
         lines.append(f"{'label':<28}{'pos F1':>8}{'neg F1':>8}{'unc F1':>8}{'wF1':>8}{'support':>9}")
@@ -179,6 +180,7 @@ def format_report(result: dict) -> str:
             f"{'macro':<28}{mac['positive_f1']:>8.3f}{mac['negative_f1']:>8.3f}{mac['uncertain_f1']:>8.3f}{mac['weighted_f1']:>8.3f}"
         )
     lines.append(
-        f"reports scored: {result['reports']} (missing in predictions: {result['missing_in_predictions']}, not in gold: {result['missing_in_gold']})"
+        f"reports scored: {result['reports']} (missing in predictions: {result['missing_in_predictions']}, "
+        f"not in gold: {result['missing_in_gold']})"
     )
     return "\n".join(lines)

@@ -14,7 +14,8 @@ Mentions are ``doc.ents``; each mention span carries:
 ``span._.section_category``  section category (medspaCy's attribute; None before any header = ``unknown``)
 ``span._.cui``           UMLS CUI from the linking stage, or None
 ``span._.preferred_name``  the concept's preferred name, or None
-``span._.cui_status``    "verified" / "unverified" (ontologies/cui_evidence.tsv; a UMLS-built KB is verified), or None
+``span._.cui_status``    "verified" / "unverified" (ontologies/cui_evidence.tsv; a UMLS-built KB is
+                         verified), or None
 ``span._.link_score``    linker similarity in [0, 1], or None
 ``span._.candidates``    [(cui, score), …] best first, from the linker
 ==================  ==============================================================

@@ -389,7 +389,8 @@ def read_label_table(
                 parsed = LABEL_SCHEMA.parse_cell(v)
             except (ValueError, TypeError):
                 raise GoldTableError(
-                    f"label table {p.name}: row {i + 2}, column {name!r} holds a value that is not 1, 0, -1 or blank"
+                    f"label table {p.name}: row {i + 2}, column {name!r} holds a value that is not 1, 0, -1 "
+                    "or blank"
                 ) from None
             col.append(float("nan") if parsed is None else parsed)
         out[name] = col

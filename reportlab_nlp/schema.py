@@ -162,7 +162,8 @@ def taxonomy_path(name_or_path: str | Path) -> Path:
     if p.exists():
         return p
     raise RulesError(
-        f"taxonomy {str(name_or_path)!r} is neither a built-in ({', '.join(BUILTIN_TAXONOMIES)}) nor an existing file"
+        f"taxonomy {str(name_or_path)!r} is neither a built-in ({', '.join(BUILTIN_TAXONOMIES)}) nor an "
+        "existing file"
     )
 
 

@@ -151,7 +151,8 @@ def test_evaluate_hand_computed():
         columns=["id", "start", "end", "category"],
     )
     m = evaluate_spans(pred, gold, texts)
-    # pred tokens: John, 01, 02, 2019, ok -> tp 4 (John, 01, 02, 2019), fp 1 (ok); gold missed: Smith, 555, 1234 -> fn 3
+    # pred tokens: John, 01, 02, 2019, ok -> tp 4 (John, 01, 02, 2019), fp 1 (ok);
+    # gold missed: Smith, 555, 1234 -> fn 3
     assert (m["token_tp"], m["token_fp"], m["token_fn"]) == (4, 1, 3)
     assert m["token_precision"] == pytest.approx(0.8)
     assert m["token_recall"] == pytest.approx(4 / 7)

@@ -108,7 +108,8 @@ def test_full_mode_per_class() -> None:
     assert card["weighted_f1"] == pytest.approx(1 / 3)  # (0.5*2 + 0*1) / 3
     assert card["support"] == 3
     edema = res["labels"]["Edema"]
-    # positive: fp r3 (gold blank), fn r4 -> 0; negative: tp r2, fp r4 -> p 1/2 r 1 f 2/3; uncertain: tp r1 -> 1
+    # positive: fp r3 (gold blank), fn r4 -> 0; negative: tp r2, fp r4 -> p 1/2 r 1 f 2/3;
+    # uncertain: tp r1 -> 1
     assert edema["positive"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 1}
     assert edema["negative"]["precision"] == 0.5
     assert edema["negative"]["recall"] == 1.0

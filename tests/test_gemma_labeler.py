@@ -21,7 +21,7 @@ from test_model import CARDIO, EFFUSION, FILLER, LABELS, build_world  # noqa: E4
 from reportlab_nlp.errors import ModelError  # noqa: E402
 from reportlab_nlp.model.inference import Predictor  # noqa: E402
 from reportlab_nlp.model.labeling import label_archive_with_model, merge_hybrid  # noqa: E402
-from reportlab_nlp.model.modeling import (
+from reportlab_nlp.model.modeling import (  # noqa: E402
     LabelerSpec,
     load_labeler,
     new_labeler,

@@ -188,7 +188,8 @@ def test_empty_missing_and_duplicate_records_become_rejects(tmp_path: Path) -> N
 def test_jsonl_missing_and_non_string_text(tmp_path: Path) -> None:
     p = _write(
         tmp_path / "r.jsonl",
-        '{"report_id": "a"}\n{"report_id": "b", "report": 42}\n{"report_id": "c", "report": null}\n{"report_id": "d", "report": "ok"}\n',
+        '{"report_id": "a"}\n{"report_id": "b", "report": 42}\n'
+        '{"report_id": "c", "report": null}\n{"report_id": "d", "report": "ok"}\n',
     )
     frame, rejects, _ = read_reports(p)
     assert frame["report_id"].tolist() == ["d"]
@@ -200,7 +201,8 @@ def test_reject_reasons_never_contain_report_text(tmp_path: Path) -> None:
     marker = "ZQXJ-UNIQUE-MARKER"
     p = _write(
         tmp_path / "r.jsonl",
-        f'{{"report_id": "a", "report": "{marker} one"}}\n{{"report_id": "a", "report": "{marker} two"}}\n{{broken {marker}\n',
+        f'{{"report_id": "a", "report": "{marker} one"}}\n'
+        f'{{"report_id": "a", "report": "{marker} two"}}\n{{broken {marker}\n',
     )
     _, rejects, _ = read_reports(p)
     assert len(rejects) == 2

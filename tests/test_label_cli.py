@@ -381,7 +381,8 @@ def test_evaluate_command_bad_gold_cell(runner, tmp_path: Path) -> None:
     line = _error_line(res, "RL500")
     assert (
         line
-        == "error [RL500] label table gold.csv: row 2, column 'Edema' holds a value that is not 1, 0, -1 or blank"
+        == "error [RL500] label table gold.csv: row 2, column 'Edema' holds a value that is not 1, 0, -1 "
+        "or blank"
     )
 
 

@@ -410,7 +410,8 @@ def test_sentence_examples_are_rule_labeled_distinct_sentences_of_labeled_sectio
     ids, texts, table = sentence_examples(
         ["a", "b"],
         [
-            "INDICATION: r/o pneumonia\nFINDINGS: Small left pleural effusion. Heart size is normal.\nIMPRESSION: Small left pleural effusion.",
+            "INDICATION: r/o pneumonia\nFINDINGS: Small left pleural effusion. Heart size is "
+            "normal.\nIMPRESSION: Small left pleural effusion.",
             "FINDINGS: No pneumothorax.",
         ],
         "chexpert",
@@ -485,7 +486,7 @@ def test_training_with_sentence_augmentation_reports_the_extra_examples(world, t
     )
     # the distinct sentences of the 96 training reports, rare classes repeated
     train_idx, _ = _split(len(world["ids"]), 0.2, 3)
-    s_ids, s_texts, s_table = sentence_examples(
+    s_ids, _s_texts, s_table = sentence_examples(
         [world["ids"][i] for i in train_idx], [world["texts"][i] for i in train_idx], "chexpert", labels
     )
     assert 0 < len(s_ids) < len(train_idx) * 4
@@ -539,7 +540,7 @@ def test_training_with_mention_swaps_reports_them(world, tmp_path):
     s_ids, s_texts, _ = sentence_examples(
         [world["ids"][i] for i in train_idx], [world["texts"][i] for i in train_idx], "chexpert", labels
     )
-    x_ids, x_texts, x_table, made = swap_examples(s_ids, s_texts, "chexpert", labels, min_count=60, seed=3)
+    x_ids, _x_texts, _x_table, made = swap_examples(s_ids, s_texts, "chexpert", labels, min_count=60, seed=3)
     assert report["swap_examples"] == len(x_ids) > 0
     assert report["sentence_examples"] == len(s_ids) and report["oversampled_repeats"] == 0
     assert report["train_examples"] == report["train_reports"] + len(s_ids) + len(x_ids)

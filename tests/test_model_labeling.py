@@ -1,4 +1,5 @@
-"""`train` CLI -> `label --engine model|hybrid`: output format, rejects, windows, hybrid policy, review file."""
+"""`train` CLI -> `label --engine model|hybrid`: output format, rejects, windows, hybrid policy,
+review file."""
 
 from __future__ import annotations
 
@@ -26,7 +27,8 @@ from test_model import EFFUSION, LABELS, build_world
 
 @pytest.fixture(autouse=True)
 def exact_cpu_engine(monkeypatch):
-    """fp32 on CPU: int8 engines quantise activations per batch, so cells could differ with batch composition."""
+    """fp32 on CPU: int8 engines quantise activations per batch, so cells could differ with batch
+    composition."""
     monkeypatch.setenv("REPORTLAB_NLP_PRECISION", "fp32")
 
 
@@ -163,7 +165,6 @@ def _input_with_bad_records(d: Path, texts, ids) -> Path:
 
 
 def test_label_engine_model_output_matches_rule_table_format(cli_model, tmp_path):
-    d = cli_model["dir"]
     inp = _input_with_bad_records(tmp_path, cli_model["texts"], cli_model["ids"])
     out = tmp_path / "labels.csv"
     s = label_archive_with_model(

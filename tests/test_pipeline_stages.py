@@ -236,7 +236,8 @@ def test_plurals_hyphens_and_word_order(text: str, observation: str, label: str)
     ],
 )
 def test_pleural_based_opacity_is_pleural_other(text: str) -> None:
-    # rules/observations.yml: pleural_thickening "pleural-based|pleural based opacity|..." (the longest match wins)
+    # rules/observations.yml: pleural_thickening "pleural-based|pleural based opacity|..."
+    # (the longest match wins)
     assert [o for o, *_ in mentions_of(text)] == ["pleural_thickening"]
     assert labels_of(text) == {"Pleural Other": 1.0}
 

@@ -45,8 +45,8 @@ def test_readme_has_the_quick_start_command() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "## Quick start" in readme
     assert (
-        "reportlab-nlp label examples/reports.csv -o examples/out/labels.csv --evidence examples/out/mentions.jsonl"
-        in readme
+        "reportlab-nlp label examples/reports.csv -o examples/out/labels.csv --evidence "
+        "examples/out/mentions.jsonl" in readme
     )
 
 

@@ -71,7 +71,7 @@ def policy_value(label: str, raw: float, policy: str, blank_as: str) -> float:
 def _export(tmp: Path, fmt: str, policy: str, blank_as: str, relayout: bool) -> Path:
     images = tmp / "images"
     rows = []
-    for rid, (cells, patient, views) in REPORTS.items():
+    for rid, (_cells, patient, views) in REPORTS.items():
         for k, view in enumerate(views):
             dicom = f"{rid}-{k}"
             path = images / f"{dicom}.jpg"
@@ -220,7 +220,7 @@ def test_libauc_chexpert(tmp_path):
     pm = pd.read_csv(out / "path_map.csv")
     dicom_of = {p: Path(s).stem for p, s in zip(pm["Path"], pm["source"])}
     want = expected_rows("libauc", "zero")
-    frontal = [p for p in pd.read_csv(out / "train.csv").query("`Frontal/Lateral` == 'Frontal'")["Path"]]
+    frontal = list(pd.read_csv(out / "train.csv").query("`Frontal/Lateral` == 'Frontal'")["Path"])
     assert len(ds) == len(frontal) == 5
     for i in range(len(ds)):
         image, label = ds[i]

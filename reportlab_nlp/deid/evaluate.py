@@ -145,7 +145,8 @@ def evaluate_spans(pred: pd.DataFrame, gold: pd.DataFrame, texts: Mapping[str, s
 
 def format_report(m: dict) -> str:
     lines = [
-        f"records {m['records']}  tokens {m['tokens']}  gold spans {m['gold_spans']}  predicted spans {m['predicted_spans']}",
+        f"records {m['records']}  tokens {m['tokens']}  gold spans {m['gold_spans']}  predicted spans "
+        f"{m['predicted_spans']}",
         f"token precision {m['token_precision']:.4f}  recall {m['token_recall']:.4f}  F1 {m['token_f1']:.4f}"
         f"  (tp {m['token_tp']}, fp {m['token_fp']}, fn {m['token_fn']})",
         f"instance recall {m['instance_recall']:.4f}  flag rate {m['flag_rate']:.4%}",

@@ -114,7 +114,7 @@ def load_lexicon() -> Lexicon:
     last = tuple(sorted(set(Person.last_names)))
     cities_list, max_words = _us_cities(allow | stop)
     clinical = _clinical_vocabulary()
-    census_first, census_last, census_top = _census_names()
+    census_first, census_last, _census_top = _census_names()
     english_locale = _faker_first_names_english()
     names = census_first | census_last | _faker_names() | {n.lower() for n in first + last}
     english, ordinary, frequent = _english_vocabulary(

@@ -74,8 +74,7 @@ class Surrogator:
         counter = 0
         key = _norm(original) + original.count("#") * "#"
         while True:
-            for b in self._digest(group, category, key, str(counter)):
-                yield b
+            yield from self._digest(group, category, key, str(counter))
             counter += 1
 
     def date_shift(self, group: str) -> int:

@@ -464,7 +464,8 @@ class _Gen:
             d.t("\nSigned: ").p(self.date_str(), "DATE").t(" at ").p(self.time_str(), "TIME").t("\n")
         if self.r.random() < 0.2:
             d.t("Transcribed: ").p(
-                f"{self.ch(self.first)[0]}{self.ch(self.last)[0]}/{chr(97 + self.r.randrange(26))}{chr(97 + self.r.randrange(26))}",
+                f"{self.ch(self.first)[0]}{self.ch(self.last)[0]}/"
+                f"{chr(97 + self.r.randrange(26))}{chr(97 + self.r.randrange(26))}",
                 "NAME",
             ).t("\n")
 
@@ -534,7 +535,8 @@ class _Gen:
 
 
 def generate(n: int = 1200, seed: int = 13) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """``(reports, gold_spans)``: reports has report_id, patient_id, report; spans report_id,start,end,category."""
+    """``(reports, gold_spans)``: reports has report_id, patient_id, report; spans report_id, start,
+    end, category."""
     g = _Gen(seed)
     rows, spans = [], []
     n_patients = max(1, int(n * 0.6))

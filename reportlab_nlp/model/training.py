@@ -473,7 +473,7 @@ def train_model(
     table, _ = read_label_table(labels, tax.label_names, aliases=tax.column_aliases())
     label_names = [n for n in tax.label_names if n in table.columns]
 
-    ids, texts, rejects, src = _load_reports(archive, id_column, text_column, out)
+    ids, texts, rejects, _src = _load_reports(archive, id_column, text_column, out)
     in_table = set(table.index)
     keep = [i for i, rid in enumerate(ids) if rid in in_table]
     n_unlabeled = len(ids) - len(keep)
@@ -540,7 +540,8 @@ def train_model(
         state = _load_checkpoint(model, out)
         if state.get("fingerprint") not in (None, fingerprint):
             raise ModelError(
-                "--resume: the checkpoint was made with other data or settings (reports, labels, encoder, seed or window); start without --resume"
+                "--resume: the checkpoint was made with other data or settings (reports, labels, encoder, "
+                "seed or window); start without --resume"
             )
         history = list(state.get("history", []))
         torch.set_rng_state(state["torch_rng"])
@@ -631,7 +632,8 @@ def train_model(
         g_idx = np.array(sorted(pos[r] for r in gold.index if r in pos), dtype=np.int64)
         if len(g_idx) == 0:
             raise GoldTableError(
-                f"no id of the gold table {Path(finetune_gold).name} is a labeled report of {Path(archive).name}"
+                f"no id of the gold table {Path(finetune_gold).name} is a labeled report of "
+                f"{Path(archive).name}"
             )
         g_targets = np.full_like(targets, IGNORE)
         g_targets[g_idx] = targets_from_table(gold, label_names, [ids[i] for i in g_idx])
@@ -724,8 +726,11 @@ def _write_report(out: Path, report: dict) -> None:
     lines = [
         "# Training report",
         "",
-        f"- reports used: {report['reports_used']} (train {report['train_reports']}, validation {report['validation_reports']})",
-        f"- rule-labeled sentences: {report['sentence_examples']}, mention swaps: {report['swap_examples']}, oversampled copies: {report['oversampled_repeats']}; input scope: {report['input_scope']}",
+        f"- reports used: {report['reports_used']} (train {report['train_reports']}, validation "
+        f"{report['validation_reports']})",
+        f"- rule-labeled sentences: {report['sentence_examples']}, mention swaps: "
+        f"{report['swap_examples']}, oversampled copies: {report['oversampled_repeats']}; input scope: "
+        f"{report['input_scope']}",
         f"- windowed (longer than the {report['max_length']}-token window): {report['windowed_reports']}",
         f"- {report['architecture']}: `{report['encoder']}`"
         + (
@@ -743,14 +748,16 @@ def _write_report(out: Path, report: dict) -> None:
     if report["validation"]:
         lines += [
             "",
-            f"Validation ({report['selected_on']} labels) of the saved model, macro F1 {report['validation_macro_f1']:.4f}:",
+            f"Validation ({report['selected_on']} labels) of the saved model, macro F1 "
+            f"{report['validation_macro_f1']:.4f}:",
             "",
             "| label | support | agreement | F1 macro | F1 positive | F1 negative | F1 uncertain |",
             "|---|---|---|---|---|---|---|",
         ]
         for name, m in report["validation"].items():
             lines.append(
-                f"| {name} | {m['support']} | {m['agreement']:.3f} | {m['f1_macro']:.3f} | {m['f1_positive']:.3f} | {m['f1_negative']:.3f} | {m['f1_uncertain']:.3f} |"
+                f"| {name} | {m['support']} | {m['agreement']:.3f} | {m['f1_macro']:.3f} | "
+                f"{m['f1_positive']:.3f} | {m['f1_negative']:.3f} | {m['f1_uncertain']:.3f} |"
             )
     else:
         lines += ["", "No validation split (too few reports); the model is the last epoch's."]
