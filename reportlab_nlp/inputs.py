@@ -56,12 +56,15 @@ import itertools
 import json
 import logging
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING, Any
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    import _csv
 
 from .errors import (
     REJECT_BAD_UNICODE,
@@ -216,7 +219,7 @@ def _trusted_id(value: object, line: int) -> str:
     return f"<line {line}>"
 
 
-def _has_surrogates(obj: dict) -> bool:
+def _has_surrogates(obj: dict[str, Any]) -> bool:
     """Whether a JSON object's keys or string values hold lone surrogates (from ``\\udXXX`` escapes)."""
     return any(
         _first_invalid(str(k)) >= 0 or (isinstance(v, str) and _first_invalid(v) >= 0) for k, v in obj.items()
@@ -320,6 +323,10 @@ class _Damaged:
         )
 
 
+# what each format reader yields: a raw frame of at most `size` records and the rejects among them
+_Chunks = Iterator[tuple[pd.DataFrame, list[Reject]]]
+
+
 class ReportSource:
     """An archive of reports with resolved id and text columns.
 
@@ -394,7 +401,8 @@ class ReportSource:
         if self.format in ("csv", "tsv"):
             stream = self._csv_stream()
             try:
-                return next(stream)[2]
+                header: list[str] = next(stream)[2]
+                return header
             finally:
                 stream.close()
         if self.format == "parquet":
@@ -426,7 +434,15 @@ class ReportSource:
             )
         return cols
 
-    def _pick(self, columns, given, default, candidates, what, flag) -> str:
+    def _pick(
+        self,
+        columns: Sequence[str],
+        given: str | None,
+        default: str,
+        candidates: Sequence[str],
+        what: str,
+        flag: str,
+    ) -> str:
         if given:
             if given not in columns:
                 raise ColumnError(
@@ -485,7 +501,7 @@ class ReportSource:
         good.reset_index(drop=True, inplace=True)
         return Chunk(good, rejects, prepared.offset_maps, prepared.control_chars)
 
-    def _csv_stream(self) -> Iterator[tuple[str, int, object]]:
+    def _csv_stream(self) -> Generator[tuple[str, int, Any], None, None]:
         """``("header", 1, names)``, then ``("row", line, fields)`` or ``("reject", line, Reject)``."""
         sep = "," if self.format == "csv" else "\t"
         csv.field_size_limit(MAX_RECORD_CHARS)  # process-wide: a longer field is a runaway quote
@@ -496,7 +512,7 @@ class ReportSource:
             damaged: _Damaged | None = None
             shapes = _IdShapes()
 
-            def new_reader(pending: list[str]) -> Iterator[list[str]]:
+            def new_reader(pending: list[str]) -> _csv.Reader:
                 lines = itertools.chain(pending, itertools.chain.from_iterable(source))
                 return csv.reader(lines, delimiter=sep, quotechar='"', doublequote=True, strict=True)
 
@@ -580,7 +596,7 @@ class ReportSource:
             names.append(name)
         return names
 
-    def _undecodable(self, line: int, values: list, id_value: str) -> Reject | None:
+    def _undecodable(self, line: int, values: list[str], id_value: str) -> Reject | None:
         """A Reject when a record holds bytes invalid in the encoding (marked surrogates)."""
         for col, value in zip(self.columns, values):
             pos = _first_invalid(value) if isinstance(value, str) else -1
@@ -593,7 +609,7 @@ class ReportSource:
                 return Reject(rid, reason, REJECT_UNDECODABLE)
         return None
 
-    def _csv_chunks(self, size: int):
+    def _csv_chunks(self, size: int) -> _Chunks:
         marks_before = MARKS[0]
         stream = self._csv_stream()
         next(stream)  # the header
@@ -604,7 +620,7 @@ class ReportSource:
         rejects: list[Reject] = []
         for kind, line, payload in stream:
             if kind == "row":
-                fields = payload  # type: ignore[assignment]
+                fields: list[str] = payload
                 bad = (
                     self._undecodable(line, fields, fields[id_idx])
                     if MARKS[0] != marks_before and any(f and SURROGATE.search(f) for f in fields)
@@ -616,7 +632,7 @@ class ReportSource:
                 else:
                     rejects.append(bad)
             else:
-                rejects.append(payload)  # type: ignore[arg-type]
+                rejects.append(payload)
             if len(rows) + len(rejects) >= size:
                 yield self._frame(rows, lines, columns), rejects
                 rows, lines, rejects = [], [], []
@@ -633,8 +649,8 @@ class ReportSource:
         frame.index = lines  # 1-based file line numbers of each record's first line (header = 1)
         return frame
 
-    def _jsonl_chunks(self, size: int):
-        rows: list[dict] = []
+    def _jsonl_chunks(self, size: int) -> _Chunks:
+        rows: list[dict[str, Any]] = []
         lines: list[int] = []
         rejects: list[Reject] = []
         idc = self.id_column
@@ -679,7 +695,7 @@ class ReportSource:
         if rows or rejects:
             yield self._json_frame(rows, lines), rejects
 
-    def _undecodable_json(self, lineno: int, obj: dict) -> Reject:
+    def _undecodable_json(self, lineno: int, obj: dict[str, Any]) -> Reject:
         rid = _trusted_id(obj.get(self.id_column), lineno)
         where = "a key"
         for key, value in obj.items():
@@ -689,12 +705,12 @@ class ReportSource:
         reason = f"line {lineno}: {where} is not valid {self.encoding}; {_ENCODING_HINT}"
         return Reject(rid, reason, REJECT_UNDECODABLE)
 
-    def _json_frame(self, rows: list[dict], lines: list[int]) -> pd.DataFrame:
+    def _json_frame(self, rows: list[dict[str, Any]], lines: list[int]) -> pd.DataFrame:
         frame = pd.DataFrame(rows, columns=self._frame_columns(rows))
         frame.index = lines
         return frame
 
-    def _frame_columns(self, rows: list[dict]) -> list[str]:
+    def _frame_columns(self, rows: list[dict[str, Any]]) -> list[str]:
         cols = list(self.columns)
         for r in rows:
             for k in r:
@@ -702,7 +718,7 @@ class ReportSource:
                     cols.append(k)
         return cols
 
-    def _parquet_chunks(self, size: int):
+    def _parquet_chunks(self, size: int) -> _Chunks:
         import pyarrow.parquet as pq
 
         pf = pq.ParquetFile(self.path)
@@ -714,7 +730,7 @@ class ReportSource:
             # Parquet ids may be ints; text must be str (checked in _validate)
             yield frame, []
 
-    def _read_txt(self, p: Path) -> tuple[dict | None, Reject | None]:
+    def _read_txt(self, p: Path) -> tuple[dict[str, str] | None, Reject | None]:
         try:
             data = p.read_bytes()
         except OSError as err:
@@ -731,11 +747,11 @@ class ReportSource:
             return None, Reject(p.stem, reason, E.RL109)
         return {"report_id": p.stem, "report": text.lstrip("\ufeff")}, None
 
-    def _txt_chunks(self, size: int):
+    def _txt_chunks(self, size: int) -> _Chunks:
         files = sorted(p for p in self.path.iterdir() if p.is_file() and p.suffix.lower() == ".txt")
         if not files:
             raise InputFormatError(f"directory {self.path} holds no .txt files")
-        rows: list[dict] = []
+        rows: list[dict[str, str]] = []
         rejects: list[Reject] = []
         for p in files:
             row, reject = self._read_txt(p)

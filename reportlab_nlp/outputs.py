@@ -19,7 +19,7 @@ import math
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pandas as pd
 
@@ -80,8 +80,9 @@ class TableWriter:
         self.columns = list(columns) if columns is not None else None
         self.float_columns = list(float_columns)
         self.rows = 0
-        self._pq = None
-        self._fh = None
+        self._pq: Any = None  # a pyarrow.parquet.ParquetWriter once the first parquet chunk is written
+        self._schema: Any = None
+        self._fh: IO[str] | None = None
         self._tmp = temp_path(self.path)
         self._done = False
         if self.format != "null":
@@ -184,7 +185,7 @@ class TableWriter:
     def __enter__(self) -> TableWriter:
         return self
 
-    def __exit__(self, exc_type, *exc) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
         if exc_type is None:
             self.close()
         else:
@@ -206,7 +207,7 @@ def _quoting_for(frame: pd.DataFrame) -> int:
     return csv.QUOTE_MINIMAL
 
 
-def write_csv_row(fh, row: Sequence[Any], delimiter: str = ",") -> None:
+def write_csv_row(fh: IO[str], row: Sequence[Any], delimiter: str = ",") -> None:
     """One CSV row ending in ``\\n``, with fields holding ``\\r`` or ``\\n`` quoted."""
     buf = io.StringIO()
     csv.writer(buf, delimiter=delimiter, lineterminator="\r\n").writerow(row)  # quotes \r and \n
@@ -235,7 +236,7 @@ class JsonlWriter:
         except OSError as err:
             raise OutputError(f"cannot write {self.path}: {err.strerror}") from None
 
-    def write_many(self, records: Iterable[dict]) -> None:
+    def write_many(self, records: Iterable[dict[str, Any]]) -> None:
         try:
             for r in records:
                 self._fh.write(json.dumps(r, ensure_ascii=False) + "\n")
@@ -261,7 +262,7 @@ class JsonlWriter:
     def __enter__(self) -> JsonlWriter:
         return self
 
-    def __exit__(self, exc_type, *exc) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
         if exc_type is None:
             self.close()
         else:
@@ -282,18 +283,16 @@ class RejectsWriter:
         self.path = Path(path)
         self.id_column = id_column
         self.count = 0
-        self._fh = None
-        self._w = None
+        self._fh: IO[str] | None = None
         self._tmp = temp_path(self.path)
         self._done = False
 
     def write(self, rejects: Iterable[Reject]) -> None:
         try:
             for r in rejects:
-                if self._w is None:
+                if self._fh is None:
                     _mkdir_for(self.path)
                     self._fh = open(self._tmp, "w", encoding="utf-8", newline="")
-                    self._w = True
                     write_csv_row(self._fh, [self.id_column, "code", "reason"])
                 write_csv_row(self._fh, [r.record_id, r.code, r.reason])
                 self.count += 1
@@ -320,7 +319,7 @@ class RejectsWriter:
     def __enter__(self) -> RejectsWriter:
         return self
 
-    def __exit__(self, exc_type, *exc) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
         if exc_type is None:
             self.close()
         else:
@@ -328,7 +327,7 @@ class RejectsWriter:
 
 
 def label_frame(
-    id_column: str, ids: Sequence[str], rows: Sequence[dict], label_names: Sequence[str]
+    id_column: str, ids: Sequence[str], rows: Sequence[dict[str, Any]], label_names: Sequence[str]
 ) -> pd.DataFrame:
     """Build a label table chunk: id column then labels in canonical order, float cells, NaN = blank."""
     data: dict[str, Any] = {id_column: list(ids)}
