@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from . import app
+from .application import app
 from .common import cli_errors, console, out_console, progress, setup_logging
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from ..errors import E, ReportLabError
-from . import app
+from .application import app
 from .common import cli_errors, console, out_console, setup_logging
 
 ontology_app = typer.Typer(help="Build and inspect concept KBs for linking.", no_args_is_help=True)

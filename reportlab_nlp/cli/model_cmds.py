@@ -11,7 +11,7 @@ from pathlib import Path
 
 import typer
 
-from . import app
+from .application import app
 from .common import cli_errors, console, setup_logging
 
 
