@@ -123,6 +123,41 @@ def test_raise_sites_and_rejects_use_codes_registered_for_that_use():
     assert wrong == []
 
 
+# Files of the runner, de-id and export branches that still write codes as string literals
+# ("RL701"); they are registered and checked above, and move to E.RL### when those branches land.
+# No other file may add a literal: raise sites use the registry.
+LITERAL_CODE_FILES = {
+    "reportlab_nlp/batch/paths.py",
+    "reportlab_nlp/batch/staging.py",
+    "reportlab_nlp/cli/deid_cmds.py",
+    "reportlab_nlp/cli/label_cmds.py",
+    "reportlab_nlp/deid/pipeline.py",
+    "reportlab_nlp/export/formats.py",
+    "reportlab_nlp/export/join.py",
+    "reportlab_nlp/export/policies.py",
+    "reportlab_nlp/export/run.py",
+    "reportlab_nlp/export/splits.py",
+    "reportlab_nlp/export/tables.py",
+    "reportlab_nlp/labeler.py",
+    "reportlab_nlp/model/labeling.py",
+    "reportlab_nlp/model/llm/backends.py",
+    "reportlab_nlp/model/llm/engine.py",
+    "reportlab_nlp/model/llm/labeling.py",
+    "reportlab_nlp/model/llm/prompt.py",
+    "reportlab_nlp/report/data.py",
+}
+
+
+def test_code_literals_only_in_files_not_yet_moved_to_the_registry():
+    literal = re.compile(r"""["']RL\d{3}["']""")
+    with_literals = {
+        str(p.relative_to(ROOT))
+        for p in SOURCES
+        if p.name != "errors.py" and literal.search(p.read_text(encoding="utf-8"))
+    }
+    assert with_literals - LITERAL_CODE_FILES == set()
+
+
 def test_link_arguments_codes_are_distinct():
     # RL001 used to mean three things; now each has its own code
     assert REGISTRY["RL001"].name == "link_phrases_or_text"
