@@ -232,7 +232,7 @@ def write_export(
     finals = {out / name: t for name, t in tables.items()}
     guard_paths(
         {"LABELS": labels_path, "--metadata": metadata_path},
-        {**{name: p for name, p in zip(tables, finals)}, "export.json": out / "export.json"},
+        {**dict(zip(tables, finals)), "export.json": out / "export.json"},
     )
     try:
         out.mkdir(parents=True, exist_ok=True)

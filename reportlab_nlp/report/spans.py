@@ -8,6 +8,7 @@ and the highlights around it are kept.
 from __future__ import annotations
 
 import html
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -40,7 +41,7 @@ def render_sentence(
     open_marks: list[tuple[int, int, Mark]] = []
     masked_from = {max(0, s): (min(n, e), c) for s, e, c in phi}
     skip_until = -1
-    for a, b in zip(points, points[1:]):
+    for a, b in itertools.pairwise(points):
         for item in [x for x in open_marks if x[1] <= a]:
             out.append("</mark>")
             open_marks.remove(item)
