@@ -77,7 +77,8 @@ def test_each_error_class_default_code_is_registered_for_that_class():
     subclasses = [
         cls for cls in vars(errors).values() if isinstance(cls, type) and issubclass(cls, ReportLabError)
     ]
-    assert len(subclasses) == 15
+    names = {cls.__name__ for cls in subclasses}
+    assert {"ReportLabError", "ArgumentError", "RecordError", "OutputError", "ExportError"} <= names
     for cls in subclasses:
         assert cls.__name__ in REGISTRY[cls.code].raised_as.split("; "), cls
 
