@@ -107,8 +107,8 @@ class ExportPlan:
     reader: MetadataReader
     mapped: np.ndarray  # float32 4 x labels: the value each cell code becomes under the policy
     patient_split: np.ndarray  # int8 split index per patient
-    study: np.ndarray  # int32 per metadata row (0 where not usable)
-    view_n: np.ndarray  # int32 per metadata row
+    study: np.ndarray  # int32 per metadata row (0 where not usable); empty unless --relayout chexpert
+    view_n: np.ndarray  # int32 per metadata row; empty unless --relayout chexpert
     first: np.ndarray  # bool per metadata row: the first usable image of its report
     split_names: tuple[str, ...]
     fractions: tuple[float, ...]
@@ -241,8 +241,8 @@ class ExportPlan:
                 images,
                 ls.codes[rep],
                 self.patient_split[images["patient_code"].to_numpy()],
-                self.study[sl][ok],
-                self.view_n[sl][ok],
+                self.study[sl][ok] if len(self.study) else self.study,
+                self.view_n[sl][ok] if len(self.view_n) else self.view_n,
                 self.first[sl][ok],
                 rejects,
             )
@@ -269,31 +269,38 @@ def images_record(image_ids: pd.Series, rows: np.ndarray, offset: int) -> np.nda
     return np.where(rec == "", lines, rec)
 
 
-def _ranks(ms: MetaScan, n_reports: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per metadata row: study rank within its patient, view rank within its report, first of report."""
+def _first_of_report(ms: MetaScan) -> np.ndarray:
+    """Per metadata row: the first usable image of its report (hash-table ``duplicated``)."""
+    first = np.zeros(ms.rows, dtype=bool)
+    ok = np.flatnonzero(ms.usable)
+    first[ok] = ~pd.Series(ms.report[ok]).duplicated().to_numpy()
+    return first
+
+
+def _ranks(ms: MetaScan, first: np.ndarray, n_reports: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per metadata row (``--relayout`` only): study rank within its patient, view rank within its report."""
     ok = np.flatnonzero(ms.usable)
     rep, pat = ms.report[ok], ms.patient[ok]
     study = np.zeros(ms.rows, dtype=np.int32)
     view_n = np.zeros(ms.rows, dtype=np.int32)
-    first = np.zeros(ms.rows, dtype=bool)
     if not len(ok):
-        return study, view_n, first
+        return study, view_n
     order = np.argsort(rep, kind="stable")
     sorted_rep = rep[order]
     starts = np.flatnonzero(np.r_[True, sorted_rep[1:] != sorted_rep[:-1]])
     group_start = np.repeat(starts, np.diff(np.r_[starts, len(order)]))
     view_n[ok[order]] = np.arange(len(order)) - group_start + 1
-    first_pos = order[starts]  # (within ok) first image of each report, reports in sorted order
-    first[ok[first_pos]] = True
+    del order, group_start
     # reports of a patient ranked by their first image
+    first_pos = np.flatnonzero(first[ok])  # (within ok) first image of each report, in file order
     o2 = np.lexsort((first_pos, pat[first_pos]))
     p_sorted = pat[first_pos][o2]
     pstarts = np.flatnonzero(np.r_[True, p_sorted[1:] != p_sorted[:-1]])
     pgroup = np.repeat(pstarts, np.diff(np.r_[pstarts, len(o2)]))
     study_of_report = np.zeros(n_reports, dtype=np.int32)
-    study_of_report[sorted_rep[starts][o2]] = np.arange(len(o2)) - pgroup + 1
+    study_of_report[rep[first_pos][o2]] = np.arange(len(o2)) - pgroup + 1
     study[ok] = study_of_report[rep]
-    return study, view_n, first
+    return study, view_n
 
 
 def _prevalence(
@@ -367,7 +374,11 @@ def plan_export(labels_path: str | Path, metadata_path: str | Path, options: Exp
         )
     patient_split = split_patients(pos, fractions, options.seed)
     del pos
-    study, view_n, first = _ranks(ms, ls.rows)
+    first = _first_of_report(ms)
+    if options.relayout and options.format == "chexpert":
+        study, view_n = _ranks(ms, first, ls.rows)
+    else:  # only CheXpert's relayout paths number studies and views
+        study = view_n = np.zeros(0, dtype=np.int32)
     split_names = tuple(s.name for s in vocab.splits[: len(fractions)])
     counts = {
         "label_rows": ls.rows,

@@ -143,46 +143,51 @@ def scan_metadata(path: Path, reader: MetadataReader, labels: LabelScan) -> Meta
         age = ch.age[ch.status == 0]
         age = age[~np.isnan(age)]
         fractional.append(bool(np.any(age != np.round(age))))
-    cat = lambda parts, dtype: np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)  # noqa: E731
-    st, rep, ih, hi, ph = (
-        cat(status, np.int8),
-        cat(report, np.int32),
-        cat(img_h, np.uint64),
-        cat(has_img, bool),
-        cat(pat_h, np.uint64),
-    )
-    del status, report, img_h, has_img, pat_h
-    dup = np.zeros(len(st), dtype=bool)
-    dup[hi] = _duplicated(ih[hi])
+
+    def cat(parts: list, dtype) -> np.ndarray:  # one column at a time, its chunks freed as it goes
+        out = np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
+        parts.clear()
+        return out
+
+    st = cat(status, np.int8)
+    ih, hi = cat(img_h, np.uint64), cat(has_img, bool)
+    if hi.all():
+        dup = _duplicated(ih)
+    else:
+        dup = np.zeros(len(st), dtype=bool)
+        dup[hi] = _duplicated(ih[hi])
     del ih, hi
     st[dup & (st != META_EMPTY)] = META_DUP
+    del dup
+    rep = cat(report, np.int32)
     st[(st == META_OK) & (rep < 0)] = META_NO_REPORT
-    # a report whose images name more than one patient: every image of it is rejected
+    ph = cat(pat_h, np.uint64)
+    # a report whose images name more than one patient: every image of it is rejected. Any one
+    # patient of each report serves as its representative (which one a repeated index keeps
+    # does not matter: a report is mixed when some image differs from it)
     ok = np.flatnonzero(st == META_OK)
-    first_pat = np.zeros(labels.rows, dtype=np.uint64)
-    reps, first = np.unique(rep[ok], return_index=True)
-    first_pat[reps] = ph[ok][first]
+    some_pat = np.zeros(labels.rows, dtype=np.uint64)
+    some_pat[rep[ok]] = ph[ok]
     mixed_report = np.zeros(labels.rows, dtype=bool)
-    mixed_report[rep[ok][ph[ok] != first_pat[rep[ok]]]] = True
-    del first_pat
+    mixed_report[rep[ok][ph[ok] != some_pat[rep[ok]]]] = True
+    del some_pat
     st[ok[mixed_report[rep[ok]]]] = META_MIXED
     # reports without a usable image
     ok = np.flatnonzero(st == META_OK)
     used = np.zeros(labels.rows, dtype=bool)
     used[rep[ok]] = True
     labels.status[(labels.status == LAB_OK) & ~used] = LAB_ORPHAN
-    # patient codes in the order of their first usable image
+    # patient codes in the order of their first usable image (pandas' hash-table factorize)
     patient = np.full(len(st), -1, dtype=np.int32)
-    _, first, inverse = np.unique(ph[ok], return_index=True, return_inverse=True)
-    rank = np.empty(len(first), dtype=np.int32)
-    rank[np.argsort(first, kind="stable")] = np.arange(len(first), dtype=np.int32)
-    patient[ok] = rank[inverse.reshape(-1)]
-    del ph
+    codes, uniques = pd.factorize(ph[ok])
+    patient[ok] = codes
+    n_patients = len(uniques)
+    del ph, codes, uniques
     return MetaScan(
         table_columns(path, "metadata"),
         st,
         rep,
         patient,
-        len(first),
+        n_patients,
         not any(fractional),
     )
