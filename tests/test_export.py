@@ -415,3 +415,24 @@ def test_bad_split_and_format_are_coded_errors(small):
             plan_export(labels, meta, ExportOptions(split=split))
     with pytest.raises(ExportError, match=r"\[RL700\]"):
         plan_export(labels, meta, ExportOptions(format="coco"))
+
+
+def test_parquet_labels_and_tsv_metadata_give_the_same_export(small, tmp_path):
+    labels, meta = small
+    plan = plan_export(labels, meta, ExportOptions(split="1"))
+    write_export(plan, labels, meta, tmp_path / "csv")
+    pq_labels = tmp_path / "labels.parquet"
+    pd.read_csv(labels, dtype=str, keep_default_na=False).to_parquet(pq_labels, index=False)
+    tsv_meta = tmp_path / "meta.tsv"
+    tsv_meta.write_text(meta.read_text().replace(",", "\t"))
+    plan = plan_export(pq_labels, tsv_meta, ExportOptions(split="1"))
+    write_export(plan, pq_labels, tsv_meta, tmp_path / "other")
+    assert (tmp_path / "other" / "train.csv").read_bytes() == (tmp_path / "csv" / "train.csv").read_bytes()
+    assert len((tmp_path / "csv" / "train.csv").read_text().splitlines()) == 5
+
+
+def test_unreadable_metadata_is_a_coded_error(small, tmp_path):
+    labels, _ = small
+    meta = write_meta(tmp_path / "m.csv", "report_id,patient_id,path\nr1,p1,a.jpg,extra\n")
+    with pytest.raises(ExportError, match=r"\[RL701\] metadata m.csv cannot be read"):
+        plan_export(labels, meta, ExportOptions(split="1"))
