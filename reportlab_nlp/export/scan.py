@@ -3,15 +3,18 @@
 What stays in memory after the pass (and so bounds the export's memory, besides one chunk):
 
 * per label row: a 64-bit hash of the report id, one int8 code per label, a status byte;
-* per metadata row: a status byte, the row's report (int32), patient (int32) and split (int8),
-  plus, while the pass runs, 64-bit hashes of its image and patient ids;
+* per metadata row: a status byte, the row's report (int32) and patient (int32), plus, while
+  the pass runs, 64-bit hashes of its image and patient ids;
 * per patient: one bool per label (for the stratified split) and its split.
 
-That is about 30 bytes per label row and 20-40 bytes per image: no text, no pandas frame of the
-whole input. Keys are compared by their 64-bit hashes (pandas' SipHash), so two different ids
-collide with a probability of about n^2 / 2^65 (3e-8 for two million ids).
+That is 26 bytes per label row (14 labels) and 10 bytes per image kept (17 more while pass 1
+runs; sorting roughly doubles an array for a moment): no text, no pandas frame of the whole
+input. docs/export.md ("Speed and memory") has the measured peaks.
 
-Statuses (0 = usable) map to the reject codes of :mod:`.tables` and :mod:`.join`.
+Keys are compared by their 64-bit hashes (pandas' SipHash), so two different ids collide with a
+probability of about n^2 / 2^65 (3e-8 for two million ids).
+
+Statuses (0 = usable) map to the reject codes (:data:`LABEL_CODES`, :data:`META_CODES`).
 """
 
 from __future__ import annotations

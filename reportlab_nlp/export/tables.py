@@ -1,8 +1,10 @@
 """Reading the label table and the image metadata, vectorised, with coded rejects.
 
-Both readers return the usable rows and a rejects frame (``source, line, record, code,
-reason``). ``line`` is the 1-based line of the row in a CSV/TSV file (header = line 1);
-``record`` is the report id or image id, never report text. Codes:
+:func:`label_chunk` and :class:`MetadataReader` validate one chunk of rows at a time (the
+export's two passes, :mod:`.scan` and :mod:`.run`); :func:`load_labels` reads a whole label table
+(the QA report). Rejects are rows ``source, line, record, code, reason``: ``line`` is the 1-based
+line of the row in a CSV/TSV file (header = line 1); ``record`` is the report id or image id,
+never report text. Codes (RL710, RL711 and RL719 are decided by the join, :mod:`.scan`):
 
 * RL712 a key cell (report id, patient id, path or image id) is empty
 * RL713 an image id appears more than once in the metadata (every copy is rejected)
