@@ -375,7 +375,7 @@ class MetadataReader:
         if "path" in self.required:
             f["image_id"] = f["image_id"].where(f["image_id"] != "", f["path"])
         else:
-            f["path"] = _template(self.template, f)
+            f["path"] = _template(str(self.template), f)  # "path" not required: a template is set
         status = np.zeros(n, dtype=np.int8)
         empty_field = np.full(n, "", dtype=object)
         for name in self.required:
