@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -64,22 +63,35 @@ def make_inputs(folder: Path, rows: int, per_report: float, seed: int = 0) -> tu
     return labels, path
 
 
+CHILD = """
+import sys
+from reportlab_nlp.cli import main
+
+hwm_file, sys.argv = sys.argv[1], ["reportlab-nlp", "export", *sys.argv[2:]]
+try:
+    main()
+finally:  # the peak RSS of this process image only (VmHWM); see run_once
+    status = dict(line.split(":", 1) for line in open("/proc/self/status"))
+    open(hwm_file, "w").write(status["VmHWM"].split()[0])
+"""
+
+
 def run_once(labels: Path, meta: Path, out: Path, fmt: str) -> tuple[float, float]:
-    code = (
-        "import sys; from reportlab_nlp.cli import main; sys.argv=['reportlab-nlp','export',"
-        f"{str(labels)!r},'--metadata',{str(meta)!r},'-o',{str(out)!r},'--format',{fmt!r},"
-        "'--uncertain','libauc','--split','0.8,0.1,0.1','-q']; main()"
-    )
-    cmd = [sys.executable, "-c", code]
+    """Wall time and peak RSS (MiB) of one ``export`` in a fresh process on one core.
+
+    The peak is the child's own VmHWM: ``ru_maxrss`` of a child would include the parent's pages
+    at fork time (Linux keeps the pre-exec high-water mark), i.e. the generated input frames.
+    """
+    hwm = out.parent / "hwm.txt"
+    cmd = [sys.executable, "-c", CHILD, str(hwm), str(labels), "--metadata", str(meta), "-o", str(out)]
+    cmd += ["--format", fmt, "--uncertain", "libauc", "--split", "0.8,0.1,0.1", "-q"]
     if shutil.which("taskset"):
         cmd = ["taskset", "-c", "0", *cmd]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1", "ARROW_NUM_THREADS": "1"}
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     t0 = time.perf_counter()
     subprocess.run(cmd, check=True, env=env)
     wall = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return wall, max(peak, before) / 1024
+    return wall, int(hwm.read_text()) / 1024
 
 
 def main() -> None:

@@ -149,22 +149,22 @@ def test_bad_metadata_gets_coded_rejects(tmp_path):
     )  # line 12: age out of range
     plan = plan_export(labels, meta, ExportOptions(split="1"))
     got = plan.rejects[["source", "line", "record", "code"]].astype(str).values.tolist()
-    assert got == [
+    assert got == [  # label rows first, then metadata rows, each in file order
+        ["labels", "2", "r1", "RL711"],
+        ["labels", "4", "r3", "RL718"],
         ["labels", "5", "r4", "RL716"],
         ["labels", "6", "r4", "RL716"],
-        ["labels", "4", "r3", "RL718"],
+        ["labels", "7", "r5", "RL711"],
         ["metadata", "2", "a.jpg", "RL714"],
         ["metadata", "3", "b.jpg", "RL715"],
         ["metadata", "4", "c.jpg", "RL713"],
         ["metadata", "5", "c.jpg", "RL713"],
         ["metadata", "6", "d.jpg", "RL717"],
         ["metadata", "8", "f.jpg", "RL712"],
-        ["metadata", "12", "j.jpg", "RL715"],
         ["metadata", "9", "g.jpg", "RL710"],
         ["metadata", "10", "h.jpg", "RL719"],
         ["metadata", "11", "i.jpg", "RL719"],
-        ["labels", "2", "r1", "RL711"],
-        ["labels", "7", "r5", "RL711"],
+        ["metadata", "12", "j.jpg", "RL715"],
     ]
     assert plan.images["image_id"].tolist() == ["e.jpg"]
     reasons = " ".join(plan.rejects["reason"])
@@ -341,19 +341,71 @@ def test_interrupted_export_leaves_no_partial_train_csv(small, tmp_path, monkeyp
 
     labels, meta = small
     plan = plan_export(labels, meta, ExportOptions(split="0.5,0.5"))
-    real = csvio._write_csv
+    real = csvio.append_csv
     calls = []
 
-    def failing(table, tmp):
-        calls.append(tmp)
-        real(table, tmp)
+    def failing(table, fh):
+        calls.append(fh.name)
+        real(table, fh)
         if len(calls) == 2:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(csvio, "_write_csv", failing)
+    monkeypatch.setattr(csvio, "append_csv", failing)
     with pytest.raises(KeyboardInterrupt):
         write_export(plan, labels, meta, tmp_path / "feed")
     assert os.listdir(tmp_path / "feed") == []  # neither train.csv nor a temporary file
+
+
+KILL_SCRIPT = """
+import os, signal, sys
+import reportlab_nlp.export.chunks as chunks
+import reportlab_nlp.export.csvio as csvio
+from reportlab_nlp.cli import main
+
+chunks.CHUNK_BYTES = 256  # many chunks: the kill lands in the middle of train.csv
+real, written = csvio.append_csv, []
+
+
+def killed_after_three_chunks(table, fh):
+    real(table, fh)
+    fh.flush()
+    if ".train.csv." in fh.name:
+        written.append(table.num_rows)
+        if len(written) == 3:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+csvio.append_csv = killed_after_three_chunks
+sys.argv = ["reportlab-nlp", "export", *sys.argv[1:]]
+main()
+"""
+
+
+def test_killed_export_leaves_no_train_csv_and_the_next_run_completes(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    rows = {f"r{i}": {"Cardiomegaly": "1"} if i % 3 == 0 else {"No Finding": "1"} for i in range(120)}
+    labels = write_labels(tmp_path / "labels.csv", rows)
+    meta = write_meta(
+        tmp_path / "meta.csv",
+        "report_id,patient_id,path,view,sex,age\n"
+        + "".join(f"r{i},p{i // 2},img/{i}.jpg,PA,F,40\n" for i in range(120)),
+    )
+    out = tmp_path / "feed"
+    args = [str(labels), "--metadata", str(meta), "-o", str(out), "--split", "1", "-q"]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    proc = subprocess.run([sys.executable, "-c", KILL_SCRIPT, *args], env=env, capture_output=True)
+    assert proc.returncode == -signal.SIGKILL
+    left = sorted(os.listdir(out))
+    assert "train.csv" not in left and "export.json" not in left
+    assert left and all(name.startswith(".") and name.endswith(".tmp") for name in left)
+    # the next export (no --overwrite needed: only a killed export's temporary files are there)
+    res = CliRunner().invoke(app, ["export", *args])
+    assert res.exit_code == 0, res.output
+    assert sorted(os.listdir(out)) == ["export.json", "prevalence.csv", "train.csv"]
+    assert len(pd.read_csv(out / "train.csv")) == 120
 
 
 def test_bad_split_and_format_are_coded_errors(small):
@@ -363,3 +415,24 @@ def test_bad_split_and_format_are_coded_errors(small):
             plan_export(labels, meta, ExportOptions(split=split))
     with pytest.raises(ExportError, match=r"\[RL700\]"):
         plan_export(labels, meta, ExportOptions(format="coco"))
+
+
+def test_parquet_labels_and_tsv_metadata_give_the_same_export(small, tmp_path):
+    labels, meta = small
+    plan = plan_export(labels, meta, ExportOptions(split="1"))
+    write_export(plan, labels, meta, tmp_path / "csv")
+    pq_labels = tmp_path / "labels.parquet"
+    pd.read_csv(labels, dtype=str, keep_default_na=False).to_parquet(pq_labels, index=False)
+    tsv_meta = tmp_path / "meta.tsv"
+    tsv_meta.write_text(meta.read_text().replace(",", "\t"))
+    plan = plan_export(pq_labels, tsv_meta, ExportOptions(split="1"))
+    write_export(plan, pq_labels, tsv_meta, tmp_path / "other")
+    assert (tmp_path / "other" / "train.csv").read_bytes() == (tmp_path / "csv" / "train.csv").read_bytes()
+    assert len((tmp_path / "csv" / "train.csv").read_text().splitlines()) == 5
+
+
+def test_unreadable_metadata_is_a_coded_error(small, tmp_path):
+    labels, _ = small
+    meta = write_meta(tmp_path / "m.csv", "report_id,patient_id,path\nr1,p1,a.jpg,extra\n")
+    with pytest.raises(ExportError, match=r"\[RL701\] metadata m.csv cannot be read"):
+        plan_export(labels, meta, ExportOptions(split="1"))

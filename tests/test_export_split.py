@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reportlab_nlp.export import patient_split
@@ -77,3 +77,63 @@ def test_prevalence_table_counts():
         ["valid", "A", 2, 1, 1, 0, 0, 50.0],
         ["valid", "B", 2, 1, 0, 0, 1, 50.0],
     ]
+
+
+@st.composite
+def metadata_files(draw):
+    """Image metadata (patients, reports, images; some duplicated image ids and mixed reports)."""
+    n_reports = draw(st.integers(1, 60))
+    n_patients = draw(st.integers(1, n_reports))
+    report_patient = draw(st.lists(st.integers(0, n_patients - 1), min_size=n_reports, max_size=n_reports))
+    images = draw(st.lists(st.integers(0, n_reports - 1), min_size=1, max_size=120))
+    rows = []
+    for k, r in enumerate(images):
+        patient = report_patient[r] if draw(st.integers(0, 19)) else (report_patient[r] + 1) % n_patients
+        image = k if draw(st.integers(0, 19)) else 0  # now and then a duplicated image id
+        rows.append(f"r{r},p{patient},img/{image}.jpg,PA,F,40\n")
+    return n_reports, rows, draw(st.integers(0, 2**16))
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(metadata_files(), FRACTIONS)
+def test_streamed_export_never_puts_a_patient_in_two_split_files(
+    tmp_path_factory, monkeypatch, archive, fractions
+):
+    """End to end, in chunks of ~10 rows: rows in = rows out + rejects, and no patient in two files."""
+    import pandas as pd
+
+    import reportlab_nlp.export.chunks as chunks
+    from reportlab_nlp.export import ExportOptions, plan_export, write_export
+    from reportlab_nlp.schema import load_taxonomy
+
+    monkeypatch.setattr(chunks, "CHUNK_BYTES", 256)
+    n_reports, rows, seed = archive
+    folder = tmp_path_factory.mktemp("feed")
+    labels = list(load_taxonomy("chexpert").label_names)
+    rng = np.random.default_rng(seed)
+    cells = np.array(["", "1.0", "0.0", "-1.0"])[rng.integers(0, 4, (n_reports, len(labels)))]
+    pd.DataFrame(cells, columns=labels).assign(report_id=[f"r{i}" for i in range(n_reports)])[
+        ["report_id", *labels]
+    ].to_csv(folder / "labels.csv", index=False)
+    (folder / "meta.csv").write_text("report_id,patient_id,path,view,sex,age\n" + "".join(rows))
+    split = ",".join(str(f) for f in fractions)
+    try:
+        plan = plan_export(
+            folder / "labels.csv", folder / "meta.csv", ExportOptions(format="csv", split=split, seed=seed)
+        )
+    except Exception as err:  # every image rejected: a coded error, nothing else
+        assert "[RL708]" in str(err)
+        return
+    summary = write_export(plan, folder / "labels.csv", folder / "meta.csv", folder / "out")
+    names = [n for n, f in zip(("train", "valid", "test"), fractions) if f > 0]
+    frames = {n: pd.read_csv(folder / "out" / f"{n}.csv", dtype=str) for n in names}
+    rejects = pd.read_csv(folder / "out" / "rejects.csv", dtype=str) if summary["rejects"] else None
+    meta_rejects = 0 if rejects is None else int((rejects["source"] == "metadata").sum())
+    assert sum(len(f) for f in frames.values()) + meta_rejects == len(rows)
+    label_rejects = 0 if rejects is None else int((rejects["source"] == "labels").sum())
+    assert len(set().union(*(set(f["report_id"]) for f in frames.values()))) + label_rejects == n_reports
+    seen: dict[str, str] = {}
+    for name, frame in frames.items():
+        for patient in set(frame["patient_id"]):
+            assert seen.setdefault(patient, name) == name
+    assert {n: len(f) for n, f in frames.items()} == {n: summary["splits"][n]["images"] for n in names}

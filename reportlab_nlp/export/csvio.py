@@ -5,8 +5,9 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pyarrow as pa
@@ -37,14 +38,37 @@ def _needs_quotes(table: pa.Table) -> bool:
     return False
 
 
-def _write_csv(table: pa.Table, tmp: Path) -> None:
+def _header(columns: Sequence[str]) -> bytes:
     header = io.StringIO()
-    csv.writer(header, lineterminator="\n").writerow(table.column_names)
-    style = "needed" if _needs_quotes(table) else "none"
+    csv.writer(header, lineterminator="\n").writerow(columns)
+    return header.getvalue().encode("utf-8")
+
+
+def append_csv(table: pa.Table, fh: BinaryIO) -> None:
+    """Rows of ``table`` (no header) onto an open file; cells quoted only in a chunk that needs it."""
+    if table.num_rows:
+        style = "needed" if _needs_quotes(table) else "none"
+        pacsv.write_csv(table, fh, pacsv.WriteOptions(include_header=False, quoting_style=style))
+
+
+def _write_csv(table: pa.Table, tmp: Path) -> None:
     with open(tmp, "wb") as fh:
-        fh.write(header.getvalue().encode("utf-8"))
-        if table.num_rows:
-            pacsv.write_csv(table, fh, pacsv.WriteOptions(include_header=False, quoting_style=style))
+        fh.write(_header(table.column_names))
+        append_csv(table, fh)
+
+
+class CsvSink:
+    """One output CSV written chunk by chunk: the header first, then :meth:`write` per chunk."""
+
+    def __init__(self, fh: BinaryIO, columns: Sequence[str]) -> None:
+        self.fh = fh
+        self.columns = list(columns)
+        fh.write(_header(self.columns))
+
+    def write(self, table: pa.Table) -> None:
+        if table.column_names != self.columns:
+            raise ValueError(f"chunk columns {table.column_names} differ from the header {self.columns}")
+        append_csv(table, self.fh)
 
 
 @contextlib.contextmanager
@@ -65,6 +89,21 @@ def atomic_files(paths: Iterable[Path]):
     for final, tmp in temps.items():
         if tmp.exists():
             publish(tmp, final)
+
+
+@contextlib.contextmanager
+def csv_sinks(columns: Mapping[Path, Sequence[str]]) -> Iterator[dict[Path, CsvSink]]:
+    """Open a :class:`CsvSink` per output (under its temporary name); all renamed into place on a
+    clean exit, all removed otherwise (see :func:`atomic_files`)."""
+    try:
+        with atomic_files(columns) as temps, contextlib.ExitStack() as stack:
+            sinks = {
+                final: CsvSink(stack.enter_context(open(temps[final], "wb")), cols)
+                for final, cols in columns.items()
+            }
+            yield sinks
+    except OSError as err:
+        raise OutputError(f"cannot write the export: {err.strerror}") from None
 
 
 def write_tables(tables: Mapping[Path, pa.Table]) -> None:

@@ -27,43 +27,38 @@ def _labels(table: dict, matrix: np.ndarray, labels: Sequence[str], order: Seque
         table[name] = label_cells(matrix[:, labels.index(name)])
 
 
-def _age(age: pd.Series) -> pa.Array:
+def _age(age: pd.Series, integral: bool) -> pa.Array:
+    """Ages as whole numbers (``60``) when every known age of the export is whole, else as floats."""
     values = age.to_numpy(dtype=np.float64, na_value=np.nan)
-    finite = values[~np.isnan(values)]
-    if np.all(finite == np.round(finite)):
+    if integral:
         return pa.array(pd.array(np.round(values), dtype="Float64").astype("Int64"))
     return pa.array(values, from_pandas=True)
 
 
-def _ordinal(images: pd.DataFrame, by: list[str]) -> np.ndarray:
-    """1-based rank of each row's ``by[-1]`` value within ``by[:-1]`` groups (order of first appearance)."""
-    first = images.groupby(by, sort=False).ngroup()
-    firsts = images.assign(_g=first).drop_duplicates("_g")
-    rank = firsts.groupby(by[:-1], sort=False).cumcount().to_numpy() + 1
-    return rank[first.to_numpy()]
+def relayout_paths(
+    images: pd.DataFrame, folders: np.ndarray, study: np.ndarray, view_n: np.ndarray, width: int
+) -> pd.Series:
+    """CheXpert-style paths ``<split>/patientNNNNN/studyN/viewN_frontal.jpg`` for each image.
 
-
-def relayout_paths(images: pd.DataFrame, folders: np.ndarray) -> pd.Series:
-    """CheXpert-style paths ``<split>/patientNNNNN/studyN/viewN_frontal.jpg`` for each image."""
+    ``study``: the rank of the image's report among its patient's reports, ``view_n`` the rank of
+    the image among its report's images (both 1-based, in the order of first appearance).
+    """
     vocab = export_vocab()
-    pnum = (images["patient_code"].to_numpy() + 1).astype(str)
-    width = max(5, len(str(len(pnum))))
-    study = _ordinal(images, ["patient_code", "report_id"]).astype(str)
-    view_n = _ordinal(images, ["report_id", "image_id"]).astype(str)
+    pnum = pd.Series((images["patient_code"].to_numpy() + 1).astype(str))
     fl = images["view"].map({k: v.frontal_lateral.lower() for k, v in vocab.views.items()}).fillna("unknown")
-    fl = fl.where(fl != "", "unknown")
+    fl = fl.where(fl != "", "unknown").reset_index(drop=True)
     suffix = images["path"].str.extract(r"(\.[A-Za-z0-9]{1,5})$", expand=False).fillna(".jpg").str.lower()
     return (
         pd.Series(folders)
         + "/patient"
-        + pd.Series(pnum).str.zfill(width)
+        + pnum.str.zfill(width)
         + "/study"
-        + study
+        + pd.Series(study.astype(str))
         + "/view"
-        + view_n
+        + pd.Series(view_n.astype(str))
         + "_"
         + fl.astype(str)
-        + suffix
+        + suffix.reset_index(drop=True)
     )
 
 
@@ -88,21 +83,29 @@ def split_paths(images: pd.DataFrame, folders: np.ndarray, image_root: Path | No
     return pd.Series(folders) + "/" + paths
 
 
-def chexpert_table(
-    images: pd.DataFrame, matrix: np.ndarray, labels: Sequence[str], paths: pd.Series
-) -> pa.Table:
+def chexpert_columns() -> list[str]:
     vocab = export_vocab()
-    missing = [lab for lab in vocab.chexpert_labels if lab not in labels]
+    return ["Path", "Sex", "Age", "Frontal/Lateral", "AP/PA", *vocab.chexpert_labels]
+
+
+def check_chexpert_labels(labels: Sequence[str], fmt: str) -> None:
+    missing = [lab for lab in export_vocab().chexpert_labels if lab not in labels]
     if missing:
         raise ExportError(
-            f"--format chexpert needs the CheXpert labels; missing {', '.join(missing)}", code="RL707"
+            f"--format {fmt} needs the CheXpert labels; missing {', '.join(missing)}", code="RL707"
         )
+
+
+def chexpert_table(
+    images: pd.DataFrame, matrix: np.ndarray, labels: Sequence[str], paths: pd.Series, integral: bool
+) -> pa.Table:
+    vocab = export_vocab()
     fl = images["view"].map({k: v.frontal_lateral for k, v in vocab.views.items()}).fillna("")
     appa = images["view"].map({k: v.ap_pa for k, v in vocab.views.items()}).fillna("")
     table = {
         "Path": pa.array(paths.astype(str)),
         "Sex": pa.array(images["sex"].astype(str)),
-        "Age": _age(images["age"]),
+        "Age": _age(images["age"], integral),
         "Frontal/Lateral": pa.array(fl.astype(str)),
         "AP/PA": pa.array(appa.astype(str)),
     }
@@ -110,28 +113,32 @@ def chexpert_table(
     return pa.table(table)
 
 
-def csv_table(images: pd.DataFrame, matrix: np.ndarray, labels: Sequence[str]) -> pa.Table:
-    table = {
-        c: pa.array(images[c].astype(str))
-        for c in ("report_id", "patient_id", "image_id", "path", "view", "sex")
-    }
-    table["age"] = _age(images["age"])
+CSV_FIELDS = ("report_id", "patient_id", "image_id", "path", "view", "sex", "age")
+
+
+def csv_table(images: pd.DataFrame, matrix: np.ndarray, labels: Sequence[str], integral: bool) -> pa.Table:
+    table = {c: pa.array(images[c].astype(str)) for c in CSV_FIELDS[:-1]}
+    table["age"] = _age(images["age"], integral)
     _labels(table, matrix, labels, labels)
     return pa.table(table)
 
 
+def mimic_columns(labels_file: bool) -> list[str]:
+    if labels_file:
+        return ["subject_id", "study_id", *sorted(export_vocab().chexpert_labels)]
+    return ["dicom_id", "subject_id", "study_id", "ViewPosition", "StudyDate"]
+
+
+MIMIC_SPLIT_COLUMNS = ["dicom_id", "study_id", "subject_id", "split"]
+
+
 def mimic_tables(
-    images: pd.DataFrame, matrix: np.ndarray, labels: Sequence[str], split_idx: np.ndarray
+    images: pd.DataFrame, matrix: np.ndarray, labels: Sequence[str], split_idx: np.ndarray, first: np.ndarray
 ) -> dict[str, pa.Table]:
-    """MIMIC-CXR-JPG's three files: labels per study (labels in alphabetical order, as MIMIC ships
-    them), metadata per image (with StudyDate, which torchxrayvision reads) and the split per image."""
+    """MIMIC-CXR-JPG's three files: labels per study (``first``: the study's first image; labels in
+    alphabetical order, as MIMIC ships them), metadata per image (with StudyDate, which
+    torchxrayvision reads) and the split per image."""
     vocab = export_vocab()
-    missing = [lab for lab in vocab.chexpert_labels if lab not in labels]
-    if missing:
-        raise ExportError(
-            f"--format mimic needs the CheXpert labels; missing {', '.join(missing)}", code="RL707"
-        )
-    first = ~images["report_id"].duplicated().to_numpy()
     studies = images[first]
     lab_table = {
         "subject_id": pa.array(studies["patient_id"].astype(str)),
@@ -156,7 +163,7 @@ def mimic_tables(
     m = vocab.mimic
     return {
         m["labels_file"]: pa.table(lab_table),
-        m["metadata_file"]: pa.table({k: pa.array(v.astype(str)) for k, v in meta.items()}),
+        m["metadata_file"]: pa.table({k: pa.array(pd.Series(v).astype(str)) for k, v in meta.items()}),
         m["split_file"]: pa.table({k: pa.array(pd.Series(v).astype(str)) for k, v in split.items()}),
     }
 

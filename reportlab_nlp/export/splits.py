@@ -96,8 +96,15 @@ def patient_split(
         if positives.shape[1]
         else np.zeros((n_patients, 0), dtype=bool)
     )
+    return split_patients(pos, fractions, seed)[patients]
+
+
+def split_patients(pos: np.ndarray, fractions: Sequence[float], seed: int = 0) -> np.ndarray:
+    """Split index of each patient; ``pos``: patients x labels, true where any of its reports is positive."""
+    n_patients, n_labels = pos.shape
+    if n_patients == 0:
+        return np.zeros(0, dtype=np.int8)
     counts = pos.sum(axis=0)
-    n_labels = pos.shape[1]
     masked = np.where(pos, counts[None, :], np.iinfo(np.int64).max)
     stratum = np.where(pos.any(axis=1), np.argmin(masked, axis=1) if n_labels else 0, n_labels)
     rng = np.random.default_rng(seed)
@@ -110,7 +117,7 @@ def patient_split(
     split_sorted = (rank_in_stratum[:, None] >= bounds[sorted_strata]).sum(axis=1)
     patient_to_split = np.empty(n_patients, dtype=np.int8)
     patient_to_split[shuffled] = split_sorted
-    return patient_to_split[patients]
+    return patient_to_split
 
 
 def prevalence_table(

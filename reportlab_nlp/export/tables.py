@@ -1,8 +1,10 @@
 """Reading the label table and the image metadata, vectorised, with coded rejects.
 
-Both readers return the usable rows and a rejects frame (``source, line, record, code,
-reason``). ``line`` is the 1-based line of the row in a CSV/TSV file (header = line 1);
-``record`` is the report id or image id, never report text. Codes:
+:func:`label_chunk` and :class:`MetadataReader` validate one chunk of rows at a time (the
+export's two passes, :mod:`.scan` and :mod:`.run`); :func:`load_labels` reads a whole label table
+(the QA report). Rejects are rows ``source, line, record, code, reason``: ``line`` is the 1-based
+line of the row in a CSV/TSV file (header = line 1); ``record`` is the report id or image id,
+never report text. Codes (RL710, RL711 and RL719 are decided by the join, :mod:`.scan`):
 
 * RL712 a key cell (report id, patient id, path or image id) is empty
 * RL713 an image id appears more than once in the metadata (every copy is rejected)
@@ -263,97 +265,136 @@ def _template(template: str, fields: Mapping[str, pd.Series]) -> pd.Series:
     return out if out is not None else pd.Series("", index=range(n), dtype="string")
 
 
+CODE_VALUES = np.array([np.nan, 1.0, 0.0, -1.0], dtype=np.float32)  # label cell code -> value
+
+
+def value_codes(values: np.ndarray) -> np.ndarray:
+    """float32 label values (NaN blank) -> int8 codes 0 blank, 1 positive, 2 negative, 3 uncertain."""
+    codes = np.zeros(values.shape, dtype=np.int8)
+    codes[values == 1.0] = 1
+    codes[values == 0.0] = 2
+    codes[values == -1.0] = 3
+    return codes
+
+
 @dataclass
-class Metadata:
-    frame: pd.DataFrame  # line + FIELDS columns, usable rows only; age float (NaN unknown)
-    rejects: pd.DataFrame
+class LabelChunk:
+    ids: pd.Series  # normalised report ids
+    codes: np.ndarray  # int8 rows x labels (see value_codes)
+    empty: np.ndarray  # the report id is empty
+    bad_col: np.ndarray  # int16: first label column holding a value that is not 1, 0, -1 or blank; -1 none
 
 
-def load_metadata(
-    path: Path, preset: str = "default", overrides: Mapping[str, str] | None = None
-) -> Metadata:
-    vocab = export_vocab()
-    cols, spec = column_map(preset, overrides or {})
-    raw = read_strings(path, "metadata")
-    template = spec.get("path_template")
-    required = ["report_id", "patient_id"] + (
-        ["image_id"] if template and "path" not in (overrides or {}) else ["path"]
-    )
-    missing = [f"{f} (column {cols.get(f, f)!r})" for f in required if cols.get(f, f) not in raw.columns]
-    if missing:
-        raise ExportError(
-            f"metadata {path.name} lacks {', '.join(missing)}; "
-            f"its columns: {', '.join(map(str, raw.columns))}"
-            "; map them with --columns FIELD=COLUMN",
-            code="RL701",
+def label_id_column(columns: Sequence[str], labels: Sequence[str], id_column: str | None, name: str) -> str:
+    """The label table's id column (``--id-column`` or the first); checks that some label is present."""
+    idc = id_column or str(columns[0])
+    if idc not in columns:
+        raise ExportError(f"label table {name} has no id column {idc!r}", code="RL701")
+    if not any(lab in columns for lab in labels):
+        raise ExportError(f"label table {name} has none of the labels {', '.join(labels)}", code="RL701")
+    return idc
+
+
+def label_ids(frame: pd.DataFrame, idc: str, id_prefix: str | None) -> pd.Series:
+    ids = _text(frame[idc]).reset_index(drop=True)
+    if id_prefix:
+        ids = ids.str.replace(rf"^{id_prefix}(?=\d+$)", "", regex=True)
+    return ids
+
+
+def label_chunk(frame: pd.DataFrame, labels: Sequence[str], idc: str, id_prefix: str | None) -> LabelChunk:
+    """One chunk of the label table: ids, cell codes and the row-local problems."""
+    n = len(frame)
+    codes = np.zeros((n, len(labels)), dtype=np.int8)
+    bad_col = np.full(n, -1, dtype=np.int16)
+    for j, lab in enumerate(labels):
+        if lab not in frame.columns:
+            continue
+        values, bad = parse_cells(frame[lab].reset_index(drop=True))
+        codes[:, j] = value_codes(values)
+        bad_col[bad & (bad_col < 0)] = j
+    ids = label_ids(frame, idc, id_prefix)
+    return LabelChunk(ids, codes, (ids == "").to_numpy(), bad_col)
+
+
+# row-local metadata problems, in the order of precedence (the first one found is the reject's code)
+META_EMPTY, META_VIEW, META_AGE, META_SEX = 1, 3, 4, 5
+
+
+@dataclass
+class MetaChunk:
+    fields: dict[str, pd.Series]  # FIELDS, normalised text; view and sex canonical ("" unknown)
+    age: np.ndarray  # float64, NaN unknown
+    status: np.ndarray  # int8: 0 or a row-local problem (META_*)
+    empty_field: np.ndarray  # object: the first empty required field, "" none
+    view_text: np.ndarray  # object: upper-cased view as given (for the RL714 reason)
+
+
+class MetadataReader:
+    """Column mapping and row-local validation of image metadata, applied chunk by chunk."""
+
+    def __init__(
+        self,
+        columns: Sequence[str],
+        name: str,
+        preset: str = "default",
+        overrides: Mapping[str, str] | None = None,
+    ) -> None:
+        self.vocab = export_vocab()
+        self.cols, spec = column_map(preset, overrides or {})
+        self.template = spec.get("path_template")
+        self.required = ["report_id", "patient_id"] + (
+            ["image_id"] if self.template and "path" not in (overrides or {}) else ["path"]
         )
-    n = len(raw)
-    blank = blank_text(n)
-    f = {
-        name: (
-            _text(raw[cols.get(name, name)]).reset_index(drop=True)
-            if cols.get(name, name) in raw.columns
-            else blank
-        )
-        for name in FIELDS
-    }
-    if "path" in required:
-        f["image_id"] = f["image_id"].where(f["image_id"] != "", f["path"])
-    else:
-        f["path"] = _template(template, f)
-    codes = np.full(n, "", dtype=object)
-    reasons = np.full(n, "", dtype=object)
+        missing = [
+            f"{f} (column {self.cols.get(f, f)!r})"
+            for f in self.required
+            if self.cols.get(f, f) not in columns
+        ]
+        if missing:
+            raise ExportError(
+                f"metadata {name} lacks {', '.join(missing)}; "
+                f"its columns: {', '.join(map(str, columns))}"
+                "; map them with --columns FIELD=COLUMN",
+                code="RL701",
+            )
+        self.source = {f: self.cols.get(f, f) for f in FIELDS if self.cols.get(f, f) in columns}
 
-    def mark(mask: np.ndarray, code: str, reason) -> None:
-        new = mask & (codes == "")
-        if new.any():
-            codes[new] = code
-            reasons[new] = reason(np.flatnonzero(new)) if callable(reason) else reason
+    @property
+    def read_columns(self) -> list[str]:
+        return list(dict.fromkeys(self.source.values()))
 
-    for name in required:
-        mark((f[name] == "").to_numpy(), "RL712", f"empty {name}")
-    mark(
-        duplicated(f["image_id"]) & (f["image_id"] != "").to_numpy(),
-        "RL713",
-        "image id appears more than once in the metadata",
-    )
-    # views, ages and sexes take few distinct values: normalise each distinct value once
-    view_up = by_value(f["view"], lambda v: " ".join(v.upper().split()))
-    view = by_value(f["view"], lambda v: vocab.view_aliases.get(" ".join(v.upper().split())))
-    mark(
-        pd.isna(view) & (view_up != ""),
-        "RL714",
-        lambda pos: [f"unknown view {v[:30]} (see rules/export.yml views)" for v in view_up[pos]],
-    )
-    lo, hi = vocab.age_range
-    age = by_value(f["age"], _number).astype(np.float64)
-    bad_age = (f["age"] != "").to_numpy() & ~((age >= lo) & (age <= hi))
-    mark(bad_age, "RL715", f"age is not a number between {lo:g} and {hi:g}")
-    sex_up = by_value(f["sex"], str.upper)
-    sex = by_value(f["sex"], lambda v: vocab.sex_aliases.get(v.upper()))
-    mark(pd.isna(sex) & (sex_up != ""), "RL717", "unknown sex (see rules/export.yml sexes)")
-    bad = codes != ""
-    record = f["image_id"][bad].to_numpy(dtype=object)
-    lines = np.flatnonzero(bad) + 2
-    record = np.where(record == "", np.char.add("line ", lines.astype(str)).astype(object), record)
-    rej = pd.DataFrame(
-        {"source": "metadata", "line": lines, "record": record, "code": codes[bad], "reason": reasons[bad]},
-        columns=REJECT_COLUMNS,
-    )
-    keep = ~bad
-    out = pd.DataFrame(
-        {
-            "line": np.arange(n) + 2,
-            "report_id": f["report_id"],
-            "patient_id": f["patient_id"],
-            "image_id": f["image_id"],
-            "path": f["path"],
-            "view": by_value_text(
-                f["view"], lambda v: vocab.view_aliases.get(" ".join(v.upper().split()), "")
-            ),
-            "sex": by_value_text(f["sex"], lambda v: vocab.sex_aliases.get(v.upper(), "Unknown")),
-            "age": age,
-            "study_date": f["study_date"],
+    def chunk(self, raw: pd.DataFrame) -> MetaChunk:
+        vocab = self.vocab
+        n = len(raw)
+        blank = blank_text(n)
+        f = {
+            name: (_text(raw[self.source[name]]).reset_index(drop=True) if name in self.source else blank)
+            for name in FIELDS
         }
-    )[keep].reset_index(drop=True)
-    return Metadata(out, rej)
+        if "path" in self.required:
+            f["image_id"] = f["image_id"].where(f["image_id"] != "", f["path"])
+        else:
+            f["path"] = _template(str(self.template), f)  # "path" not required: a template is set
+        status = np.zeros(n, dtype=np.int8)
+        empty_field = np.full(n, "", dtype=object)
+        for name in self.required:
+            new = (f[name] == "").to_numpy() & (status == 0)
+            status[new] = META_EMPTY
+            empty_field[new] = name
+        # views, ages and sexes take few distinct values: normalise each distinct value once
+        view_up = by_value(f["view"], lambda v: " ".join(v.upper().split()))
+        view = by_value(f["view"], lambda v: vocab.view_aliases.get(" ".join(v.upper().split())))
+        status[(status == 0) & pd.isna(view) & (view_up != "")] = META_VIEW
+        lo, hi = vocab.age_range
+        age = by_value(f["age"], _number).astype(np.float64)
+        bad_age = (f["age"] != "").to_numpy() & ~((age >= lo) & (age <= hi))
+        status[(status == 0) & bad_age] = META_AGE
+        sex_up = by_value(f["sex"], str.upper)
+        sex = by_value(f["sex"], lambda v: vocab.sex_aliases.get(v.upper()))
+        status[(status == 0) & pd.isna(sex) & (sex_up != "")] = META_SEX
+        f["view"] = by_value_text(
+            f["view"], lambda v: vocab.view_aliases.get(" ".join(v.upper().split()), "")
+        )
+        f["sex"] = by_value_text(f["sex"], lambda v: vocab.sex_aliases.get(v.upper(), "Unknown"))
+        return MetaChunk(f, age, status, empty_field, view_up)
