@@ -133,19 +133,12 @@ LITERAL_CODE_FILES = {
     "reportlab_nlp/cli/deid_cmds.py",
     "reportlab_nlp/cli/label_cmds.py",
     "reportlab_nlp/deid/pipeline.py",
-    "reportlab_nlp/export/formats.py",
-    "reportlab_nlp/export/join.py",
-    "reportlab_nlp/export/policies.py",
-    "reportlab_nlp/export/run.py",
-    "reportlab_nlp/export/splits.py",
-    "reportlab_nlp/export/tables.py",
     "reportlab_nlp/labeler.py",
     "reportlab_nlp/model/labeling.py",
     "reportlab_nlp/model/llm/backends.py",
     "reportlab_nlp/model/llm/engine.py",
     "reportlab_nlp/model/llm/labeling.py",
     "reportlab_nlp/model/llm/prompt.py",
-    "reportlab_nlp/report/data.py",
 }
 
 

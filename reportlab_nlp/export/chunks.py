@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import ExportError
+from ..errors import E, ExportError
 
 CHUNK_BYTES = 4 << 20  # CSV bytes per chunk (pyarrow block size): ~60,000 rows of metadata
 CHUNK_ROWS = 65_536  # Parquet rows per chunk
@@ -22,15 +22,15 @@ _SUFFIXES = (".csv", ".tsv", ".parquet")
 
 def _check(path: Path, what: str) -> str:
     if not path.is_file():
-        raise ExportError(f"{what} {path} does not exist", code="RL701")
+        raise ExportError(f"{what} {path} does not exist", code=E.RL701)
     suffix = path.suffix.lower()
     if suffix not in _SUFFIXES:
-        raise ExportError(f"{what} {path.name}: use a .csv, .tsv or .parquet file", code="RL701")
+        raise ExportError(f"{what} {path.name}: use a .csv, .tsv or .parquet file", code=E.RL701)
     return suffix
 
 
 def _unreadable(path: Path, what: str, err: Exception) -> ExportError:
-    return ExportError(f"{what} {path.name} cannot be read ({type(err).__name__})", code="RL701")
+    return ExportError(f"{what} {path.name} cannot be read ({type(err).__name__})", code=E.RL701)
 
 
 def table_columns(path: Path, what: str) -> list[str]:
@@ -49,7 +49,7 @@ def table_columns(path: Path, what: str) -> list[str]:
     except Exception as err:  # pyarrow raises its own types for unreadable Parquet files
         raise _unreadable(path, what, err) from None
     if not names:
-        raise ExportError(f"{what} {path.name} has no header", code="RL701")
+        raise ExportError(f"{what} {path.name} has no header", code=E.RL701)
     return [str(c).strip() for c in names]
 
 

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ..errors import ExportError
+from ..errors import E, ExportError
 from .csvio import label_cells
 from .vocab import export_vocab
 
@@ -70,13 +70,13 @@ def split_paths(images: pd.DataFrame, folders: np.ndarray, image_root: Path | No
         if image_root is None:
             raise ExportError(
                 "metadata paths are absolute: give --image-root (the folder they are under) or --relayout",
-                code="RL706",
+                code=E.RL706,
             )
         root = os.path.realpath(image_root).rstrip("/") + "/"
         outside = absolute & ~paths.str.startswith(root)
         if outside.any():
             raise ExportError(
-                f"{int(outside.sum())} metadata paths are outside --image-root {image_root}", code="RL706"
+                f"{int(outside.sum())} metadata paths are outside --image-root {image_root}", code=E.RL706
             )
         paths = paths.where(~absolute, paths.str.slice(len(root)))
     paths = paths.str.replace(r"^\./", "", regex=True)
@@ -92,7 +92,7 @@ def check_chexpert_labels(labels: Sequence[str], fmt: str) -> None:
     missing = [lab for lab in export_vocab().chexpert_labels if lab not in labels]
     if missing:
         raise ExportError(
-            f"--format {fmt} needs the CheXpert labels; missing {', '.join(missing)}", code="RL707"
+            f"--format {fmt} needs the CheXpert labels; missing {', '.join(missing)}", code=E.RL707
         )
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ExportError, RulesError
+from ..errors import E, ExportError, RulesError
 from ..resources import load_yaml
 from .vocab import export_vocab
 
@@ -32,24 +32,24 @@ class UncertaintyPolicy:
 
 def _build(name: str, spec: object, labels: Sequence[str]) -> UncertaintyPolicy:
     if not isinstance(spec, Mapping) or "default" not in spec:
-        raise ExportError(f"uncertainty policy {name!r} needs a 'default' action", code="RL704")
+        raise ExportError(f"uncertainty policy {name!r} needs a 'default' action", code=E.RL704)
     overrides = spec.get("labels") or {}
     if not isinstance(overrides, Mapping):
         raise ExportError(
-            f"uncertainty policy {name!r}: 'labels' must map label names to actions", code="RL704"
+            f"uncertainty policy {name!r}: 'labels' must map label names to actions", code=E.RL704
         )
     unknown = [k for k in overrides if k not in labels]
     if unknown:
         raise ExportError(
             f"uncertainty policy {name!r} names labels outside the taxonomy: {', '.join(map(str, unknown))}",
-            code="RL704",
+            code=E.RL704,
         )
     actions = {lab: str(overrides.get(lab, spec["default"])) for lab in labels}
     bad = sorted({a for a in actions.values() if a not in ACTIONS})
     if bad:
         raise ExportError(
             f"uncertainty policy {name!r}: unknown action(s) {', '.join(bad)}; use {', '.join(ACTIONS)}",
-            code="RL704",
+            code=E.RL704,
         )
     return UncertaintyPolicy(name, actions)
 
@@ -62,13 +62,13 @@ def load_policy(name_or_path: str, labels: Sequence[str]) -> UncertaintyPolicy:
     p = Path(name_or_path)
     if not p.is_file():
         raise ExportError(
-            f"--uncertain {name_or_path!r} is neither a policy ({', '.join(named)}) nor a file", code="RL704"
+            f"--uncertain {name_or_path!r} is neither a policy ({', '.join(named)}) nor a file", code=E.RL704
         )
     try:
         spec = load_yaml(p)
     except RulesError as err:
         raise ExportError(
-            f"uncertainty policy file {p.name} cannot be read: {err.message}", code="RL704"
+            f"uncertainty policy file {p.name} cannot be read: {err.message}", code=E.RL704
         ) from None
     return _build(p.name, spec, labels)
 
@@ -79,7 +79,7 @@ def apply_policy(
     """A new matrix with uncertain cells replaced per label and blank cells per ``blank_as``."""
     if blank_as not in export_vocab().blank_actions:
         raise ExportError(
-            f"--blank-as {blank_as!r}: use {' or '.join(export_vocab().blank_actions)}", code="RL704"
+            f"--blank-as {blank_as!r}: use {' or '.join(export_vocab().blank_actions)}", code=E.RL704
         )
     out = matrix.astype(np.float32, copy=True)
     blank = np.isnan(out)

@@ -23,7 +23,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ..batch.paths import guard_paths
-from ..errors import ExportError, OutputError
+from ..errors import E, ExportError, OutputError
 from ..schema import load_taxonomy
 from .chunks import iter_frames, table_columns
 from .csvio import csv_sinks
@@ -58,13 +58,13 @@ from .vocab import export_vocab
 
 FORMATS = ("chexpert", "mimic", "csv")
 _REASONS = {
-    "RL712": "empty report id",
-    "RL716": "report id appears more than once in the label table",
-    "RL711": "report without an image in the metadata",
-    "RL713": "image id appears more than once in the metadata",
-    "RL717": "unknown sex (see rules/export.yml sexes)",
-    "RL710": "image without a usable report in the label table",
-    "RL719": "its report's images name more than one patient",
+    E.RL712: "empty report id",
+    E.RL716: "report id appears more than once in the label table",
+    E.RL711: "report without an image in the metadata",
+    E.RL713: "image id appears more than once in the metadata",
+    E.RL717: "unknown sex (see rules/export.yml sexes)",
+    E.RL710: "image without a usable report in the label table",
+    E.RL719: "its report's images name more than one patient",
 }
 
 
@@ -207,7 +207,7 @@ class ExportPlan:
             st = ms.status[sl]
             if len(st) != n:
                 raise ExportError(
-                    f"metadata {self.metadata_path.name} changed during the export", code="RL701"
+                    f"metadata {self.metadata_path.name} changed during the export", code=E.RL701
                 )
             ok = st == META_OK
             images = pd.DataFrame({"line": np.arange(offset, offset + n) + 2, **ch.fields, "age": ch.age})
@@ -223,7 +223,7 @@ class ExportPlan:
                     reasons.append(f"empty {ch.empty_field[i]}")
                 elif k == META_VIEW:
                     reasons.append(f"unknown view {ch.view_text[i][:30]} (see rules/export.yml views)")
-                elif code == "RL715":
+                elif code == E.RL715:
                     reasons.append(f"age is not a number between {lo:g} and {hi:g}")
                 else:
                     reasons.append(_REASONS[code])
@@ -342,7 +342,7 @@ def _prevalence(
 def plan_export(labels_path: str | Path, metadata_path: str | Path, options: ExportOptions) -> ExportPlan:
     """Pass 1: read, validate, join and split; nothing is written (see :mod:`.scan` for memory)."""
     if options.format not in FORMATS:
-        raise ExportError(f"--format {options.format!r}: use {', '.join(FORMATS)}", code="RL700")
+        raise ExportError(f"--format {options.format!r}: use {', '.join(FORMATS)}", code=E.RL700)
     vocab = export_vocab()
     names = [lab.name for lab in load_taxonomy(options.taxonomy).labels]
     if options.format in ("chexpert", "mimic"):
@@ -364,7 +364,7 @@ def plan_export(labels_path: str | Path, metadata_path: str | Path, options: Exp
         raise ExportError(
             f"no image could be joined to a report ({n_rej} rejects); check --columns, "
             "--preset and the id columns",
-            code="RL708",
+            code=E.RL708,
         )
     ok = ms.usable
     pos = np.zeros((ms.n_patients, len(names)), dtype=bool)
@@ -420,13 +420,13 @@ def check_output_dir(out_dir: Path, overwrite: bool) -> None:
     The temporary files a killed export left behind do not count: the next export removes them.
     """
     if out_dir.exists() and not out_dir.is_dir():
-        raise ExportError(f"-o {out_dir} is a file; give a folder", code="RL702")
+        raise ExportError(f"-o {out_dir} is a file; give a folder", code=E.RL702)
     if out_dir.is_dir() and not overwrite:
         left = set(_leftovers(out_dir))
         if any(p not in left for p in out_dir.iterdir()):
             raise ExportError(
                 f"-o {out_dir} is not empty; give --overwrite to replace its export, or an empty folder",
-                code="RL702",
+                code=E.RL702,
             )
 
 
@@ -457,7 +457,7 @@ def _clear_tree(out_dir: Path, top: str) -> None:
         return
     for path in folder.rglob("*"):
         if path.is_file() and not path.is_symlink():
-            raise OutputError(f"{folder} holds regular files; not removing it for the relayout", code="RL300")
+            raise OutputError(f"{folder} holds regular files; not removing it for the relayout", code=E.RL300)
     shutil.rmtree(folder)
 
 

@@ -26,22 +26,23 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..errors import E
 from .chunks import iter_frames, table_columns
 from .tables import META_AGE, META_EMPTY, META_SEX, META_VIEW, MetadataReader, label_chunk, label_id_column
 
 # label-row statuses -> reject codes
 LAB_OK, LAB_EMPTY, LAB_DUP, LAB_BAD, LAB_ORPHAN = 0, 1, 2, 3, 4
-LABEL_CODES = {LAB_EMPTY: "RL712", LAB_DUP: "RL716", LAB_BAD: "RL718", LAB_ORPHAN: "RL711"}
+LABEL_CODES = {LAB_EMPTY: E.RL712, LAB_DUP: E.RL716, LAB_BAD: E.RL718, LAB_ORPHAN: E.RL711}
 # metadata-row statuses -> reject codes (row-local ones from .tables, then the global ones)
 META_OK, META_DUP, META_NO_REPORT, META_MIXED = 0, 2, 6, 7
 META_CODES = {
-    META_EMPTY: "RL712",
-    META_DUP: "RL713",
-    META_VIEW: "RL714",
-    META_AGE: "RL715",
-    META_SEX: "RL717",
-    META_NO_REPORT: "RL710",
-    META_MIXED: "RL719",
+    META_EMPTY: E.RL712,
+    META_DUP: E.RL713,
+    META_VIEW: E.RL714,
+    META_AGE: E.RL715,
+    META_SEX: E.RL717,
+    META_NO_REPORT: E.RL710,
+    META_MIXED: E.RL719,
 }
 
 

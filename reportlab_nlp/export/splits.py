@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ..errors import ExportError
+from ..errors import E, ExportError
 
 
 def parse_split(text: str, n_names: int) -> tuple[float, ...]:
@@ -26,13 +26,13 @@ def parse_split(text: str, n_names: int) -> tuple[float, ...]:
         parts = tuple(float(x) for x in text.split(","))
     except ValueError:
         raise ExportError(
-            f"--split {text!r}: give comma-separated fractions such as 0.8,0.1,0.1", code="RL703"
+            f"--split {text!r}: give comma-separated fractions such as 0.8,0.1,0.1", code=E.RL703
         ) from None
     if not 1 <= len(parts) <= n_names or any(not np.isfinite(p) or p < 0 for p in parts):
-        raise ExportError(f"--split {text!r}: give 1 to {n_names} non-negative fractions", code="RL703")
+        raise ExportError(f"--split {text!r}: give 1 to {n_names} non-negative fractions", code=E.RL703)
     if abs(sum(parts) - 1.0) > 1e-6 or parts[0] <= 0:
         raise ExportError(
-            f"--split {text!r}: the fractions must sum to 1 and the first (train) must be > 0", code="RL703"
+            f"--split {text!r}: the fractions must sum to 1 and the first (train) must be > 0", code=E.RL703
         )
     return parts
 

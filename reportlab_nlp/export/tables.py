@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import ExportError
+from ..errors import E, ExportError
 from ..schema import LABEL_SCHEMA
 from .vocab import export_vocab
 
@@ -36,7 +36,7 @@ FIELDS = ("report_id", "patient_id", "image_id", "path", "view", "sex", "age", "
 def read_strings(path: Path, what: str) -> pd.DataFrame:
     """A whole CSV/TSV/Parquet table; CSV cells as stripped strings (pyarrow's parser)."""
     if not path.is_file():
-        raise ExportError(f"{what} {path} does not exist", code="RL701")
+        raise ExportError(f"{what} {path} does not exist", code=E.RL701)
     suffix = path.suffix.lower()
     try:
         if suffix == ".parquet":
@@ -50,11 +50,11 @@ def read_strings(path: Path, what: str) -> pd.DataFrame:
                 engine="pyarrow",
             )
         else:
-            raise ExportError(f"{what} {path.name}: use a .csv, .tsv or .parquet file", code="RL701")
+            raise ExportError(f"{what} {path.name}: use a .csv, .tsv or .parquet file", code=E.RL701)
     except ExportError:
         raise
     except Exception as err:  # pandas/pyarrow raise many types for unreadable files
-        raise ExportError(f"{what} {path.name} cannot be read ({type(err).__name__})", code="RL701") from None
+        raise ExportError(f"{what} {path.name} cannot be read ({type(err).__name__})", code=E.RL701) from None
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame
 
@@ -185,10 +185,10 @@ def load_labels(
     frame = read_strings(path, "label table")
     idc = id_column or str(frame.columns[0])
     if idc not in frame.columns:
-        raise ExportError(f"label table {path.name} has no id column {idc!r}", code="RL701")
+        raise ExportError(f"label table {path.name} has no id column {idc!r}", code=E.RL701)
     present = [lab for lab in labels if lab in frame.columns]
     if not present:
-        raise ExportError(f"label table {path.name} has none of the labels {', '.join(labels)}", code="RL701")
+        raise ExportError(f"label table {path.name} has none of the labels {', '.join(labels)}", code=E.RL701)
     ids = _text(frame[idc])
     if id_prefix:
         ids = ids.str.replace(rf"^{id_prefix}(?=\d+$)", "", regex=True)
@@ -207,9 +207,9 @@ def load_labels(
     empty = (ids == "").to_numpy()
     dup = duplicated(ids) & ~empty
     parts = [
-        _rejects("labels", empty, ids, "RL712", "empty report id"),
-        _rejects("labels", dup, ids, "RL716", "report id appears more than once in the label table"),
-        _rejects("labels", bad_any & ~empty & ~dup, ids, "RL718", pd.Series(bad_col)),
+        _rejects("labels", empty, ids, E.RL712, "empty report id"),
+        _rejects("labels", dup, ids, E.RL716, "report id appears more than once in the label table"),
+        _rejects("labels", bad_any & ~empty & ~dup, ids, E.RL718, pd.Series(bad_col)),
     ]
     keep = ~(empty | dup | bad_any)
     return LabelTable(
@@ -225,13 +225,13 @@ def load_labels(
 def column_map(preset: str, overrides: Mapping[str, str]) -> tuple[dict[str, str], Mapping]:
     presets = export_vocab().presets
     if preset not in presets:
-        raise ExportError(f"--preset {preset!r}: use one of {', '.join(presets)}", code="RL705")
+        raise ExportError(f"--preset {preset!r}: use one of {', '.join(presets)}", code=E.RL705)
     spec = presets[preset]
     cols = dict(spec.get("columns", {}))
     unknown = [k for k in overrides if k not in FIELDS]
     if unknown:
         raise ExportError(
-            f"--columns names unknown fields {', '.join(unknown)}; fields: {', '.join(FIELDS)}", code="RL705"
+            f"--columns names unknown fields {', '.join(unknown)}; fields: {', '.join(FIELDS)}", code=E.RL705
         )
     cols.update(overrides)
     return cols, spec
@@ -243,7 +243,7 @@ def parse_columns(text: str | None) -> dict[str, str]:
     for part in filter(None, (p.strip() for p in (text or "").split(","))):
         key, sep, value = part.partition("=")
         if not sep or not key.strip() or not value.strip():
-            raise ExportError(f"--columns {part!r}: write FIELD=COLUMN, e.g. view=ViewPosition", code="RL705")
+            raise ExportError(f"--columns {part!r}: write FIELD=COLUMN, e.g. view=ViewPosition", code=E.RL705)
         out[key.strip()] = value.strip()
     return out
 
@@ -256,7 +256,7 @@ def _template(template: str, fields: Mapping[str, pd.Series]) -> pd.Series:
         piece = pd.Series(literal, index=range(n), dtype="string")
         if name is not None:
             if name not in fields:
-                raise ExportError(f"path template {template!r} names unknown field {name!r}", code="RL705")
+                raise ExportError(f"path template {template!r} names unknown field {name!r}", code=E.RL705)
             val = fields[name].reset_index(drop=True)
             if spec and spec.startswith("."):
                 val = val.str.slice(0, int(spec[1:]))
@@ -289,9 +289,9 @@ def label_id_column(columns: Sequence[str], labels: Sequence[str], id_column: st
     """The label table's id column (``--id-column`` or the first); checks that some label is present."""
     idc = id_column or str(columns[0])
     if idc not in columns:
-        raise ExportError(f"label table {name} has no id column {idc!r}", code="RL701")
+        raise ExportError(f"label table {name} has no id column {idc!r}", code=E.RL701)
     if not any(lab in columns for lab in labels):
-        raise ExportError(f"label table {name} has none of the labels {', '.join(labels)}", code="RL701")
+        raise ExportError(f"label table {name} has none of the labels {', '.join(labels)}", code=E.RL701)
     return idc
 
 
@@ -356,7 +356,7 @@ class MetadataReader:
                 f"metadata {name} lacks {', '.join(missing)}; "
                 f"its columns: {', '.join(map(str, columns))}"
                 "; map them with --columns FIELD=COLUMN",
-                code="RL701",
+                code=E.RL701,
             )
         self.source = {f: self.cols.get(f, f) for f in FIELDS if self.cols.get(f, f) in columns}
 

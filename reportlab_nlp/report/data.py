@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import ExportError
+from ..errors import E, ExportError
 from ..export.tables import load_labels, read_strings
 
 VALUE_NAMES = (("positive", 1.0), ("negative", 0.0), ("uncertain", -1.0))
@@ -72,19 +72,19 @@ def read_evidence(path: Path) -> pd.DataFrame:
     import pyarrow.json as pj
 
     if not path.is_file():
-        raise ExportError(f"evidence file {path} does not exist", code="RL701")
+        raise ExportError(f"evidence file {path} does not exist", code=E.RL701)
     if path.stat().st_size == 0:
         return pd.DataFrame(columns=EVIDENCE_FIELDS)
     try:
         table = pj.read_json(path)
     except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeDecodeError):
         raise ExportError(
-            f"evidence file {path.name}: line {_bad_line(path)} is not a JSON record", code="RL709"
+            f"evidence file {path.name}: line {_bad_line(path)} is not a JSON record", code=E.RL709
         ) from None
     need = ["report_id", "label", "section", "sentence", "sentence_start", "start", "end"]
     missing = [c for c in need if c not in table.column_names]
     if missing:
-        raise ExportError(f"evidence file {path.name} lacks fields {', '.join(missing)}", code="RL709")
+        raise ExportError(f"evidence file {path.name} lacks fields {', '.join(missing)}", code=E.RL709)
     frame = table.select([c for c in EVIDENCE_FIELDS if c in table.column_names]).to_pandas()
     frame["report_id"] = frame["report_id"].astype(str)
     return frame
@@ -154,7 +154,7 @@ def build_report_data(
     if rejects_path is not None:
         rej = read_strings(Path(rejects_path), "rejects file")
         if "code" not in rej.columns:
-            raise ExportError(f"rejects file {Path(rejects_path).name} has no 'code' column", code="RL701")
+            raise ExportError(f"rejects file {Path(rejects_path).name} has no 'code' column", code=E.RL701)
         codes.update(rej["code"].tolist())
     data.rejects_by_code = dict(sorted(codes.items()))
     if evidence_path is not None:
@@ -167,7 +167,7 @@ def build_report_data(
         if not need <= set(rv.columns):
             raise ExportError(
                 f"review file {Path(review_path).name} lacks {', '.join(sorted(need - set(rv.columns)))}",
-                code="RL701",
+                code=E.RL701,
             )
         data.disagreements = (
             rv.groupby(["label", "rule_value", "model_value"])
