@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from .hospital_list import HospitalRules
 from .lexicon import Lexicon, load_lexicon
 from .name_rules import NameRules
 from .place_rules import PlaceRules
@@ -284,6 +285,7 @@ class Detector:
         self._compile()
         self.name_rules = NameRules(self.lex)
         self.place_rules = PlaceRules(self.lex)
+        self.hospital_rules = HospitalRules(self.lex, self.words)
 
     # ------------------------------------------------------------------ compilation
     def _compile(self) -> None:
@@ -690,6 +692,9 @@ class Detector:
             yield Span(m.start(), m.end(), "ADDRESS", "pobox", 70)
 
     def _facilities(self, text):
+        for b, e, rule in self.hospital_rules.spans(self._low, self._words):
+            # a whole list name outranks the patterns; a head word yields to a longer pattern match
+            yield Span(b, e, "FACILITY", rule, 66 if rule == "hospital_list_name" else 62)
         for m in self.re_facility.finditer(text):
             start = m.start()
             toks = []  # walk back over capitalised words and connectors on the same line

@@ -34,6 +34,9 @@ class DetectorWords:
     ambiguous_state_abbreviations: frozenset[str]  # upper case
     country_aliases: frozenset[str]
     country_stop: frozenset[str]
+    facility_generic_words: frozenset[str]
+    facility_words_after: frozenset[str]
+    facility_head_cues: tuple[str, ...]
 
 
 _KEEP_CASE = {"ambiguous_state_abbreviations"}

@@ -1,0 +1,54 @@
+"""Derive ``rules/deid/hospitals_cms.txt`` from the CMS "Hospital General Information" table.
+
+    python scripts/derive_hospital_list.py Hospital_General_Information.csv [--out FILE]
+
+The input is the CMS Hospital Compare table (data.cms.gov dataset xubh-q36u, a work of the US
+government: public domain). Only the facility names are kept, normalised (lower case, legal
+suffixes such as ", THE", " - CAH", ", INC", ", L L C" dropped, spaces collapsed), deduplicated
+and sorted, one per line. The source of the shipped file is recorded in ``rules/deid/SOURCES.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+LEGAL_SUFFIX = re.compile(
+    r"(?:[ ,-]+(?:\(the\)|the|inc\.?|l ?l ?c|llc|l ?p|corp\.?|corporation|pllc|cah|- ?cah|lp|ltd))+$", re.I
+)
+
+
+def normalise(name: str) -> str:
+    n = " ".join(name.replace("’", "'").split())
+    n = LEGAL_SUFFIX.sub("", n)
+    n = re.sub(r"[ \t]*[-–/][ \t]*$", "", n)
+    n = re.sub(r"^the[ \t]+", "", n, flags=re.I)
+    return n.lower().strip(" ,.-")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("csv", type=Path)
+    ap.add_argument("--out", type=Path, default=ROOT / "rules" / "deid" / "hospitals_cms.txt")
+    args = ap.parse_args()
+    names = set()
+    with open(args.csv, encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            n = normalise(row.get("Hospital Name") or row.get("Facility Name") or "")
+            if n:
+                names.add(n)
+    header = (
+        "# Hospital names from the CMS Hospital General Information list (data.cms.gov xubh-q36u,\n"
+        "# US public domain), normalised by scripts/derive_hospital_list.py. See SOURCES.md.\n"
+    )
+    tmp = args.out.with_suffix(".tmp")
+    tmp.write_text(header + "\n".join(sorted(names)) + "\n", encoding="utf-8")
+    tmp.replace(args.out)
+    print(f"{len(names)} names -> {args.out}")
+
+
+if __name__ == "__main__":
+    main()
