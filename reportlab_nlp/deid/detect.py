@@ -238,6 +238,7 @@ PHONE_INTL = re.compile(
 _LOW_WORD = re.compile(r"[a-z]+")
 _MONTH_WORDS = frozenset({a.lower() for a, _ in _MONTHS} | {(a + r).lower() for a, r in _MONTHS} | {"sept"})
 _MONTH_NAME_PATTERNS = frozenset({"dmony", "mdy_name", "dmy_name", "my_name"})
+_NUMERIC_DATE_HINT = re.compile(r"\d[/.-]\d|\d{8}")
 
 TIME_PATTERNS: list[tuple[str, re.Pattern]] = [
     (
@@ -252,6 +253,8 @@ TIME_PATTERNS: list[tuple[str, re.Pattern]] = [
 TIME_AT = re.compile(r"\bat\s+(?P<h>[01]\d|2[0-3])(?P<mi>[0-5]\d)\b(?!\s*(?:mm|cm|ml|mg|m|%))")
 
 
+_CAP_WORD = re.compile(r"(?<![\w-])[A-Z][A-Za-z]*")
+_WORD_CHAR = re.compile(r"[\w-]")
 # a number right before a street address, a postcode right after a place
 _NUM_BEFORE = re.compile(r"(?<![\w.,/:-])(?P<n>\d{1,6}[A-Za-z]?)[ \t]+$")
 _POSTCODE_AFTER = re.compile(
@@ -487,10 +490,10 @@ class Detector:
             for c in self._countries
             if c not in self.words.country_stop and not (c in lex.ordinary and c in lex.english)
         )
-        self._country_first = frozenset(c.split()[0] for c in countries)
-        self.re_country = re.compile(
-            r"(?<![\w-])(?:the[ \t]+)?(?P<c>" + _alt(countries) + r")(?![\w-])", re.I
-        )
+        self._country_by_first: dict[str, list[str]] = {}
+        for c in sorted(countries, key=len, reverse=True):
+            self._country_by_first.setdefault(c.split()[0], []).append(c)
+        self._country_first = frozenset(self._country_by_first)
         # account numbers (IBAN, bank, device): one token of letters and 6+ digits, 10-34 long
         self.re_long_alnum = re.compile(r"(?<![\w.-])(?=[A-Za-z0-9]*[A-Za-z])[A-Za-z0-9]{10,34}(?![\w.-])")
 
@@ -619,8 +622,10 @@ class Detector:
 
     def _dates(self, text):
         months = bool(self._words & _MONTH_WORDS)
+        # the numeric forms need digits around a separator or eight digits in a row: one scan decides
+        numeric = bool(_NUMERIC_DATE_HINT.search(text))
         for name, rx in DATE_PATTERNS:
-            if name in _MONTH_NAME_PATTERNS and not months:
+            if not (months if name in _MONTH_NAME_PATTERNS else numeric):
                 continue
             for m in rx.finditer(text):
                 if _valid_date(m):
@@ -918,10 +923,16 @@ class Detector:
         """A country named in running text ("moved from Poland"): capitalised or all capitals."""
         if not self._words & self._country_first:
             return
-        for m in self.re_country.finditer(text):
-            v = m.group("c")
-            if v[0].isupper() and (not v.isupper() or len(v) > 3 or v in ("USA", "UK")):
-                yield Span(m.start("c"), m.end("c"), "COUNTRY", "country", 53)
+        low = self._low
+        for m in _CAP_WORD.finditer(text):
+            b = m.start()
+            for name in self._country_by_first.get(low[b : m.end()], ()):
+                e = b + len(name)
+                if low.startswith(name, b) and not _WORD_CHAR.match(low, e):
+                    v = text[b:e]
+                    if not v.isupper() or len(v) > 3 or v in ("USA", "UK"):
+                        yield Span(b, e, "COUNTRY", "country", 58)
+                    break
 
     # ------------------------------------------------------------------ neighbours of found spans
     def _neighbours(self, text: str, spans: list[Span]):

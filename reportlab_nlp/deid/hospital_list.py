@@ -41,6 +41,8 @@ LEADING = frozenset({"st", "mt", "san", "santa", "los", "las", "fort", "ft", "ne
 
 
 def norm_token(tok: str) -> str:
+    if "'" not in tok and "’" not in tok:
+        return ALIASES.get(tok, tok)
     t = tok.replace("’", "'")
     if t.endswith("'s"):
         t = t[:-2] + "s"
@@ -103,14 +105,16 @@ class HospitalRules:
 
     def __init__(self, lex: Lexicon, words: DetectorWords):
         self.names = load_hospital_names(lex, words)
+        self.places = lex.places
         self.after = frozenset(norm_token(w) for w in words.facility_words_after)
         cues = sorted({c.lower() for c in words.facility_head_cues}, key=len, reverse=True)
         self.re_cue_before = re.compile(
             r"(?<![\w/])(?:" + "|".join(re.escape(c) for c in cues) + r")[ \t]+(?:the[ \t]+)?$"
         )
-        keys = set(self.names.by_first) | self.names.heads
-        # the words as the detector's [a-z]+ pre-check sees them ("lukes" is "luke" + "s" there)
-        keys |= {k[:-1] for k in keys if k.endswith("s")} | {a for a, b in ALIASES.items() if b in keys}
+        # every listed name holds a distinctive word: a text without one needs no further look.
+        # The pre-check sees the detector's [a-z]+ words ("lukes" is "luke" + "s" there).
+        keys = {p for h in self.names.heads for p in re.findall(r"[a-z]+", h)}
+        keys |= {k[:-1] for k in keys if k.endswith("s")}
         self._keys = frozenset(keys)
 
     def spans(self, low: str, words: frozenset[str]) -> Iterator[tuple[int, int, str]]:
@@ -159,7 +163,10 @@ class HospitalRules:
                     yield toks[lo][0], toks[j - 1][1], "hospital_list_head"
                     i = j
                     continue
-                if self.re_cue_before.search(low, max(0, toks[lo][0] - 24), toks[lo][0]):
+                if (
+                    not (j == lo + 1 and t in self.places)  # a town alone is the place rules' call
+                    and self.re_cue_before.search(low, max(0, toks[lo][0] - 24), toks[lo][0])
+                ):
                     yield toks[lo][0], toks[j - 1][1], "hospital_list_cued"
                     i = j
                     continue

@@ -196,13 +196,15 @@ class NameRules:
         self, text: str, low: str, words: frozenset[str] | None = None
     ) -> Iterator[tuple[int, int, str, int]]:
         """``(start, end, rule, priority)`` of every name the three signals find."""
-        tokens = TOKEN.findall(text)
+        # one tokenisation serves every signal
+        toks = [(m.start(), m.end(), m.group()) for m in TOKEN.finditer(text)]
         # most clinical sentences hold no name word and no initial: skip the positional pass
-        if any(self.strong(w) or (len(w) == 2 and w[1] == "." and w[0].isupper()) for w in set(tokens)):
-            toks = [(m.start(), m.end(), m.group()) for m in TOKEN.finditer(text)]
+        if any(
+            self.strong(w) or (len(w) == 2 and w[1] == "." and w[0].isupper()) for w in {t[2] for t in toks}
+        ):
             yield from self._lexicon(text, toks)
         yield from self._cued(text, low, words)
-        yield from self._unknown_in_name_position(text, low)
+        yield from self._unknown_in_name_position(text, low, toks)
 
     def capitalised_unknown(self, w: str) -> bool:
         """A capitalised word (not ALL CAPS) that no vocabulary knows, or a rare known name."""
@@ -231,12 +233,12 @@ class NameRules:
             return True
         return lw in self.lex.names and lw not in self.lex.frequent and lw not in self.lex.ordinary
 
-    def _unknown_in_name_position(self, text: str, low: str):
-        if not any(self.capitalised_unknown(w) for w in CAPITALISED.findall(text)):
+    def _unknown_in_name_position(self, text: str, low: str, toks: list[tuple[int, int, str]]):
+        cu = self.capitalised_unknown
+        cand = [w[:1].isupper() and cu(w) for _, _, w in toks]
+        if not any(cand):
             return
-        toks = [(m.start(), m.end(), m.group()) for m in TOKEN.finditer(text)]
         n = len(toks)
-        cand = [self.capitalised_unknown(t[2]) for t in toks]
         for i, (b, e, w) in enumerate(toks):
             if not cand[i]:
                 continue
