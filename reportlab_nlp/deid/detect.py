@@ -618,7 +618,7 @@ class Detector:
         for m in self.re_long_alnum.finditer(text):
             v = m.group()
             if sum(c.isdigit() for c in v) >= 6 and sum(c.isalpha() for c in v) >= 2:
-                yield Span(m.start(), m.end(), "ID", "account_alnum", 49)
+                yield Span(m.start(), m.end(), "ID", "account_alnum", 59)
 
     def _dates(self, text):
         months = bool(self._words & _MONTH_WORDS)
