@@ -146,62 +146,9 @@ YEAR_PATTERN = re.compile(_B + r"(?P<y>(?:19|20)\d{2})" + _E)
 
 # m/d without a year or a cue ("last bm 7/22"); fractions and scores are told apart by context
 MD_BARE = re.compile(_B + r"(?P<m>0?[1-9]|1[0-2])/(?P<d>0?[1-9]|[12]\d|3[01])" + _E)
-_SCALE_BEFORE = re.compile(
-    r"(?:strength|murmur|pain|score|scale|grade|motor|power|gcs|apgar|bp|x|of|ratio|i/o|"
-    r"sats?|spo2|o2|fio2|peep|ps|vent|ac|simv|rass|cam|ciwa)[ \t:=]*$"
-)
-_SCALE_AFTER = re.compile(
-    r"[ \t]*(?:strength|murmur|ns|nss|normal saline|strength|of|x|times|tabs?|pills?|"
-    r"units?|mg|mcg|ml|cc|l\b|%|systolic|diastolic|sem|hsm|holosystolic|breaths|bpm|"
-    r"doses?|cm|mm|in\b|inch|lobes?|views?|\+|/|-\d)"
-)
+# (fractions and scores, vital signs, two-digit years, seasons and holidays: Detector._compile_dates,
+# from the word lists of rules/deid/detector_words.yml)
 
-
-def _scale_context(low: str, m: re.Match) -> bool:
-    """True when an m/d-like number is a fraction, a score or a ventilator setting."""
-    mo, d = int(m.group("m")), int(m.group("d"))
-    if d in (2, 3, 4, 5, 6, 10) and mo <= d:
-        return True  # "1/2", "5/5 strength", "2/6 murmur", "7/10 pain"
-    if _SCALE_BEFORE.search(low[max(0, m.start() - 12) : m.start()]):
-        return True
-    return bool(_SCALE_AFTER.match(low, m.end()))
-
-
-# two-digit years: "'92" anywhere, "in 92" / "since '88" after a date cue
-TWO_DIGIT_YEAR = re.compile(
-    r"(?<![\w'’])['’](?P<y>\d{2})(?![\w'’%])"
-    r"|\b(?:in|since|from|until|til|circa|c\.|year|yr)[ \t]+['’]?(?P<y2>\d{2})"
-    r"(?=[ \t]*(?:[.,;:)]|$|and\b|&|w/|with\b|for\b|at\b|after\b|when\b))",
-    re.M,
-)
-_VITALS = re.compile(
-    r"(?:hr|bp|sbp|dbp|map|rr|sats?|spo2|o2|temp|t|cvp|glucose|fs|bs|k|na|peep|ps|tv|wt|"
-    r"weight|hct|hgb|plt|wbc|cr|bun|ef|pa|pap|fio2|rate|pulse|pressure|pressures|level|"
-    r"levels|up|down|range|sat|sbps|hrs|to|dropped|increased|decreased)[ \t:]*(?:in|into|"
-    r"of|from|since|to)?[ \t]*$"
-)
-
-
-def _vital_context(low: str, pos: int) -> bool:
-    """True when a two-digit number after "in"/"from" is a vital sign or a lab value."""
-    return bool(_VITALS.search(low[max(0, pos - 16) : pos]))
-
-
-SEASON_HOLIDAY = re.compile(
-    r"\b(?:(?:early|late|mid)[ \t-]*)?(?:spring|summer|fall|autumn|winter|christmas|xmas|thanksgiving|easter|"
-    r"new year'?s(?: eve| day)?|halloween|hanukk?ah|chanukah|passover|ramadan|diwali|independence day|"
-    r"memorial day|labor day|labour day|valentine'?s day|mother'?s day|father'?s day|fourth of july|"
-    r"4th of july)(?:[ \t]+of)?[ \t]*,?[ \t]+['’]?(?:(?:19|20)\d{2}|\d{2})\b"
-)
-SEASON_WORD = re.compile(
-    r"spring|summer|fall|autumn|winter|christmas|xmas|thanksgiving|easter|new year|halloween|"
-    r"hanuk|chanuk|passover|ramadan|diwali|independence|memorial|labo|valentine|mother|"
-    r"father|of july"
-)
-YEAR_CUED = re.compile(
-    r"\b(?:in|since|born|during|circa|year|of|from|until|through|by|early|late|mid|summer|winter|spring|fall|"
-    r"autumn)[ \t]+(?P<y>(?:19|20)\d{2})\b(?![ \t]*(?:hours|hrs|hr|h\b|ml|cc|mg|units|kcal|calories|mcg|:))"
-)
 
 _UNITS = r"(?:one|two|three|four|five|six|seven|eight|nine)"
 _TENS = r"(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)"
@@ -286,6 +233,7 @@ class Detector:
         self.words = load_detector_words()
         self._nlp = None
         self._compile()
+        self._compile_dates()
         self.name_rules = NameRules(self.lex)
         self.place_rules = PlaceRules(self.lex)
         self.hospital_rules = HospitalRules(self.lex, self.words)
@@ -497,6 +445,49 @@ class Detector:
         # account numbers (IBAN, bank, device): one token of letters and 6+ digits, 10-34 long
         self.re_long_alnum = re.compile(r"(?<![\w.-])(?=[A-Za-z0-9]*[A-Za-z])[A-Za-z0-9]{10,34}(?![\w.-])")
 
+    def _compile_dates(self) -> None:
+        w = self.words
+
+        def words_alt(items) -> str:  # whole words; spaces match runs of blanks, "'" is optional
+            alts = []
+            for x in sorted(set(items), key=len, reverse=True):
+                rx = re.escape(x).replace(r"\ ", "[ \t]+").replace("'", "['’]?")
+                alts.append(rx + (r"(?![a-z])" if x[-1:].isalpha() else ""))
+            return "(?:" + "|".join(alts) + ")"
+
+        self.re_scale_before = re.compile(r"(?<![a-z])" + words_alt(w.scale_cues_before) + r"[ \t:=]*$")
+        self.re_scale_after = re.compile(r"[ \t]*(?:" + words_alt(w.scale_cues_after) + r"|-\d)")
+        # two-digit years: "'92" anywhere, "in 92" / "since '88" after a date cue
+        self.re_two_digit_year = re.compile(
+            r"(?<![\w'’])['’](?P<y>\d{2})(?![\w'’%])"
+            r"|(?<![\w.])" + words_alt(w.two_digit_year_cues) + r"[ \t]+['’]?(?P<y2>\d{2})"
+            r"(?=[ \t]*(?:[.,;:)]|$|and\b|&|w/|with\b|for\b|at\b|after\b|when\b))",
+            re.M,
+        )
+        self.re_vitals = re.compile(
+            r"(?<![a-z])" + words_alt(w.vital_cues) + r"[ \t:]*(?:in|into|of|from|since|to)?[ \t]*$"
+        )
+        self.re_season_holiday = re.compile(
+            r"\b(?:(?:early|late|mid)[ \t-]*)?"
+            + words_alt(w.seasons_holidays)
+            + r"(?:[ \t]+of)?[ \t]*,?[ \t]+['’]?(?:(?:19|20)\d{2}|\d{2})\b"
+        )
+        self._season_words = frozenset(p for x in w.seasons_holidays for p in _LOW_WORD.findall(x)[:1])
+        self.re_year_cued = re.compile(
+            r"\b"
+            + words_alt(w.year_cues)
+            + r"[ \t]+(?P<y>(?:19|20)\d{2})\b(?![ \t]*(?:hours|hrs|hr|h\b|ml|cc|mg|units|kcal|calories|mcg|:))"
+        )
+
+    def _scale_context(self, low: str, m: re.Match) -> bool:
+        """True when an m/d-like number is a fraction, a score or a ventilator setting."""
+        mo, d = int(m.group("m")), int(m.group("d"))
+        if d in (2, 3, 4, 5, 6, 10) and mo <= d:
+            return True  # "1/2", "5/5 strength", "2/6 murmur", "7/10 pain"
+        if self.re_scale_before.search(low, max(0, m.start() - 12), m.start()):
+            return True
+        return bool(self.re_scale_after.match(low, m.end()))
+
     # ------------------------------------------------------------------ public API
     def detect(self, text: str) -> list[Span]:
         """All PHI spans in ``text``, sorted, non-overlapping, none touching a pre-redacted token."""
@@ -636,20 +627,20 @@ class Detector:
                 yield Span(m.start("m"), m.end("d"), "DATE", "md_cued", 74)
         low = self._low
         for m in MD_BARE.finditer(text) if slash else ():
-            if _valid_date(m) and not _scale_context(low, m):
+            if _valid_date(m) and not self._scale_context(low, m):
                 yield Span(m.start(), m.end(), "DATE", "md", 70)
-        for m in TWO_DIGIT_YEAR.finditer(low):
+        for m in self.re_two_digit_year.finditer(low):
             g = "y" if m.group("y") else "y2"
-            if g == "y" or not _vital_context(low, m.start()):
+            if g == "y" or not self.re_vitals.search(low, max(0, m.start() - 16), m.start()):
                 b = m.start(g) - (1 if text[m.start(g) - 1 : m.start(g)] in ("'", "’") else 0)
                 yield Span(b, m.end(g), "DATE", "two_digit_year", 69)
-        if SEASON_WORD.search(low):
-            for m in SEASON_HOLIDAY.finditer(low):
+        if self._words & self._season_words:
+            for m in self.re_season_holiday.finditer(low):
                 yield Span(m.start(), m.end(), "DATE", "season_holiday", 75)
         if self._words & self._weekday_words:
             for m in self.re_weekday.finditer(low):
                 yield Span(m.start(), m.end(), "DATE", "weekday", 67)
-        for m in YEAR_CUED.finditer(low):
+        for m in self.re_year_cued.finditer(low):
             yield Span(m.start("y"), m.end("y"), "DATE", "year_cued", 68)
         if self.strict_years:
             for m in YEAR_PATTERN.finditer(text):

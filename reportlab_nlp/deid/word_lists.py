@@ -37,6 +37,12 @@ class DetectorWords:
     facility_generic_words: frozenset[str]
     facility_words_after: frozenset[str]
     facility_head_cues: tuple[str, ...]
+    scale_cues_before: frozenset[str]
+    scale_cues_after: frozenset[str]
+    vital_cues: frozenset[str]
+    two_digit_year_cues: frozenset[str]
+    year_cues: frozenset[str]
+    seasons_holidays: frozenset[str]
 
 
 _KEEP_CASE = {"ambiguous_state_abbreviations"}
