@@ -100,6 +100,19 @@ STYLES = {
         ("called Henrietta, will come in tomorrow.", [("Henrietta", "NAME")]),
         ("paged Bartholomew about the drain.", [("Bartholomew", "NAME")]),
     ],
+    "a month named alone after a cue": [
+        ("last colonoscopy in october, normal.", [("october", "DATE")]),
+        ("Symptoms since last August.", [("August", "DATE")]),
+        ("we may march the pt to the chair in may.", []),
+    ],
+    "a city that is also a frequent word, capitalised after a place cue": [
+        ("flew in from Phoenix overnight.", [("Phoenix", "CITY")]),
+        ("rising from a phoenix-like slump", []),
+    ],
+    "an id of letters and digits after its label": [
+        ("member ID: QXT8812 on file.", [("QXT8812", "ID")]),
+        ("CT chest, serial 204 image 31.", []),
+    ],
     "no PHI: scores, fractions and vital signs": [
         ("bp 130/80, strength 5/5, pain 3/10, murmur 2/6.", []),
         ("lungs coarse, sats 94% on 4l nc, hr in 90s.", []),

@@ -303,7 +303,7 @@ class Detector:
             r"\b(?:mrn|mr#|med rec|acct|account|accession|acc|dl|driver'?s licen[cs]e|licen[cs]e|lic|serial|s/n|sn|"
             r"policy|member id|insurance(?: id)?|medicaid|medicare|badge|employee id|case|claim|chart|unit no|"
             r"record|id)\b[ \t]*(?:no\.?|number|num|#|:)?[ \t]*(?:is[ \t]+)?[:#]?[ \t]*"
-            r"(?P<v>[a-z]{0,3}-?\d[a-z0-9-]{3,})(?![\w-])"
+            r"(?P<v>[a-z]{0,5}-?\d[a-z0-9-]{2,})(?![\w-])"
         )
         self.re_digits5 = re.compile(
             r"(?<![\w.,/-])\d{5,}(?![\w/]|[.,]\d|[ \t]*(?:ml|cc|mg|mcg|units?|u\b|iu|kcal|cal|%|k\b|/))"
@@ -479,6 +479,15 @@ class Detector:
             + r"[ \t]+(?P<y>(?:19|20)\d{2})\b(?![ \t]*(?:hours|hrs|hr|h\b|ml|cc|mg|units|kcal|calories|mcg|:))"
         )
 
+        months = [(a + r).lower() for a, r in _MONTHS] + ["sept"]
+        self.re_month_alone = re.compile(
+            r"(?<![\w/])"
+            + words_alt(w.month_cues)
+            + r"[ \t]+(?:the[ \t]+)?(?:month[ \t]+of[ \t]+)?(?P<mon>"
+            + "|".join(months)
+            + r")(?![\w/-]|[ \t]*\d)"
+        )
+
     def _scale_context(self, low: str, m: re.Match) -> bool:
         """True when an m/d-like number is a fraction, a score or a ventilator setting."""
         mo, d = int(m.group("m")), int(m.group("d"))
@@ -603,7 +612,9 @@ class Detector:
         for m in self.re_id_bare.finditer(text):
             yield Span(m.start(), m.end(), "ID", "id_bare", 50)
         for m in self.re_id_cued_any.finditer(self._low) if self._words & self.words.id_cue_words else ():
-            yield Span(m.start("v"), m.end("v"), "ID", "id_cued_any", 79)
+            v = m.group("v")
+            if len(v) >= 4:  # "serial 201" is a CT series number
+                yield Span(m.start("v"), m.end("v"), "ID", "id_cued_any", 79)
         for m in self.re_digits5.finditer(text):
             yield Span(m.start(), m.end(), "ID", "digits5", 48)
         for m in self.re_long_alnum.finditer(text):
@@ -637,6 +648,10 @@ class Detector:
         if self._words & self._season_words:
             for m in self.re_season_holiday.finditer(low):
                 yield Span(m.start(), m.end(), "DATE", "season_holiday", 75)
+        for m in self.re_month_alone.finditer(low) if months else ():
+            b, e = m.start("mon"), m.end("mon")
+            if low[b:e] not in ("may", "march") or text[b].isupper():
+                yield Span(b, e, "DATE", "month_alone", 66)
         if self._words & self._weekday_words:
             for m in self.re_weekday.finditer(low):
                 yield Span(m.start(), m.end(), "DATE", "weekday", 67)

@@ -114,6 +114,16 @@ class PlaceRules:
         lex = self.lex
         return lw in lex.frequent or lw in lex.stop or lw in lex.allow or lw in lex.clinical
 
+    def _capital_place(self, w: str) -> bool:
+        """A capitalised (not all-capitals) known place after a place cue is one even when the
+        lower-case word is frequent ("from Boston"; wordfreq counts the city too), unless it is
+        clinical, a stop word or allow-listed."""
+        if not w[:1].isupper() or w.isupper():
+            return False
+        lw = self._plain(w)
+        lex = self.lex
+        return not (lw in lex.stop or lw in lex.allow or lw in lex.clinical)
+
     def spans(self, text: str, low: str) -> Iterator[tuple[int, int, str, str, int]]:
         """``(start, end, category, rule, priority)``."""
         yield from self._saints(text)
@@ -215,7 +225,9 @@ class PlaceRules:
                 if cand in self.states:
                     yield toks[0].start(), toks[k - 1].end(), "STATE", "place_cue_state", 58
                     break
-                if cand in lex.places and not (k == 1 and self._common(words[0])):
+                if cand in lex.places and not (
+                    k == 1 and self._common(words[0]) and not self._capital_place(words[0])
+                ):
                     yield toks[0].start(), toks[k - 1].end(), "CITY", "place_cue_known", 57
                     break
             else:
@@ -264,8 +276,7 @@ class PlaceRules:
             while words and (
                 self._plain(words[0]) in self.lex.stop
                 or self._plain(words[0]) in self.lex.allow
-                or (self._plain(words[0]) in self.lex.clinical
-                and words[0] not in ("St.", "Mt."))
+                or (self._plain(words[0]) in self.lex.clinical and words[0] not in ("St.", "Mt."))
             ):
                 words.pop(0)
             if not words:

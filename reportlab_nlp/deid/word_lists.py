@@ -43,6 +43,7 @@ class DetectorWords:
     two_digit_year_cues: frozenset[str]
     year_cues: frozenset[str]
     seasons_holidays: frozenset[str]
+    month_cues: frozenset[str]
 
 
 _KEEP_CASE = {"ambiguous_state_abbreviations"}
