@@ -100,6 +100,10 @@ STYLES = {
         ("called Henrietta, will come in tomorrow.", [("Henrietta", "NAME")]),
         ("paged Bartholomew about the drain.", [("Bartholomew", "NAME")]),
     ],
+    "one capitalised word before General after a transfer cue": [
+        ("transferred from Mass General for ecmo.", [("Mass General", "FACILITY")]),
+        ("General appearance: NAD. Mass in the RUL.", []),
+    ],
     "a month named alone after a cue": [
         ("last colonoscopy in october, normal.", [("october", "DATE")]),
         ("Symptoms since last August.", [("August", "DATE")]),

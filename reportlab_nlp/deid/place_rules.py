@@ -56,6 +56,8 @@ CAP_RUN = re.compile(
     r"(?:[ \t]+[A-Z][^\W\d_]+(?:['’.-][^\W\d_]+)*){0,3}"
 )
 WORD_ONLY = re.compile(r"\S+")
+#: facility words that make a hospital name of any capitalised word before them after a transfer cue
+STRONG_SUFFIXES = frozenset({"General", "Memorial"})
 ABBR = r"(?P<a>[A-Z][A-Z&]{1,5}(?:-[A-Z]{1,4})?)(?![\w&])"
 
 
@@ -273,18 +275,29 @@ class PlaceRules:
             if not m:
                 continue
             words = m.group("head").split()
+            head_words = list(words)
             while words and (
                 self._plain(words[0]) in self.lex.stop
                 or self._plain(words[0]) in self.lex.allow
                 or (self._plain(words[0]) in self.lex.clinical and words[0] not in ("St.", "Mt."))
             ):
                 words.pop(0)
-            if not words:
-                continue
-            if len(words) == 1 and words[0].isupper() and words[0] in self.clinical_abbr:
-                continue
+            cued = False
+            if not words or (len(words) == 1 and words[0].isupper() and words[0] in self.clinical_abbr):
+                # after a transfer cue, one capitalised word before "General"/"Memorial" names a
+                # hospital even when it is a clinical word or abbreviation ("at Mass General", "to LA General")
+                last = head_words[-1] if head_words else ""
+                hb = m.start("head") + m.group("head").rfind(last)
+                if not (
+                    sm.group("suf") in STRONG_SUFFIXES
+                    and last
+                    and self._plain(last) not in self.lex.stop
+                    and self.re_cue_before.search(text[max(0, hb - 24) : hb].lower())
+                ):
+                    continue
+                words, cued = [last], True
             start = m.start("head") + m.group("head").rfind(" ".join(words))
-            yield start, sm.end(), "FACILITY", "facility_suffix", 65
+            yield start, sm.end(), "FACILITY", "facility_cued_suffix" if cued else "facility_suffix", 65
 
     def _suffixes_lower(self, text):
         low = text.lower() if not text.islower() else text
