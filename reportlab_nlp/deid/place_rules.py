@@ -284,8 +284,8 @@ class PlaceRules:
                 words.pop(0)
             cued = False
             if not words or (len(words) == 1 and words[0].isupper() and words[0] in self.clinical_abbr):
-                # after a transfer cue, one capitalised word before "General"/"Memorial" names a
-                # hospital even when it is a clinical word or abbreviation ("at Mass General", "to LA General")
+                # after a transfer cue, one capitalised word before "General"/"Memorial" names a hospital
+                # even when it is a clinical word or abbreviation ("at Mass General", "to LA General")
                 last = head_words[-1] if head_words else ""
                 hb = m.start("head") + m.group("head").rfind(last)
                 if not (
