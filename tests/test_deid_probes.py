@@ -100,6 +100,13 @@ STYLES = {
         ("called Henrietta, will come in tomorrow.", [("Henrietta", "NAME")]),
         ("paged Bartholomew about the drain.", [("Bartholomew", "NAME")]),
     ],
+    "a surname found once is masked wherever it recurs": [
+        (
+            "Family meeting with Mr. Abernathy-Pruitt. abernathy-pruitt agrees; Ngozi Adeyemi-Okafor aware.",
+            [("Abernathy-Pruitt", "NAME"), ("abernathy-pruitt", "NAME"), ("Ngozi Adeyemi-Okafor", "NAME")],
+        ),
+        ("d/w dr. Szczepanski re: drain. Szczepanski to see pt in am.", [("Szczepanski", "NAME")] * 2),
+    ],
     "one capitalised word before General after a transfer cue": [
         ("transferred from Mass General for ecmo.", [("Mass General", "FACILITY")]),
         ("General appearance: NAD. Mass in the RUL.", []),

@@ -200,6 +200,10 @@ TIME_PATTERNS: list[tuple[str, re.Pattern]] = [
 TIME_AT = re.compile(r"\bat\s+(?P<h>[01]\d|2[0-3])(?P<mi>[0-5]\d)\b(?!\s*(?:mm|cm|ml|mg|m|%))")
 
 
+_WEAK_NAME_RULES = frozenset({"name_unknown_position", "name_conjoined", "ner"})
+_POSSESSIVE = re.compile(r"['’]s$")
+_CONTRACTION = re.compile(r"[^\W\d_]+['’](?:m|ll|re|ve|d|t)", re.I)
+_NAME_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 _CAP_WORD = re.compile(r"(?<![\w-])[A-Z][A-Za-z]*")
 _WORD_CHAR = re.compile(r"[\w-]")
 # a number right before a street address, a postcode right after a place
@@ -942,8 +946,10 @@ class Detector:
 
     # ------------------------------------------------------------------ neighbours of found spans
     def _neighbours(self, text: str, spans: list[Span]):
-        """Numbers that belong to a place found already: a building number before a street
-        address ("Apt 935 69 Gordon Terrace" -> 935), a postcode after a town ("Arendal 4844")."""
+        """What the spans found already reveal elsewhere in the text: the same name word again
+        ("Mr. Okonkwo ... Okonkwo's wife"), a building number before a street address ("Apt 935 69
+        Gordon Terrace" -> 935), a postcode after a town ("Arendal 4844")."""
+        yield from self._name_repeats(text, spans)
         for s in spans:
             if s.category == "ADDRESS" and text[s.start : s.start + 1].isdigit():
                 m = _NUM_BEFORE.search(text, max(0, s.start - 12), s.start)
@@ -953,6 +959,33 @@ class Detector:
                 m = _POSTCODE_AFTER.match(text, s.end)
                 if m:
                     yield Span(m.start("v"), m.end("v"), "ZIP", "postcode_after_place", 40)
+
+    def _name_repeats(self, text: str, spans: list[Span]):
+        """Every other occurrence of a word of a found name, as found, in lower case or capitalised, when
+        the word is no vocabulary (English, clinical, stop or allow-listed) and 3+ letters long. Names
+        found only by their position (an unknown capitalised word) do not spread."""
+        words = set()
+        for s in spans:
+            if s.category == "NAME" and s.rule not in _WEAK_NAME_RULES:
+                for w in _NAME_WORD.findall(text, s.start, s.end):
+                    w = _POSSESSIVE.sub("", w)
+                    if (
+                        len(w) >= 3
+                        and not self.lex.is_vocabulary(w)
+                        and not w.isupper()
+                        and not _CONTRACTION.fullmatch(w)
+                    ):
+                        words.add(w)
+        if not words:
+            return
+        forms = words | {w.lower() for w in words} | {w[0].upper() + w[1:] for w in words}
+        rx = re.compile(
+            r"(?<![\w'’-])(?:"
+            + "|".join(map(re.escape, sorted(forms, key=len, reverse=True)))
+            + r")(?![\w-])"
+        )
+        for m in rx.finditer(text):
+            yield Span(m.start(), m.end(), "NAME", "name_repeat", 39)
 
     def _places(self, text):
         yield from self._address_block(text)
