@@ -979,13 +979,16 @@ class Detector:
         if not words:
             return
         forms = words | {w.lower() for w in words} | {w[0].upper() + w[1:] for w in words}
-        rx = re.compile(
-            r"(?<![\w'’-])(?:"
-            + "|".join(map(re.escape, sorted(forms, key=len, reverse=True)))
-            + r")(?![\w-])"
-        )
-        for m in rx.finditer(text):
-            yield Span(m.start(), m.end(), "NAME", "name_repeat", 39)
+        n = len(text)
+        for f in forms:  # plain substring search: no pattern to compile per text
+            i = text.find(f)
+            while i >= 0:
+                e = i + len(f)
+                before = text[i - 1] if i else " "
+                after = text[e] if e < n else " "
+                if not (before.isalnum() or before in "_'’-") and not (after.isalnum() or after in "_-"):
+                    yield Span(i, e, "NAME", "name_repeat", 39)
+                i = text.find(f, e)
 
     def _places(self, text):
         yield from self._address_block(text)
