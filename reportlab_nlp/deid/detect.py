@@ -213,6 +213,27 @@ _POSTCODE_AFTER = re.compile(
 )
 
 
+class _CityState:
+    """The groups of a "City, ST 12345" match found in two steps (city window, then comma and state)."""
+
+    __slots__ = ("city", "state")
+
+    def __init__(self, city: re.Match, state: re.Match):
+        self.city, self.state = city, state
+
+    def _m(self, g: str) -> re.Match:
+        return self.city if g == "city" else self.state
+
+    def group(self, g: str) -> str | None:
+        return self._m(g).group(g)
+
+    def start(self, g: str) -> int:
+        return self._m(g).start(g)
+
+    def end(self, g: str) -> int:
+        return self._m(g).end(g)
+
+
 class Detector:
     """Find PHI spans in report text.
 
@@ -340,20 +361,13 @@ class Detector:
             r"\b(?:" + states_full[3:-1] + "|" + states_full.upper()[3:-1] + r")\b(?![\w-])"
         )
         cap = r"(?:(?:St|Ft|Mt)\.|(?:Mc|O['’])?[A-Z][a-z]+(?:-[A-Za-z][a-z]+)*|[A-Z]{3,})"
-        self.re_city_state = re.compile(
-            r"(?P<city>"
-            + cap
-            + r"(?:[ \t]+"
-            + cap
-            + r"){0,2})[ \t]*,[ \t]*(?P<st>"
-            + states_abbr
-            + r"\b(?!-)|"
-            + states_full
-            + r"|"
-            + states_full.upper()
-            + r")"
+        # "City, ST 12345": the comma and state are found first (a literal start scans fast), the city
+        # words before them in a short window
+        self.re_comma_state = re.compile(
+            r",[ \t]*(?P<st>" + states_abbr + r"\b(?!-)|" + states_full + r"|" + states_full.upper() + r")"
             r"(?:[ \t]*,?[ \t]+(?P<zip>\d{5}(?:-\d{4})?)(?![\w-]))?"
         )
+        self.re_city_before = re.compile(r"(?P<city>" + cap + r"(?:[ \t]+" + cap + r"){0,2})[ \t]*$")
         self.re_state_zip = re.compile(
             r"\b(?P<st>" + states_abbr + r")\.?[ \t]+(?P<zip>\d{5}(?:-\d{4})?)(?![\w-])"
         )
@@ -996,7 +1010,11 @@ class Detector:
         for b, e, cat, rule, prio in self.place_rules.spans(text, self._low):
             yield Span(b, e, cat, rule, prio)
         lex = self.lex
-        for m in self.re_city_state.finditer(text):
+        for sm in self.re_comma_state.finditer(text) if "," in text else ():
+            cm = self.re_city_before.search(text, max(0, sm.start() - 100), sm.start())
+            if not cm:
+                continue
+            m = _CityState(cm, sm)
             st = m.group("st")
             words = m.group("city").split()
             kept = self._city_ok(words, strong=True)
