@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any
 
 from ..errors import RulesError
 from ..resources import data_path, load_yaml
@@ -61,7 +62,7 @@ def parse_detector_words(doc: object, where: str) -> DetectorWords:
     unknown = sorted(set(doc) - set(names) - {"version"})
     if unknown:
         raise RulesError(f"{where}: unknown key(s) {', '.join(map(str, unknown))}", code="RL220")
-    values = {}
+    values: dict[str, Any] = {}
     for f in fields(DetectorWords):
         raw = doc.get(f.name)
         if raw is None:
