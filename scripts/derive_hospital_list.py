@@ -5,7 +5,8 @@
 The input is the CMS Hospital Compare table (data.cms.gov dataset xubh-q36u, a work of the US
 government: public domain). Only the facility names are kept, normalised (lower case, legal
 suffixes such as ", THE", " - CAH", ", INC", ", L L C" dropped, spaces collapsed), deduplicated
-and sorted, one per line. The source of the shipped file is recorded in ``rules/deid/SOURCES.md``.
+and sorted, one per line; the towns of the column "City" likewise (``hospital_towns_cms.txt``). The
+source of the shipped files is recorded in ``rules/deid/SOURCES.md``.
 """
 
 from __future__ import annotations
@@ -33,21 +34,31 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("csv", type=Path)
     ap.add_argument("--out", type=Path, default=ROOT / "rules" / "deid" / "hospitals_cms.txt")
+    ap.add_argument("--towns-out", type=Path, default=ROOT / "rules" / "deid" / "hospital_towns_cms.txt")
     args = ap.parse_args()
-    names = set()
+    names, towns = set(), set()
     with open(args.csv, encoding="utf-8", newline="") as fh:
         for row in csv.DictReader(fh):
             n = normalise(row.get("Hospital Name") or row.get("Facility Name") or "")
             if n:
                 names.add(n)
+            town = " ".join((row.get("City") or "").split()).lower()
+            if town:
+                towns.add(town)
     header = (
         "# Hospital names from the CMS Hospital General Information list (data.cms.gov xubh-q36u,\n"
         "# US public domain), normalised by scripts/derive_hospital_list.py. See SOURCES.md.\n"
     )
-    tmp = args.out.with_suffix(".tmp")
-    tmp.write_text(header + "\n".join(sorted(names)) + "\n", encoding="utf-8")
-    tmp.replace(args.out)
-    print(f"{len(names)} names -> {args.out}")
+    for out, items, what in (
+        (args.out, names, "Hospital names"),
+        (args.towns_out, towns, "Towns with a hospital"),
+    ):
+        tmp = out.with_suffix(".tmp")
+        tmp.write_text(
+            header.replace("Hospital names", what) + "\n".join(sorted(items)) + "\n", encoding="utf-8"
+        )
+        tmp.replace(out)
+        print(f"{len(items)} lines -> {out}")
 
 
 if __name__ == "__main__":

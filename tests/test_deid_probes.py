@@ -116,6 +116,10 @@ STYLES = {
         ("Symptoms since last August.", [("August", "DATE")]),
         ("we may march the pt to the chair in may.", []),
     ],
+    "a small town with a hospital (CMS list) after a place cue": [
+        ("lives in kotzebue with her son.", [("kotzebue", "CITY")]),
+        ("Moved from Stilwell last spring.", [("Stilwell", "CITY")]),
+    ],
     "a city that is also a frequent word, capitalised after a place cue": [
         ("flew in from Phoenix overnight.", [("Phoenix", "CITY")]),
         ("rising from a phoenix-like slump", []),

@@ -17,9 +17,11 @@ General Information list, so facilities are found by these patterns.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 
+from ..resources import data_path
 from .lexicon import Lexicon
 
 TOKEN = re.compile(r"[^\W\d_]+(?:['’.-][^\W\d_]+)*(?:['’]s)?")
@@ -61,6 +63,14 @@ STRONG_SUFFIXES = frozenset({"General", "Memorial"})
 ABBR = r"(?P<a>[A-Z][A-Z&]{1,5}(?:-[A-Z]{1,4})?)(?![\w&])"
 
 
+@functools.cache
+def _hospital_towns() -> frozenset[str]:
+    """Towns of the CMS hospital list (``rules/deid/hospital_towns_cms.txt``, US public domain)."""
+    path = data_path("rules", "deid", "hospital_towns_cms.txt")
+    lines = (ln.split("#", 1)[0].strip().lower() for ln in path.read_text(encoding="utf-8").splitlines())
+    return frozenset(ln for ln in lines if len(ln) >= 3)
+
+
 def _alt(words, flags="") -> str:
     items = sorted(set(words), key=len, reverse=True)
     return "(?:" + "|".join(re.escape(w) for w in items) + ")"
@@ -71,6 +81,8 @@ class PlaceRules:
         self.lex = lex
         pat = lex.patterns
         self.states = frozenset(x.lower() for x in lex.states)
+        # towns with a hospital (CMS list): after a place cue only, many are small and not in GeoNames
+        self.towns = _hospital_towns() - lex.allow - lex.stop - lex.clinical
         self.place_first_words = frozenset(p.split()[0] for p in lex.places if p.split())
         self.clinical_abbr = frozenset(a.upper() for a in pat.get("clinical_abbreviations", ()))
         cues = [c.lower() for c in pat.get("place_cues_any_case", ())]
@@ -227,7 +239,15 @@ class PlaceRules:
                 if cand in self.states:
                     yield toks[0].start(), toks[k - 1].end(), "STATE", "place_cue_state", 58
                     break
-                if cand in lex.places and not (
+                town_only = cand in self.towns and cand not in lex.places
+                if (
+                    town_only
+                    and k == 1
+                    and not words[0][:1].isupper()
+                    and (cand in lex.english or cand in lex.ordinary)
+                ):
+                    continue  # a small town that is a dictionary word needs its capital ("from Liberty")
+                if (cand in lex.places or town_only) and not (
                     k == 1 and self._common(words[0]) and not self._capital_place(words[0])
                 ):
                     yield toks[0].start(), toks[k - 1].end(), "CITY", "place_cue_known", 57
