@@ -36,6 +36,8 @@ ALIASES = {
     "reg": "regional",
 }
 MAX_WORDS = 8
+#: characters around a distinctive word that are scanned (more than MAX_WORDS words of a name)
+WINDOW = 160
 #: words that start a facility name before a distinctive word ("st. joseph's", "san francisco")
 LEADING = frozenset({"st", "mt", "san", "santa", "los", "las", "fort", "ft", "new", "beth"})
 
@@ -119,9 +121,38 @@ class HospitalRules:
 
     def spans(self, low: str, words: frozenset[str]) -> Iterator[tuple[int, int, str]]:
         """``(start, end, rule)`` on the lower-cased text; ``words`` its [a-z]+ words (a pre-check)."""
-        if not words & self._keys:
+        present = words & self._keys
+        if not present:
             return
-        toks = [(m.start(), m.end(), norm_token(m.group())) for m in TOKEN.finditer(low)]
+        for wb, we in self._windows(low, present):
+            toks = [(m.start(), m.end(), norm_token(m.group())) for m in TOKEN.finditer(low, wb, we)]
+            yield from self._scan(low, toks)
+
+    @staticmethod
+    def _windows(low: str, present: frozenset[str]) -> list[tuple[int, int]]:
+        """Stretches of the text around the distinctive words present (a listed name spans at most
+        MAX_WORDS words before and after its distinctive word), merged, cut at blanks."""
+        n = len(low)
+        found = []
+        for w in present:
+            i = low.find(w)
+            while i >= 0:
+                found.append((max(0, i - WINDOW), min(n, i + len(w) + WINDOW)))
+                i = low.find(w, i + len(w))
+        found.sort()
+        merged: list[tuple[int, int]] = []
+        for b, e in found:
+            while b > 0 and not low[b - 1].isspace():
+                b -= 1
+            while e < n and not low[e].isspace():
+                e += 1
+            if merged and b <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], e))
+            else:
+                merged.append((b, e))
+        return merged
+
+    def _scan(self, low: str, toks: list[tuple[int, int, str]]) -> Iterator[tuple[int, int, str]]:
         n = len(toks)
         i = 0
         by_first, heads = self.names.by_first, self.names.heads
