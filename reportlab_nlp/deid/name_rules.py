@@ -34,8 +34,6 @@ SKIP_AFTER_CUE = re.compile(r"[ \t]*[,:(\-]?[ \t]*")
 POSSESSIVE = re.compile(r"['’]s$")
 BARE_INITIAL_END = re.compile(r"(?=[ \t]*(?:[,;:)?!]|$|\n|[ \t]+[a-z(]))")
 EPONYM_NEXT = re.compile(r"(?:['’]s)?[ \t]+(?:[A-Z][ \t]+)?([A-Za-z]+)")
-# a word that starts with a capital (a cheap pre-check before the token pass)
-CAPITALISED = re.compile(r"(?<![^\W\d_])[^\W\d_a-z][^\W\d_]*(?:['’-][^\W\d_]+)*\.?")
 # name positions for a capitalised unknown word (lower-cased text)
 NAME_POS_BEFORE = re.compile(
     r"(?:\bby|\bsays|\bsaid|\bcalls?[ \t]+me|\bcalled[ \t]+me|\bname[ \t]+is|\bnamed|\bdear|\bhi|\bhello|"
