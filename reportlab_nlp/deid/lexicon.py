@@ -103,6 +103,31 @@ class Lexicon:
 
 @functools.lru_cache(maxsize=1)
 def load_lexicon() -> Lexicon:
+    """The lexicon, read from the prebuilt cache (``lexicon_cache``) when a current copy is there,
+    else built from the shipped lists and installed packages (and cached for the next start)."""
+    from . import lexicon_cache
+
+    patterns = load_yaml(data_path("rules", "deid", "patterns.yml"))
+    settings = {
+        "ordinary_zipf": ORDINARY_ZIPF,
+        "ordinary_name_zipf": ORDINARY_NAME_ZIPF,
+        "prominent_surname_rank": PROMINENT_SURNAME_RANK,
+        "frequent_zipf": FREQUENT_ZIPF,
+    }
+    key = lexicon_cache.lexicon_key(settings)
+    cached = lexicon_cache.read_cached(key)
+    if cached is not None:
+        try:
+            return lexicon_cache.from_fields(Lexicon, cached, patterns)
+        except (KeyError, TypeError):
+            pass  # a damaged copy: build again and overwrite it
+    lex = build_lexicon()
+    lexicon_cache.write_cached(key, lexicon_cache.to_fields(lex))
+    return lex
+
+
+def build_lexicon() -> Lexicon:
+    """Build the lexicon from the shipped lists and the installed packages (seconds)."""
     from faker.providers.address.en_US import Provider as Address
     from faker.providers.person.en_US import Provider as Person
     from spacy.lang.en.stop_words import STOP_WORDS

@@ -34,8 +34,6 @@ SKIP_AFTER_CUE = re.compile(r"[ \t]*[,:(\-]?[ \t]*")
 POSSESSIVE = re.compile(r"['’]s$")
 BARE_INITIAL_END = re.compile(r"(?=[ \t]*(?:[,;:)?!]|$|\n|[ \t]+[a-z(]))")
 EPONYM_NEXT = re.compile(r"(?:['’]s)?[ \t]+(?:[A-Z][ \t]+)?([A-Za-z]+)")
-# a word that starts with a capital (a cheap pre-check before the token pass)
-CAPITALISED = re.compile(r"(?<![^\W\d_])[^\W\d_a-z][^\W\d_]*(?:['’-][^\W\d_]+)*\.?")
 # name positions for a capitalised unknown word (lower-cased text)
 NAME_POS_BEFORE = re.compile(
     r"(?:\bby|\bsays|\bsaid|\bcalls?[ \t]+me|\bcalled[ \t]+me|\bname[ \t]+is|\bnamed|\bdear|\bhi|\bhello|"
@@ -196,13 +194,15 @@ class NameRules:
         self, text: str, low: str, words: frozenset[str] | None = None
     ) -> Iterator[tuple[int, int, str, int]]:
         """``(start, end, rule, priority)`` of every name the three signals find."""
-        tokens = TOKEN.findall(text)
+        # one tokenisation serves every signal
+        toks = [(m.start(), m.end(), m.group()) for m in TOKEN.finditer(text)]
         # most clinical sentences hold no name word and no initial: skip the positional pass
-        if any(self.strong(w) or (len(w) == 2 and w[1] == "." and w[0].isupper()) for w in set(tokens)):
-            toks = [(m.start(), m.end(), m.group()) for m in TOKEN.finditer(text)]
+        if any(
+            self.strong(w) or (len(w) == 2 and w[1] == "." and w[0].isupper()) for w in {t[2] for t in toks}
+        ):
             yield from self._lexicon(text, toks)
         yield from self._cued(text, low, words)
-        yield from self._unknown_in_name_position(text, low)
+        yield from self._unknown_in_name_position(text, low, toks)
 
     def capitalised_unknown(self, w: str) -> bool:
         """A capitalised word (not ALL CAPS) that no vocabulary knows, or a rare known name."""
@@ -231,12 +231,12 @@ class NameRules:
             return True
         return lw in self.lex.names and lw not in self.lex.frequent and lw not in self.lex.ordinary
 
-    def _unknown_in_name_position(self, text: str, low: str):
-        if not any(self.capitalised_unknown(w) for w in CAPITALISED.findall(text)):
+    def _unknown_in_name_position(self, text: str, low: str, toks: list[tuple[int, int, str]]):
+        cu = self.capitalised_unknown
+        cand = [w[:1].isupper() and cu(w) for _, _, w in toks]
+        if not any(cand):
             return
-        toks = [(m.start(), m.end(), m.group()) for m in TOKEN.finditer(text)]
         n = len(toks)
-        cand = [self.capitalised_unknown(t[2]) for t in toks]
         for i, (b, e, w) in enumerate(toks):
             if not cand[i]:
                 continue

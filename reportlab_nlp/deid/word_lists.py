@@ -1,0 +1,89 @@
+"""The detector's word lists (``rules/deid/detector_words.yml``), loaded once and validated.
+
+The file's schema is written at its top: ``version: 1`` and a fixed set of keys, each a
+non-empty list of non-empty strings. A missing, unknown or malformed key is a
+:class:`~reportlab_nlp.errors.RulesError` (RL220) naming the file and the key.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from ..errors import RulesError
+from ..resources import data_path, load_yaml
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class DetectorWords:
+    """Each field holds the words of the key of the same name (lower case unless noted)."""
+
+    phone_cue_words: frozenset[str]
+    id_cue_words: frozenset[str]
+    url_words: frozenset[str]
+    domain_suffixes: frozenset[str]
+    ssn_words: frozenset[str]
+    age_words: frozenset[str]
+    zip_words: frozenset[str]
+    city_field_words: frozenset[str]
+    weekdays: tuple[str, ...]
+    place_prefixes: frozenset[str]
+    ambiguous_state_abbreviations: frozenset[str]  # upper case
+    country_aliases: frozenset[str]
+    country_stop: frozenset[str]
+    facility_generic_words: frozenset[str]
+    facility_words_after: frozenset[str]
+    facility_head_cues: tuple[str, ...]
+    scale_cues_before: frozenset[str]
+    scale_cues_after: frozenset[str]
+    vital_cues: frozenset[str]
+    two_digit_year_cues: frozenset[str]
+    year_cues: frozenset[str]
+    seasons_holidays: frozenset[str]
+    month_cues: frozenset[str]
+
+
+_KEEP_CASE = {"ambiguous_state_abbreviations"}
+
+
+def parse_detector_words(doc: object, where: str) -> DetectorWords:
+    """Validate a parsed ``detector_words.yml`` document; RL220 names ``where`` and the key."""
+    if not isinstance(doc, dict):
+        raise RulesError(f"{where}: must be a mapping of word lists", code="RL220")
+    if doc.get("version") != SCHEMA_VERSION:
+        raise RulesError(
+            f"{where}: unsupported version {doc.get('version')!r} (expected {SCHEMA_VERSION})", code="RL220"
+        )
+    names = [f.name for f in fields(DetectorWords)]
+    unknown = sorted(set(doc) - set(names) - {"version"})
+    if unknown:
+        raise RulesError(f"{where}: unknown key(s) {', '.join(map(str, unknown))}", code="RL220")
+    values: dict[str, Any] = {}
+    for f in fields(DetectorWords):
+        raw = doc.get(f.name)
+        if raw is None:
+            raise RulesError(f"{where}: key {f.name!r} is missing", code="RL220")
+        if not isinstance(raw, list) or not raw:
+            raise RulesError(f"{where}: key {f.name!r} must be a non-empty list of words", code="RL220")
+        words = []
+        for k, w in enumerate(raw):
+            if not isinstance(w, str) or not w.strip():
+                raise RulesError(f"{where}: {f.name}[{k}] must be a non-empty string", code="RL220")
+            words.append(w.strip() if f.name in _KEEP_CASE else w.strip().lower())
+        values[f.name] = tuple(words) if f.type.startswith("tuple") else frozenset(words)
+    return DetectorWords(**values)
+
+
+def load_detector_words(path: str | Path | None = None) -> DetectorWords:
+    """The shipped word lists, or those of ``path`` (same schema)."""
+    p = Path(path) if path is not None else data_path("rules", "deid", "detector_words.yml")
+    return _load(str(p))
+
+
+@functools.lru_cache(maxsize=4)
+def _load(path: str) -> DetectorWords:
+    return parse_detector_words(load_yaml(path), Path(path).name)
