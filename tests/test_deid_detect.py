@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from reportlab_nlp.deid import CATEGORIES, Detector
@@ -140,7 +142,8 @@ def test_times_are_off_by_default(det, det_times):
 
 def test_clinical_vocabulary_is_not_flagged(det):
     text = (
-        "PA and lateral views. Kerley B lines. Swan-Ganz catheter in the right PA. Port-A-Cath tip in the SVC. "
+        "PA and lateral views. Kerley B lines. Swan-Ganz catheter in the right PA. "
+        "Port-A-Cath tip in the SVC. "
         "Foley catheter. CT chest recommended. Hampton hump absent. Findings, PA and AP. No Westermark sign. "
         "Compression deformity of T11 unchanged. 7 mm nodule. Heart size is normal."
     )
@@ -169,8 +172,11 @@ def test_ages_under_90_are_not_phi(det):
 
 
 def test_spans_do_not_overlap_and_are_sorted(det):
-    text = "Dr. Jane Doe, MD called 555-123-4567 on 01/02/2019 at 14:32 from Mercy General Hospital, Boston, MA 02115."
+    text = (
+        "Dr. Jane Doe, MD called 555-123-4567 on 01/02/2019 at 14:32 "
+        "from Mercy General Hospital, Boston, MA 02115."
+    )
     spans = det.detect(text)
     assert [s.as_tuple() for s in spans] == sorted(s.as_tuple() for s in spans)
-    assert all(a.end <= b.start for a, b in zip(spans, spans[1:]))
+    assert all(a.end <= b.start for a, b in itertools.pairwise(spans))
     assert ("MA", "STATE") in found(det, text) and ("02115", "ZIP") in found(det, text)

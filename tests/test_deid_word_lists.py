@@ -46,12 +46,12 @@ def test_malformed_lists_are_a_coded_error_naming_the_key(shipped, change, messa
     change(doc)
     with pytest.raises(RulesError) as err:
         parse_detector_words(doc, "words.yml")
-    assert err.value.code == "RL220"
+    assert err.value.code == "RL202"
     assert err.value.message == f"words.yml: {message}"
 
 
 def test_a_document_that_is_no_mapping_is_refused():
-    with pytest.raises(RulesError, match=re.escape("[RL220] x.yml: must be a mapping of word lists")):
+    with pytest.raises(RulesError, match=re.escape("[RL202] x.yml: must be a mapping of word lists")):
         parse_detector_words(["monday"], "x.yml")
 
 

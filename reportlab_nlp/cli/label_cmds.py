@@ -237,9 +237,7 @@ def evaluate_cmd(
         False, "--uncertain-positive", help="Count -1 predictions as positive."
     ),
     labels: str | None = typer.Option(None, "--labels", help="Comma-separated subset of labels to score."),
-    json_out: Path | None = typer.Option(
-        None, "--json", help="Also write the metrics as JSON to this file."
-    ),
+    json_out: Path | None = typer.Option(None, "--json", help="Also write the metrics as JSON to this file."),
 ) -> None:
     """Per-label precision/recall/F1 and macro averages of a label table against gold."""
     from ..batch import guard_paths

@@ -116,7 +116,8 @@ DATE_PATTERNS: list[tuple[str, re.Pattern]] = [
         re.compile(
             r"\b(?P<mon>"
             + MON
-            + r")\.?\s+(?P<d>\d{1,2})(?P<ord>st|nd|rd|th)?(?:,?\s+(?P<y>(?:19|20)\d{2})(?![ \t]*(?:hours|hrs|hr|h)\b))?(?![\w:/]|\.\d)"
+            + r")\.?\s+(?P<d>\d{1,2})(?P<ord>st|nd|rd|th)?(?:,?\s+(?P<y>(?:19|20)\d{2})(?![ \t]*(?:hours|hr"
+            r"s|hr|h)\b))?(?![\w:/]|\.\d)"
         ),
     ),
     (
@@ -179,7 +180,8 @@ AGE_ANY = re.compile(
 
 # phone numbers as written outside the US: "+46 (0)8 928 571 38", "07700 063 966", "60-56-85-91"
 PHONE_INTL = re.compile(
-    r"(?<![\w+/.,:-])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{2,5}(?:[ .-]\d{2,5}){1,4}(?![\w/%]|[.,:]\d|-\d)"
+    r"(?<![\w+/.,:-])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{2,5}(?:[ .-]\d{2,5}){1,4}(?![\w/%]|[.,:]\d"
+    r"|-\d)"
 )
 
 _LOW_WORD = re.compile(r"[a-z]+")
@@ -191,7 +193,8 @@ TIME_PATTERNS: list[tuple[str, re.Pattern]] = [
     (
         "hm",
         re.compile(
-            r"(?<![\w:.])(?P<h>[01]?\d|2[0-3]):(?P<mi>[0-5]\d)(?::(?P<s>[0-5]\d))?(?:\s*(?P<ap>[AaPp]\.?[Mm]\.?))?(?![\w:])"
+            r"(?<![\w:.])(?P<h>[01]?\d|2[0-3]):(?P<mi>[0-5]\d)(?::(?P<s>[0-5]\d))?(?:\s*(?P<ap>[AaPp]\.?[Mm"
+            r"]\.?))?(?![\w:])"
         ),
     ),
     ("h_ap", re.compile(r"(?<![\w:.])(?P<h>1[0-2]|0?[1-9])\s*(?P<ap>[AaPp]\.[Mm]\.|[AaPp][Mm])(?!\w)")),
@@ -209,7 +212,8 @@ _WORD_CHAR = re.compile(r"[\w-]")
 # a number right before a street address, a postcode right after a place
 _NUM_BEFORE = re.compile(r"(?<![\w.,/:-])(?P<n>\d{1,6}[A-Za-z]?)[ \t]+$")
 _POSTCODE_AFTER = re.compile(
-    r"[ \t]*,?[ \t]+(?P<v>\d{3}[ \t]\d{2}|\d{2}-\d{3}|\d{4,5})(?![\w%/]|[.,:]\d|[ \t]*(?:mg|ml|cc|mm|cm|kg|m|km|miles?|people|patients|beds?)\b)"
+    r"[ \t]*,?[ \t]+(?P<v>\d{3}[ \t]\d{2}|\d{2}-\d{3}|\d{4,5})(?![\w%/]|[.,:]\d|[ \t]*(?:mg|ml|cc|mm|cm|kg|"
+    r"m|km|miles?|people|patients|beds?)\b)"
 )
 
 
@@ -290,17 +294,21 @@ class Detector:
             + r"(?![\w-])|[ \t]*,[ \t]*D\.?O\.?(?![\w-])"
         )
         self.re_cred = re.compile(
-            r"(?P<seq>(?:(?:(?:Mc|Mac|O['’])?[A-Z][a-z]+(?:-[A-Z][a-z]+)?|[A-Z]\.?)[ \t]+){0,3}(?:(?:Mc|Mac|O['’])?[A-Z][a-z]+(?:-[A-Z][a-z]+)?|[A-Z]{2,}))$"
+            r"(?P<seq>(?:(?:(?:Mc|Mac|O['’])?[A-Z][a-z]+(?:-[A-Z][a-z]+)?|[A-Z]\.?)[ \t]+){0,3}(?:(?:Mc|Mac"
+            r"|O['’])?[A-Z][a-z]+(?:-[A-Z][a-z]+)?|[A-Z]{2,}))$"
         )
         self.re_pair = re.compile(
-            r"\b(?P<f>[A-Z][a-z]+)[ \t]+(?:(?P<mi>[A-Z])\.?[ \t]+)?(?P<l>(?:Mc|Mac|O['’])?[A-Z][a-z]+(?:-[A-Z][a-z]+)?)\b"
+            r"\b(?P<f>[A-Z][a-z]+)[ \t]+(?:(?P<mi>[A-Z])\.?[ \t]+)?(?P<l>(?:Mc|Mac|O['’])?[A-Z][a-z]+(?:-[A"
+            r"-Z][a-z]+)?)\b"
         )
         self.re_initials = re.compile(r"(?<![\w/])(?P<a>[A-Z]{2,3})/(?P<b>[a-z]{2,3})(?![\w/])")
         self.re_initials_cued = re.compile(
-            r"\b(?:Transcribed|Transcriptionist|Initials|TR|DT|Typed)[ \t]*(?:by)?[ \t]*:?[ \t]*(?P<v>[A-Z]{2,3}/[a-z]{2,3})(?![\w/])"
+            r"\b(?:Transcribed|Transcriptionist|Initials|TR|DT|Typed)[ \t]*(?:by)?[ \t]*:?[ \t]*(?P<v>[A-Z]"
+            r"{2,3}/[a-z]{2,3})(?![\w/])"
         )
         self.re_name_tok = re.compile(
-            r"[ \t]*((?:Mc|Mac|O['’]|D['’])?[A-Z][a-z]+(?:-[A-Z][a-z]+)*|[A-Z]\.|[A-Z](?![\w'’])|[A-Z]{2,}(?:-[A-Z]{2,})*)"
+            r"[ \t]*((?:Mc|Mac|O['’]|D['’])?[A-Z][a-z]+(?:-[A-Z][a-z]+)*|[A-Z]\.|[A-Z](?![\w'’])|[A-Z]{2,}("
+            r"?:-[A-Z]{2,})*)"
         )
 
         # identifiers
@@ -313,20 +321,27 @@ class Detector:
         self.re_id_bare = re.compile(r"(?<![\w-])(?:[A-Z]{1,3}-?)?\d{6,}(?![\w-])|(?<=#)\d{4,}(?![\w-])")
         self.re_ssn = re.compile(r"(?<![\w-])\d{3}-\d{2}-\d{4}(?![\w-])")
         self.re_ssn_cued = re.compile(
-            r"(?i)\b(?:SSN|SS#|SS[ \t]?No\.?|Social Security(?:[ \t]+(?:Number|No\.?|#))?)[ \t]*[:#]?[ \t]*(?P<v>\d{3}[ \t-]?\d{2}[ \t-]?\d{4})(?![\w-])"
+            r"(?i)\b(?:SSN|SS#|SS[ \t]?No\.?|Social Security(?:[ \t]+(?:Number|No\.?|#))?)[ \t]*[:#]?[ \t]*"
+            r"(?P<v>\d{3}[ \t-]?\d{2}[ \t-]?\d{4})(?![\w-])"
         )
         self.re_phone = re.compile(
-            r"(?<![\w+])(?:(?:\+?1|001)[-.\s]?)?(?:\(\d{3}\)[ \t]?|\d{3}[-.\s])\d{3}[-.\s]\d{4}(?:[ \t]*(?:x|ext\.?|extension)[ \t]*\d{1,5})?(?![\w-])"
+            r"(?<![\w+])(?:(?:\+?1|001)[-.\s]?)?(?:\(\d{3}\)[ \t]?|\d{3}[-.\s])\d{3}[-.\s]\d{4}(?:[ \t]*(?:"
+            r"x|ext\.?|extension)[ \t]*\d{1,5})?(?![\w-])"
         )
         self.re_phone_cued = re.compile(
-            r"(?i)\b(?:pager|beeper|pgr|bpr|ext\.?|extension|phone|tel\.?|telephone|cell|mobile|fax|callback|call[ \t]+back|"
-            r"page[ \t]+(?:me[ \t]+)?at|paged(?:[ \t]+at)?|page|call(?:[ \t]+me)?[ \t]+at|reach(?:ed)?[ \t]+at)[ \t]*"
-            r"(?:number|no\.?|#)?[ \t]*[:#]?[ \t]*(?P<v>\d{3}-\d{4}|\d{10}|\d{1,2}-\d{4,5}|\d{4,5})(?![\w-]|\.\d)"
+            r"(?i)\b(?:pager|beeper|pgr|bpr|ext\.?|extension|phone|tel\.?|telephone|cell|mobile|fax|callbac"
+            r"k|call[ \t]+back|"
+            r"page[ \t]+(?:me[ \t]+)?at|paged(?:[ \t]+at)?|page|call(?:[ \t]+me)?[ \t]+at|reach(?:ed)?[ \t]"
+            r"+at)[ \t]*"
+            r"(?:number|no\.?|#)?[ \t]*[:#]?[ \t]*(?P<v>\d{3}-\d{4}|\d{10}|\d{1,2}-\d{4,5}|\d{4,5})(?![\w-]"
+            r"|\.\d)"
         )
         # identifier labels in any case ("mrn 3318820", "acct 88123401", "DL S12345678")
         self.re_id_cued_any = re.compile(
-            r"\b(?:mrn|mr#|med rec|acct|account|accession|acc|dl|driver'?s licen[cs]e|licen[cs]e|lic|serial|s/n|sn|"
-            r"policy|member id|insurance(?: id)?|medicaid|medicare|badge|employee id|case|claim|chart|unit no|"
+            r"\b(?:mrn|mr#|med rec|acct|account|accession|acc|dl|driver'?s licen[cs]e|licen[cs]e|lic|serial"
+            r"|s/n|sn|"
+            r"policy|member id|insurance(?: id)?|medicaid|medicare|badge|employee id|case|claim|chart|unit "
+            r"no|"
             r"record|id)\b[ \t]*(?:no\.?|number|num|#|:)?[ \t]*(?:is[ \t]+)?[:#]?[ \t]*"
             r"(?P<v>[a-z]{0,5}-?\d[a-z0-9-]{2,})(?![\w-])"
         )
@@ -347,11 +362,13 @@ class Detector:
             r"(?<![\w.])" + octet + r"(?:\." + octet + r"){3}(?::\d{1,5})?(?![\w]|\.\d)"
         )
         self.re_ipv6 = re.compile(
-            r"(?<![\w:])(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,6}:(?:[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){0,5})?|::(?:[0-9A-Fa-f]{1,4}:){0,5}[0-9A-Fa-f]{1,4})(?![\w:])"
+            r"(?<![\w:])(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,6}:(?:[0-9A-Fa-"
+            r"f]{1,4}(?::[0-9A-Fa-f]{1,4}){0,5})?|::(?:[0-9A-Fa-f]{1,4}:){0,5}[0-9A-Fa-f]{1,4})(?![\w:])"
         )
         # ages over 89
         self.re_age = re.compile(
-            r"\b(?P<a>9\d|1[01]\d)(?=[ \t]*-?[ \t]*(?:years?|yrs?|yo|y/o|y\.o\.|year-old|yr-old)\b|[ \t]?(?:M|F)\b|s\b)"
+            r"\b(?P<a>9\d|1[01]\d)(?=[ \t]*-?[ \t]*(?:years?|yrs?|yo|y/o|y\.o\.|year-old|yr-old)\b|[ \t]?(?"
+            r":M|F)\b|s\b)"
             r"|(?i:\b(?:age|aged)\b)[ \t]*:?[ \t]*(?P<b>9\d|1[01]\d)\b"
         )
         # places
@@ -404,10 +421,12 @@ class Detector:
         )
         suffixes = _alt(lex.street_suffixes)
         self.re_street = re.compile(
-            r"(?<![\w-])(?P<num>\d{1,6}[A-Z]?)(?:[ \t]+(?:[NSEW]\.?|North|South|East|West))?(?P<words>(?:[ \t]+(?:(?:Mc|O['’])?[A-Z][a-z]+|\d{1,3}(?:st|nd|rd|th))){1,3})[ \t]+(?P<suf>"
+            r"(?<![\w-])(?P<num>\d{1,6}[A-Z]?)(?:[ \t]+(?:[NSEW]\.?|North|South|East|West))?(?P<words>(?:[ "
+            r"\t]+(?:(?:Mc|O['’])?[A-Z][a-z]+|\d{1,3}(?:st|nd|rd|th))){1,3})[ \t]+(?P<suf>"
             + suffixes
             + r")\b(?:\.(?=[ \t]*,?[ \t]*(?:Apt|Apartment|Suite|Ste|Unit|Bldg|#)))?"
-            r"(?:[ \t]*,?[ \t]*(?:(?:Apt|Apartment|Suite|Ste|Unit|Bldg|Building|Fl|Floor|Room|Rm)\.?[ \t]*#?[ \t]*[A-Za-z0-9-]*\d[A-Za-z0-9-]*|#[ \t]*\d+))?"
+            r"(?:[ \t]*,?[ \t]*(?:(?:Apt|Apartment|Suite|Ste|Unit|Bldg|Building|Fl|Floor|Room|Rm)\.?[ \t]*#"
+            r"?[ \t]*[A-Za-z0-9-]*\d[A-Za-z0-9-]*|#[ \t]*\d+))?"
         )
         # the street name: its first word in any case, then particles or capitalised words
         word = r"[^\W\d_][^\W\d_'’-]*"
@@ -494,7 +513,8 @@ class Detector:
         self.re_year_cued = re.compile(
             r"\b"
             + words_alt(w.year_cues)
-            + r"[ \t]+(?P<y>(?:19|20)\d{2})\b(?![ \t]*(?:hours|hrs|hr|h\b|ml|cc|mg|units|kcal|calories|mcg|:))"
+            + r"[ \t]+(?P<y>(?:19|20)\d{2})\b(?![ \t]*(?:hours|hrs|hr|h\b|ml|cc|mg|units|kcal|calories|mcg|"
+            r":))"
         )
 
         months = [(a + r).lower() for a, r in _MONTHS] + ["sept"]
@@ -772,7 +792,6 @@ class Detector:
 
     # ------------------------------------------------------------------ names
     def _extend_name(self, text: str, pos: int, *, allow_comma: bool, allow_caps: bool, max_tokens: int = 4):
-        lex = self.lex
         toks: list[tuple[int, int]] = []
         while len(toks) < max_tokens:
             m = self.re_name_tok.match(text, pos)
@@ -923,7 +942,7 @@ class Detector:
         if "\n" not in text:
             return
         lines = [(m.start(), m.end(), m.group()) for m in re.finditer(r"[^\n]+", text)]
-        for k, (b, e, line) in enumerate(lines):
+        for k, (b, _e, line) in enumerate(lines):
             if k == 0:
                 continue
             m = re.fullmatch(
@@ -934,7 +953,7 @@ class Detector:
             if not m or m.group("c").lower() not in self._countries:
                 continue
             yield Span(b + m.start("c"), b + m.end("c"), "ADDRESS", "address_country", 58)
-            pb, pe, prev = lines[k - 1]
+            pb, _pe, prev = lines[k - 1]
             t = re.fullmatch(r"[ \t]*(?P<t>[^\W\d_][^\W\d_'’() -]*?)[ \t]*", prev)
             if (
                 t

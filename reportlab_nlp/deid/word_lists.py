@@ -2,7 +2,7 @@
 
 The file's schema is written at its top: ``version: 1`` and a fixed set of keys, each a
 non-empty list of non-empty strings. A missing, unknown or malformed key is a
-:class:`~reportlab_nlp.errors.RulesError` (RL220) naming the file and the key.
+:class:`~reportlab_nlp.errors.RulesError` (RL202) naming the file and the key.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from ..errors import RulesError
+from ..errors import E, RulesError
 from ..resources import data_path, load_yaml
 
 SCHEMA_VERSION = 1
@@ -51,28 +51,28 @@ _KEEP_CASE = {"ambiguous_state_abbreviations"}
 
 
 def parse_detector_words(doc: object, where: str) -> DetectorWords:
-    """Validate a parsed ``detector_words.yml`` document; RL220 names ``where`` and the key."""
+    """Validate a parsed ``detector_words.yml`` document; RL202 names ``where`` and the key."""
     if not isinstance(doc, dict):
-        raise RulesError(f"{where}: must be a mapping of word lists", code="RL220")
+        raise RulesError(f"{where}: must be a mapping of word lists", code=E.RL202)
     if doc.get("version") != SCHEMA_VERSION:
         raise RulesError(
-            f"{where}: unsupported version {doc.get('version')!r} (expected {SCHEMA_VERSION})", code="RL220"
+            f"{where}: unsupported version {doc.get('version')!r} (expected {SCHEMA_VERSION})", code=E.RL202
         )
     names = [f.name for f in fields(DetectorWords)]
     unknown = sorted(set(doc) - set(names) - {"version"})
     if unknown:
-        raise RulesError(f"{where}: unknown key(s) {', '.join(map(str, unknown))}", code="RL220")
+        raise RulesError(f"{where}: unknown key(s) {', '.join(map(str, unknown))}", code=E.RL202)
     values: dict[str, Any] = {}
     for f in fields(DetectorWords):
         raw = doc.get(f.name)
         if raw is None:
-            raise RulesError(f"{where}: key {f.name!r} is missing", code="RL220")
+            raise RulesError(f"{where}: key {f.name!r} is missing", code=E.RL202)
         if not isinstance(raw, list) or not raw:
-            raise RulesError(f"{where}: key {f.name!r} must be a non-empty list of words", code="RL220")
+            raise RulesError(f"{where}: key {f.name!r} must be a non-empty list of words", code=E.RL202)
         words = []
         for k, w in enumerate(raw):
             if not isinstance(w, str) or not w.strip():
-                raise RulesError(f"{where}: {f.name}[{k}] must be a non-empty string", code="RL220")
+                raise RulesError(f"{where}: {f.name}[{k}] must be a non-empty string", code=E.RL202)
             words.append(w.strip() if f.name in _KEEP_CASE else w.strip().lower())
         values[f.name] = tuple(words) if f.type.startswith("tuple") else frozenset(words)
     return DetectorWords(**values)
