@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -59,6 +60,7 @@ class Deidentifier:
         detector: Detector | None = None,
         times: bool = False,
         strict_ages: bool = False,
+        model: str | Path | Any | None = None,
     ):
         if mode not in MODES:
             raise ReportLabError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}", code="RL612")
@@ -66,6 +68,15 @@ class Deidentifier:
         self.detector = detector or Detector(
             strict_years=strict_years, use_ner=use_ner, times=times, strict_ages=strict_ages
         )
+        # the optional model signal (``model``: a directory from ``deid train``, or a loaded signal):
+        # its spans join the rules' by union (reportlab_nlp.deid.model_signal)
+        self.model_fingerprint: str | None = None
+        if model is not None:
+            from .model_signal import ModelSignal, RulesAndModel
+
+            signal = model if hasattr(model, "predict") else ModelSignal.load(model)
+            self.detector = RulesAndModel(self.detector, signal)
+            self.model_fingerprint = self.detector.fingerprint
         self.secret_given = secret is not None
         self.surrogator = Surrogator(secret, self.detector.lex) if mode == "surrogate" else None
 
@@ -98,13 +109,17 @@ class Deidentifier:
         ids = frame[id_column].tolist()
         texts = frame[text_column].tolist()
         groups = frame[group_column].tolist() if group_column else [None] * len(frame)
+        many = getattr(self.detector, "detect_many", None)  # the model signal runs in batches
+        found = many(texts) if many is not None else None
         for i, (rid, text, grp) in enumerate(zip(ids, texts, groups)):
             rid = str(rid)
             try:
                 if not isinstance(text, str):
                     raise TypeError("text is not a string")
                 g = "" if grp is None or (isinstance(grp, float) and grp != grp) else str(grp)
-                spans = self.detect(text)
+                spans = self.detect(text) if found is None else found[i]
+                if isinstance(spans, Exception):
+                    raise spans
                 new = self.apply(text, spans, g)
             except Exception as err:  # fail closed: withhold the record, say why without text
                 rejects.append(
@@ -209,6 +224,7 @@ def deidentify_archive(
     deidentifier: Deidentifier | None = None,
     times: bool = False,
     strict_ages: bool = False,
+    model: str | Path | None = None,
 ) -> Audit:
     """Stream an archive through the de-identifier; rows in = rows out + rejects.
 
@@ -248,7 +264,13 @@ def deidentify_archive(
             )
         log.warning("no secret given: surrogates use a random key and will differ between runs")
     deid = deidentifier or Deidentifier(
-        mode, secret=secret, strict_years=strict_years, use_ner=use_ner, times=times, strict_ages=strict_ages
+        mode,
+        secret=secret,
+        strict_years=strict_years,
+        use_ner=use_ner,
+        times=times,
+        strict_ages=strict_ages,
+        model=model,
     )
     audit = Audit(
         mode=mode,
@@ -277,6 +299,7 @@ def deidentify_archive(
             "ner": use_ner,
             "times": times,
             "strict_ages": strict_ages,
+            "model": getattr(deid, "model_fingerprint", None),
             "encoding": encoding,
             "strip_markup": strip_markup,
             "outputs": {o.name: os.path.realpath(o.path) for o in outputs},
