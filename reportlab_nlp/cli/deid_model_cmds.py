@@ -100,5 +100,6 @@ class DeidCommand(TyperCommand):
         if rest is None:
             return super().invoke(ctx)
         cmd = typer.main.get_command(train_app)
-        with cmd.make_context(f"{ctx.info_name} train", rest, parent=ctx) as sub:
+        # parent: the app (not `deid`, whose INPUT argument would show in the usage line)
+        with cmd.make_context(f"{ctx.info_name} train", rest, parent=ctx.parent) as sub:
             return cmd.invoke(sub)
