@@ -1,7 +1,7 @@
 """De-identification on the shared dev corpora written by others, plus the project's probe sentences.
 
     python benchmarks/eval_deid_dev.py [--data ../shared/data/deid_dev] [--times] [--strict-ages]
-                                       [--probes FILE ...] [--show-leaks] [--show-fps]
+                                       [--probes FILE ...] [--show-leaks] [--show-fps] [--model DIR]
 
 For each corpus (ASQ-PHI, Presidio synthetic PII): instance recall, token precision/recall and
 recall per category (``reportlab_nlp.deid.evaluate``), and detection speed. Open-i and CT-RATE dev
@@ -9,6 +9,8 @@ reports: the share of word tokens outside "XXXX" that are flagged (over-redactio
 (``style<TAB>{CATEGORY:value}`` lines): instance recall per style and false positives on the
 "none" lines. ``--show-leaks`` / ``--show-fps`` print missed gold values / wrongly flagged tokens:
 that output holds (synthetic) PHI, print it to a terminal only. Corpora that are absent are skipped.
+``--model DIR`` (a model from ``reportlab-nlp deid train``) reports every corpus twice: rules alone,
+then rules ∪ model (``reportlab_nlp.deid.model_signal``); its speed line is for the union.
 """
 
 from __future__ import annotations
@@ -37,11 +39,19 @@ TOKEN = re.compile(r"[^\W_]+")
 def detect_all(det: Detector, ids, texts) -> tuple[pd.DataFrame, float]:
     rows = []
     t0 = time.process_time()
-    for rid, text in zip(ids, texts):
-        for s in det.detect(text):
+    many = getattr(det, "detect_many", None)  # rules ∪ model: the model runs in batches
+    found = many(list(texts)) if many is not None else (det.detect(t) for t in texts)
+    for rid, spans in zip(ids, found):
+        for s in spans:
             rows.append((rid, s.start, s.end, s.category))
     rate = len(texts) / max(time.process_time() - t0, 1e-9)  # per core: CPU time of this process
     return pd.DataFrame(rows, columns=["id", "start", "end", "category"]), rate
+
+
+def detectors(det) -> list[tuple[str, object]]:
+    """(label, detector) pairs to report: the rules, and with --model also rules ∪ model."""
+    rules = getattr(det, "rules", None)
+    return [("rules", rules), ("rules+model", det)] if rules is not None else [("", det)]
 
 
 def leaks(pred: pd.DataFrame, gold: pd.DataFrame, texts: dict) -> list[tuple[str, str, str]]:
@@ -71,6 +81,11 @@ def run_corpus(det: Detector, data: Path, name: str, args) -> None:
     if not tpath.is_file() or not spath.is_file():
         print(f"== {name}: {tpath} not found, skipped")
         return
+    for label, d in detectors(det):
+        _run_corpus(d, tpath, spath, f"{name} [{label}]" if label else name, args)
+
+
+def _run_corpus(det, tpath: Path, spath: Path, name: str, args) -> None:
     df = pd.read_csv(tpath, dtype={"id": str, "text": str}, keep_default_na=False)
     gold = pd.read_csv(spath, dtype={"id": str})
     texts = dict(zip(df["id"], df["text"]))
@@ -93,6 +108,11 @@ def run_openi(det: Detector, path: Path, args, name: str = "openi_dev") -> None:
     if not path.is_file():
         print(f"== {name}: {path} not found, skipped")
         return
+    for label, d in detectors(det):
+        _run_openi(d, path, args, f"{name} [{label}]" if label else name)
+
+
+def _run_openi(det, path: Path, args, name: str) -> None:
     df = pd.read_csv(path, dtype=str, keep_default_na=False)
     pred, rate = detect_all(det, df["report_id"], df["report"])
     by = collections.defaultdict(list)
@@ -160,6 +180,7 @@ def main() -> None:
     ap.add_argument("--show-leaks", action="store_true", help="print missed gold values (PHI)")
     ap.add_argument("--show-fps", action="store_true", help="print wrongly flagged values")
     ap.add_argument("--top", type=int, default=40)
+    ap.add_argument("--model", type=Path, help="also report rules ∪ this model (from `deid train`)")
     args = ap.parse_args()
     kw = {}
     if args.times:
@@ -168,6 +189,10 @@ def main() -> None:
         kw["strict_ages"] = True
     det = Detector(**kw)
     det.detect("warm up Dr. Smith on 01/02/2019")
+    if args.model is not None:
+        from reportlab_nlp.deid.model_signal import ModelSignal, RulesAndModel
+
+        det = RulesAndModel(det, ModelSignal.load(args.model))
     only = set(args.only or [*CORPORA, "openi", "ctrate", "probes"])
     for name in CORPORA:
         if name in only:
@@ -178,7 +203,10 @@ def main() -> None:
         run_openi(det, args.ctrate, args, "ctrate_dev")
     if "probes" in only:
         for p in args.probes:
-            run_probes(det, p, args)
+            for label, d in detectors(det):
+                if label:
+                    print(f"[{label}]")
+                run_probes(d, p, args)
 
 
 if __name__ == "__main__":

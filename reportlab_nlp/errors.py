@@ -262,6 +262,36 @@ class E:
         "ReportLabError",
     )
     RL612 = _reg("RL612", "deid_mode", "Unknown de-identification mode.", "ReportLabError")
+    RL620 = _reg(
+        "RL620", "deid_model_not_dir", "A de-id model path (--model) is not a directory.", "DeidModelError"
+    )
+    RL621 = _reg(
+        "RL621",
+        "deid_model_config",
+        "A de-id model's deid_model.json is missing, unreadable, from another format or inconsistent.",
+        "DeidModelError",
+    )
+    RL622 = _reg(
+        "RL622",
+        "deid_model_weights",
+        "A de-id model's or encoder's weights or fast tokenizer are missing or do not match its labels.",
+        "DeidModelError",
+    )
+    RL623 = _reg(
+        "RL623",
+        "deid_gold_invalid",
+        "A gold file for `deid train` (id,text or id,start,end,category) is missing or malformed.",
+        "GoldTableError",
+    )
+    RL624 = _reg(
+        "RL624",
+        "deid_model_output_exists",
+        "`deid train -o` names a folder that exists (use --overwrite) or cannot be created.",
+        "DeidModelError",
+    )
+    RL625 = _reg(
+        "RL625", "deid_no_training_data", "`deid train` was given no training data.", "DeidModelError"
+    )
     # ---- 70x: export/report options and files
     RL700 = _reg(
         "RL700",

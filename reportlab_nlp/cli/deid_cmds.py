@@ -9,9 +9,10 @@ import typer
 
 from .application import app
 from .common import cli_errors, console, out_console, progress, setup_logging
+from .deid_model_cmds import DeidCommand
 
 
-@app.command("deid")
+@app.command("deid", cls=DeidCommand, epilog="Train the optional model: reportlab-nlp deid train --help.")
 @cli_errors
 def deid(
     input: Path = typer.Argument(
@@ -51,6 +52,11 @@ def deid(
     strict_ages: bool = typer.Option(False, "--strict-ages", help="Flag every age, not only ages over 89."),
     ner: bool = typer.Option(
         False, "--ner", help="Add spaCy NER (en_core_web_sm) for names and places; slower."
+    ),
+    model: Path | None = typer.Option(
+        None,
+        "--model",
+        help="Also use a token classifier from `deid train` (its spans join the rules' by union); CPU.",
     ),
     rejects: Path | None = typer.Option(
         None, "--rejects", help="Rejects file (default: <output>.rejects.csv)."
@@ -102,6 +108,7 @@ def deid(
             secret_path=secret_file,
             times=times,
             strict_ages=strict_ages,
+            model=model,
             encoding=encoding,
             strip_markup=strip_markup,
             on_chunk=lambda n: bar.advance(task, n),

@@ -7,7 +7,9 @@
 Modules: ``detect`` (patterns, cues, dictionaries, allow-list, optional spaCy NER),
 ``surrogate`` (masks and HMAC-seeded surrogates with per-group date shift), ``pipeline``
 (strings, DataFrames, archives; fail closed; audit), ``evaluate`` (token/instance metrics),
-``synthetic`` (the benchmark generator).
+``synthetic`` (synthetic reports with PHI offsets: training data and benchmark; templates in
+``rules/deid/synthetic.yml``), ``model_signal`` (the optional token classifier and its union with the
+rules; imports torch only when used), ``training`` (``deid train``).
 """
 
 from __future__ import annotations

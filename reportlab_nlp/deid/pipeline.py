@@ -14,10 +14,11 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
-from ..errors import ArgumentError, ColumnError, OutputError, ReportLabError
+from ..errors import ArgumentError, ColumnError, E, OutputError, ReportLabError
 from ..inputs import Reject, ReportSource
 from .detect import CATEGORIES, Detector, Span
 from .surrogate import Surrogator, mask_text
@@ -26,7 +27,7 @@ log = logging.getLogger(__name__)
 
 MODES = ("mask", "surrogate", "tag")
 SPAN_COLUMNS = ("start", "end", "category")
-REJECT_CODE = "RL610"
+REJECT_CODE = E.RL610
 
 
 def read_secret(path: str | Path) -> bytes:
@@ -35,9 +36,9 @@ def read_secret(path: str | Path) -> bytes:
     try:
         data = p.read_bytes().strip()
     except OSError as err:
-        raise ReportLabError(f"cannot read secret file {p}: {err.strerror}", code="RL611") from None
+        raise ReportLabError(f"cannot read secret file {p}: {err.strerror}", code=E.RL611) from None
     if len(data) < 8:
-        raise ReportLabError(f"secret file {p} holds fewer than 8 bytes; use a long random key", code="RL611")
+        raise ReportLabError(f"secret file {p} holds fewer than 8 bytes; use a long random key", code=E.RL611)
     return data
 
 
@@ -59,13 +60,23 @@ class Deidentifier:
         detector: Detector | None = None,
         times: bool = False,
         strict_ages: bool = False,
+        model: str | Path | Any | None = None,
     ):
         if mode not in MODES:
-            raise ReportLabError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}", code="RL612")
+            raise ReportLabError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}", code=E.RL612)
         self.mode = mode
         self.detector = detector or Detector(
             strict_years=strict_years, use_ner=use_ner, times=times, strict_ages=strict_ages
         )
+        # the optional model signal (``model``: a directory from ``deid train``, or a loaded signal):
+        # its spans join the rules' by union (reportlab_nlp.deid.model_signal)
+        self.model_fingerprint: str | None = None
+        if model is not None:
+            from .model_signal import ModelSignal, RulesAndModel
+
+            signal = model if hasattr(model, "predict") else ModelSignal.load(model)
+            self.detector = RulesAndModel(self.detector, signal)
+            self.model_fingerprint = self.detector.fingerprint
         self.secret_given = secret is not None
         self.surrogator = Surrogator(secret, self.detector.lex) if mode == "surrogate" else None
 
@@ -98,13 +109,17 @@ class Deidentifier:
         ids = frame[id_column].tolist()
         texts = frame[text_column].tolist()
         groups = frame[group_column].tolist() if group_column else [None] * len(frame)
+        many = getattr(self.detector, "detect_many", None)  # the model signal runs in batches
+        found = many(texts) if many is not None else None
         for i, (rid, text, grp) in enumerate(zip(ids, texts, groups)):
             rid = str(rid)
             try:
                 if not isinstance(text, str):
                     raise TypeError("text is not a string")
                 g = "" if grp is None or (isinstance(grp, float) and grp != grp) else str(grp)
-                spans = self.detect(text)
+                spans = self.detect(text) if found is None else found[i]
+                if isinstance(spans, Exception):
+                    raise spans
                 new = self.apply(text, spans, g)
             except Exception as err:  # fail closed: withhold the record, say why without text
                 rejects.append(
@@ -209,6 +224,7 @@ def deidentify_archive(
     deidentifier: Deidentifier | None = None,
     times: bool = False,
     strict_ages: bool = False,
+    model: str | Path | None = None,
 ) -> Audit:
     """Stream an archive through the de-identifier; rows in = rows out + rejects.
 
@@ -223,7 +239,7 @@ def deidentify_archive(
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
         raise ArgumentError(f"chunk_size must be a whole number of at least 1, got {chunk_size!r}")
     if mode not in MODES:
-        raise ReportLabError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}", code="RL612")
+        raise ReportLabError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}", code=E.RL612)
     src = ReportSource(
         input_path,
         id_column,
@@ -244,11 +260,17 @@ def deidentify_archive(
             raise ResumeError(
                 "--resume in surrogate mode needs --secret-file: without the run's key the "
                 "replacements of the resumed part would differ",
-                code="RL304",
+                code=E.RL304,
             )
         log.warning("no secret given: surrogates use a random key and will differ between runs")
     deid = deidentifier or Deidentifier(
-        mode, secret=secret, strict_years=strict_years, use_ner=use_ner, times=times, strict_ages=strict_ages
+        mode,
+        secret=secret,
+        strict_years=strict_years,
+        use_ner=use_ner,
+        times=times,
+        strict_ages=strict_ages,
+        model=model,
     )
     audit = Audit(
         mode=mode,
@@ -277,6 +299,7 @@ def deidentify_archive(
             "ner": use_ner,
             "times": times,
             "strict_ages": strict_ages,
+            "model": getattr(deid, "model_fingerprint", None),
             "encoding": encoding,
             "strip_markup": strip_markup,
             "outputs": {o.name: os.path.realpath(o.path) for o in outputs},

