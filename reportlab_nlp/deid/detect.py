@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from .hospital_list import HospitalRules
 from .lexicon import Lexicon, load_lexicon
 from .name_rules import NameRules
+from .note_rules import NoteRules
 from .place_rules import PlaceRules
 from .word_lists import load_detector_words
 
@@ -266,6 +267,7 @@ class Detector:
         self.name_rules = NameRules(self.lex)
         self.place_rules = PlaceRules(self.lex)
         self.hospital_rules = HospitalRules(self.lex, self.words)
+        self.note_rules = NoteRules(self.lex)
 
     # ------------------------------------------------------------------ compilation
     def _compile(self) -> None:
@@ -333,7 +335,7 @@ class Detector:
             r"k|call[ \t]+back|"
             r"page[ \t]+(?:me[ \t]+)?at|paged(?:[ \t]+at)?|page|call(?:[ \t]+me)?[ \t]+at|reach(?:ed)?[ \t]"
             r"+at)[ \t]*"
-            r"(?:number|no\.?|#)?[ \t]*[:#]?[ \t]*(?P<v>\d{3}-\d{4}|\d{10}|\d{1,2}-\d{4,5}|\d{4,5})(?![\w-]"
+            r"(?:number|no\.?|#)?[ \t]*[:#]?[ \t]*(?P<v>\d{3}-\d{4}|\d{10}|\d{1,2}-\d{3,5}|\d{4,5})(?![\w-]"
             r"|\.\d)"
         )
         # identifier labels in any case ("mrn 3318820", "acct 88123401", "DL S12345678")
@@ -367,8 +369,8 @@ class Detector:
         )
         # ages over 89
         self.re_age = re.compile(
-            r"\b(?P<a>9\d|1[01]\d)(?=[ \t]*-?[ \t]*(?:years?|yrs?|yo|y/o|y\.o\.|year-old|yr-old)\b|[ \t]?(?"
-            r":M|F)\b|s\b)"
+            r"\b(?P<a>9\d|1[01]\d)(?=[ \t]*-?[ \t]*(?:(?:years?|yrs?|yo|y/o|year-old|yr-old)\b|y\.o\.)"
+            r"|[ \t]?(?:M|F)\b|s\b)"
             r"|(?i:\b(?:age|aged)\b)[ \t]*:?[ \t]*(?P<b>9\d|1[01]\d)\b"
         )
         # places
@@ -572,6 +574,7 @@ class Detector:
             self._facilities,
             self._names,
             self._places,
+            self._notes,
         ]
 
     # ------------------------------------------------------------------ resolution
@@ -1077,6 +1080,12 @@ class Detector:
                     56,
                 )
         # a known city after a place cue ("from Springfield"): place_rules
+
+    def _notes(self, text):
+        """Terse-note phenomena: initials, relatives' first names, "SURNAME, FIRST", hospital
+        abbreviations in lower case, street names without a number, extensions (note_rules)."""
+        for b, e, cat, rule, prio in self.note_rules.spans(text, self._low, self._words):
+            yield Span(b, e, cat, rule, prio)
 
     # ------------------------------------------------------------------ NER (optional)
     def _ner(self, text):
