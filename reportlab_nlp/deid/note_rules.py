@@ -136,15 +136,10 @@ class NoteRules:
         )
         self._street_first = frozenset(c.split()[0] for c in w.street_cues)
         self.re_extension = re.compile(
-            r"(?<![\w.])x(?P<v>\d{4,5})(?![\w.,/]|[ \t]*(?:mg|mcg|ml|cc|units?|magnification|mag)\b)"
+            r"(?<![\w.])x(?P<v>\d{4,5})(?![\w/]|[.,]\d|[ \t]*(?:mg|mcg|ml|cc|units?|magnification|mag)\b)"
         )
 
     # -------------------------------------------------------------- helpers
-    def _word_known(self, w: str) -> bool:
-        """True for a word of any vocabulary that says it is no initials / facility."""
-        lex = self.lex
-        return w in lex.english or w in lex.clinical or w in lex.allow or w in lex.stop or w in lex.ordinary
-
     def _is_initials(self, v: str) -> bool:
         if "." in v:
             return v.lower() not in self.w.dotted_not_initials
@@ -227,7 +222,10 @@ class NoteRules:
             if (
                 v in self.w.transfer_not_facility
                 or v in self._not_initials
-                or self._word_known(v)
+                or v in lex.english  # "ordinary" (wordfreq) holds abbreviations such as "bmc": not used
+                or v in lex.clinical
+                or v in lex.allow
+                or v in lex.stop
                 or v in lex.names
                 or (v in lex.places and len(v) > 3)  # "osh" (outside hospital) is also a town
             ):
