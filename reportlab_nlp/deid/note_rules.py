@@ -97,16 +97,15 @@ class NoteRules:
         self._not_initials = w.not_initials | clinical_abbr
         self._cue_first = frozenset(c.split()[0].split("/")[0] for c in w.initials_cues)
         # on the lower-cased text
-        self.re_initials_cue = re.compile(r"(?<![\w/])" + _cue_alt(w.initials_cues) + r"[ \t]*:?[ \t]*")
+        self.re_initials_cue = re.compile(r"\b" + _cue_alt(w.initials_cues) + r"[ \t]*:?[ \t]*")
         # on the text, at the end of a cue
         self.re_caps_initials = re.compile(r"(?P<v>[A-Z]{2,3}|(?:[A-Z]\.){2,3})(?![\w'’-])(?!\.[A-Za-z])")
         self.re_low_initials = re.compile(
             r"(?P<v>[a-z]{2,3})[ \t]*,?[ \t]+(?:" + _cue_alt(w.initials_roles) + r")(?![\w-])"
         )
         # dotted initials as the subject of a clause ("P.L. aware", "M.T. to draw")
-        self.re_dotted_subject = re.compile(
-            r"(?:^|(?<=[.;:!?\n]))[ \t]*(?P<v>(?:[A-Z]\.){2,3})(?=[ \t]+[a-z])", re.M
-        )
+        # (the clause start before them is checked in Python: a pattern that starts with letters scans fast)
+        self.re_dotted_subject = re.compile(r"(?P<v>(?:[A-Z]\.){2,3})(?=[ \t]+[a-z])")
         self.re_relative = re.compile(
             r"\b" + _cue_alt(w.relative_words) + r"[ \t]*[,:(]?[ \t]*(?P<v>[a-z][a-z'’]*[a-z])(?![\w/'’-])"
         )
@@ -123,7 +122,7 @@ class NoteRules:
             re.M,
         )
         self.re_transfer = re.compile(
-            r"(?<![\w/])" + _cue_alt(w.transfer_cues) + r"[ \t]+(?P<v>[a-z]{2,5})(?![\w/'’-])"
+            r"\b" + _cue_alt(w.transfer_cues) + r"[ \t]+(?P<v>[a-z]{2,5})(?![\w/'’-])"
         )
         self._transfer_first = frozenset(c.split()[0] for c in w.transfer_cues)
         suf = "|".join(sorted((s.capitalize() for s in w.street_suffixes_bare), key=len, reverse=True))
@@ -135,8 +134,12 @@ class NoteRules:
             + r")\b\.?)(?![ \t]*[A-Z][a-z])"
         )
         self._street_first = frozenset(c.split()[0] for c in w.street_cues)
+        self._street_needles = tuple(" " + x.capitalize() for x in w.street_suffixes_bare)
+        # cheap pre-checks of "SURNAME, FIRST": two capitals before a comma; a comma before a last word
+        self.re_caps_comma = re.compile(r"[A-Z]{2}[ \t]*,")
+        self.re_line_comma = re.compile(r",[ \t]*[A-Z][a-z]+(?:[ \t]+[A-Z]\.?)?[ \t]*$", re.M)
         self.re_extension = re.compile(
-            r"(?<![\w.])x(?P<v>\d{4,5})(?![\w/]|[.,]\d|[ \t]*(?:mg|mcg|ml|cc|units?|magnification|mag)\b)"
+            r"x(?P<v>\d{4,5})(?![\w/]|[.,]\d|[ \t]*(?:mg|mcg|ml|cc|units?|magnification|mag)\b)"
         )
 
     # -------------------------------------------------------------- helpers
@@ -152,17 +155,23 @@ class NoteRules:
         yield from self._surname_first(text)
         yield from self._transfer_abbr(text, low, words)
         yield from self._street_bare(text, words)
-        if "x" in low:
-            for m in self.re_extension.finditer(low):
+        for m in self.re_extension.finditer(low):
+            if m.start() == 0 or not (low[m.start() - 1].isalnum() or low[m.start() - 1] in "._"):
                 yield m.start("v"), m.end("v"), "PHONE", "extension", 80
-        for m in self.re_dotted_subject.finditer(text) if "." in text else ():
-            if self._is_initials(m.group("v")):
+        for m in self.re_dotted_subject.finditer(text):
+            b = m.start()
+            if b and (text[b - 1].isalnum() or text[b - 1] in "._"):
+                continue
+            before = text[max(0, b - 4) : b].rstrip(" \t")
+            if (not before or before[-1] in ".;:!?\n") and self._is_initials(m.group("v")):
                 yield m.start("v"), m.end("v"), "NAME", "initials_subject", 60
 
     def _initials(self, text: str, low: str, words: frozenset[str]) -> Iterator[NoteSpan]:
         if not (words & self._cue_first or "d/w" in low):
             return
         for m in self.re_initials_cue.finditer(low):
+            if m.start() and low[m.start() - 1] == "/":
+                continue
             c = self.re_caps_initials.match(text, m.end())
             if c and self._is_initials(c.group("v")):
                 yield c.start("v"), c.end("v"), "NAME", "initials_cued", 61
@@ -200,8 +209,11 @@ class NoteRules:
         if "," not in text:
             return
         lex = self.lex
-        for rx in (self.re_surname_caps, self.re_surname_line):
-            for m in rx.finditer(text):
+        for rx, hint in (
+            (self.re_surname_caps, self.re_caps_comma),
+            (self.re_surname_line, self.re_line_comma),
+        ):
+            for m in rx.finditer(text) if hint.search(text) else ():
                 f, last = m.group("f").lower(), m.group("l").lower()
                 if f not in lex.census_first and f not in lex.first_names:
                     continue
@@ -216,6 +228,8 @@ class NoteRules:
             return
         lex = self.lex
         for m in self.re_transfer.finditer(low):
+            if m.start() and low[m.start() - 1] == "/":
+                continue
             v = m.group("v")
             if not text[m.start("v") : m.end("v")].islower():
                 continue  # capitals: place_rules' facility abbreviations
@@ -233,7 +247,7 @@ class NoteRules:
             yield m.start("v"), m.end("v"), "FACILITY", "transfer_abbreviation", 58
 
     def _street_bare(self, text: str, words: frozenset[str]) -> Iterator[NoteSpan]:
-        if not words & self._street_first or not words & self.w.street_suffixes_bare:
+        if not words & self._street_first or not any(n in text for n in self._street_needles):
             return
         for m in self.re_street_bare.finditer(text):
             first = m.group("v").split()[0].lower()
