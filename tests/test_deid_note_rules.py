@@ -41,6 +41,7 @@ CASES = {
         ("per MRI, no stroke. d/w ICU team.", []),
         ("per GI, cosigned by MD.", []),
         ("to O.R. at 0800, I.V. abx, P.O. later.", []),
+        ("seen by RN, U.S. of the leg done.", []),
     ],
     "a first name that is an everyday word after a relative": [
         ("sister Pearl at bedside.", [("Pearl", "NAME")]),
@@ -92,3 +93,18 @@ def test_note_words_schema():
     doc["street_cues"] = [True]  # an unquoted YAML "on" is a boolean
     with pytest.raises(RulesError, match=r"RL202.*street_cues\[0\] must be a non-empty string"):
         parse_note_words(doc, "note_words.yml")
+
+
+def test_held_out_note_probes_measured_once_at_the_end(det):
+    # tests/data/deid_probes_notes_heldout.tsv: written with the dev half and kept unseen until the
+    # end of the round; the leak left is the state of a town too small for the place lists ("Lyme, CT")
+    rows = read_marked_file(PROBES.with_name("deid_probes_notes_heldout.tsv"))
+    assert (len(rows), sum(len(g) for _, _, g in rows)) == (33, 29)
+    leaked = [
+        text[b:e]
+        for _, text, gold in rows
+        for b, e, _ in gold
+        if not any(s.start < e and b < s.end for s in det.detect(text))
+    ]
+    assert leaked == ["CT"]
+    assert [text for style, text, _ in rows if style.endswith("_none") and det.detect(text)] == []
