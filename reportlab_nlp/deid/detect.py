@@ -468,6 +468,8 @@ class Detector:
         self._countries = (
             frozenset(c["name"].lower() for c in gc.get_countries().values()) | self.words.country_aliases
         )
+        # every word of a country name: a text holding none has no address-block country line
+        self._country_words = frozenset(w for c in self._countries for w in _LOW_WORD.findall(c))
         self._state_words = frozenset(w.lower() for st in lex.states for w in st.split())
         self.ambiguous_abbr = self.words.ambiguous_state_abbreviations
         # days of the week (an element of a date), in any case, on the lower-cased text
@@ -945,7 +947,7 @@ class Detector:
         (a line that holds only the country, optionally with a postcode, under other lines) it is
         part of the address, and so is the short town line right above it ("OULU", "Los Angeles").
         """
-        if "\n" not in text:
+        if "\n" not in text or not self._words & self._country_words:
             return
         lines = [(m.start(), m.end(), m.group()) for m in re.finditer(r"[^\n]+", text)]
         for k, (b, _e, line) in enumerate(lines):
