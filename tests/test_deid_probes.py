@@ -211,8 +211,8 @@ def test_parse_marked():
 
 
 def test_held_out_probe_file_measured_once_at_the_end(det):
-    # written before the rules and kept unseen until the final measurement; the two leaks are
-    # an everyday-word first name after a role word and a state abbreviation with no comma
+    # written before the rules and kept unseen until the final measurement; the leak left is a state
+    # abbreviation with no comma ("husband frank" is found since issue 11's third round: note_rules)
     rows = read_marked_file(PROBES.with_name("deid_probes_holdout.tsv"))
     leaked = [
         text[b:e]
@@ -220,7 +220,7 @@ def test_held_out_probe_file_measured_once_at_the_end(det):
         for b, e, _ in gold
         if not any(s.start < e and b < s.end for s in det.detect(text))
     ]
-    assert leaked == ["frank", "MA"]
+    assert leaked == ["MA"]
     assert [text for style, text, _ in rows if style == "none" and det.detect(text)] == []
 
 

@@ -62,6 +62,9 @@ def _alt(words) -> str:
     return "(?:" + "|".join(re.escape(w) for w in items) + ")"
 
 
+_DOTTED_NEXT = re.compile(r"[A-Za-z]\.")
+
+
 class NameRules:
     """Lower-case-capable name signals over one lexicon (compiled once)."""
 
@@ -401,6 +404,8 @@ class NameRules:
                 if not words:
                     continue
                 first = words[0][2]
+                if len(first) == 2 and first[1] == "." and _DOTTED_NEXT.match(text, words[0][1]):
+                    continue  # "U.S.", "P.M.": a dotted abbreviation, no initial
                 ok = self._after_cue_ok(first, kind_here)
                 if not ok and kind_here != "title" and len(words) > 1 and first.islower():
                     # "pt john o'neil": a lower-case known name followed by a name word

@@ -76,6 +76,9 @@ def _alt(words, flags="") -> str:
     return "(?:" + "|".join(re.escape(w) for w in items) + ")"
 
 
+_DOTTED_LETTERS = re.compile(r"(?:[A-Za-z]\.)+[A-Za-z]\.?")
+
+
 class PlaceRules:
     def __init__(self, lex: Lexicon):
         self.lex = lex
@@ -261,6 +264,7 @@ class PlaceRules:
                         or self._plain(w) in lex.stop
                         or self._plain(w) in lex.allow
                         or (w.isupper() and w in self.clinical_abbr)
+                        or _DOTTED_LETTERS.fullmatch(w)  # "to O.R.", "via I.V.": abbreviations
                     ):
                         break
                     caps.append(t)
