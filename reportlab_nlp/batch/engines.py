@@ -38,8 +38,8 @@ class Work:
     prepared: Any = None
 
     @property
-    def ids(self) -> list[str]:
-        return [str(v) for v in self.frame[self.id_column].tolist()] if len(self.frame) else []
+    def ids(self) -> list[Any]:
+        return list(self.frame[self.id_column].tolist()) if len(self.frame) else []
 
     @property
     def texts(self) -> list[str]:
