@@ -102,6 +102,7 @@ class RayExecutor:
         window_records: int = DEFAULT_WINDOW_RECORDS,
         init_kwargs: dict[str, Any] | None = None,
     ):
+        import_ray()  # RL320 with the install hint before anything is written
         self.address = address
         self.workers = check_workers(actors)
         self.num_cpus = num_cpus

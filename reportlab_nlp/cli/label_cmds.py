@@ -44,7 +44,22 @@ def label_cmd(
     rejects: Path | None = typer.Option(
         None, "--rejects", help="Rejects CSV (default: <output stem>.rejects.csv)."
     ),
-    workers: int = typer.Option(1, "--workers", "-w", min=1, help="Worker processes."),
+    workers: int = typer.Option(
+        1,
+        "--workers",
+        "-w",
+        min=1,
+        help="Worker processes (--executor local) or Ray actors (--executor ray).",
+    ),
+    executor: str = typer.Option(
+        "local", "--executor", help="local (this machine) or ray (Ray Data actors; pip install '.[ray]')."
+    ),
+    ray_address: str | None = typer.Option(
+        None, "--ray-address", help="Ray cluster: auto, ray://host:10001 (default: start a local Ray)."
+    ),
+    ray_gpus: float = typer.Option(
+        0.0, "--ray-gpus", min=0.0, help="GPUs per Ray actor for --engine model/hybrid/llm (e.g. 1 or 0.5)."
+    ),
     all_sections: bool = typer.Option(
         False, "--all-sections", help="Also label INDICATION, HISTORY, COMPARISON, TECHNIQUE."
     ),
@@ -97,8 +112,14 @@ def label_cmd(
 ) -> None:
     """Label reports with CheXpert-style values (1 positive, 0 negative, -1 uncertain, blank)."""
     setup_logging(verbose)
+    from ..batch import EXECUTORS
     from ..errors import ReportLabError
 
+    if executor not in EXECUTORS:
+        raise ReportLabError(
+            f"unknown --executor {executor!r}; expected one of {', '.join(EXECUTORS)}", code="RL020"
+        )
+    run_on = {"executor": executor, "workers": workers, "ray_address": ray_address}
     if engine is not Engine.rules:
         if model is None:
             raise ReportLabError(
@@ -127,6 +148,9 @@ def label_cmd(
                 device=device,
                 chunk_size=chunk_size,
                 show_progress=not quiet,
+                resume=resume,
+                num_gpus=ray_gpus,
+                **run_on,
             )
             if not quiet:
                 console.print(
@@ -151,10 +175,19 @@ def label_cmd(
             device=device,
             chunk_size=chunk_size,
             show_progress=not quiet,
+            resume=resume,
+            num_gpus=ray_gpus,
+            **run_on,
         )
         if not quiet:
-            msg = f"[green]labelled[/green] {summary.get('rows_out', 0)} reports -> {output} ({summary.get('rejects', 0)} rejected"
-            msg += f"; {summary.get('windowed_reports', 0)} longer than the encoder window, split into overlapping windows)"
+            msg = (
+                f"[green]labelled[/green] {summary.get('rows_out', 0)} reports -> {output} "
+                f"({summary.get('rejects', 0)} rejected"
+            )
+            msg += (
+                f"; {summary.get('windowed_reports', 0)} longer than the encoder window, "
+                "split into overlapping windows)"
+            )
             console.print(msg, soft_wrap=True)
         return
     if review is not None:
@@ -188,6 +221,7 @@ def label_cmd(
             encoding=encoding,
             strip_markup=strip_markup,
             on_progress=on_progress,
+            **run_on,
         )
     if not quiet:
         for note in summary.notes:
@@ -237,9 +271,7 @@ def evaluate_cmd(
         False, "--uncertain-positive", help="Count -1 predictions as positive."
     ),
     labels: str | None = typer.Option(None, "--labels", help="Comma-separated subset of labels to score."),
-    json_out: Path | None = typer.Option(
-        None, "--json", help="Also write the metrics as JSON to this file."
-    ),
+    json_out: Path | None = typer.Option(None, "--json", help="Also write the metrics as JSON to this file."),
 ) -> None:
     """Per-label precision/recall/F1 and macro averages of a label table against gold."""
     from ..batch import guard_paths
