@@ -21,6 +21,7 @@ RL320 with that hint.
 
 from __future__ import annotations
 
+import logging
 import pickle
 import time
 from collections.abc import Iterable, Iterator
@@ -126,6 +127,7 @@ class RayExecutor:
                 "include_dashboard": False,
                 "log_to_driver": False,
                 "ignore_reinit_error": True,
+                "logging_level": logging.WARNING,
                 **self.init_kwargs,
             }
             try:

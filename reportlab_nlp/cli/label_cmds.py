@@ -212,7 +212,6 @@ def label_cmd(
             text_column=text_column,
             evidence_path=evidence,
             rejects_path=rejects,
-            workers=workers,
             chunk_size=chunk_size,
             all_sections=all_sections,
             link=link,
