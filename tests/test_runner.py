@@ -334,3 +334,31 @@ def test_model_engine_resumes_after_a_crash(tmp_path, monkeypatch):
     )
     assert s["windows"] == s_ref["windows"]
     assert _files(out) == _files(ref)
+
+
+def test_cli_rejects_an_unknown_executor_and_explains_a_missing_ray(tmp_path, monkeypatch):
+    import builtins
+
+    from typer.testing import CliRunner
+
+    from reportlab_nlp.cli import app
+
+    p = tmp_path / "in.csv"
+    p.write_text(ARCHIVE)
+    res = CliRunner().invoke(app, ["label", str(p), "-o", str(tmp_path / "o.csv"), "--executor", "spark"])
+    assert (
+        res.exit_code == 2 and "[RL020] unknown --executor 'spark'; expected one of local, ray" in res.output
+    )
+    real = builtins.__import__
+
+    def no_ray(name, *a, **k):
+        if name == "ray" or name.startswith("ray."):
+            raise ImportError("no ray here")
+        return real(name, *a, **k)
+
+    monkeypatch.setattr(builtins, "__import__", no_ray)
+    for cmd in (["label"], ["deid"]):
+        res = CliRunner().invoke(app, [*cmd, str(p), "-o", str(tmp_path / "o.csv"), "--executor", "ray"])
+        assert res.exit_code == 2 and "[RL320]" in res.output and "reportlab-nlp[ray]" in res.output
+        assert res.exception is None or isinstance(res.exception, SystemExit)
+    assert not (tmp_path / "o.csv").exists() and not (tmp_path / "o.csv.partial").exists()
