@@ -344,7 +344,14 @@ def label_archive_with_model(
     runner = (
         executor
         if executor is not None and not isinstance(executor, str)
-        else make_executor(executor or "local", workers=workers, ray_address=ray_address, num_gpus=num_gpus)
+        # locally the model runs in this process (torch threads; forking a loaded model is unsafe):
+        # --workers counts Ray actors only
+        else make_executor(
+            executor or "local",
+            workers=workers if (executor or "local") == "ray" else 1,
+            ray_address=ray_address,
+            num_gpus=num_gpus,
+        )
     )
     summary = _run_with_progress(
         src, eng, outputs, runner, chunk_size, resume, output_path, show_progress, on_progress
