@@ -8,8 +8,20 @@ from pathlib import Path
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "reports.csv"
 
 
+NAMES = ("John Carter", "Maria Lopez", "Wei Chen", "Anna Novak", "Samuel Okafor")
+SIGNATURES = (
+    "Dictated by Dr. {name} on {month:02d}/{day:02d}/2019.",
+    "Results discussed with Dr. {name} by phone at 617-555-{phone:04d} on {month:02d}/{day:02d}/2020.",
+    "Electronically signed: {name}, MD, {month:02d}/{day:02d}/2018.",
+)
+
+
 def synthetic_archive(path: Path, n: int) -> Path:
-    """``n`` reports: ``examples/reports.csv`` repeated, each copy under a new id (``syn-000001`` ...)."""
+    """``n`` reports: ``examples/reports.csv`` repeated, each copy under a new id (``syn-000001`` ...).
+
+    Every third report gets a made-up signature line (a name, a date, sometimes a phone number) so
+    that de-identification has something to find; the examples themselves are already scrubbed.
+    """
     with open(EXAMPLES, encoding="utf-8", newline="") as fh:
         texts = [row["report"] for row in csv.DictReader(fh)]
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -17,7 +29,13 @@ def synthetic_archive(path: Path, n: int) -> Path:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(["report_id", "report"])
         for i in range(n):
-            w.writerow([f"syn-{i + 1:06d}", texts[i % len(texts)]])
+            text = texts[i % len(texts)]
+            if i % 3 == 0 and text.strip():
+                sig = SIGNATURES[(i // 3) % len(SIGNATURES)].format(
+                    name=NAMES[i % len(NAMES)], month=1 + i % 12, day=1 + i % 28, phone=i % 10000
+                )
+                text = f"{text}\n{sig}"
+            w.writerow([f"syn-{i + 1:06d}", text])
     return path
 
 
