@@ -123,6 +123,10 @@ class ModelEngine:
         self.rule_tax = rules_taxonomy(self.spec, self.model_dir) if engine == "hybrid" else None
         self.batch_size, self.device = batch_size, device
         self.evidence, self.review = evidence, review
+        # the driver's precision setting travels with the engine: Ray actors do not see its environment
+        from .inference import ENV_PRECISION
+
+        self.precision = os.environ.get(ENV_PRECISION, "auto")
         self.predictor: Predictor | None = None
 
     def __getstate__(self) -> dict:
@@ -134,7 +138,9 @@ class ModelEngine:
 
     def setup(self) -> None:
         if self.predictor is None:
-            self.predictor = Predictor(self.model_dir, device=self.device, batch_size=self.batch_size)
+            self.predictor = Predictor(
+                self.model_dir, device=self.device, precision=self.precision, batch_size=self.batch_size
+            )
 
     def prepare(self, work):
         self.setup()
@@ -144,6 +150,7 @@ class ModelEngine:
         return {
             "model_dir": os.path.realpath(self.model_dir),
             "batch_size": self.batch_size,
+            "precision": self.precision,
             "evidence": self.evidence,
             "review": self.review,
         }
