@@ -137,7 +137,8 @@ def test_model_identical_on_ray(cluster, archive, tmp_path, monkeypatch):
             executor=ex,
         )
     assert _files(tmp_path / "ray") == _files(tmp_path / "local")
-    assert stats["ray"]["rows_out"] == N and stats["ray"]["windows"] == stats["local"]["windows"]
+    assert stats["ray"]["rows_in"] == N and stats["ray"]["rows_out"] == stats["local"]["rows_out"]
+    assert stats["ray"]["windows"] == stats["local"]["windows"] and stats["ray"]["executor"] == "ray"
 
 
 def _documented_entrypoint(archive: Path, out: Path) -> list[str]:
