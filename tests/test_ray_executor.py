@@ -144,7 +144,7 @@ def test_model_identical_on_ray(cluster, archive, tmp_path, monkeypatch):
 def _documented_entrypoint(archive: Path, out: Path) -> list[str]:
     """The command after ``--`` of the ``ray job submit`` example in docs/scale.md, with test paths."""
     text = (REPO / "docs" / "scale.md").read_text(encoding="utf-8")
-    block = text.split("ray job submit", 1)[1].split("```", 1)[0]
+    block = text.split("```bash\nray job submit", 1)[1].split("```", 1)[0]
     line = next(
         ln.strip() for ln in block.splitlines() if ln.strip().startswith("python -m reportlab_nlp.cli")
     )
