@@ -3,8 +3,9 @@
 * :func:`label_texts` -> one :class:`ReportResult` (label row + evidence records) per text.
 * :func:`label_dataframe` -> a label table, evidence records and rejects for a DataFrame.
 * :func:`label_archive` streams an input file to a label table (CSV/Parquet), an evidence
-  JSONL and a rejects CSV, with a pool of worker processes (``workers``). Rows in = rows out
-  + rejects; a record that fails is rejected with a reason, the batch goes on.
+  JSONL and a rejects CSV through :func:`reportlab_nlp.batch.run_archive` with the
+  :class:`RulesEngine` (this process, a pool of ``workers`` processes, or Ray actors). Rows in =
+  rows out + rejects; a record that fails is rejected with a reason, the batch goes on.
 """
 
 from __future__ import annotations
