@@ -200,6 +200,21 @@ class E:
         "--resume in surrogate mode needs --secret-file, or the replacements would differ.",
         "ResumeError",
     )
+    RL320 = _reg(
+        "RL320",
+        "ray_missing",
+        "--executor ray needs Ray Data, which is not installed (pip install 'reportlab-nlp[ray]').",
+        "ReportLabError",
+    )
+    RL321 = _reg(
+        "RL321", "ray_connect", "Cannot connect to the Ray cluster named by --ray-address.", "ReportLabError"
+    )
+    RL322 = _reg(
+        "RL322",
+        "ray_run_failed",
+        "The Ray run failed (a worker died or Ray failed); completed chunks are kept for --resume.",
+        "ReportLabError",
+    )
     # ---- 4xx: models
     RL400 = _reg("RL400", "model_unusable", "A model directory, encoder or device is unusable.", "ModelError")
     RL401 = _reg(

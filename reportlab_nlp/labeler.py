@@ -3,8 +3,9 @@
 * :func:`label_texts` -> one :class:`ReportResult` (label row + evidence records) per text.
 * :func:`label_dataframe` -> a label table, evidence records and rejects for a DataFrame.
 * :func:`label_archive` streams an input file to a label table (CSV/Parquet), an evidence
-  JSONL and a rejects CSV, with a pool of worker processes (``workers``). Rows in = rows out
-  + rejects; a record that fails is rejected with a reason, the batch goes on.
+  JSONL and a rejects CSV through :func:`reportlab_nlp.batch.run_archive` with the
+  :class:`RulesEngine` (this process, a pool of ``workers`` processes, or Ray actors). Rows in =
+  rows out + rejects; a record that fails is rejected with a reason, the batch goes on.
 """
 
 from __future__ import annotations
@@ -12,11 +13,8 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
-import multiprocessing as mp
 import os
-import time
-from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +22,8 @@ from typing import Any
 import pandas as pd
 
 from .aggregation import mention_value
-from .errors import ArgumentError, ReportLabError
+from .batch.summary import RunSummary
+from .errors import ArgumentError, E, ReportLabError
 from .inputs import Reject, ReportSource
 from .outputs import default_rejects_path, label_frame
 from .record_checks import prepare_records
@@ -122,7 +121,7 @@ def _process(
     out_ids, rows, ev, rejects = [], [], [], []
     for rid, text in zip(ids, texts):
         if len(text) > MAX_CHARS:
-            rejects.append(Reject(rid, f"report is longer than {MAX_CHARS} characters", "RL110"))
+            rejects.append(Reject(rid, f"report is longer than {MAX_CHARS} characters", E.RL110))
             continue
         try:
             doc = nlp(text)
@@ -132,7 +131,7 @@ def _process(
             raise
         except Exception as err:  # one bad record must not kill the batch: it is rejected with a reason
             log.warning("record %r failed in the pipeline (%s); written to rejects", rid, type(err).__name__)
-            rejects.append(Reject(rid, f"pipeline error ({type(err).__name__})", "RL111"))
+            rejects.append(Reject(rid, f"pipeline error ({type(err).__name__})", E.RL111))
             continue
         out_ids.append(rid)
         rows.append(row)
@@ -181,84 +180,62 @@ def batch_gc():
         gc.unfreeze()
 
 
-# ---------------------------------------------------------------- worker pool
-_WORKER_NLP = None
+# ---------------------------------------------------------------- the rules engine
+@dataclass
+class RulesEngine:
+    """The rule labeler as an archive engine (:mod:`reportlab_nlp.batch`): label table + evidence.
 
-
-def _worker_init(spec: PipelineSpec) -> None:
-    global _WORKER_NLP
-    import logging as _logging
-
-    _logging.getLogger("PyRuSH").setLevel(_logging.WARNING)
-    _WORKER_NLP = get_pipeline(spec)
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(50_000, 50, 100)
-
-
-def _worker_run(args):
-    ids, texts, evidence = args
-    return _process(_WORKER_NLP, ids, texts, evidence)
-
-
-class _Runner:
-    """Runs tasks in-process (workers=1) or in a process pool, yielding ``(key, result)`` in order.
-
-    A task is ``(key, ids, texts)``; ``key`` travels with it untouched (the archive runner uses it
-    to know when a chunk is complete).
+    The spaCy pipeline is built by :meth:`setup` (once per process; forked workers inherit it)
+    and cached per :class:`PipelineSpec`; the engine object itself stays small and picklable.
     """
 
-    def __init__(self, spec: PipelineSpec, workers: int, evidence: bool):
-        self.spec, self.workers, self.evidence = spec, _check_workers(workers), evidence
-        self.pool = None
-        if self.workers == 1:
-            self.nlp = get_pipeline(spec)
-        else:
-            # build once in the parent so forked workers inherit it (no per-worker load time)
-            get_pipeline(spec)
-            ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
-            self.pool = ctx.Pool(self.workers, initializer=_worker_init, initargs=(spec,))
+    spec: PipelineSpec
+    label_names: tuple[str, ...]
+    evidence: bool = True
+    name: str = "rules"
+    splittable: bool = True
 
-    def run(self, tasks: Iterable[tuple[Any, list[str], list[str]]]):
-        if self.pool is None:
-            for key, ids, texts in tasks:
-                yield key, _process(self.nlp, ids, texts, self.evidence)
-            return
-        pending: deque = deque()
-        for key, ids, texts in tasks:
-            pending.append((key, self.pool.apply_async(_worker_run, ((ids, texts, self.evidence),))))
-            while len(pending) >= self.workers * 3:
-                k, res = pending.popleft()
-                yield k, res.get()
-        while pending:
-            k, res = pending.popleft()
-            yield k, res.get()
+    def setup(self) -> None:
+        logging.getLogger("PyRuSH").setLevel(logging.WARNING)
+        get_pipeline(self.spec)
 
-    def close(self):
-        if self.pool is not None:
-            self.pool.close()
-            self.pool.join()
+    def process(self, work):
+        from .batch import Result
 
-    def terminate(self):
-        if self.pool is not None:
-            self.pool.terminate()
-            self.pool.join()
+        ids, texts = work.ids, work.texts
+        o_ids, o_rows, o_ev, o_rej = _process(get_pipeline(self.spec), ids, texts, self.evidence)
+        maps = {rid: m for rid, m in zip(ids, work.offset_maps) if m is not None}
+        if maps and o_ev:
+            source_offsets(o_ev, maps)
+        frame = label_frame(work.id_column, o_ids, o_rows, list(self.label_names))
+        return Result({"labels": frame, "evidence": o_ev}, o_rej, len(o_ids), {"mentions": len(o_ev)})
+
+    def options(self) -> dict:
+        kb = self.spec.kb
+        return {
+            "taxonomy": self.spec.taxonomy,
+            "all_sections": self.spec.all_sections,
+            "link": self.spec.link,
+            "kb": None if kb is None else os.path.realpath(kb),
+        }
+
+    def rules_hash(self) -> str:
+        from .batch import tree_hash
+        from .resources import data_root
+
+        tax = Path(self.spec.taxonomy)
+        return tree_hash(
+            data_root("rules"),
+            data_root("ontologies"),
+            *([tax] if tax.exists() else []),
+            *([Path(self.spec.kb)] if self.spec.kb else []),
+        )
 
 
 def _check_workers(workers: Any) -> int:
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ArgumentError(f"workers must be a whole number of at least 1, got {workers!r}")
     return workers
-
-
-def _split(ids: list[str], texts: list[str], size: int):
-    for i in range(0, len(ids), size):
-        yield ids[i : i + size], texts[i : i + size]
-
-
-def _tasks(ids: list[str], texts: list[str], size: int):
-    for k, (i, t) in enumerate(_split(ids, texts, size)):
-        yield k, i, t
 
 
 def label_dataframe(
@@ -291,49 +268,28 @@ def label_dataframe(
     rejects = prepared.rejects
     ids = [str(all_ids[i]) for i in prepared.keep]
     texts = prepared.texts
-    runner = _Runner(spec, workers, evidence)
-    out_ids, rows, ev = [], [], []
+    from .batch import Job, LocalExecutor, Work
+
+    engine = RulesEngine(spec, tuple(tax.label_names), evidence)
+    frame = pd.DataFrame({id_column: ids, text_column: texts})
+    pieces = Work(0, frame, id_column, text_column).split(256)
+    jobs = (Job(k, [w]) for k, w in enumerate(pieces))
+    executor = LocalExecutor(workers)
+    frames, ev = [], []
+    clean = False
     with batch_gc():
         try:
-            for _key, (o_ids, o_rows, o_ev, o_rej) in runner.run(_tasks(ids, texts, 256)):
-                out_ids += o_ids
-                rows += o_rows
-                ev += o_ev
-                rejects += o_rej
+            for _job, res in executor.run(engine, jobs):
+                frames.append(res.outputs["labels"])
+                ev += res.outputs["evidence"]
+                rejects += res.rejects
+            clean = True
         finally:
-            runner.close()
-    return LabelRun(label_frame(id_column, out_ids, rows, tax.label_names), ev, rejects)
-
-
-@dataclass
-class RunSummary:
-    rows_in: int = 0
-    rows_out: int = 0
-    rejects: int = 0
-    mentions: int = 0
-    seconds: float = 0.0
-    output: str = ""
-    evidence: str | None = None
-    rejects_path: str | None = None
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def reports_per_second(self) -> float:
-        return self.rows_out / self.seconds if self.seconds > 0 else 0.0
-
-    def as_dict(self) -> dict:
-        return {
-            "rows_in": self.rows_in,
-            "rows_out": self.rows_out,
-            "rejects": self.rejects,
-            "mentions": self.mentions,
-            "seconds": round(self.seconds, 3),
-            "reports_per_second": round(self.reports_per_second, 1),
-            "output": self.output,
-            "evidence": self.evidence,
-            "rejects_path": self.rejects_path,
-            "notes": self.notes,
-        }
+            executor.close() if clean else executor.terminate()
+    non_empty = [f for f in frames if len(f)]
+    if non_empty:
+        return LabelRun(pd.concat(non_empty, ignore_index=True), ev, rejects)
+    return LabelRun(label_frame(id_column, [], [], tax.label_names), ev, rejects)
 
 
 def label_archive(
@@ -354,17 +310,20 @@ def label_archive(
     encoding: str = "auto",
     strip_markup: str = "none",
     on_progress: Callable[[int], None] | None = None,
+    executor: Any = "local",
+    ray_address: str | None = None,
 ) -> RunSummary:
     """Stream ``input_path`` through the rule labeler into ``output_path`` (CSV/TSV/Parquet/JSONL).
 
     Linking runs when ``link`` is true, or by default whenever evidence is written or a ``kb`` is given.
     Outputs appear at their final names only when the run ends cleanly; an interrupted run leaves
     ``<output>.partial/``, which ``resume=True`` continues (see :mod:`reportlab_nlp.batch.staging`).
+    ``executor``: ``"local"`` (this process, or a pool of ``workers`` processes), ``"ray"``
+    (``workers`` Ray actors; ``ray_address`` as for ``ray.init``) or an executor object from
+    :mod:`reportlab_nlp.batch`. Output rows are in input order with every executor.
     """
-    from .batch import OutputSpec, StagedRun, fingerprint_input, guard_paths, tree_hash
-    from .resources import data_root
+    from .batch import guard_paths, make_executor, run_archive, sinks
 
-    t0 = time.perf_counter()
     _check_workers(workers)
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
         raise ArgumentError(f"chunk_size must be a whole number of at least 1, got {chunk_size!r}")
@@ -379,131 +338,42 @@ def label_archive(
     )
     spec = PipelineSpec(str(taxonomy), all_sections, None, bool(link), None if kb is None else str(kb))
     outputs = [
-        OutputSpec(
-            "labels", Path(output_path), "table", (src.id_column, *tax.label_names), tuple(tax.label_names)
-        ),
-        OutputSpec("rejects", rejects_path, "rejects", id_column=src.id_column),
+        sinks.label_table(output_path, src.id_column, tax.label_names),
+        sinks.rejects(rejects_path, src.id_column),
     ]
     if evidence_path is not None:
-        outputs.append(OutputSpec("evidence", Path(evidence_path), "jsonl"))
-    rule_roots = [data_root("rules"), data_root("ontologies")]
-    fingerprint = {
-        "input": fingerprint_input(input_path),
-        "options": {
-            "engine": "rules",
-            "taxonomy": str(taxonomy),
-            "id_column": src.id_column,
-            "text_column": src.text_column,
-            "chunk_size": chunk_size,
-            "all_sections": all_sections,
-            "link": bool(link),
-            "kb": None if kb is None else os.path.realpath(kb),
-            "encoding": encoding,
-            "strip_markup": strip_markup,
-            "outputs": {o.name: os.path.realpath(o.path) for o in outputs},
-        },
-        "rules": tree_hash(
-            *rule_roots,
-            *([Path(str(taxonomy))] if Path(str(taxonomy)).exists() else []),
-            *([Path(kb)] if kb else []),
-        ),
-        "version": _version(),
-    }
-    staged = StagedRun(output_path, outputs, fingerprint, resume=resume)
-    counters = {
-        "rows_in": 0,
-        "rows_out": 0,
-        "rejects": 0,
-        "mentions": 0,
-        "control_chars": 0,
-        "stripped": 0,
-        **staged.counters,
-    }
-    summary = RunSummary(
-        output=str(output_path),
-        evidence=str(evidence_path) if evidence_path else None,
-        notes=[*src.notes, *staged.notes],
+        outputs.append(sinks.evidence(evidence_path))
+    engine = RulesEngine(spec, tuple(tax.label_names), evidence_path is not None)
+    runner = (
+        executor
+        if executor is not None and not isinstance(executor, str)
+        else make_executor(executor or "local", workers=workers, ray_address=ray_address)
     )
-    runner = _Runner(spec, workers, evidence_path is not None)
-    per_task = max(16, min(256, chunk_size // max(1, runner.workers * 2)))
-    chunks: dict[int, dict] = {}
-
-    def tasks():
-        for index, chunk in enumerate(src.chunks(chunk_size)):
-            if index < staged.completed:
-                continue  # done before the interruption (read again only to keep duplicate-id checks)
-            ids = chunk.frame[src.id_column].tolist()
-            texts = chunk.frame[src.text_column].tolist()
-            pieces = list(_split(ids, texts, per_task)) or [([], [])]
-            maps = {rid: m for rid, m in zip(ids, chunk.offset_maps) if m is not None}
-            chunks[index] = {
-                "n_in": chunk.n_in,
-                "rejects": list(chunk.rejects),
-                "left": len(pieces),
-                "frames": [],
-                "evidence": [],
-                "maps": maps,
-                "control_chars": chunk.control_chars,
-            }
-            if on_progress and chunk.rejects:
-                on_progress(len(chunk.rejects))
-            for p_ids, p_texts in pieces:
-                yield index, p_ids, p_texts
-
-    clean = False
-    try:
-        with batch_gc():
-            for index, (o_ids, o_rows, o_ev, o_rej) in runner.run(tasks()):
-                acc = chunks[index]
-                acc["frames"].append(label_frame(src.id_column, o_ids, o_rows, tax.label_names))
-                acc["evidence"].extend(o_ev)
-                acc["rejects"].extend(o_rej)
-                acc["left"] -= 1
-                if on_progress:
-                    on_progress(len(o_ids) + len(o_rej))
-                if acc["left"]:
-                    continue
-                del chunks[index]
-                frame = pd.concat(acc["frames"], ignore_index=True)
-                counters["rows_in"] += acc["n_in"]
-                counters["rows_out"] += len(frame)
-                counters["rejects"] += len(acc["rejects"])
-                counters["mentions"] += len(acc["evidence"])
-                counters["control_chars"] += acc["control_chars"]
-                counters["stripped"] += len(acc["maps"])
-                if acc["maps"]:
-                    source_offsets(acc["evidence"], acc["maps"])
-                staged.commit(
-                    index, {"labels": frame, "evidence": acc["evidence"], "rejects": acc["rejects"]}, counters
-                )
-        clean = True
-    finally:
-        if clean:
-            runner.close()
-        else:
-            runner.terminate()
-    if counters["rows_in"] != counters["rows_out"] + counters["rejects"]:
-        raise ReportLabError(
-            f"internal accounting error: {counters['rows_in']} rows in, {counters['rows_out']} out, "
-            f"{counters['rejects']} rejected",
-            code="RL900",
+    with batch_gc():
+        summary = run_archive(
+            src,
+            engine,
+            outputs,
+            chunk_size=chunk_size,
+            executor=runner,
+            on_progress=on_progress,
+            resume=resume,
+            primary=output_path,
+            options={"encoding": encoding, "strip_markup": strip_markup},
         )
-    staged.finish()
-    summary.rows_in, summary.rows_out = counters["rows_in"], counters["rows_out"]
-    summary.rejects, summary.mentions = counters["rejects"], counters["mentions"]
-    summary.rejects_path = str(rejects_path) if counters["rejects"] else None
-    if counters["control_chars"]:
+    summary.output = str(output_path)
+    control_chars, stripped = summary.counters.get("control_chars", 0), summary.counters.get("stripped", 0)
+    if control_chars:
         summary.notes.append(
-            f"{counters['control_chars']} control character(s) (NUL and others) replaced by "
+            f"{control_chars} control character(s) (NUL and others) replaced by "
             "spaces or newlines; offsets are unchanged"
         )
-    if counters["stripped"]:
+    if stripped:
         summary.notes.append(
-            f"markup stripped from {counters['stripped']} report(s); their evidence offsets "
+            f"markup stripped from {stripped} report(s); their evidence offsets "
             'point into the text given ("offsets": "source") or, for RTF, into the '
             'stripped text ("offsets": "stripped")'
         )
-    summary.seconds = time.perf_counter() - t0
     return summary
 
 
@@ -530,9 +400,3 @@ def source_offsets(records: list[dict], maps: dict) -> None:
         if rec.get("sentence_start") is not None:
             rec["sentence_start"] = m.to_source(rec["sentence_start"], rec["sentence_start"])[0]
         rec["offsets"] = "source"
-
-
-def _version() -> str:
-    from . import __version__
-
-    return __version__

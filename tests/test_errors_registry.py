@@ -124,32 +124,15 @@ def test_raise_sites_and_rejects_use_codes_registered_for_that_use():
     assert wrong == []
 
 
-# Files of the runner, de-id and export branches that still write codes as string literals
-# ("RL701"); they are registered and checked above, and move to E.RL### when those branches land.
-# No other file may add a literal: raise sites use the registry.
-LITERAL_CODE_FILES = {
-    "reportlab_nlp/batch/paths.py",
-    "reportlab_nlp/batch/staging.py",
-    "reportlab_nlp/cli/deid_cmds.py",
-    "reportlab_nlp/cli/label_cmds.py",
-    "reportlab_nlp/deid/pipeline.py",
-    "reportlab_nlp/labeler.py",
-    "reportlab_nlp/model/labeling.py",
-    "reportlab_nlp/model/llm/backends.py",
-    "reportlab_nlp/model/llm/engine.py",
-    "reportlab_nlp/model/llm/labeling.py",
-    "reportlab_nlp/model/llm/prompt.py",
-}
-
-
-def test_code_literals_only_in_files_not_yet_moved_to_the_registry():
+def test_no_code_is_written_as_a_string_literal_outside_the_registry():
+    # raise sites and rejects use E.RL###; only errors.py spells a code as a string
     literal = re.compile(r"""["']RL\d{3}["']""")
     with_literals = {
         str(p.relative_to(ROOT))
         for p in SOURCES
         if p.name != "errors.py" and literal.search(p.read_text(encoding="utf-8"))
     }
-    assert with_literals - LITERAL_CODE_FILES == set()
+    assert with_literals == set()
 
 
 def test_link_arguments_codes_are_distinct():

@@ -11,7 +11,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from ..errors import OutputCollisionError
+from ..errors import E, OutputCollisionError
 
 
 def _same(a: Path, b: Path) -> bool:
@@ -43,12 +43,12 @@ def guard_paths(inputs: Mapping[str, str | Path | None], outputs: Mapping[str, s
             if _same(out, inp) or _inside_txt_folder(out, inp):
                 raise OutputCollisionError(
                     f"refusing to write {oname} {out}: it is the {iname} ({inp}); choose another output path",
-                    code="RL301",
+                    code=E.RL301,
                 )
     for i, (aname, a) in enumerate(outs):
         for bname, b in outs[i + 1 :]:
             if _same(a, b):
                 raise OutputCollisionError(
                     f"{aname} and {bname} both name {a}; give each output its own file",
-                    code="RL302",
+                    code=E.RL302,
                 )

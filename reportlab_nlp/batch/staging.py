@@ -32,7 +32,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..errors import OutputError, ResumeError
+from ..errors import E, OutputError, ResumeError
 from ..outputs import JsonlWriter, RejectsWriter, TableWriter, _fmt_for_output, publish, temp_path
 
 MANIFEST = "manifest.json"
@@ -168,7 +168,7 @@ class StagedRun:
             raise ResumeError(
                 f"cannot resume into {self.primary}: the interrupted run had other {', '.join(changed)}; "
                 f"run without --resume to start again",
-                code="RL303",
+                code=E.RL303,
             )
         self.completed = int(m.get("completed_chunks", 0))
         self.counters = dict(m.get("counters", {}))
@@ -205,7 +205,7 @@ class StagedRun:
         """Write chunk ``index``'s results (``{output name: DataFrame | records | rejects}``)."""
         if index != self.completed:
             raise OutputError(
-                f"internal error: chunk {index} committed after {self.completed} chunk(s)", code="RL900"
+                f"internal error: chunk {index} committed after {self.completed} chunk(s)", code=E.RL900
             )
         for o in self.outputs:
             part = self._part(o, index)

@@ -13,6 +13,7 @@ from typing import TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from ..errors import ReportLabError
 from ..progress import PLAIN_EVERY, PlainProgress, progress  # noqa: F401  (re-exported for commands)
@@ -31,7 +32,10 @@ def cli_errors(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except ReportLabError as err:
-            console.print(f"[bold red]error[/bold red] {err}", markup=True, highlight=False, soft_wrap=True)
+            # the message is text, not markup: "pip install 'reportlab-nlp[ray]'" keeps its brackets
+            console.print(
+                f"[bold red]error[/bold red] {escape(str(err))}", markup=True, highlight=False, soft_wrap=True
+            )
             raise typer.Exit(code=2) from None
         except KeyboardInterrupt:
             console.print("[yellow]interrupted[/yellow]")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from ..errors import ArgumentError, E
 from .application import app
 from .common import cli_errors, console, out_console, progress, setup_logging
 from .deid_model_cmds import DeidCommand
@@ -78,6 +79,19 @@ def deid(
         "--resume",
         help="Continue an interrupted run from its last completed chunk (<output>.partial/).",
     ),
+    workers: int = typer.Option(
+        1,
+        "--workers",
+        "-w",
+        min=1,
+        help="Worker processes (--executor local) or Ray actors (--executor ray).",
+    ),
+    executor: str = typer.Option(
+        "local", "--executor", help="local (this machine) or ray (Ray Data actors; pip install '.[ray]')."
+    ),
+    ray_address: str | None = typer.Option(
+        None, "--ray-address", help="Ray cluster: auto, ray://host:10001 (default: start a local Ray)."
+    ),
     verbose: bool = typer.Option(False, "-v", "--verbose", help="Log progress (counts only, never text)."),
 ) -> None:
     """De-identify report text: mask, surrogate or tag PHI. Records that fail are withheld (fail closed)."""
@@ -86,7 +100,13 @@ def deid(
     from ..errors import ReportLabError
 
     if mode not in MODES:
-        raise ReportLabError(f"unknown --mode {mode!r}; expected one of {', '.join(MODES)}", code="RL612")
+        raise ReportLabError(f"unknown --mode {mode!r}; expected one of {', '.join(MODES)}", code=E.RL612)
+    from ..batch import EXECUTORS
+
+    if executor not in EXECUTORS:
+        raise ArgumentError(
+            f"unknown --executor {executor!r}; expected one of {', '.join(EXECUTORS)}", code=E.RL020
+        )
     secret = read_secret(secret_file) if secret_file else None
     with progress() as bar:
         task = bar.add_task("de-identifying", total=None, rate="")
@@ -112,6 +132,9 @@ def deid(
             encoding=encoding,
             strip_markup=strip_markup,
             on_chunk=lambda n: bar.advance(task, n),
+            executor=executor,
+            workers=workers,
+            ray_address=ray_address,
         )
     summary = result.as_dict()
     cats = ", ".join(f"{c} {n}" for c, n in summary["spans_by_category"].items() if n)

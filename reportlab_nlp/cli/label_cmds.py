@@ -9,6 +9,7 @@ from pathlib import Path
 
 import typer
 
+from ..errors import ArgumentError, E
 from .application import app
 from .common import cli_errors, console, out_console, progress, setup_logging
 
@@ -44,7 +45,22 @@ def label_cmd(
     rejects: Path | None = typer.Option(
         None, "--rejects", help="Rejects CSV (default: <output stem>.rejects.csv)."
     ),
-    workers: int = typer.Option(1, "--workers", "-w", min=1, help="Worker processes."),
+    workers: int = typer.Option(
+        1,
+        "--workers",
+        "-w",
+        min=1,
+        help="Worker processes (--executor local) or Ray actors (--executor ray).",
+    ),
+    executor: str = typer.Option(
+        "local", "--executor", help="local (this machine) or ray (Ray Data actors; pip install '.[ray]')."
+    ),
+    ray_address: str | None = typer.Option(
+        None, "--ray-address", help="Ray cluster: auto, ray://host:10001 (default: start a local Ray)."
+    ),
+    ray_gpus: float = typer.Option(
+        0.0, "--ray-gpus", min=0.0, help="GPUs per Ray actor for --engine model/hybrid/llm (e.g. 1 or 0.5)."
+    ),
     all_sections: bool = typer.Option(
         False, "--all-sections", help="Also label INDICATION, HISTORY, COMPARISON, TECHNIQUE."
     ),
@@ -97,14 +113,20 @@ def label_cmd(
 ) -> None:
     """Label reports with CheXpert-style values (1 positive, 0 negative, -1 uncertain, blank)."""
     setup_logging(verbose)
+    from ..batch import EXECUTORS
     from ..errors import ReportLabError
 
+    if executor not in EXECUTORS:
+        raise ArgumentError(
+            f"unknown --executor {executor!r}; expected one of {', '.join(EXECUTORS)}", code=E.RL020
+        )
+    run_on = {"executor": executor, "workers": workers, "ray_address": ray_address}
     if engine is not Engine.rules:
         if model is None:
             raise ReportLabError(
                 "--engine model/hybrid/llm needs --model DIR (a folder from `reportlab-nlp train` "
                 "or a decoder checkpoint)",
-                code="RL401",
+                code=E.RL401,
             )
         from ..model.labeling import label_archive_with_model
 
@@ -127,6 +149,9 @@ def label_cmd(
                 device=device,
                 chunk_size=chunk_size,
                 show_progress=not quiet,
+                resume=resume,
+                num_gpus=ray_gpus,
+                **run_on,
             )
             if not quiet:
                 console.print(
@@ -151,14 +176,23 @@ def label_cmd(
             device=device,
             chunk_size=chunk_size,
             show_progress=not quiet,
+            resume=resume,
+            num_gpus=ray_gpus,
+            **run_on,
         )
         if not quiet:
-            msg = f"[green]labelled[/green] {summary.get('rows_out', 0)} reports -> {output} ({summary.get('rejects', 0)} rejected"
-            msg += f"; {summary.get('windowed_reports', 0)} longer than the encoder window, split into overlapping windows)"
+            msg = (
+                f"[green]labelled[/green] {summary.get('rows_out', 0)} reports -> {output} "
+                f"({summary.get('rejects', 0)} rejected"
+            )
+            msg += (
+                f"; {summary.get('windowed_reports', 0)} longer than the encoder window, "
+                "split into overlapping windows)"
+            )
             console.print(msg, soft_wrap=True)
         return
     if review is not None:
-        raise ReportLabError("--review only applies to --engine hybrid", code="RL402")
+        raise ReportLabError("--review only applies to --engine hybrid", code=E.RL402)
     from ..labeler import label_archive
 
     with progress(disable=quiet) as bar:
@@ -179,7 +213,6 @@ def label_cmd(
             text_column=text_column,
             evidence_path=evidence,
             rejects_path=rejects,
-            workers=workers,
             chunk_size=chunk_size,
             all_sections=all_sections,
             link=link,
@@ -188,6 +221,7 @@ def label_cmd(
             encoding=encoding,
             strip_markup=strip_markup,
             on_progress=on_progress,
+            **run_on,
         )
     if not quiet:
         for note in summary.notes:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -182,13 +181,103 @@ class Audit:
         }
 
 
-def _spans_to_source(spans: pd.DataFrame, chunk, idc: str, text_column: str) -> None:
+class DeidEngine:
+    """The de-identifier as an archive engine (:mod:`reportlab_nlp.batch`).
+
+    Outputs per piece of work: ``output`` (the de-identified rows, every input column kept; in
+    ``tag`` mode the spans) and ``spans``. The :class:`Deidentifier` is built by :meth:`setup`,
+    once per process or Ray actor; the engine itself pickles small. Surrogate mode without a
+    secret draws one random key here, on the driver, so every worker replaces alike.
+    """
+
+    name = "deid"
+    splittable = True
+
+    def __init__(
+        self,
+        mode: str = "mask",
+        *,
+        secret: bytes | None = None,
+        group_column: str | None = None,
+        deidentifier: Deidentifier | None = None,
+        **options,
+    ):
+        if mode not in MODES:
+            raise ReportLabError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}", code=E.RL612)
+        self.mode = mode
+        self.secret_given = secret is not None
+        if mode == "surrogate" and secret is None and deidentifier is None:
+            import secrets as _secrets
+
+            secret = _secrets.token_bytes(32)
+        self.secret = secret
+        self.group_column = group_column
+        self.deid_options = dict(options)
+        self._given = deidentifier
+        self._deid: Deidentifier | None = deidentifier
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        if self._given is None:
+            state["_deid"] = None  # rebuilt by setup() in the worker
+        return state
+
+    def setup(self) -> None:
+        if self._deid is None:
+            self._deid = Deidentifier(self.mode, secret=self.secret, **self.deid_options)
+
+    def process(self, work):
+        from ..batch import Result
+
+        self.setup()
+        res = self._deid.process_frame(work.frame, work.id_column, work.text_column, self.group_column)
+        _spans_to_source_maps(res.spans, work.ids, work.offset_maps, work.id_column)
+        main = res.spans if self.mode == "tag" else res.frame
+        return Result(
+            {"output": main, "spans": res.spans}, res.rejects, len(res.frame), {"spans": dict(res.counts)}
+        )
+
+    def options(self) -> dict:
+        return {
+            "mode": self.mode,
+            "group_column": self.group_column,
+            "strict_years": bool(self.deid_options.get("strict_years", False)),
+            "ner": bool(self.deid_options.get("use_ner", False)),
+            **{
+                k: v
+                for k, v in sorted(self.deid_options.items())
+                if k not in ("strict_years", "use_ner", "model")
+            },
+            "model": self._model_fingerprint(),
+            "secret": (
+                hashlib.sha256(b"reportlab-nlp/" + self.secret).hexdigest()[:16]
+                if self.secret_given and self.secret
+                else None
+            ),
+        }
+
+    def _model_fingerprint(self) -> str | None:
+        """The model signal's hash (a directory's files, or a model object's ``fingerprint``)."""
+        model = self.deid_options.get("model")
+        if model is None:
+            return None
+        if isinstance(model, (str, Path)):
+            from .model_signal import model_fingerprint, read_config
+
+            read_config(model)  # RL620-RL622 for an unusable directory, before anything is written
+            return model_fingerprint(model)
+        return str(getattr(model, "fingerprint", type(model).__name__))
+
+    def rules_hash(self) -> str:
+        from ..batch import tree_hash
+        from ..resources import data_root
+
+        return tree_hash(data_root("rules") / "deid")
+
+
+def _spans_to_source_maps(spans: pd.DataFrame, ids: list, offset_maps: list, idc: str) -> None:
     """Spans of a report whose HTML was stripped point into the text given (RTF: into the stripped text)."""
-    maps = {
-        str(rid): m
-        for rid, m in zip(chunk.frame[idc].tolist(), chunk.offset_maps)
-        if m is not None and m.exact
-    }
+    maps = {str(rid): m for rid, m in zip(ids, offset_maps) if m is not None and m.exact}
     if not maps or not len(spans):
         return
     for i, (rid, start, end) in enumerate(
@@ -224,17 +313,23 @@ def deidentify_archive(
     deidentifier: Deidentifier | None = None,
     times: bool = False,
     strict_ages: bool = False,
-    model: str | Path | None = None,
+    model: Any = None,
+    executor: Any = "local",
+    workers: int = 1,
+    ray_address: str | None = None,
+    **deid_options: Any,
 ) -> Audit:
     """Stream an archive through the de-identifier; rows in = rows out + rejects.
 
     Outputs appear at their final names only when the run ends cleanly; ``resume=True`` continues
     an interrupted run (surrogate mode needs the same ``secret`` to give the same replacements).
+    ``executor``: ``"local"`` (this process, or ``workers`` processes), ``"ray"`` (``workers`` Ray
+    actors at ``ray_address``) or an executor object; rows stay in input order. Further keyword
+    options go to :class:`Deidentifier` (and into the resume fingerprint).
     """
-    from ..batch import OutputSpec, StagedRun, fingerprint_input, guard_paths, tree_hash
+    from ..batch import guard_paths, make_executor, run_archive, sinks
     from ..errors import ResumeError
     from ..outputs import default_rejects_path
-    from ..resources import data_root
 
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
         raise ArgumentError(f"chunk_size must be a whole number of at least 1, got {chunk_size!r}")
@@ -263,14 +358,17 @@ def deidentify_archive(
                 code=E.RL304,
             )
         log.warning("no secret given: surrogates use a random key and will differ between runs")
-    deid = deidentifier or Deidentifier(
+    engine = DeidEngine(
         mode,
         secret=secret,
+        group_column=group_column,
+        deidentifier=deidentifier,
         strict_years=strict_years,
         use_ner=use_ner,
         times=times,
         strict_ages=strict_ages,
-        model=model,
+        **({"model": model} if model is not None else {}),
+        **deid_options,
     )
     audit = Audit(
         mode=mode,
@@ -280,62 +378,38 @@ def deidentify_archive(
     )
     idc = src.id_column
     span_cols = (idc, *SPAN_COLUMNS)
-    outputs = [
-        OutputSpec("output", Path(output_path), "table", span_cols if mode == "tag" else tuple(src.columns)),
-        OutputSpec("rejects", rj_path, "rejects", id_column=idc),
+    outputs: list = [
+        sinks.table("output", output_path, span_cols if mode == "tag" else tuple(src.columns)),
+        sinks.rejects(rj_path, idc),
     ]
     if spans_path is not None:
-        outputs.append(OutputSpec("spans", Path(spans_path), "table", span_cols))
-    fingerprint = {
-        "input": fingerprint_input(input_path),
-        "options": {
-            "engine": "deid",
-            "mode": mode,
-            "id_column": idc,
-            "text_column": src.text_column,
-            "group_column": group_column,
-            "chunk_size": chunk_size,
-            "strict_years": strict_years,
-            "ner": use_ner,
-            "times": times,
-            "strict_ages": strict_ages,
-            "model": getattr(deid, "model_fingerprint", None),
-            "encoding": encoding,
-            "strip_markup": strip_markup,
-            "outputs": {o.name: os.path.realpath(o.path) for o in outputs},
-            "secret": hashlib.sha256(b"reportlab-nlp/" + secret).hexdigest()[:16] if secret else None,
-        },
-        "rules": tree_hash(data_root("rules") / "deid"),
-    }
-    staged = StagedRun(output_path, outputs, fingerprint, resume=resume)
-    counters: dict = {
-        "records_in": 0,
-        "records_out": 0,
-        "records_rejected": 0,
-        "spans": {},
-        **staged.counters,
-    }
-    counts: Counter = Counter(counters["spans"])
-    for index, chunk in enumerate(src.chunks(chunk_size)):
-        if index < staged.completed:
-            continue
-        res = deid.process_frame(chunk.frame, idc, src.text_column, group_column)
-        _spans_to_source(res.spans, chunk, idc, src.text_column)
-        all_rejects = [*chunk.rejects, *res.rejects]
-        counts.update(res.counts)
-        counters["records_in"] += chunk.n_in
-        counters["records_out"] += len(res.frame)
-        counters["records_rejected"] += len(all_rejects)
-        counters["spans"] = dict(counts)
-        main = res.spans if mode == "tag" else res.frame
-        staged.commit(index, {"output": main, "spans": res.spans, "rejects": all_rejects}, counters)
-        if on_chunk is not None:
-            on_chunk(chunk.n_in)
-    staged.finish()
-    audit.records_in = counters["records_in"]
-    audit.records_out = counters["records_out"]
-    audit.records_rejected = counters["records_rejected"]
-    audit.spans_by_category = dict(counts)
+        outputs.append(sinks.spans(spans_path, idc))
+
+    def audit_of(summary) -> dict:
+        audit.records_in, audit.records_out = summary.rows_in, summary.rows_out
+        audit.records_rejected = summary.rejects
+        audit.spans_by_category = dict(summary.counters.get("spans", {}))
+        return audit.as_dict()
+
+    if audit_path:
+        outputs.append(sinks.audit(audit_path, audit_of))
+    runner = (
+        executor
+        if executor is not None and not isinstance(executor, str)
+        else make_executor(executor or "local", workers=workers, ray_address=ray_address)
+    )
+    summary = run_archive(
+        src,
+        engine,
+        outputs,
+        chunk_size=chunk_size,
+        executor=runner,
+        on_progress=on_chunk,
+        resume=resume,
+        primary=output_path,
+        options={"encoding": encoding, "strip_markup": strip_markup},
+    )
+    audit_of(summary)
     log.info(
         "deid: %d records in, %d out, %d rejected, %d spans",
         audit.records_in,
@@ -343,8 +417,4 @@ def deidentify_archive(
         audit.records_rejected,
         audit.spans_total,
     )
-    if audit_path:
-        from ..batch.staging import write_json_atomic
-
-        write_json_atomic(Path(audit_path), audit.as_dict())
     return audit

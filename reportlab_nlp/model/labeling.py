@@ -16,23 +16,25 @@ Hybrid policy (rules first, the model fills what the rules miss):
 Every cell where the rule value and the model's value differ is written to ``--review`` with
 the report id, label, rule value, model value, model probability and the value written.
 Reading, tokenising the next chunk and the model's work on the current chunk overlap (a
-background thread prepares chunk *n+1* while chunk *n* runs).
+background thread prepares chunk *n+1* while chunk *n* runs). The archive loop is
+:func:`reportlab_nlp.batch.run_archive` (staged outputs, ``--resume``, local or Ray executors).
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import os
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
-from ..errors import ModelError, ReportLabError
+from ..errors import E, ModelError, ReportLabError
 from ..inputs import Reject, ReportSource
-from ..outputs import JsonlWriter, RejectsWriter, TableWriter, default_rejects_path, label_frame
+from ..outputs import default_rejects_path, label_frame
 from ..schema import BUILTIN_TAXONOMIES, LABEL_SCHEMA
 from .inference import Predictor, probs_to_values
 from .modeling import LabelerSpec, class_to_value, read_spec
@@ -92,6 +94,206 @@ def _fmt(v: float | None) -> float:
     return float("nan") if v is None else float(v)
 
 
+class ModelEngine:
+    """The trained labeler as an archive engine (:mod:`reportlab_nlp.batch`): ``model`` or ``hybrid``.
+
+    :meth:`setup` loads the model (once per process or Ray actor); :meth:`prepare` tokenises a
+    chunk (the local executor runs it for the next chunk in a background thread while the
+    model works on the current one); :meth:`process` predicts, applies the hybrid policy and
+    returns the label table, evidence records and review rows of the chunk.
+    """
+
+    splittable = False  # a chunk is batched by the predictor as a whole
+
+    def __init__(
+        self,
+        model_dir: str | Path,
+        engine: str,
+        *,
+        batch_size: int = 64,
+        device: str = "auto",
+        evidence: bool = False,
+        review: bool = False,
+    ):
+        if engine not in ENGINES:
+            raise ModelError(f"unknown engine {engine!r} for the model labeler; expected model or hybrid")
+        self.name = engine
+        self.model_dir = Path(model_dir)
+        self.spec = read_spec(self.model_dir)  # clear error before anything heavy
+        self.rule_tax = rules_taxonomy(self.spec, self.model_dir) if engine == "hybrid" else None
+        self.batch_size, self.device = batch_size, device
+        self.evidence, self.review = evidence, review
+        # the driver's precision setting travels with the engine: Ray actors do not see its environment
+        from .inference import ENV_PRECISION
+
+        self.precision = os.environ.get(ENV_PRECISION, "auto")
+        self.predictor: Predictor | None = None
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "predictor": None}  # each worker loads the model in setup()
+
+    @property
+    def label_names(self) -> list[str]:
+        return list(self.spec.label_names)
+
+    def setup(self) -> None:
+        if self.predictor is None:
+            self.predictor = Predictor(
+                self.model_dir, device=self.device, precision=self.precision, batch_size=self.batch_size
+            )
+
+    def prepare(self, work):
+        self.setup()
+        return self.predictor.encode(work.texts)
+
+    def options(self) -> dict:
+        return {
+            "model_dir": os.path.realpath(self.model_dir),
+            "batch_size": self.batch_size,
+            "precision": self.precision,
+            "evidence": self.evidence,
+            "review": self.review,
+        }
+
+    def rules_hash(self) -> str:
+        from ..batch import files_hash, tree_hash
+        from ..resources import data_root
+
+        h = files_hash(self.model_dir)
+        if self.name == "hybrid":
+            h += "/" + tree_hash(data_root("rules"), data_root("ontologies"))
+        return h
+
+    def process(self, work):
+        from ..batch import Result
+
+        self.setup()
+        predictor = self.predictor
+        enc = work.prepared if work.prepared is not None else predictor.encode(work.texts)
+        names = predictor.label_names
+        idc = work.id_column
+        rejects: list[Reject] = []
+        ids, texts = work.ids, work.texts
+        stats = dict.fromkeys(
+            ("windowed_reports", "windows", "disagreements", "model_filled", "rule_cells"), 0
+        )
+        keep = list(range(len(ids)))
+        try:
+            probs = predictor.predict_encoded(enc)
+        except (RuntimeError, ValueError) as err:
+            # one bad record must not sink the chunk: retry record by record
+            log.warning(
+                "model inference failed on a chunk (%s); retrying record by record", type(err).__name__
+            )
+            probs_list, keep = [], []
+            for i, t in enumerate(texts):
+                try:
+                    probs_list.append(predictor.predict([t])[0][0])
+                    keep.append(i)
+                except (RuntimeError, ValueError) as e2:
+                    rejects.append(Reject(ids[i], f"model inference failed ({type(e2).__name__})", E.RL410))
+            probs = np.stack(probs_list) if probs_list else np.zeros((0, len(names), 4), dtype=np.float32)
+        stats["windowed_reports"] += int(enc.windowed_reports)
+        stats["windows"] += len(enc.windows)
+        cls, p = probs_to_values(probs)
+        k_ids = [ids[i] for i in keep]
+        model_rows = [{n: class_to_value(cls[r, j]) for j, n in enumerate(names)} for r in range(len(keep))]
+        model_p = [{n: float(p[r, j]) for j, n in enumerate(names)} for r in range(len(keep))]
+        ev: list[dict] = []
+        review_rows: list[dict] = []
+        if self.name == "model":
+            rows = model_rows
+            if self.evidence:
+                for r, rid in enumerate(k_ids):
+                    for n in names:
+                        v = model_rows[r][n]
+                        if v is not None:
+                            ev.append(
+                                {
+                                    "report_id": rid,
+                                    "label": n,
+                                    "value": v,
+                                    "probability": round(model_p[r][n], 4),
+                                    "source": "model",
+                                    "windows": int(enc.windows_per_report[keep[r]]),
+                                }
+                            )
+        else:
+            rows, k_ids = self._hybrid(
+                k_ids, [texts[i] for i in keep], model_rows, model_p, rejects, ev, review_rows, stats, idc
+            )
+        outputs = {"labels": label_frame(idc, k_ids, rows, names), "evidence": ev}
+        if self.review:
+            outputs["review"] = pd.DataFrame(review_rows, columns=[idc, *REVIEW_COLUMNS])
+        if self.name == "model":
+            for k in ("disagreements", "model_filled", "rule_cells"):
+                stats.pop(k)
+        return Result(outputs, rejects, len(k_ids), stats)
+
+    def _hybrid(self, k_ids, k_texts, model_rows, model_p, rejects, ev, review_rows, stats, idc):
+        from ..labeler import label_texts  # the rule labeler (spaCy) only for hybrid runs
+
+        names = self.label_names
+        rule_tax = self.rule_tax
+        try:
+            results = label_texts(k_texts, taxonomy=rule_tax, ids=k_ids, evidence=True)
+            good = list(range(len(k_texts)))
+        except ReportLabError:
+            raise
+        except Exception as err:
+            log.warning("rule labeling failed on a chunk (%s); retrying record by record", type(err).__name__)
+            results, good = [], []
+            for i, t in enumerate(k_texts):
+                try:
+                    results.append(label_texts([t], taxonomy=rule_tax, ids=[k_ids[i]], evidence=True)[0])
+                    good.append(i)
+                except Exception as e2:
+                    rejects.append(Reject(k_ids[i], f"rule labeling failed ({type(e2).__name__})", E.RL411))
+        rows, out_ids = [], []
+        for res, i in zip(results, good):
+            rid = k_ids[i]
+            final, source = merge_hybrid(res.labels, model_rows[i], model_p[i], self.spec)
+            rows.append(final)
+            out_ids.append(rid)
+            for n in names:
+                rv = res.labels.get(n)
+                rv = None if LABEL_SCHEMA.is_blank(rv) else rv
+                if rv is not None:
+                    stats["rule_cells"] += 1
+                if source.get(n) == "model":
+                    stats["model_filled"] += 1
+                if not _same(rv, model_rows[i][n]):
+                    review_rows.append(
+                        {
+                            idc: rid,
+                            "label": n,
+                            "rule_value": _fmt(rv),
+                            "model_value": _fmt(model_rows[i][n]),
+                            "model_probability": round(model_p[i][n], 4),
+                            "final_value": _fmt(final[n]),
+                        }
+                    )
+            if self.evidence:
+                for m in res.mentions:
+                    rec = dict(m)
+                    rec["report_id"] = rid
+                    rec.setdefault("source", "rules")
+                    ev.append(rec)
+                for n, s in source.items():
+                    if s == "model":
+                        ev.append(
+                            {
+                                "report_id": rid,
+                                "label": n,
+                                "value": final[n],
+                                "probability": round(model_p[i][n], 4),
+                                "source": "model",
+                            }
+                        )
+        stats["disagreements"] += len(review_rows)
+        return rows, out_ids
+
+
 def label_archive_with_model(
     input_path,
     output_path,
@@ -107,241 +309,91 @@ def label_archive_with_model(
     device="auto",
     chunk_size=2048,
     show_progress=True,
+    resume: bool = False,
+    executor: Any = "local",
+    workers: int = 1,
+    ray_address: str | None = None,
+    num_gpus: float = 0.0,
+    on_progress=None,
 ) -> dict:
-    """Label an archive with a trained model (``engine="model"``) or rules + model (``"hybrid"``)."""
-    t0 = time.perf_counter()
+    """Label an archive with a trained model (``engine="model"``) or rules + model (``"hybrid"``).
+
+    Outputs are staged and atomic (``resume=True`` continues an interrupted run); ``executor``
+    ``"ray"`` runs ``workers`` Ray actors with ``num_gpus`` each. Returns the run's counts.
+    """
+    from ..batch import guard_paths, make_executor, sinks
+
     if engine not in ENGINES:
         raise ModelError(f"unknown engine {engine!r} for the model labeler; expected model or hybrid")
     if chunk_size < 1:
         raise ModelError("--chunk-size must be at least 1")
     model_dir = Path(model_dir)
-    spec = read_spec(model_dir)  # clear error before anything heavy
+    eng = ModelEngine(
+        model_dir,
+        engine,
+        batch_size=batch_size,
+        device=device,
+        evidence=evidence_path is not None,
+        review=review_path is not None,
+    )
     src = ReportSource(input_path, id_column, text_column)
-    rule_tax = rules_taxonomy(spec, model_dir) if engine == "hybrid" else None
-    if engine == "hybrid":
-        from ..labeler import label_texts  # the lead's rule labeler
-    predictor = Predictor(model_dir, device=device, batch_size=batch_size)
-    names = predictor.label_names
     idc = src.id_column
-
-    from ..batch import guard_paths
-
     rejects_path = rejects_path or default_rejects_path(output_path)
     guard_paths(
         {"input": input_path, "--model": model_dir},
         {"-o": output_path, "--evidence": evidence_path, "--review": review_path, "--rejects": rejects_path},
     )
-    writer = TableWriter(output_path, columns=[idc, *names], float_columns=names)
-    rejects_w = RejectsWriter(rejects_path, idc)
-    evidence_w = JsonlWriter(evidence_path) if evidence_path else None
-    review_w = (
-        TableWriter(
-            review_path,
-            columns=[idc, *REVIEW_COLUMNS],
-            float_columns=["rule_value", "model_value", "model_probability", "final_value"],
+    outputs = [sinks.label_table(output_path, idc, eng.label_names), sinks.rejects(rejects_path, idc)]
+    if evidence_path is not None:
+        outputs.append(sinks.evidence(evidence_path))
+    if review_path is not None:
+        outputs.append(sinks.review(review_path, idc))
+    runner = (
+        executor
+        if executor is not None and not isinstance(executor, str)
+        # locally the model runs in this process (torch threads; forking a loaded model is unsafe):
+        # --workers counts Ray actors only
+        else make_executor(
+            executor or "local",
+            workers=workers if (executor or "local") == "ray" else 1,
+            ray_address=ray_address,
+            num_gpus=num_gpus,
         )
-        if review_path
-        else None
     )
-
+    summary = _run_with_progress(
+        src, eng, outputs, runner, chunk_size, resume, output_path, show_progress, on_progress
+    )
     stats: dict[str, Any] = {
-        "rows_in": 0,
-        "rows_out": 0,
-        "rejects": 0,
-        "windowed_reports": 0,
-        "windows": 0,
-        "disagreements": 0,
-        "model_filled": 0,
-        "rule_cells": 0,
+        "rows_in": summary.rows_in,
+        "rows_out": summary.rows_out,
+        "rejects": summary.rejects,
+        **{
+            k: int(summary.counters.get(k, 0))
+            for k in ("windowed_reports", "windows", "disagreements", "model_filled", "rule_cells")
+        },
     }
-    chunks = src.chunks(chunk_size)
-
-    def prepare():
-        """Read the next chunk and tokenise it (runs in the background thread)."""
-        try:
-            chunk = next(chunks)
-        except StopIteration:
-            return None
-        texts = chunk.frame[src.text_column].tolist() if len(chunk.frame) else []
-        return chunk, predictor.encode(texts)
-
-    prog = None
-    if show_progress:
-        from ..progress import progress
-
-        prog = progress()
-        prog.start()
-        task = prog.add_task(f"labeling ({engine})", total=None, rate="")
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reportlab-tokenize")
-    writers = [w for w in (writer, rejects_w, evidence_w, review_w) if w is not None]
-    clean = False
-    try:
-        fut = pool.submit(prepare)
-        while True:
-            item = fut.result()
-            if item is None:
-                break
-            fut = pool.submit(prepare)  # overlap: next chunk is read + tokenised while this one runs
-            chunk, enc = item
-            stats["rows_in"] += chunk.n_in
-            rejects: list[Reject] = list(chunk.rejects)
-            frame = chunk.frame
-            ids = frame[idc].tolist() if len(frame) else []
-            texts = frame[src.text_column].tolist() if len(frame) else []
-            keep = list(range(len(ids)))
-            try:
-                probs = predictor.predict_encoded(enc)
-            except (RuntimeError, ValueError) as err:
-                # one bad record must not sink the chunk: retry record by record
-                log.warning(
-                    "model inference failed on a chunk (%s); retrying record by record", type(err).__name__
-                )
-                probs_list, keep = [], []
-                for i, t in enumerate(texts):
-                    try:
-                        probs_list.append(predictor.predict([t])[0][0])
-                        keep.append(i)
-                    except (RuntimeError, ValueError) as e2:
-                        rejects.append(
-                            Reject(ids[i], f"model inference failed ({type(e2).__name__})", "RL410")
-                        )
-                probs = np.stack(probs_list) if probs_list else np.zeros((0, len(names), 4), dtype=np.float32)
-            stats["windowed_reports"] += int(enc.windowed_reports)
-            stats["windows"] += len(enc.windows)
-            cls, p = probs_to_values(probs)
-            k_ids = [ids[i] for i in keep]
-            model_rows = [
-                {n: class_to_value(cls[r, j]) for j, n in enumerate(names)} for r in range(len(keep))
-            ]
-            model_p = [{n: float(p[r, j]) for j, n in enumerate(names)} for r in range(len(keep))]
-            if engine == "model":
-                rows = model_rows
-                if evidence_w:
-                    recs = []
-                    for r, rid in enumerate(k_ids):
-                        for j, n in enumerate(names):
-                            v = model_rows[r][n]
-                            if v is not None:
-                                recs.append(
-                                    {
-                                        "report_id": rid,
-                                        "label": n,
-                                        "value": v,
-                                        "probability": round(model_p[r][n], 4),
-                                        "source": "model",
-                                        "windows": int(enc.windows_per_report[keep[r]]),
-                                    }
-                                )
-                    evidence_w.write_many(recs)
-            else:
-                k_texts = [texts[i] for i in keep]
-                try:
-                    results = label_texts(k_texts, taxonomy=rule_tax, ids=k_ids, evidence=True)
-                    good = list(range(len(k_texts)))
-                except ReportLabError:
-                    raise
-                except Exception as err:
-                    log.warning(
-                        "rule labeling failed on a chunk (%s); retrying record by record", type(err).__name__
-                    )
-                    results, good = [], []
-                    for i, t in enumerate(k_texts):
-                        try:
-                            results.append(
-                                label_texts([t], taxonomy=rule_tax, ids=[k_ids[i]], evidence=True)[0]
-                            )
-                            good.append(i)
-                        except Exception as e2:
-                            rejects.append(
-                                Reject(k_ids[i], f"rule labeling failed ({type(e2).__name__})", "RL411")
-                            )
-                rows, out_ids, review_rows, ev = [], [], [], []
-                for res, i in zip(results, good):
-                    rid = k_ids[i]
-                    final, source = merge_hybrid(res.labels, model_rows[i], model_p[i], spec)
-                    rows.append(final)
-                    out_ids.append(rid)
-                    for n in names:
-                        rv = res.labels.get(n)
-                        rv = None if LABEL_SCHEMA.is_blank(rv) else rv
-                        if rv is not None:
-                            stats["rule_cells"] += 1
-                        if source.get(n) == "model":
-                            stats["model_filled"] += 1
-                        if not _same(rv, model_rows[i][n]):
-                            review_rows.append(
-                                {
-                                    idc: rid,
-                                    "label": n,
-                                    "rule_value": _fmt(rv),
-                                    "model_value": _fmt(model_rows[i][n]),
-                                    "model_probability": round(model_p[i][n], 4),
-                                    "final_value": _fmt(final[n]),
-                                }
-                            )
-                    if evidence_w:
-                        for m in res.mentions:
-                            rec = dict(m)
-                            rec["report_id"] = rid
-                            rec.setdefault("source", "rules")
-                            ev.append(rec)
-                        for n, s in source.items():
-                            if s == "model":
-                                ev.append(
-                                    {
-                                        "report_id": rid,
-                                        "label": n,
-                                        "value": final[n],
-                                        "probability": round(model_p[i][n], 4),
-                                        "source": "model",
-                                    }
-                                )
-                stats["disagreements"] += len(review_rows)
-                if review_w and review_rows:
-                    import pandas as pd
-
-                    review_w.write(pd.DataFrame(review_rows, columns=[idc, *REVIEW_COLUMNS]))
-                if evidence_w:
-                    evidence_w.write_many(ev)
-                k_ids = out_ids
-            writer.write(label_frame(idc, k_ids, rows, names))
-            rejects_w.write(rejects)
-            stats["rows_out"] += len(k_ids)
-            stats["rejects"] += len(rejects)
-            if prog:
-                el = time.perf_counter() - t0
-                prog.update(
-                    task, advance=chunk.n_in, rate=f"{stats['rows_out'] / max(el, 1e-9):.0f} reports/s"
-                )
-        clean = True
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-        if prog:
-            prog.stop()
-        for w in writers:  # a run that stops early leaves nothing at the final names
-            if clean:
-                w.close()
-            else:
-                w.abort()
-    seconds = time.perf_counter() - t0
+    p = eng.predictor
     stats.update(
         {
             "engine": engine,
+            "executor": summary.executor,
             "model_dir": str(model_dir),
-            "labels": names,
-            "taxonomy": spec.taxonomy_name,
-            "device": predictor.device,
-            "precision": predictor.precision,
-            "threads": predictor.threads,
+            "labels": eng.label_names,
+            "taxonomy": eng.spec.taxonomy_name,
+            "device": p.device if p is not None else summary.executor,
+            "precision": p.precision if p is not None else None,
+            "threads": p.threads if p is not None else None,
             "batch_size": batch_size,
             "id_column": idc,
             "output": str(output_path),
-            "rejects_path": str(rejects_w.path) if rejects_w.count else None,
+            "rejects_path": summary.rejects_path,
             "review_path": str(review_path) if review_path else None,
             "evidence_path": str(evidence_path) if evidence_path else None,
-            "seconds": round(seconds, 2),
-            "reports_per_s": round(stats["rows_out"] / seconds, 1) if seconds > 0 else math.nan,
-            "notes": list(src.notes),
+            "seconds": round(summary.seconds, 2),
+            "reports_per_s": round(summary.rows_out / summary.seconds, 1)
+            if summary.seconds > 0
+            else math.nan,
+            "notes": list(summary.notes),
         }
     )
     if engine == "model":
@@ -351,6 +403,47 @@ def label_archive_with_model(
         log.info(
             "%d report(s) were longer than the %d-token window and were split into overlapping windows",
             stats["windowed_reports"],
-            spec.max_length,
+            eng.spec.max_length,
         )
     return stats
+
+
+def _run_with_progress(src, engine, outputs, executor, chunk_size, resume, primary, show, on_progress):
+    """``run_archive`` with a progress bar on stderr (:mod:`reportlab_nlp.progress`) when ``show``."""
+    from ..batch import run_archive
+
+    if not show:
+        return run_archive(
+            src,
+            engine,
+            outputs,
+            chunk_size=chunk_size,
+            executor=executor,
+            on_progress=on_progress,
+            resume=resume,
+            primary=primary,
+        )
+    from ..progress import progress
+
+    t0 = time.perf_counter()
+    done = [0]
+    with progress() as bar:
+        task = bar.add_task(f"labeling ({engine.name})", total=None, rate="")
+
+        def advance(n: int) -> None:
+            done[0] += n
+            el = time.perf_counter() - t0
+            bar.update(task, advance=n, rate=f"{done[0] / max(el, 1e-9):.1f} reports/s")
+            if on_progress is not None:
+                on_progress(n)
+
+        return run_archive(
+            src,
+            engine,
+            outputs,
+            chunk_size=chunk_size,
+            executor=executor,
+            on_progress=advance,
+            resume=resume,
+            primary=primary,
+        )

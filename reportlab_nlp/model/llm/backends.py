@@ -19,7 +19,7 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
-from ...errors import ModelError
+from ...errors import E, ModelError
 from ..modeling import DECODER_ARCH_SUFFIXES, DECODER_MODEL_TYPES
 from .engine import REJECT_TOO_LONG, Failure
 from .grammar import AnswerGrammar, TokenTable, make_processor
@@ -37,11 +37,11 @@ def check_generative_dir(model_dir: str | Path) -> dict:
     p = Path(model_dir)
     cfg_path = p / "config.json"
     if not p.is_dir() or not cfg_path.exists():
-        raise ModelError(f"--model {p} is not a local model folder (no config.json)", code="RL440")
+        raise ModelError(f"--model {p} is not a local model folder (no config.json)", code=E.RL440)
     try:
         cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, OSError) as err:
-        raise ModelError(f"{cfg_path} cannot be read ({type(err).__name__})", code="RL440") from None
+        raise ModelError(f"{cfg_path} cannot be read ({type(err).__name__})", code=E.RL440) from None
     archs = cfg.get("architectures") or []
     if not (
         any(str(a).endswith(DECODER_ARCH_SUFFIXES) for a in archs)
@@ -50,7 +50,7 @@ def check_generative_dir(model_dir: str | Path) -> dict:
         raise ModelError(
             f"--model {p} is not a generative (decoder) checkpoint; --engine llm needs an instruction-tuned "
             "decoder such as MedGemma-4B-it, Gemma-3, Qwen or Llama",
-            code="RL440",
+            code=E.RL440,
         )
     return cfg
 
@@ -97,7 +97,7 @@ class TransformersBackend:
             self.tokenizer = AutoTokenizer.from_pretrained(p, local_files_only=True)
         except (OSError, ValueError, TypeError) as err:
             raise ModelError(
-                f"--model {p} has no usable tokenizer ({type(err).__name__})", code="RL440"
+                f"--model {p} has no usable tokenizer ({type(err).__name__})", code=E.RL440
             ) from None
         self.tokenizer.padding_side = "left"
         if self.tokenizer.pad_token_id is None:
@@ -109,7 +109,7 @@ class TransformersBackend:
                 self.model = AutoModelForCausalLM.from_pretrained(p, local_files_only=True, dtype=dtype)
             except (OSError, ValueError) as err:
                 raise ModelError(
-                    f"--model {p}: weights cannot be loaded ({type(err).__name__})", code="RL440"
+                    f"--model {p}: weights cannot be loaded ({type(err).__name__})", code=E.RL440
                 ) from None
         self.model.to(self.device).eval()
         gen = self.model.generation_config
@@ -117,7 +117,7 @@ class TransformersBackend:
         eos = list(eos) if isinstance(eos, (list, tuple)) else ([eos] if eos is not None else [])
         if self.tokenizer.eos_token_id is not None:
             eos.append(self.tokenizer.eos_token_id)
-        self.eos_ids = sorted(set(int(e) for e in eos))
+        self.eos_ids = sorted({int(e) for e in eos})
         self.context = _context_length(self.model.config)
         self.max_new_tokens = int(max_new_tokens or answer_budget(prompt))
         self.table = TokenTable.for_tokenizer(self.tokenizer)
@@ -189,7 +189,7 @@ class VllmBackend:
             from vllm import LLM
         except ImportError:
             raise ModelError(
-                "--backend vllm needs the vllm package on a CUDA machine", code="RL441"
+                "--backend vllm needs the vllm package on a CUDA machine", code=E.RL441
             ) from None
         self.prompt = prompt
         # the KV cache is sized for prompt + answer, not the model's full (often 128k) context
@@ -243,7 +243,7 @@ def make_backend(
     """``auto``: vLLM when it is installed and the device is a GPU, else transformers ``generate``."""
     if backend not in BACKENDS:
         raise ModelError(
-            f"unknown LLM backend {backend!r}; expected one of {', '.join(BACKENDS)}", code="RL441"
+            f"unknown LLM backend {backend!r}; expected one of {', '.join(BACKENDS)}", code=E.RL441
         )
     if backend == "auto":
         from ..device import resolve_device

@@ -13,15 +13,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from ...errors import E
 from ...inputs import Reject
 from .answers import Answer, Cell, parse_answer
 from .prompt import PromptSpec
 
 log = logging.getLogger(__name__)
 
-REJECT_INVALID = "RL450"
-REJECT_TOO_LONG = "RL451"
-REJECT_FAILED = "RL452"
+REJECT_INVALID = E.RL450
+REJECT_TOO_LONG = E.RL451
+REJECT_FAILED = E.RL452
 
 
 @dataclass(frozen=True)

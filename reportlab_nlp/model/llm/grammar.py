@@ -214,7 +214,7 @@ def make_processor(grammars: Sequence[AnswerGrammar], table: TokenTable, eos_ids
             self.states = [g.initial() for g in grammars]
             self.consumed = [0] * len(grammars)
             self.prompt_len: int | None = None
-            self.eos = sorted(set(int(e) for e in eos_ids))
+            self.eos = sorted({int(e) for e in eos_ids})
             self.eos_set = set(self.eos)
 
         def __call__(self, input_ids, scores):

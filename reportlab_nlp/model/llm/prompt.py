@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ...errors import ModelError, RulesError
+from ...errors import E, ModelError, RulesError
 from ...resources import load_yaml, resolve
 
 DEFAULT_PROMPT = "prompts/chexpert"
@@ -28,7 +28,7 @@ VALUE_OF_TOKEN: dict[str, float | None] = {"1": 1.0, "0": 0.0, "-1": -1.0, "null
 class PromptError(ModelError):
     """A prompt file is unusable (RL430-RL432)."""
 
-    code = "RL430"
+    code = E.RL430
 
 
 @dataclass
@@ -135,7 +135,7 @@ def load_prompt(name_or_path: str | Path | None = None) -> PromptSpec:
         name = str(item["name"])
         if name not in tax.label_names:
             raise PromptError(
-                f"prompt {path.name}: label {name!r} is not a label of taxonomy {tax.name}", code="RL431"
+                f"prompt {path.name}: label {name!r} is not a label of taxonomy {tax.name}", code=E.RL431
             )
         definitions[name] = str(item.get("definition") or name).strip()
     names = [n for n in tax.label_names if n in definitions]
@@ -164,7 +164,7 @@ def load_prompt(name_or_path: str | Path | None = None) -> PromptSpec:
             if name not in definitions:
                 raise PromptError(
                     f"prompt {path.name}: example {k} uses label {name!r}, which the prompt does not define",
-                    code="RL431",
+                    code=E.RL431,
                 )
             if not isinstance(cell, (list, tuple)) or len(cell) != 2:
                 raise PromptError(f"prompt {path.name}: example {k}, {name}: expected [value, evidence]")
@@ -173,7 +173,7 @@ def load_prompt(name_or_path: str | Path | None = None) -> PromptSpec:
                 raise PromptError(
                     f"prompt {path.name}: example {k}, {name}: "
                     "the evidence is not copied from the example report",
-                    code="RL432",
+                    code=E.RL432,
                 )
             labels[str(name)] = (value, None if quote is None else str(quote))
         spec.examples.append(FewShot(ex["report"], labels))
