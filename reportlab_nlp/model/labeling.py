@@ -321,7 +321,7 @@ def label_archive_with_model(
     Outputs are staged and atomic (``resume=True`` continues an interrupted run); ``executor``
     ``"ray"`` runs ``workers`` Ray actors with ``num_gpus`` each. Returns the run's counts.
     """
-    from ..batch import guard_paths, make_executor, sinks
+    from ..batch import guard_paths
 
     if engine not in ENGINES:
         raise ModelError(f"unknown engine {engine!r} for the model labeler; expected model or hybrid")
@@ -343,23 +343,8 @@ def label_archive_with_model(
         {"input": input_path, "--model": model_dir},
         {"-o": output_path, "--evidence": evidence_path, "--review": review_path, "--rejects": rejects_path},
     )
-    outputs = [sinks.label_table(output_path, idc, eng.label_names), sinks.rejects(rejects_path, idc)]
-    if evidence_path is not None:
-        outputs.append(sinks.evidence(evidence_path))
-    if review_path is not None:
-        outputs.append(sinks.review(review_path, idc))
-    runner = (
-        executor
-        if executor is not None and not isinstance(executor, str)
-        # locally the model runs in this process (torch threads; forking a loaded model is unsafe):
-        # --workers counts Ray actors only
-        else make_executor(
-            executor or "local",
-            workers=workers if (executor or "local") == "ray" else 1,
-            ray_address=ray_address,
-            num_gpus=num_gpus,
-        )
-    )
+    outputs = model_sinks(output_path, idc, eng.label_names, rejects_path, evidence_path, review_path)
+    runner = model_executor(executor, workers, ray_address, num_gpus)
     summary = _run_with_progress(
         src, eng, outputs, runner, chunk_size, resume, output_path, show_progress, on_progress
     )
@@ -406,6 +391,34 @@ def label_archive_with_model(
             eng.spec.max_length,
         )
     return stats
+
+
+def model_sinks(output_path, idc, label_names, rejects_path, evidence_path, review_path) -> list:
+    """The sinks of a model/hybrid/llm run: labels, rejects, and evidence and review when asked."""
+    from ..batch import sinks
+
+    outputs = [sinks.label_table(output_path, idc, label_names), sinks.rejects(rejects_path, idc)]
+    if evidence_path is not None:
+        outputs.append(sinks.evidence(evidence_path))
+    if review_path is not None:
+        outputs.append(sinks.review(review_path, idc))
+    return outputs
+
+
+def model_executor(executor: Any, workers: int, ray_address: str | None, num_gpus: float | None) -> Any:
+    """The executor of a model engine: an executor object as given, else one made by name.
+
+    Locally the model runs in this process (torch threads; forking a loaded model is unsafe), so
+    ``workers`` counts Ray actors only.
+    """
+    if executor is not None and not isinstance(executor, str):
+        return executor
+    from ..batch import make_executor
+
+    name = executor or "local"
+    return make_executor(
+        name, workers=workers if name == "ray" else 1, ray_address=ray_address, num_gpus=num_gpus
+    )
 
 
 def _run_with_progress(src, engine, outputs, executor, chunk_size, resume, primary, show, on_progress):

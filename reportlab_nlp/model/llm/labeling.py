@@ -279,8 +279,8 @@ def label_archive_with_llm(
     Outputs are staged and atomic; ``resume=True`` continues an interrupted run; ``executor``
     ``"ray"`` runs ``workers`` Ray actors with ``num_gpus`` each.
     """
-    from ...batch import guard_paths, make_executor, sinks
-    from ..labeling import _run_with_progress
+    from ...batch import guard_paths
+    from ..labeling import _run_with_progress, model_executor, model_sinks
 
     if engine not in ENGINES:
         raise ModelError(f"unknown engine {engine!r} for the prompted labeler; expected llm or hybrid")
@@ -313,23 +313,8 @@ def label_archive_with_llm(
         review=review_path is not None,
     )
     idc = src.id_column
-    outputs = [sinks.label_table(output_path, idc, eng.label_names), sinks.rejects(rejects_path, idc)]
-    if evidence_path is not None:
-        outputs.append(sinks.evidence(evidence_path))
-    if review_path is not None:
-        outputs.append(sinks.review(review_path, idc))
-    runner = (
-        executor
-        if executor is not None and not isinstance(executor, str)
-        # locally the model runs in this process (torch threads; forking a loaded model is unsafe):
-        # --workers counts Ray actors only
-        else make_executor(
-            executor or "local",
-            workers=workers if (executor or "local") == "ray" else 1,
-            ray_address=ray_address,
-            num_gpus=num_gpus,
-        )
-    )
+    outputs = model_sinks(output_path, idc, eng.label_names, rejects_path, evidence_path, review_path)
+    runner = model_executor(executor, workers, ray_address, num_gpus)
     summary = _run_with_progress(
         src, eng, outputs, runner, chunk_size, resume, output_path, show_progress, on_progress
     )
