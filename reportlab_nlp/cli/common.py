@@ -56,3 +56,49 @@ def setup_logging(verbose: bool = False) -> None:
     # medspaCy/PyRuSH log noisily through loguru/logging; keep them quiet
     for noisy in ("PyRuSH", "medspacy", "spacy"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+# ---------------------------------------------------------------- options every archive command shares
+def encoding_option() -> str:
+    return typer.Option(
+        "auto",
+        "--encoding",
+        help="Input encoding: auto (BOM sniffing, UTF-16/32, else UTF-8) or any Python codec name.",
+    )
+
+
+def strip_markup_option() -> str:
+    return typer.Option(
+        "none", "--strip-markup", help="Strip markup from report text: auto, html, rtf or none."
+    )
+
+
+def resume_option() -> bool:
+    return typer.Option(
+        False,
+        "--resume",
+        help="Continue an interrupted run from its last completed chunk (<output>.partial/).",
+    )
+
+
+def executor_option() -> str:
+    return typer.Option(
+        "local", "--executor", help="local (this machine) or ray (Ray Data actors; pip install '.[ray]')."
+    )
+
+
+def ray_address_option() -> str | None:
+    return typer.Option(
+        None, "--ray-address", help="Ray cluster: auto, ray://host:10001 (default: start a local Ray)."
+    )
+
+
+def check_executor(executor: str) -> None:
+    """RL020 for an executor name the runner does not know."""
+    from ..batch import EXECUTORS
+    from ..errors import ArgumentError, E
+
+    if executor not in EXECUTORS:
+        raise ArgumentError(
+            f"unknown --executor {executor!r}; expected one of {', '.join(EXECUTORS)}", code=E.RL020
+        )

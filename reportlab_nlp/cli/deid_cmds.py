@@ -7,9 +7,21 @@ from pathlib import Path
 
 import typer
 
-from ..errors import ArgumentError, E
+from ..errors import E
 from .application import app
-from .common import cli_errors, console, out_console, progress, setup_logging
+from .common import (
+    check_executor,
+    cli_errors,
+    console,
+    encoding_option,
+    executor_option,
+    out_console,
+    progress,
+    ray_address_option,
+    resume_option,
+    setup_logging,
+    strip_markup_option,
+)
 from .deid_model_cmds import DeidCommand
 
 
@@ -66,19 +78,9 @@ def deid(
         None, "--audit", help="Write the run's audit summary (counts per category) as JSON."
     ),
     chunk_size: int = typer.Option(1000, "--chunk-size", min=1, help="Records per chunk."),
-    encoding: str = typer.Option(
-        "auto",
-        "--encoding",
-        help="Input encoding: auto (BOM sniffing, UTF-16/32, else UTF-8) or any Python codec name.",
-    ),
-    strip_markup: str = typer.Option(
-        "none", "--strip-markup", help="Strip markup from report text: auto, html, rtf or none."
-    ),
-    resume: bool = typer.Option(
-        False,
-        "--resume",
-        help="Continue an interrupted run from its last completed chunk (<output>.partial/).",
-    ),
+    encoding: str = encoding_option(),
+    strip_markup: str = strip_markup_option(),
+    resume: bool = resume_option(),
     workers: int = typer.Option(
         1,
         "--workers",
@@ -86,12 +88,8 @@ def deid(
         min=1,
         help="Worker processes (--executor local) or Ray actors (--executor ray).",
     ),
-    executor: str = typer.Option(
-        "local", "--executor", help="local (this machine) or ray (Ray Data actors; pip install '.[ray]')."
-    ),
-    ray_address: str | None = typer.Option(
-        None, "--ray-address", help="Ray cluster: auto, ray://host:10001 (default: start a local Ray)."
-    ),
+    executor: str = executor_option(),
+    ray_address: str | None = ray_address_option(),
     verbose: bool = typer.Option(False, "-v", "--verbose", help="Log progress (counts only, never text)."),
 ) -> None:
     """De-identify report text: mask, surrogate or tag PHI. Records that fail are withheld (fail closed)."""
@@ -101,12 +99,7 @@ def deid(
 
     if mode not in MODES:
         raise ReportLabError(f"unknown --mode {mode!r}; expected one of {', '.join(MODES)}", code=E.RL612)
-    from ..batch import EXECUTORS
-
-    if executor not in EXECUTORS:
-        raise ArgumentError(
-            f"unknown --executor {executor!r}; expected one of {', '.join(EXECUTORS)}", code=E.RL020
-        )
+    check_executor(executor)
     secret = read_secret(secret_file) if secret_file else None
     with progress() as bar:
         task = bar.add_task("de-identifying", total=None, rate="")

@@ -9,9 +9,21 @@ from pathlib import Path
 
 import typer
 
-from ..errors import ArgumentError, E
+from ..errors import E
 from .application import app
-from .common import cli_errors, console, out_console, progress, setup_logging
+from .common import (
+    check_executor,
+    cli_errors,
+    console,
+    encoding_option,
+    executor_option,
+    out_console,
+    progress,
+    ray_address_option,
+    resume_option,
+    setup_logging,
+    strip_markup_option,
+)
 
 
 class Engine(str, Enum):
@@ -52,12 +64,8 @@ def label_cmd(
         min=1,
         help="Worker processes (--executor local) or Ray actors (--executor ray).",
     ),
-    executor: str = typer.Option(
-        "local", "--executor", help="local (this machine) or ray (Ray Data actors; pip install '.[ray]')."
-    ),
-    ray_address: str | None = typer.Option(
-        None, "--ray-address", help="Ray cluster: auto, ray://host:10001 (default: start a local Ray)."
-    ),
+    executor: str = executor_option(),
+    ray_address: str | None = ray_address_option(),
     ray_gpus: float = typer.Option(
         0.0, "--ray-gpus", min=0.0, help="GPUs per Ray actor for --engine model/hybrid/llm (e.g. 1 or 0.5)."
     ),
@@ -95,31 +103,17 @@ def label_cmd(
     chunk_size: int = typer.Option(
         2000, "--chunk-size", min=1, help="Records read per chunk (memory stays flat)."
     ),
-    encoding: str = typer.Option(
-        "auto",
-        "--encoding",
-        help="Input encoding: auto (BOM sniffing, UTF-16/32, else UTF-8) or any Python codec name.",
-    ),
-    strip_markup: str = typer.Option(
-        "none", "--strip-markup", help="Strip markup from report text: auto, html, rtf or none."
-    ),
-    resume: bool = typer.Option(
-        False,
-        "--resume",
-        help="Continue an interrupted run from its last completed chunk (<output>.partial/).",
-    ),
+    encoding: str = encoding_option(),
+    strip_markup: str = strip_markup_option(),
+    resume: bool = resume_option(),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log progress details (never report text)."),
 ) -> None:
     """Label reports with CheXpert-style values (1 positive, 0 negative, -1 uncertain, blank)."""
     setup_logging(verbose)
-    from ..batch import EXECUTORS
     from ..errors import ReportLabError
 
-    if executor not in EXECUTORS:
-        raise ArgumentError(
-            f"unknown --executor {executor!r}; expected one of {', '.join(EXECUTORS)}", code=E.RL020
-        )
+    check_executor(executor)
     run_on = {"executor": executor, "workers": workers, "ray_address": ray_address}
     if engine is not Engine.rules:
         if model is None:
