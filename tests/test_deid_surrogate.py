@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 
@@ -106,8 +107,37 @@ def test_year_forms_shift_with_the_group_offset_and_keep_their_form(det):
     d = Deidentifier("surrogate", secret=SECRET, detector=det)
     shift = dt.timedelta(days=d.surrogator.date_shift("p1"))
     y92 = (dt.date(1992, 7, 1) + shift).year
-    y15 = (dt.date(2015, 7, 1) + shift).year
+    mid = dt.date(2015, 7, 15) + shift  # a season moves by its middle day
+    season = {12: "winter", 1: "winter", 2: "winter", 3: "spring", 4: "spring", 5: "spring"}.get(
+        mid.month, "summer" if mid.month in (6, 7, 8) else "fall"
+    )
     out = d.deidentify("mvr in '92; fell in summer of 2015.", "p1")
-    assert out == f"mvr in '{str(y92)[-2:]}; fell in summer of {y15}."
+    assert out == f"mvr in '{str(y92)[-2:]}; fell in {season} of {mid.year}."
     new = dt.date(2018, 3, 26) + shift
     assert d.deidentify("ct dated 26.03.2018.", "p1") == f"ct dated {new.day:02d}.{new.month:02d}.{new.year}."
+
+
+@pytest.mark.parametrize(
+    ("written", "day", "form"),
+    [
+        ("Thanksgiving 2019", dt.date(2019, 11, 28), "{mon} {d}, {y}"),
+        ("xmas '18", dt.date(2018, 12, 25), "{mon} {d} '{yy}"),
+        ("Easter 2022", dt.date(2022, 4, 17), "{mon} {d}, {y}"),
+        ("memorial day 2020", dt.date(2020, 5, 25), "{mon} {d}, {y}"),
+        ("Labor Day 2017", dt.date(2017, 9, 4), "{mon} {d}, {y}"),
+        ("new year's eve 2016", dt.date(2016, 12, 31), "{mon} {d}, {y}"),
+    ],
+)
+def test_a_holiday_with_a_year_becomes_its_shifted_day(det, written, day, form):
+    """ "Thanksgiving 2019" names one day: the surrogate must not keep it (only its year moved)."""
+    d = Deidentifier("surrogate", secret=SECRET, detector=det)
+    new = day + dt.timedelta(days=d.surrogator.date_shift("p1"))
+    want = form.format(mon=calendar.month_abbr[new.month], d=new.day, y=new.year, yy=str(new.year)[-2:])
+    assert d.deidentify(f"home over {written}, no events.", "p1") == f"home over {want}, no events."
+
+
+def test_a_lunar_holiday_becomes_a_shifted_month(det):
+    d = Deidentifier("surrogate", secret=SECRET, detector=det)
+    new = dt.date(2021, 7, 1) + dt.timedelta(days=d.surrogator.date_shift("p2"))
+    out = d.deidentify("fasting for Ramadan 2021 per family.", "p2")
+    assert out == f"fasting for {calendar.month_abbr[new.month]} {new.year} per family."

@@ -17,6 +17,8 @@ import re
 import secrets as _secrets
 from collections.abc import Sequence
 
+from dateutil import easter
+
 from .detect import (
     DATE_PATTERNS,
     MD_PATTERN,
@@ -177,9 +179,11 @@ class Surrogator:
         if day is not None:  # a day of the week moves with the dates of its group
             new = calendar.day_name[(day + shift.days) % 7]
             return self._case_like(new + original[len(original.rstrip("s")) :], original)
-        for _name, rx in [*DATE_PATTERNS, ("md", MD_PATTERN), ("year", YEAR_PATTERN), *YEAR_FORMS]:
+        for name, rx in [*DATE_PATTERNS, ("md", MD_PATTERN), ("year", YEAR_PATTERN), *YEAR_FORMS]:
             m = rx.fullmatch(original)
             if m and _valid_date(m):
+                if name == "season_holiday":
+                    return _shift_season_holiday(m, shift)
                 return _shift_date(m, shift)
         return None
 
@@ -318,6 +322,98 @@ def _shift_date(m: re.Match, shift: dt.timedelta) -> str:
         if gd.get("ord"):
             repl["ord"] = _ordinal(new.day, gd["ord"])
     return _subst(m, repl)
+
+
+def _holiday_date(word: str, year: int) -> dt.date | None:
+    """The day a holiday fell on in ``year`` (US calendar), or None for a season or a holiday
+    whose date follows a lunar calendar (Ramadan, Passover, Diwali, Hanukkah)."""
+    key = re.sub(r"['’]", "", word.lower()).strip()
+    key = re.sub(r"\s+", " ", key)
+    fixed = _HOLIDAYS_FIXED.get(key)
+    if fixed:
+        return dt.date(year, *fixed)
+    nth = _HOLIDAYS_NTH_WEEKDAY.get(key)
+    if nth:
+        month, weekday, n = nth
+        days = [d for d in calendar.Calendar().itermonthdates(year, month) if d.month == month]
+        hits = [d for d in days if d.weekday() == weekday]
+        return hits[n]
+    if key == "easter":
+        return easter.easter(year)
+    return None
+
+
+def _shift_season_holiday(m: re.Match, shift: dt.timedelta) -> str:
+    """ "Thanksgiving 2019" names one day: it becomes that day, shifted, written "Dec 20, 2019"
+    (the year keeps its width and quote: "Dec 20 '19"). A season ("summer of 2015") becomes the
+    season of its middle day, shifted. A holiday with no fixed rule (lunar calendars) becomes the
+    shifted month ("Mar 2019"). The original day is never kept."""
+    word, q, ytxt = m.group("w"), m.group("q"), m.group("y")
+    year = _year_from(ytxt)
+
+    def year_text(y: int) -> str:
+        return q + (str(y)[-2:] if len(ytxt) == 2 else str(y))
+
+    sep = " " if q else ", "
+    core = word.strip()
+    low = re.sub(r"\s+of$", "", core.lower())
+    if low in _SEASON_MID:
+        new = dt.date(year, *_SEASON_MID[low]) + shift
+        season = _SEASON_OF_MONTH[new.month]
+        if low == "autumn" and season == "fall":
+            season = "autumn"
+        lead = word[: len(word) - len(word.lstrip())]
+        rest = core[len(low) :]  # " of" kept
+        return lead + _case_like_word(season, core) + rest + word[len(word.rstrip()) :] + year_text(new.year)
+    day = _holiday_date(core, year)
+    if day is None:
+        new = dt.date(year, 7, 1) + shift
+        return f"{calendar.month_abbr[new.month]} {year_text(new.year)}"
+    new = day + shift
+    return f"{calendar.month_abbr[new.month]} {new.day}{sep}{year_text(new.year)}"
+
+
+def _case_like_word(word: str, template: str) -> str:
+    if template.isupper():
+        return word.upper()
+    if template[:1].isupper():
+        return word.capitalize()
+    return word
+
+
+# holidays on a fixed day (month, day) and on the n-th weekday of a month (month, weekday, n; -1 = last)
+_HOLIDAYS_FIXED = {
+    "christmas": (12, 25),
+    "xmas": (12, 25),
+    "new years": (1, 1),
+    "new years day": (1, 1),
+    "new years eve": (12, 31),
+    "halloween": (10, 31),
+    "independence day": (7, 4),
+    "fourth of july": (7, 4),
+    "4th of july": (7, 4),
+    "valentines day": (2, 14),
+}
+_HOLIDAYS_NTH_WEEKDAY = {
+    "thanksgiving": (11, calendar.THURSDAY, 3),
+    "memorial day": (5, calendar.MONDAY, -1),
+    "labor day": (9, calendar.MONDAY, 0),
+    "labour day": (9, calendar.MONDAY, 0),
+    "mothers day": (5, calendar.SUNDAY, 1),
+    "fathers day": (6, calendar.SUNDAY, 2),
+}
+# the middle day of each (northern) season, and the season of each month
+_SEASON_MID = {"winter": (1, 15), "spring": (4, 15), "summer": (7, 15), "fall": (10, 15), "autumn": (10, 15)}
+_SEASON_OF_MONTH = {
+    m: s
+    for s, months in {
+        "winter": (12, 1, 2),
+        "spring": (3, 4, 5),
+        "summer": (6, 7, 8),
+        "fall": (9, 10, 11),
+    }.items()
+    for m in months
+}
 
 
 def _shift_time(m: re.Match, minutes: int) -> str:
