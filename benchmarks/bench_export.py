@@ -5,7 +5,9 @@
 Writes a synthetic label table (``--rows`` reports, CheXpert cells 1/0/-1/blank at realistic
 rates) and image metadata (about ``--images-per-report`` images per report, ~3 reports per
 patient) to a temporary folder, then runs ``reportlab-nlp export`` in a fresh process pinned to
-one CPU core (``taskset -c 0`` where available) and reports its wall time and peak RSS.
+one CPU core (``taskset -c 0`` where available) and reports its wall time, peak RSS and the 1-min
+load average before it. The export's temporary partition files go to ``TMPDIR`` (about 80 bytes
+per image at their peak), the inputs to a temporary folder: check ``df -h /tmp`` before 3,000,000 rows.
 Several ``--rows`` values show how memory grows with the input. Synthetic data only.
 """
 
@@ -100,13 +102,14 @@ def main() -> None:
     ap.add_argument("--images-per-report", type=float, default=1.3)
     ap.add_argument("--format", default="chexpert", choices=["chexpert", "mimic", "csv"])
     args = ap.parse_args()
-    print(f"{'label rows':>12} {'images':>10} {'wall s':>8} {'peak RSS MiB':>13}")
+    print(f"{'label rows':>12} {'images':>10} {'wall s':>8} {'peak RSS MiB':>13} {'load':>6}")
     for rows in args.rows:
         with tempfile.TemporaryDirectory() as tmp:
             labels, meta = make_inputs(Path(tmp), rows, args.images_per_report)
+            load = os.getloadavg()[0]  # 1-min load average before the run (other jobs slow it)
             wall, peak = run_once(labels, meta, Path(tmp) / "feed", args.format)
             n_img = sum(1 for _ in open(meta)) - 1
-            print(f"{rows:>12,} {n_img:>10,} {wall:>8.1f} {peak:>13.0f}", flush=True)
+            print(f"{rows:>12,} {n_img:>10,} {wall:>8.1f} {peak:>13.0f} {load:>6.1f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -100,6 +100,19 @@ def test_streamed_export_never_puts_a_patient_in_two_split_files(
     tmp_path_factory, monkeypatch, archive, fractions
 ):
     """End to end, in chunks of ~10 rows: rows in = rows out + rejects, and no patient in two files."""
+    _check_streamed_export(tmp_path_factory, monkeypatch, archive, fractions, None)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(metadata_files(), FRACTIONS)
+def test_export_in_tiny_partitions_never_puts_a_patient_in_two_split_files(
+    tmp_path_factory, monkeypatch, archive, fractions
+):
+    """The same with on-disk partitions of 3 records: every join and split step crosses partitions."""
+    _check_streamed_export(tmp_path_factory, monkeypatch, archive, fractions, 3)
+
+
+def _check_streamed_export(tmp_path_factory, monkeypatch, archive, fractions, partition_rows):
     import pandas as pd
 
     import reportlab_nlp.export.chunks as chunks
@@ -119,7 +132,11 @@ def test_streamed_export_never_puts_a_patient_in_two_split_files(
     split = ",".join(str(f) for f in fractions)
     try:
         plan = plan_export(
-            folder / "labels.csv", folder / "meta.csv", ExportOptions(format="csv", split=split, seed=seed)
+            folder / "labels.csv",
+            folder / "meta.csv",
+            ExportOptions(format="csv", split=split, seed=seed)
+            if partition_rows is None
+            else ExportOptions(format="csv", split=split, seed=seed, partition_rows=partition_rows),
         )
     except Exception as err:  # every image rejected: a coded error, nothing else
         assert "[RL708]" in str(err)

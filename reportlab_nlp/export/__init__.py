@@ -1,8 +1,8 @@
 """The image-trainer feed: label table + image metadata -> files that image trainers load unchanged.
 
-``plan_export`` reads, validates, joins, splits (patient-level, stratified) and applies the
-uncertainty policy in memory; ``write_export`` writes CheXpert, MIMIC-CXR or plain CSV files
-atomically. See docs/export.md.
+``plan_export`` reads, validates, joins and splits (patient-level, stratified) in on-disk hash
+partitions, so its memory does not grow with the input; ``write_export`` writes CheXpert,
+MIMIC-CXR or plain CSV files atomically. See docs/export.md.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """``export``: plan (pass 1: read, validate, join, split) then write (pass 2), all-or-nothing.
 
 :func:`plan_export` reads both inputs chunk by chunk (:mod:`.scan`), does every check and
-decides every image's split, and writes nothing, so the command can print a dry-run summary
-first; it keeps compact arrays only (see :mod:`.scan` for what they cost per row).
+decides every image's split in on-disk hash partitions (its own temporary folder), and writes
+nothing in the output folder, so the command can print a dry-run summary first; its memory does
+not grow with the input (see :mod:`.scan`).
 :func:`write_export` reads the metadata again chunk by chunk and streams each chunk's rows into
 the files of the chosen format, ``rejects.csv`` (when there are rejects), ``prevalence.csv`` and
 ``export.json``, each under a temporary name, renamed into place together at the end.
@@ -41,18 +42,9 @@ from .formats import (
     split_paths,
 )
 from .policies import apply_policy, load_policy
-from .scan import (
-    LAB_BAD,
-    LAB_OK,
-    LABEL_CODES,
-    META_CODES,
-    META_OK,
-    LabelScan,
-    MetaScan,
-    scan_labels,
-    scan_metadata,
-)
-from .splits import parse_split, split_patients
+from .scan import LAB_BAD, LAB_OK, LABEL_CODES, META_CODES, META_OK, Scan, scan_inputs
+from .spill import PARTITION_ROWS, Workdir
+from .splits import parse_split
 from .tables import CODE_VALUES, FIELDS, META_EMPTY, META_VIEW, REJECT_COLUMNS, MetadataReader, label_ids
 from .vocab import export_vocab
 
@@ -81,6 +73,9 @@ class ExportOptions:
     seed: int = 0
     relayout: bool = False
     image_root: Path | None = None
+    # records per on-disk partition (and rows per decision file): bounds pass 1's memory; the
+    # output does not depend on it (tests set it to 3 so that every step crosses partitions)
+    partition_rows: int = PARTITION_ROWS
 
 
 @dataclass
@@ -98,58 +93,64 @@ class ImageChunk:
 
 @dataclass
 class ExportPlan:
+    """Pass 1's result: counters in memory, per-row decisions in files of ``workdir`` (a private
+    temporary folder, removed by :meth:`close`, when the plan is garbage-collected, or at exit)."""
+
     options: ExportOptions
     labels: tuple[str, ...]
     labels_path: Path
     metadata_path: Path
-    label_scan: LabelScan
-    meta_scan: MetaScan
+    scan: Scan
     reader: MetadataReader
     mapped: np.ndarray  # float32 4 x labels: the value each cell code becomes under the policy
-    patient_split: np.ndarray  # int8 split index per patient
-    study: np.ndarray  # int32 per metadata row (0 where not usable); empty unless --relayout chexpert
-    view_n: np.ndarray  # int32 per metadata row; empty unless --relayout chexpert
-    first: np.ndarray  # bool per metadata row: the first usable image of its report
     split_names: tuple[str, ...]
     fractions: tuple[float, ...]
     counts: dict
     prevalence: pd.DataFrame
+    workdir: Workdir
+
+    def close(self) -> None:
+        """Remove the plan's temporary files (:meth:`image_chunks` cannot run afterwards)."""
+        self.workdir.close()
+
+    def __enter__(self) -> ExportPlan:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     # ------------------------------------------------------------------ summary
     @property
     def n_images(self) -> int:
-        return int(self.meta_scan.usable.sum())
+        return int(self.scan.meta_counts[META_OK])
 
     @property
     def n_rejects(self) -> int:
-        return int((self.label_scan.status != LAB_OK).sum() + (self.meta_scan.status != META_OK).sum())
+        sc = self.scan
+        return int(sc.label_counts[1:].sum() + sc.meta_counts[1:].sum())
 
     def rejects_by_code(self) -> dict[str, int]:
         out: dict[str, int] = {}
-        for codes, status in ((LABEL_CODES, self.label_scan.status), (META_CODES, self.meta_scan.status)):
-            counts = np.bincount(status, minlength=max(codes) + 1)
+        for codes, counts in ((LABEL_CODES, self.scan.label_counts), (META_CODES, self.scan.meta_counts)):
             for k, code in codes.items():
                 if counts[k]:
                     out[code] = out.get(code, 0) + int(counts[k])
         return dict(sorted(out.items()))
 
     def summary(self) -> dict:
-        ms = self.meta_scan
-        ok = ms.usable
-        img_split = self.patient_split[ms.patient[ok]]
-        reports = ms.report[ok][self.first[ok]]
-        report_split = img_split[self.first[ok]]
-        per_split = {}
-        for s, name in enumerate(self.split_names):
-            per_split[name] = {
-                "images": int((img_split == s).sum()),
-                "patients": int((self.patient_split == s).sum()),
-                "reports": int(len(np.unique(reports[report_split == s]))),
+        sc = self.scan
+        per_split = {
+            name: {
+                "images": int(sc.split_images[s]),
+                "patients": int(sc.split_patients[s]),
+                "reports": int(sc.split_reports[s]),
             }
+            for s, name in enumerate(self.split_names)
+        }
         return {
             **self.counts,
             "images": self.n_images,
-            "patients": int(ms.n_patients),
+            "patients": int(sc.n_patients),
             "rejects": self.n_rejects,
             "rejects_by_code": self.rejects_by_code(),
             "splits": per_split,
@@ -162,21 +163,28 @@ class ExportPlan:
         }
 
     # ------------------------------------------------------------------ pass 2
+    def _changed(self, what: str, path: Path) -> ExportError:
+        return ExportError(f"{what} {path.name} changed during the export", code=E.RL701)
+
     def label_rejects(self) -> Iterator[pd.DataFrame]:
         """Rejected label rows, chunk by chunk (re-reads the id column only, when there are any)."""
-        ls = self.label_scan
-        if not (ls.status != LAB_OK).any():
+        sc = self.scan
+        if not sc.label_counts[1:].any():
             return
         prefix = export_vocab().presets.get(self.options.preset, {}).get("report_id_prefix")
+        statuses = sc.label_statuses()
         offset = 0
-        for frame in iter_frames(self.labels_path, "label table", [ls.id_column]):
+        for frame in iter_frames(self.labels_path, "label table", [sc.id_column]):
             n = len(frame)
-            st = ls.status[offset : offset + n]
+            if offset + n > sc.label_rows:
+                raise self._changed("label table", self.labels_path)
+            rec = statuses.get(offset, offset + n)
+            st = rec["status"]
             bad = np.flatnonzero(st != LAB_OK)
             if len(bad):
-                ids = label_ids(frame, ls.id_column, prefix)
+                ids = label_ids(frame, sc.id_column, prefix)
                 codes = [LABEL_CODES[int(k)] for k in st[bad]]
-                cols = ls.bad_col[offset + bad]
+                cols = rec["bad"][bad]
                 reasons = [
                     f"column {self.labels[c]} holds a value that is not 1, 0, -1 or blank"
                     if k == LAB_BAD
@@ -193,27 +201,27 @@ class ExportPlan:
                     },
                     columns=REJECT_COLUMNS,
                 )
+            del frame, rec
             offset += n
 
     def image_chunks(self) -> Iterator[ImageChunk]:
         """The metadata again, chunk by chunk: usable images with their labels and split, and rejects."""
-        ms, ls = self.meta_scan, self.label_scan
+        sc = self.scan
         lo, hi = export_vocab().age_range
+        decisions = sc.decisions()
         offset = 0
         for frame in iter_frames(self.metadata_path, "metadata", self.reader.read_columns):
             n = len(frame)
+            if offset + n > sc.meta_rows:
+                raise self._changed("metadata", self.metadata_path)
             ch = self.reader.chunk(frame)
-            sl = slice(offset, offset + n)
-            st = ms.status[sl]
-            if len(st) != n:
-                raise ExportError(
-                    f"metadata {self.metadata_path.name} changed during the export", code=E.RL701
-                )
+            dec = decisions.get(offset, offset + n)
+            st = dec["status"]
             ok = st == META_OK
             images = pd.DataFrame({"line": np.arange(offset, offset + n) + 2, **ch.fields, "age": ch.age})
             images = images[ok].reset_index(drop=True)
-            images["patient_code"] = ms.patient[sl][ok]
-            rep = ms.report[sl][ok]
+            dec = dec[ok]
+            images["patient_code"] = dec["pnum"] - 1
             bad = np.flatnonzero(~ok)
             record = images_record(ch.fields["image_id"], bad, offset)
             reasons = []
@@ -237,16 +245,15 @@ class ExportPlan:
                 },
                 columns=REJECT_COLUMNS,
             )
-            yield ImageChunk(
-                images,
-                ls.codes[rep],
-                self.patient_split[images["patient_code"].to_numpy()],
-                self.study[sl][ok] if len(self.study) else self.study,
-                self.view_n[sl][ok] if len(self.view_n) else self.view_n,
-                self.first[sl][ok],
-                rejects,
+            out = ImageChunk(
+                images, dec["codes"], dec["split"], dec["study"], dec["view_n"], dec["first"], rejects
             )
+            del frame, ch, images, dec, rejects, record
+            yield out
+            del out  # one chunk alive at a time: not while the next is read
             offset += n
+        if offset != sc.meta_rows:
+            raise self._changed("metadata", self.metadata_path)
 
     @cached_property
     def images(self) -> pd.DataFrame:
@@ -269,55 +276,16 @@ def images_record(image_ids: pd.Series, rows: np.ndarray, offset: int) -> np.nda
     return np.where(rec == "", lines, rec)
 
 
-def _first_of_report(ms: MetaScan) -> np.ndarray:
-    """Per metadata row: the first usable image of its report (hash-table ``duplicated``)."""
-    first = np.zeros(ms.rows, dtype=bool)
-    ok = np.flatnonzero(ms.usable)
-    first[ok] = ~pd.Series(ms.report[ok]).duplicated().to_numpy()
-    return first
-
-
-def _ranks(ms: MetaScan, first: np.ndarray, n_reports: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per metadata row (``--relayout`` only): study rank within its patient, view rank within its report."""
-    ok = np.flatnonzero(ms.usable)
-    rep, pat = ms.report[ok], ms.patient[ok]
-    study = np.zeros(ms.rows, dtype=np.int32)
-    view_n = np.zeros(ms.rows, dtype=np.int32)
-    if not len(ok):
-        return study, view_n
-    order = np.argsort(rep, kind="stable")
-    sorted_rep = rep[order]
-    starts = np.flatnonzero(np.r_[True, sorted_rep[1:] != sorted_rep[:-1]])
-    group_start = np.repeat(starts, np.diff(np.r_[starts, len(order)]))
-    view_n[ok[order]] = np.arange(len(order)) - group_start + 1
-    del order, group_start
-    # reports of a patient ranked by their first image
-    first_pos = np.flatnonzero(first[ok])  # (within ok) first image of each report, in file order
-    o2 = np.lexsort((first_pos, pat[first_pos]))
-    p_sorted = pat[first_pos][o2]
-    pstarts = np.flatnonzero(np.r_[True, p_sorted[1:] != p_sorted[:-1]])
-    pgroup = np.repeat(pstarts, np.diff(np.r_[pstarts, len(o2)]))
-    study_of_report = np.zeros(n_reports, dtype=np.int32)
-    study_of_report[rep[first_pos][o2]] = np.arange(len(o2)) - pgroup + 1
-    study[ok] = study_of_report[rep]
-    return study, view_n
-
-
 def _prevalence(
-    ls: LabelScan, ms: MetaScan, patient_split: np.ndarray, mapped: np.ndarray, split_names, labels
+    counts: np.ndarray, split_images: np.ndarray, mapped: np.ndarray, split_names, labels
 ) -> pd.DataFrame:
-    """Counts of 1 / 0 / -1 / blank per split and label after the policy, with the positive share."""
-    ok = ms.usable
-    rep = ms.report[ok]
-    split = patient_split[ms.patient[ok]].astype(np.int64)
-    n_s = len(split_names)
-    images = np.bincount(split, minlength=n_s)
+    """Counts of 1 / 0 / -1 / blank per split and label after the policy, with the positive share.
+
+    ``counts``: labels x splits x 4 raw cell codes of the usable images (pass 1's sums).
+    """
     rows = []
-    counts = np.zeros((len(labels), n_s, 4), dtype=np.int64)
-    for j in range(len(labels)):
-        counts[j] = np.bincount(split * 4 + ls.codes[rep, j], minlength=n_s * 4).reshape(n_s, 4)
     for s, name in enumerate(split_names):
-        n = int(images[s])
+        n = int(split_images[s])
         for j, lab in enumerate(labels):
             v, c = mapped[:, j], counts[j, s]
             pos = int(c[v == 1.0].sum())
@@ -340,7 +308,8 @@ def _prevalence(
 
 
 def plan_export(labels_path: str | Path, metadata_path: str | Path, options: ExportOptions) -> ExportPlan:
-    """Pass 1: read, validate, join and split; nothing is written (see :mod:`.scan` for memory)."""
+    """Pass 1: read, validate, join and split (see :mod:`.scan`); nothing is written but the plan's
+    temporary files (removed on an error here, else by :meth:`ExportPlan.close` or at exit)."""
     if options.format not in FORMATS:
         raise ExportError(f"--format {options.format!r}: use {', '.join(FORMATS)}", code=E.RL700)
     vocab = export_vocab()
@@ -357,51 +326,51 @@ def plan_export(labels_path: str | Path, metadata_path: str | Path, options: Exp
     reader = MetadataReader(
         table_columns(metadata_path, "metadata"), metadata_path.name, options.preset, options.columns
     )
-    ls = scan_labels(labels_path, names, options.id_column, prefix)
-    ms = scan_metadata(metadata_path, reader, ls)
-    if not ms.usable.any():
-        n_rej = int((ls.status != LAB_OK).sum() + (ms.status != META_OK).sum())
-        raise ExportError(
-            f"no image could be joined to a report ({n_rej} rejects); check --columns, "
-            "--preset and the id columns",
-            code=E.RL708,
+    table_columns(labels_path, "label table")  # a missing label table is an error before any work
+    workdir = Workdir()
+    try:
+        sc = scan_inputs(
+            labels_path,
+            metadata_path,
+            reader,
+            names,
+            options.id_column,
+            prefix,
+            fractions,
+            options.seed,
+            options.relayout and options.format == "chexpert",  # only its paths number patients
+            max(1, int(options.partition_rows)),
+            workdir.path,
         )
-    ok = ms.usable
-    pos = np.zeros((ms.n_patients, len(names)), dtype=bool)
-    for j in range(len(names)):
-        pos[:, j] = (
-            np.bincount(ms.patient[ok], weights=ls.codes[ms.report[ok], j] == 1, minlength=ms.n_patients) > 0
-        )
-    patient_split = split_patients(pos, fractions, options.seed)
-    del pos
-    first = _first_of_report(ms)
-    if options.relayout and options.format == "chexpert":
-        study, view_n = _ranks(ms, first, ls.rows)
-    else:  # only CheXpert's relayout paths number studies and views
-        study = view_n = np.zeros(0, dtype=np.int32)
+        if not sc.meta_counts[META_OK]:
+            n_rej = int(sc.label_counts[1:].sum() + sc.meta_counts[1:].sum())
+            raise ExportError(
+                f"no image could be joined to a report ({n_rej} rejects); check --columns, "
+                "--preset and the id columns",
+                code=E.RL708,
+            )
+    except BaseException:
+        workdir.close()
+        raise
     split_names = tuple(s.name for s in vocab.splits[: len(fractions)])
     counts = {
-        "label_rows": ls.rows,
-        "metadata_rows": ms.rows,
-        "missing_labels": list(ls.missing_labels),
+        "label_rows": sc.label_rows,
+        "metadata_rows": sc.meta_rows,
+        "missing_labels": list(sc.missing_labels),
     }
     return ExportPlan(
         options,
         tuple(names),
         labels_path,
         metadata_path,
-        ls,
-        ms,
+        sc,
         reader,
         mapped,
-        patient_split,
-        study,
-        view_n,
-        first,
         split_names,
         fractions,
         counts,
-        _prevalence(ls, ms, patient_split, mapped, split_names, names),
+        _prevalence(sc.prevalence, sc.split_images, mapped, split_names, names),
+        workdir,
     )
 
 
@@ -496,7 +465,7 @@ def _write_chunk(plan: ExportPlan, ch: ImageChunk, out: Path, sinks: dict, width
     opts, vocab = plan.options, export_vocab()
     idx = np.arange(len(plan.labels))
     values = plan.mapped[ch.codes, idx] if len(ch.codes) else np.zeros((0, len(plan.labels)), np.float32)
-    integral = plan.meta_scan.ages_integral
+    integral = plan.scan.ages_integral
     link_paths: pd.Series | None = None
     if opts.format == "mimic":
         for name, table in mimic_tables(ch.images, values, plan.labels, ch.split, ch.first).items():
@@ -541,11 +510,19 @@ def write_export(
 
     Every file is written under a temporary name and renamed into place only when all are
     complete, so an interrupted export (an error, Ctrl-C or a kill) never leaves a half-written
-    ``train.csv``; a killed export's temporary files are removed by the next export.
+    ``train.csv``; a killed export's temporary files are removed by the next export. On an error
+    (or Ctrl-C) the plan is closed too: its temporary files go with it.
     """
+    try:
+        return _write_export(plan, labels_path, metadata_path, Path(out_dir), overwrite)
+    except BaseException:
+        plan.close()
+        raise
+
+
+def _write_export(plan: ExportPlan, labels_path, metadata_path, out: Path, overwrite: bool) -> dict:
     from ..batch.staging import write_json_atomic
 
-    out = Path(out_dir)
     check_output_dir(out, overwrite)
     opts = plan.options
     vocab = export_vocab()
@@ -577,6 +554,7 @@ def write_export(
             _write_chunk(plan, ch, out, sinks, width)
             if len(ch.rejects):
                 sinks[out / "rejects.csv"].write(_reject_table(ch.rejects))
+            del ch
         sinks[out / "prevalence.csv"].write(pa.Table.from_pandas(plan.prevalence, preserve_index=False))
     if overwrite:  # files of an earlier export that this one does not write (e.g. its valid.csv)
         for stale in _export_file_names(vocab) - set(files):

@@ -104,9 +104,7 @@ def split_patients(pos: np.ndarray, fractions: Sequence[float], seed: int = 0) -
     n_patients, n_labels = pos.shape
     if n_patients == 0:
         return np.zeros(0, dtype=np.int8)
-    counts = pos.sum(axis=0)
-    masked = np.where(pos, counts[None, :], np.iinfo(np.int64).max)
-    stratum = np.where(pos.any(axis=1), np.argmin(masked, axis=1) if n_labels else 0, n_labels)
+    stratum = strata(pos, pos.sum(axis=0))
     rng = np.random.default_rng(seed)
     shuffled = np.lexsort((rng.random(n_patients), stratum))  # patients sorted by stratum, random within
     sorted_strata = stratum[shuffled]
@@ -118,6 +116,45 @@ def split_patients(pos: np.ndarray, fractions: Sequence[float], seed: int = 0) -
     patient_to_split = np.empty(n_patients, dtype=np.int8)
     patient_to_split[shuffled] = split_sorted
     return patient_to_split
+
+
+def strata(pos: np.ndarray, positive_patients: np.ndarray) -> np.ndarray:
+    """Stratum of each patient: the rarest label it is positive for (rarest by ``positive_patients``,
+    the positive patients per label over the whole export), or ``n_labels`` for none."""
+    n_labels = pos.shape[1]
+    masked = np.where(pos, positive_patients[None, :], np.iinfo(np.int64).max)
+    return np.where(pos.any(axis=1), np.argmin(masked, axis=1) if n_labels else 0, n_labels)
+
+
+def split_bounds(sizes: np.ndarray, fractions: Sequence[float], seed: int = 0) -> np.ndarray:
+    """Strata x splits: cumulated patients per split; a patient of rank ``r`` within its stratum
+    (0-based, in random order) goes to the first split whose bound exceeds ``r``."""
+    rng = np.random.default_rng(seed)
+    return np.cumsum(_allocate(sizes, np.asarray(fractions, dtype=float), rng), axis=1)
+
+
+_M64 = (1 << 64) - 1
+
+
+def _mix64(x: np.ndarray) -> np.ndarray:
+    """SplitMix64's finaliser: a bijection of uint64 that scatters every input bit over the output."""
+    with np.errstate(over="ignore"):
+        x = x ^ (x >> np.uint64(30))
+        x = x * np.uint64(0xBF58476D1CE4E5B9)
+        x = x ^ (x >> np.uint64(27))
+        x = x * np.uint64(0x94D049BB133111EB)
+        return x ^ (x >> np.uint64(31))
+
+
+def patient_key(patient_hash: np.ndarray, seed: int) -> np.ndarray:
+    """The export's random order of patients: a seeded bijective mix of each patient-id hash.
+
+    Different patients keep different keys (a bijection), the same seed gives the same order in
+    every run, and the keys of a stratum's patients are a uniformly shuffled order of them, which
+    is what the stratified split deals from (``export`` sorts patients by stratum, then key).
+    """
+    salt = _mix64(np.array([seed & _M64], dtype=np.uint64))[0]
+    return _mix64(np.asarray(patient_hash, dtype=np.uint64) ^ salt)
 
 
 def prevalence_table(
