@@ -31,6 +31,7 @@ def found(det: Detector, text: str) -> list[tuple[str, str]]:
         ("s/p AVR 2006, on coumadin.", "2006"),
         ("Prior ERCP 2019 w/ stent placement.", "2019"),
         ("Dx 2011 with breast ca, s/p lumpectomy.", "2011"),
+        ("Hx prostate ca 2008, s/p XRT.", "2008"),
         ("Baseline: wheelchair bound (spinal cord injury 1994).", "1994"),
     ],
 )
@@ -166,6 +167,7 @@ def test_clergy_title_names(det, text, name):
         ("Extubated 1/3, reintubated same night.", "1/3"),
         ("TTE 4/6 w/ EF 25%.", "4/6"),
         ("MRI spine ordered for 1/4.", "1/4"),
+        ("Neuro f/u 2/6 in clinic.", "2/6"),
     ],
 )
 def test_md_after_an_event(det, text, date):
