@@ -291,3 +291,15 @@ def test_nursing_words_schema_is_checked():
     doc["vent_cues"] = [True]  # an unquoted YAML "on" is a boolean
     with pytest.raises(RulesError, match=r"RL202.*vent_cues\[0\] must be a non-empty string"):
         parse_nursing_words(doc, "x.yml")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Pt takes ibuprofen at home.", []),
+        ("pt needs assist x2 to chair.", []),
+        ("d/w baker re: plan.", [("baker", "NAME")]),
+    ],
+)
+def test_a_verb_after_a_role_cue_is_no_name(det, text, expected):
+    assert found(det, text) == expected

@@ -153,10 +153,11 @@ class NoteFilter:
             s.rule.startswith("name_cue")
             and len(toks) > 1
             and toks[0].islower()
-            and lows[0] in lex.ordinary
+            and lows[0].endswith("s")
+            and lows[0][:-1] in lex.ordinary
             and lows[0] not in lex.first_names
         ):
-            return True  # "pt takes naproxen": a verb after a role cue
+            return True  # "pt takes naproxen": a verb (3rd person) after a role cue, no surname
         if len(lows[0]) == 1 and (
             text[s.start + 1 : s.start + 2] in ("&", "/") or text[max(0, s.start - 1) : s.start] in ("&", "/")
         ):
