@@ -303,3 +303,8 @@ def test_nursing_words_schema_is_checked():
 )
 def test_a_verb_after_a_role_cue_is_no_name(det, text, expected):
     assert found(det, text) == expected
+
+
+def test_a_modal_name_does_not_recur(det):
+    text = "son will and dtr rose at bedside.\nWill continue to monitor. Rose tearful."
+    assert found(det, text) == [("will", "NAME"), ("rose", "NAME"), ("Rose", "NAME")]

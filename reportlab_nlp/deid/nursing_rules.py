@@ -287,7 +287,7 @@ class NursingRules:
                     found.append(v)
                     yield m.start("v"), m.end("v"), "NAME", "relative_coordinated", 59
         # a relative's first name again, capitalised ("wife Rose ... Rose tearful")
-        for name in {n for n in found if len(n) >= 3}:
+        for name in {n for n in found if len(n) >= 3 and n not in lex.stop}:  # not "Will continue"
             cap = name[0].upper() + name[1:]
             i = text.find(cap)
             while i >= 0:
