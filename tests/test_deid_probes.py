@@ -42,7 +42,7 @@ STYLES = {
     "lower-case facility and facility abbreviations": [
         ("came from st. anne's hospital by ambulance.", [("st. anne's hospital", "FACILITY")]),
         ("transferred from MWH for cath.", [("MWH", "FACILITY")]),
-        ("was at the OSH for two days.", [("OSH", "FACILITY")]),
+        ("was at the BMC for two days.", [("BMC", "FACILITY")]),  # "OSH" (outside hospital): no PHI
     ],
     "pager and account numbers": [
         ("pls page 21874 with any changes.", [("21874", "PHONE")]),

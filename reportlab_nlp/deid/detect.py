@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from .hospital_list import HospitalRules
 from .lexicon import Lexicon, load_lexicon
 from .name_rules import NameRules
+from .note_filter import NoteFilter
 from .note_rules import NoteRules
 from .place_rules import PlaceRules
 from .word_lists import load_detector_words
@@ -268,6 +269,7 @@ class Detector:
         self.place_rules = PlaceRules(self.lex)
         self.hospital_rules = HospitalRules(self.lex, self.words)
         self.note_rules = NoteRules(self.lex)
+        self.note_filter = NoteFilter(self.lex, self.note_rules.w.relative_words)
 
     # ------------------------------------------------------------------ compilation
     def _compile(self) -> None:
@@ -559,6 +561,7 @@ class Detector:
                     add(s)
         if self.use_ner:
             cands.extend(self._ner(text))
+        cands = self.note_filter.apply(text, low, cands)  # nursing-note false positives (note_filter)
         spans = self._resolve(text, cands)
         extra = list(self._neighbours(text, spans))
         return self._resolve(text, spans + extra) if extra else spans

@@ -19,6 +19,7 @@ from typing import Any
 from ..errors import E, RulesError
 from ..resources import data_path, load_yaml
 from .lexicon import Lexicon
+from .nursing_rules import NursingRules
 
 SCHEMA_VERSION = 1
 
@@ -138,6 +139,7 @@ class NoteRules:
         # cheap pre-checks of "SURNAME, FIRST": two capitals before a comma; a comma before a last word
         self.re_caps_comma = re.compile(r"[A-Z]{2}[ \t]*,")
         self.re_line_comma = re.compile(r",[ \t]*[A-Z][a-z]+(?:[ \t]+[A-Z]\.?)?[ \t]*$", re.M)
+        self.nursing = NursingRules(lex, w.relative_words, w.not_initials)
         self.re_extension = re.compile(
             r"x(?P<v>\d{4,5})(?![\w/]|[.,]\d|[ \t]*(?:mg|mcg|ml|cc|units?|magnification|mag)\b)"
         )
@@ -151,7 +153,9 @@ class NoteRules:
     # -------------------------------------------------------------- rules
     def spans(self, text: str, low: str, words: frozenset[str]) -> Iterator[NoteSpan]:
         yield from self._initials(text, low, words)
-        yield from self._relatives(text, low, words)
+        relatives = list(self._relatives(text, low, words))
+        yield from relatives
+        yield from self.nursing.spans(text, low, words, [text[r[0] : r[1]] for r in relatives])
         yield from self._surname_first(text)
         yield from self._transfer_abbr(text, low, words)
         yield from self._street_bare(text, words)

@@ -1,0 +1,204 @@
+"""False positives of nursing notes, removed from the detector's candidates before they are resolved.
+
+A separate step, so that each suppression is one documented class (issue 11, nursing notes):
+
+* **shift times**: a range of two valid clock times ("1900-0700", "0700-1900") is a TIME (off by
+  default: no Safe Harbor identifier), never a PHONE;
+* **ventilator settings**: an m/d number after a ventilator cue ("PSV 8/5", "pressure support 10/5")
+  is a setting, no DATE;
+* **clinical words taken by a weak name signal**: a name found only by the lexicon, by position, by a
+  verb or role cue or before a credential ("amber", "Dtr", "Endo", "per ORTHO", "Wound RN") whose every
+  word is a nursing word (``nursing_vocabulary``, relative words), an eponym used alone ("Kussmaul",
+  "Parkland"), a lower-case dictionary word that only the name lists know ("bolus", "pleasant", "gauze":
+  they pass the lexicon because wordfreq counts them below the first-name bar), an eponymous scale
+  before a small number ("Braden 12", "Hunt-Hess 3"), a letter joined to "&" or "/" ("S&S", "T/F"), or
+  a weekday abbreviation next to a date or another weekday ("admitted Sun 7/21", "Sat and Sun");
+* **clinical abbreviations taken as places**: an upper-case facility or town candidate after "to" /
+  "from" that is a nursing abbreviation ("OSH", "BUE", "LIWS", "APAP", "L&D", "DKA"), or, in a text
+  written in capitals, an ordinary word ("TAKE");
+* **"via" as a street**: "80 via epicardial", "2315 via ambulance", "4 via Swan-Ganz" are no foreign
+  street address: a street named "via" needs a capitalised name that is no vocabulary word.
+
+Strong signals (titles, header fields, relatives, structured identifiers) are never filtered.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Protocol, TypeVar
+
+from .lexicon import Lexicon
+from .nursing_rules import NursingWords, cue_alt, load_nursing_words
+
+
+class SpanLike(Protocol):
+    """What the filter reads of a candidate span (``detect.Span``)."""
+
+    @property
+    def start(self) -> int: ...
+
+    @property
+    def end(self) -> int: ...
+
+    @property
+    def category(self) -> str: ...
+
+    @property
+    def rule(self) -> str: ...
+
+
+S = TypeVar("S", bound=SpanLike)
+
+#: name rules that are weak evidence on their own (no title, field, relative or structure)
+WEAK_NAME_RULES = frozenset(
+    {
+        "name_lexicon",
+        "name_initial",
+        "name_unknown_position",
+        "name_cue_verb",
+        "name_cue_role",
+        "name_conjoined",
+        "credential",
+        "verb",
+        "name_repeat",
+        "initials_cued",
+    }
+)
+#: place rules that take an upper-case token after a place cue
+WEAK_PLACE_RULES = frozenset(
+    {
+        "facility_abbreviation",
+        "place_cue_caps",
+        "transfer_abbreviation",
+        "place_cue",
+        "place_cue_known",
+        "place_known",
+    }
+)
+
+_CLOCK = r"(?:[01]\d|2[0-3])[0-5]\d"
+_SHIFT = re.compile(_CLOCK + r"[ \t]*[-–][ \t]*" + _CLOCK)
+_WORD = re.compile(r"[A-Za-z][A-Za-z'’&/-]*")
+_SMALL_NUMBER = re.compile(r"(?:['’]s)?[ \t]*(?:score|scale|grade)?[ \t]*[:=]?[ \t]*\d{1,2}(?![\d/])")
+_DATE_AFTER = re.compile(r"[ \t]*,?[ \t]*\d{1,2}/\d{1,2}")
+_WEEKDAY_BEFORE = re.compile(
+    r"(?:\b(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)(?:day)?\.?[ \t]*(?:and|&|,|-|/|or|to)"
+    r"|\b(?:on|since|until|till|by|admitted|last|this|next|from|through|thru))[ \t]*$"
+)
+_FILTERED = frozenset({"PHONE", "DATE", "ADDRESS", "NAME", "FACILITY", "CITY", "HOSPITAL"})
+_UPPER = re.compile(r"[A-Z]")
+_LOWER = re.compile(r"[a-z]")
+_WEEKDAY_ABBR = frozenset({"mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun"})
+
+
+class NoteFilter:
+    """Drop the candidate spans of the classes above; keep every other span unchanged."""
+
+    def __init__(self, lex: Lexicon, relative_words: Iterable[str], words: NursingWords | None = None):
+        self.lex = lex
+        self.w = w = words or load_nursing_words()
+        rel = frozenset(relative_words)
+        self.vocabulary = w.nursing_vocabulary | rel | {r + "'s" for r in rel} | w.relatives_plural
+        heads = {h.lower() for h in lex.patterns.get("eponym_heads", ())} | w.eponym_heads_nursing
+        self.re_eponym_head = re.compile(r"(?:['’]s)?[ \t]+" + cue_alt(heads) + r"\b", re.I)
+        self.re_after_not_person = re.compile(r"[ \t]+" + cue_alt(w.after_not_person) + r"\b", re.I)
+        self.re_vent = re.compile(r"(?<![a-z])" + cue_alt(w.vent_cues) + r"[ \t:=]*$")
+
+    def apply(self, text: str, low: str, cands: list[S]) -> list[S]:
+        """The candidates that are none of the false-positive classes."""
+        caps: list[bool] = []  # computed once, and only when a place candidate needs it
+        cats = _FILTERED
+        return [s for s in cands if s.category not in cats or not self._drop(text, low, s, caps)]
+
+    # -------------------------------------------------------------- classes
+    def _drop(self, text: str, low: str, s: SpanLike, caps: list[bool]) -> bool:
+        cat, rule = s.category, s.rule
+        if cat == "PHONE":
+            return bool(_SHIFT.fullmatch(text, s.start, s.end))
+        if cat == "DATE":
+            return rule in ("md", "md_cued") and bool(self.re_vent.search(low, max(0, s.start - 20), s.start))
+        if cat == "ADDRESS":
+            return rule == "street_foreign" and self._via_not_street(text, s)
+        if cat == "NAME":
+            return rule in WEAK_NAME_RULES and self._not_a_name(text, low, s)
+        if cat in ("FACILITY", "CITY", "HOSPITAL"):
+            return rule in WEAK_PLACE_RULES and self._not_a_place(text, s, caps)
+        return False
+
+    def _via_not_street(self, text: str, s: SpanLike) -> bool:
+        m = re.search(r"\bvia[ \t]+(?P<w>[A-Za-z][A-Za-z'’]*)(?P<h>-)?", text[s.start : s.end + 1], re.I)
+        if not m:
+            return False
+        w = m.group("w")
+        return not w[0].isupper() or bool(m.group("h")) or self.lex.is_vocabulary(w)
+
+    def _not_a_name(self, text: str, low: str, s: SpanLike) -> bool:
+        toks = _WORD.findall(text, s.start, s.end)
+        if not toks:
+            return False
+        lows = [t.lower().rstrip(".") for t in toks]
+        if all(t in self.vocabulary for t in lows):
+            return True
+        lex = self.lex
+        if toks[-1].isupper() and self.re_after_not_person.match(text, s.end):
+            return True  # "per DKA protocol", "per VAP bundle"
+        if s.rule in ("name_lexicon", "name_unknown_position") and all(
+            t in self.w.vocabulary_first_names for t in lows
+        ):
+            return True  # "dark amber", "rusty sputum": no cue says person
+        if self.re_eponym_head.match(text, s.end) and s.rule != "name_cue_verb":
+            return True  # "Cushing triad", "Austin Flint murmur"
+        if (
+            s.rule.startswith("name_cue")
+            and len(toks) > 1
+            and toks[0].islower()
+            and lows[0].endswith("s")
+            and lows[0][:-1] in lex.ordinary
+            and lows[0] not in lex.first_names
+        ):
+            return True  # "pt takes naproxen": a verb (3rd person) after a role cue, no surname
+        if len(lows[0]) == 1 and (
+            text[s.start + 1 : s.start + 2] in ("&", "/") or text[max(0, s.start - 1) : s.start] in ("&", "/")
+        ):
+            return True  # "S&S", "T/F"
+        if len(toks) == 1:
+            t, lt = toks[0], lows[0]
+            if lt in self.w.eponyms:
+                return True
+            if lt in self.w.scale_eponyms and _SMALL_NUMBER.match(text, s.end):
+                return True
+            if t.islower() and s.rule == "name_lexicon" and lt in lex.english and lt not in lex.first_names:
+                return True  # "bolus", "pleasant": a dictionary word only the surname lists know
+            if lt in _WEEKDAY_ABBR and (
+                _DATE_AFTER.match(text, s.end) or _WEEKDAY_BEFORE.search(low, max(0, s.start - 16), s.start)
+            ):
+                return True
+        # "Hunt-Hess 3": every part of a hyphenated scale name
+        joined = "-".join(lows)
+        if joined in self.w.scale_eponyms and _SMALL_NUMBER.match(text, s.end):
+            return True
+        return False
+
+    def _not_a_place(self, text: str, s: SpanLike, caps: list[bool]) -> bool:
+        v = text[s.start : s.end]
+        lv = v.lower()
+        if lv in self.vocabulary:
+            return True
+        if s.rule == "place_known" and (  # a known town without a place cue
+            lv in self.w.eponyms
+            or (lv in self.w.scale_eponyms and _SMALL_NUMBER.match(text, s.end))
+            or self.re_eponym_head.match(text, s.end)
+        ):
+            return True
+        if not v.isupper() or not all(self.lex.is_vocabulary(t) for t in _WORD.findall(v)):
+            return False
+        if not caps:
+            caps.append(_mostly_upper(text))
+        return caps[0]
+
+
+def _mostly_upper(text: str) -> bool:
+    """True for a text written in capitals (most of its letters upper case)."""
+    up = len(_UPPER.findall(text))
+    return up > 40 and up > 4 * len(_LOWER.findall(text))

@@ -1,0 +1,322 @@
+"""PHI of ICU nursing notes that the terse-note rules miss (issue 11, nursing notes).
+
+Each rule is one phenomenon of nursing notes written in their terse style:
+
+* a year alone after an event or a procedure ("CABG x3 2004", "explanted 2012") or at the end of a
+  parenthesis ("(anoxic injury 2016)"); clock times ("@2000", "1900-0700") and volumes are no years;
+* an m/d date without a year after an event word ("EGD 2/3", "admitted 9/28", "from Baystate 1/2"),
+  where a bare "2/3" would otherwise be read as a ratio;
+* first names in a list after a plural relative ("sons Mark and Anthony"), a relative's first name that is
+  also a common word when a list or a parenthesis follows ("son will and dtr rose", "wife hope (HCP)"),
+  and the capitalised recurrence of a relative's name ("wife Rose ... Rose tearful");
+* initials before a role word ("J.S. RN") or in parentheses after one ("per RT (MK)");
+* an age over 89 written as an ordinal birthday ("her 93rd birthday");
+* a day ordinal alone after a scheduling preposition ("scheduled for the 14th");
+* a person after a clergy title ("Fr. Michael", "Rabbi Klein");
+* specimen and accession identifiers ("specimen # BB-19-004417", "S19-22817");
+* residential facilities ("Harbor House", "Maplewood Manor") after a place cue.
+
+The word lists are data: ``rules/deid/nursing_words.yml`` (schema at its top, validated here: RL202).
+The false-positive side of nursing notes is :mod:`reportlab_nlp.deid.note_filter`.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from ..errors import E, RulesError
+from ..resources import data_path, load_yaml
+from .lexicon import Lexicon
+
+SCHEMA_VERSION = 1
+
+# (start, end, category, rule, priority)
+NursingSpan = tuple[int, int, str, str, int]
+
+
+@dataclass(frozen=True)
+class NursingWords:
+    """Each field holds the lower-case words of the key of the same name in ``nursing_words.yml``."""
+
+    year_event_cues: frozenset[str]
+    md_event_cues: frozenset[str]
+    relatives_plural: frozenset[str]
+    initials_role_words: frozenset[str]
+    clergy_titles: frozenset[str]
+    residence_heads: frozenset[str]
+    residence_cues: frozenset[str]
+    residence_not_first: frozenset[str]
+    specimen_cues: frozenset[str]
+    vent_cues: frozenset[str]
+    nursing_vocabulary: frozenset[str]
+    scale_eponyms: frozenset[str]
+    eponyms: frozenset[str]
+    eponym_heads_nursing: frozenset[str]
+    vocabulary_first_names: frozenset[str]
+    after_not_person: frozenset[str]
+
+
+def parse_nursing_words(doc: object, where: str) -> NursingWords:
+    """Validate a parsed ``nursing_words.yml`` document; RL202 names ``where`` and the key."""
+    if not isinstance(doc, dict):
+        raise RulesError(f"{where}: must be a mapping of word lists", code=E.RL202)
+    if doc.get("version") != SCHEMA_VERSION:
+        raise RulesError(
+            f"{where}: unsupported version {doc.get('version')!r} (expected {SCHEMA_VERSION})", code=E.RL202
+        )
+    names = [f.name for f in fields(NursingWords)]
+    unknown = sorted(set(map(str, doc)) - set(names) - {"version"})
+    if unknown:
+        raise RulesError(f"{where}: unknown key(s) {', '.join(unknown)}", code=E.RL202)
+    values: dict[str, Any] = {}
+    for name in names:
+        raw = doc.get(name)
+        if raw is None:
+            raise RulesError(f"{where}: key {name!r} is missing", code=E.RL202)
+        if not isinstance(raw, list) or not raw:
+            raise RulesError(f"{where}: key {name!r} must be a non-empty list of words", code=E.RL202)
+        words = []
+        for k, w in enumerate(raw):
+            if not isinstance(w, str) or not w.strip():
+                raise RulesError(f"{where}: {name}[{k}] must be a non-empty string", code=E.RL202)
+            words.append(w.strip().lower())
+        values[name] = frozenset(words)
+    return NursingWords(**values)
+
+
+def load_nursing_words(path: str | Path | None = None) -> NursingWords:
+    """The shipped word lists, or those of ``path`` (same schema)."""
+    p = Path(path) if path is not None else data_path("rules", "deid", "nursing_words.yml")
+    return _load(str(p))
+
+
+@functools.lru_cache(maxsize=4)
+def _load(path: str) -> NursingWords:
+    return parse_nursing_words(load_yaml(path), Path(path).name)
+
+
+def cue_alt(words: Iterable[str]) -> str:
+    """Whole cue phrases, longest first; a space matches a run of blanks."""
+    items = sorted(set(words), key=len, reverse=True)
+    return "(?:" + "|".join(re.escape(w).replace(r"\ ", "[ \t]+") for w in items) + ")"
+
+
+_YEAR = r"(?:19[3-9]\d|20[0-3]\d)"
+# what may follow a year: no unit, no clock range, no decimal
+_YEAR_END = (
+    r"(?![\d:/.,]\d|[ \t]*-[ \t]*\d|[ \t]*(?:hrs?|hours|h|ml|cc|mg|mcg|units?|u|kcal|cal|calories|l|%)\b)"
+)
+_FIRST_WORD = re.compile(r"[a-z]+")
+# cheap pre-checks: a year-like number, an m/d number, a day ordinal
+_YEAR_HINT = re.compile(r"(?:19[3-9]|20[0-3])\d")
+_MD_HINT = re.compile(r"\d/\d")
+_ORDINAL_HINT = re.compile(r"\d(?:st|nd|rd|th)\b")
+# "(anoxic injury 2016)": words only before the year in the parenthesis, one of 4+ letters
+_PAREN_HISTORY = re.compile(r"[ \t]*[a-z][a-z/&' -]*[a-z]{4}[a-z/&' -]*[ \t]+")
+# "(last dose 2000)", "(hung at 2015)": a clock time
+_PAREN_CLOCK = re.compile(
+    r"@|\b(?:at|since|until|till|by|given|dose|last|prn|started|hung|due|from|to|q\d+h?|shift|rate)\b"
+)
+
+
+class NursingRules:
+    """Spans ``(start, end, category, rule, priority)`` of the nursing-note phenomena."""
+
+    def __init__(
+        self,
+        lex: Lexicon,
+        relative_words: frozenset[str],
+        not_initials: frozenset[str] = frozenset(),
+        words: NursingWords | None = None,
+    ):
+        self.lex = lex
+        self.w = w = words or load_nursing_words()
+        self.relative_words = relative_words
+        abbr = frozenset(a.lower() for a in lex.patterns.get("clinical_abbreviations", ()))
+        self._not_initials = not_initials | abbr | w.initials_role_words | w.nursing_vocabulary
+        # a year first (rare in most texts), then its event cue right before it
+        self.re_year = re.compile(r"(?<![\w/@.-])(?P<y>" + _YEAR + r")\b" + _YEAR_END)
+        self.re_event_before = re.compile(
+            r"(?<![\w/])" + cue_alt(w.year_event_cues) + r"(?:[ \t]+x[ \t]*\d)?[ \t]*[,:]?[ \t]+$"
+        )
+        self._event_first = frozenset(_FIRST_WORD.findall(c)[0] for c in w.year_event_cues)
+        # an m/d number first (rare), then its event cue in the 60 characters before it
+        self.re_md = re.compile(
+            r"(?<![\w/])(?P<v>(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12]\d|3[01]))"
+            r"(?![\w/]|\.\d|[ \t]*(?:strength|murmur|pain))"
+        )
+        self.re_md_event_before = re.compile(
+            r"(?<![\w/])(?i:" + cue_alt(w.md_event_cues) + r"(?:[ \t]+(?:on|from|to|at|in|for))?)"
+            r"(?:[ \t]+[A-Z][A-Za-z'’-]+){0,3}[ \t]*:?[ \t]+$"
+        )
+        self._md_first = frozenset(_FIRST_WORD.findall(c)[0] for c in w.md_event_cues)
+        name = r"[A-Za-z][a-z'’]*[a-z]"
+        self.re_plural_list = re.compile(
+            r"\b" + cue_alt(w.relatives_plural) + r"[ \t]*[,:(]?[ \t]*(?P<a>" + name + r")"
+            r"(?:[ \t]*,[ \t]*(?P<b>" + name + r"))?[ \t]*(?:,[ \t]*)?(?:and|&)[ \t]+(?P<c>" + name + r")\b"
+        )
+        self.re_relative_coord = re.compile(
+            r"\b" + cue_alt(relative_words) + r"[ \t]+(?P<v>[a-z][a-z'’]*[a-z])(?=[ \t]*(?:and|&)[ \t]+"
+            r"|[ \t]*\()"
+        )
+        # capitals are case-sensitive, the role word is not; texts without a role word skip both
+        self.re_initials_before_role = re.compile(
+            r"(?<![\w.])(?P<v>(?:[A-Z]\.){2,3}|[A-Z]{2,3})[ \t]+(?i:" + cue_alt(w.initials_role_words) + r")"
+            r"(?![\w])"
+        )
+        # "(MK)" first (a literal "(" scans fast), then the role word right before it
+        self.re_initials_paren = re.compile(r"\([ \t]*(?P<v>(?:[A-Z]\.){2,3}|[A-Z]{2,3})[ \t]*\)")
+        self.re_role_before = re.compile(r"(?i:\b" + cue_alt(w.initials_role_words) + r")[ \t]*$")
+        self._role_first = frozenset(_FIRST_WORD.findall(c)[0] for c in w.initials_role_words)
+        self.re_birthday = re.compile(
+            r"\b(?P<v>9\d|1[01]\d)(?:st|nd|rd|th)[ \t]+b(?:irth)?day\b"
+            r"|\bturn(?:s|ed|ing)?[ \t]+(?P<t>9\d|1[01]\d)(?![\w.%/-])"
+            r"(?![ \t]*(?:mg|mcg|ml|cc|units?|%|degrees))"
+        )
+        self.re_day_ordinal = re.compile(
+            r"\b(?:for|on|until|till|til|by|before|after|since|from)[ \t]+the[ \t]+"
+            r"(?P<v>(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th))\b"
+            r"(?=[ \t]*(?:[.,;:)!?]|$|\n|-|–|and\b|or\b|at\b|w/|with\b|but\b|so\b|when\b|if\b|as\b))",
+            re.M,
+        )
+        self.re_clergy = re.compile(
+            r"(?<![\w.])(?:" + "|".join(re.escape(t.capitalize()) for t in sorted(w.clergy_titles)) + r")\.?"
+            r"[ \t]+(?P<v>[A-Z][a-z'’-]+(?:[ \t]+[A-Z][a-z'’-]+)?)"
+        )
+        # an identifier shape first, then a specimen cue up to 40 characters before it
+        self.re_specimen_id = re.compile(
+            r"(?<![\w-])(?P<v>[A-Z]{1,3}-?\d{2}-\d{3,8}|[A-Z]{1,3}\d{6,10})(?![\w-])"
+        )
+        self.re_specimen_before = re.compile(r"(?i:\b" + cue_alt(w.specimen_cues) + r")\b[^\n]{0,40}$")
+        self._specimen_last = frozenset(
+            _FIRST_WORD.findall(c)[-1] for c in w.specimen_cues
+        )  # "bank", not "blood"
+        self.re_accession_shape = re.compile(r"(?<![\w-])(?P<v>[A-Z]{1,2}\d{2}-\d{4,8})(?![\w-])")
+        # a residential head first ("Manor"), then the cue and the capitalised words before it
+        heads = "|".join(re.escape(h.capitalize()) for h in sorted(w.residence_heads))
+        self.re_residence_head = re.compile(r"(?<=[ \t])(?:" + heads + r")(?![\w])")
+        self.re_residence_before = re.compile(
+            r"(?i:(?<![\w])" + cue_alt(w.residence_cues) + r")[ \t]+(?P<v>(?:[A-Z][a-z'’]+[ \t]+){1,3})$"
+        )
+
+    # -------------------------------------------------------------- rules
+    def spans(
+        self, text: str, low: str, words: frozenset[str], relative_names: Iterable[str] = ()
+    ) -> Iterator[NursingSpan]:
+        events = bool(words & self._event_first)
+        if (events or ")" in text) and _YEAR_HINT.search(text):
+            for m in self.re_year.finditer(low):
+                b, e = m.start("y"), m.end("y")
+                if events and self.re_event_before.search(low, max(0, b - 40), b):
+                    yield b, e, "DATE", "event_year", 68
+                elif low[e : e + 1] == ")":
+                    inner = low[max(0, b - 40) : b].rsplit("(", 1)
+                    if (
+                        len(inner) == 2
+                        and _PAREN_HISTORY.fullmatch(inner[1])
+                        and not _PAREN_CLOCK.search(inner[1])
+                    ):
+                        yield b, e, "DATE", "paren_year", 68
+        if "/" in text and words & self._md_first and _MD_HINT.search(text):
+            for m in self.re_md.finditer(text):
+                if self.re_md_event_before.search(text, max(0, m.start() - 60), m.start()):
+                    yield m.start("v"), m.end("v"), "DATE", "md_event", 75
+        yield from self._relatives(text, low, words, relative_names)
+        yield from self._initials(text, words)
+        for m in (
+            self.re_birthday.finditer(low) if ("birthday" in low or "bday" in low or "turn" in low) else ()
+        ):
+            g = "v" if m.group("v") else "t"
+            yield m.start(g), m.end(g), "AGE", "birthday_age", 73
+        if " the " in low and _ORDINAL_HINT.search(low):
+            for m in self.re_day_ordinal.finditer(low):
+                yield m.start("v"), m.end("v"), "DATE", "day_ordinal", 66
+        for m in self.re_clergy.finditer(text) if words & self.w.clergy_titles else ():
+            kept = []
+            for tok in m.group("v").split():
+                lw = tok.lower().rstrip("'’s") if tok.endswith(("'s", "’s")) else tok.lower()
+                if (
+                    self.lex.is_blocked(lw)
+                    or lw in self.lex.clinical
+                    or (lw in self.lex.ordinary and lw not in self.lex.names)
+                ):
+                    break
+                kept.append(tok)
+            if kept:
+                b = m.start("v")
+                yield b, b + len(" ".join(kept)), "NAME", "clergy_title", 62
+        if words & self._specimen_last:
+            for m in self.re_specimen_id.finditer(text):
+                b = m.start("v")
+                if self.re_specimen_before.search(text, max(0, b - 60), b):
+                    yield b, m.end("v"), "ID", "specimen_id", 64
+        for m in self.re_accession_shape.finditer(text) if "-" in text else ():
+            yield m.start("v"), m.end("v"), "ID", "accession_shape", 63
+        for h in self.re_residence_head.finditer(text):
+            r = self.re_residence_before.search(text, max(0, h.start() - 80), h.start())
+            if not r:
+                continue
+            first = r.group("v").split()[0].lower()
+            if first in self.w.residence_not_first or first in self.lex.stop:
+                continue
+            yield r.start("v"), h.end(), "FACILITY", "residence", 62
+
+    def _relatives(
+        self, text: str, low: str, words: frozenset[str], relative_names: Iterable[str]
+    ) -> Iterator[NursingSpan]:
+        lex = self.lex
+        found = [n.lower() for n in relative_names]
+        if words & self.w.relatives_plural:
+            for m in self.re_plural_list.finditer(low):
+                for g in ("a", "b", "c"):
+                    v = m.group(g)
+                    if v and v in lex.first_names and v not in lex.stop and v not in self.relative_words:
+                        found.append(v)
+                        yield m.start(g), m.end(g), "NAME", "relative_list", 59
+        if words & self.relative_words:
+            for m in self.re_relative_coord.finditer(low):
+                v = m.group("v")
+                if (  # a modal is no name before "and" or "(" ("son will and dtr rose"): no stop-word test
+                    v in lex.first_names and v not in self.relative_words and v not in self.w.relatives_plural
+                ):
+                    found.append(v)
+                    yield m.start("v"), m.end("v"), "NAME", "relative_coordinated", 59
+        # a relative's first name again, capitalised ("wife Rose ... Rose tearful")
+        for name in {n for n in found if len(n) >= 3 and n not in lex.stop}:  # not "Will continue"
+            cap = name[0].upper() + name[1:]
+            i = text.find(cap)
+            while i >= 0:
+                e = i + len(cap)
+                before = text[i - 1] if i else " "
+                after = text[e] if e < len(text) else " "
+                if not (before.isalnum() or before in "_'’-") and not (after.isalnum() or after in "_-"):
+                    yield i, e, "NAME", "relative_repeat", 58
+                i = text.find(cap, e)
+
+    def _initials(self, text: str, words: frozenset[str]) -> Iterator[NursingSpan]:
+        if not words & self._role_first:
+            return
+        for m in self.re_initials_before_role.finditer(text):
+            v = m.group("v")
+            if "." in v or self._initials_ok(v, strict=True):
+                yield m.start("v"), m.end("v"), "NAME", "initials_role_nursing", 64
+        for m in self.re_initials_paren.finditer(text) if "(" in text else ():
+            v = m.group("v")
+            if self.re_role_before.search(text, max(0, m.start() - 20), m.start()) and (
+                "." in v or self._initials_ok(v, strict=False)
+            ):
+                yield m.start("v"), m.end("v"), "NAME", "initials_role_nursing", 64
+
+    def _initials_ok(self, v: str, strict: bool) -> bool:
+        """Two or three capitals that are no abbreviation; ``strict`` also refuses English words
+        (before a role word; in parentheses after one, "(AK)" is a person)."""
+        lv = v.lower()
+        lex = self.lex
+        if lv in self._not_initials or lv in lex.clinical or lv in lex.allow:
+            return False
+        return not strict or not (lv in lex.english or lv in lex.stop)

@@ -1,0 +1,310 @@
+"""ICU nursing notes: the phenomena of reportlab_nlp.deid.nursing_rules (recall) and
+reportlab_nlp.deid.note_filter (false positives). Every sentence is written for this test; none is taken
+from a development note."""
+
+from __future__ import annotations
+
+import pytest
+
+from reportlab_nlp.deid.detect import Detector
+from reportlab_nlp.deid.nursing_rules import load_nursing_words, parse_nursing_words
+from reportlab_nlp.errors import E, RulesError
+
+
+@pytest.fixture(scope="module")
+def det() -> Detector:
+    return Detector()
+
+
+def found(det: Detector, text: str) -> list[tuple[str, str]]:
+    return [(text[s.start : s.end], s.category) for s in det.detect(text)]
+
+
+# --------------------------------------------------------------------------- 1. a year after an event
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("PMH: CABG x2 1998, HTN, DM2.", "1998"),
+        ("Hx of pacemaker explanted 2009 for infection.", "2009"),
+        ("Last colonoscopy 2017 was normal.", "2017"),
+        ("Nonverbal since stroke (left MCA infarct 2013).", "2013"),
+        ("s/p AVR 2006, on coumadin.", "2006"),
+        ("Prior ERCP 2019 w/ stent placement.", "2019"),
+        ("Dx 2011 with breast ca, s/p lumpectomy.", "2011"),
+        ("Hx prostate ca 2008, s/p XRT.", "2008"),
+        ("Baseline: wheelchair bound (spinal cord injury 1994).", "1994"),
+    ],
+)
+def test_year_after_event_is_a_date(det, text, value):
+    assert found(det, text) == [(value, "DATE")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Lasix 40mg IV given @2000 with good effect.",
+        "UOP 2015 ml since midnight.",
+        "NPN 1900-0700, pt slept well.",
+        "Fluids: total in 2000cc, out 1850cc.",
+        "TF at goal, 1800 kcal per day.",
+        "Turned and repositioned (at 2000).",
+    ],
+)
+def test_clock_times_and_volumes_are_no_year(det, text):
+    assert found(det, text) == []
+
+
+# --------------------------------------------------------------------------- 2. relatives' first names
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("Daughters Faith and Linda at bedside.", ["Faith", "Linda"]),
+        ("sons dale and ray visited this evening.", ["dale", "ray"]),
+        ("Brothers Jay, Heath and Bob called for updates.", ["Jay", "Heath", "Bob"]),
+        ("dtr will and son art here all day.", ["will", "art"]),
+        ("wife joy (HCP) updated by phone.", ["joy"]),
+        ("bro frank and sis molly visited.", ["frank", "molly"]),
+    ],
+)
+def test_relative_lists_and_coordination(det, text, names):
+    assert found(det, text) == [(n, "NAME") for n in names]
+
+
+def test_relative_name_recurs_capitalised(det):
+    text = "Husband Hope (HCP) at bedside.\nHope asking about plan of care."
+    assert found(det, text) == [("Hope", "NAME"), ("Hope", "NAME")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "son will call tomorrow with questions.",
+        "wife may visit later, aware of plan.",
+        "they rose early and drove up from the city.",
+        "sons and daughters all at bedside.",
+    ],
+)
+def test_relative_words_without_a_name(det, text):
+    assert found(det, text) == []
+
+
+# --------------------------------------------------------------------------- 3. initials as people
+@pytest.mark.parametrize(
+    ("text", "initials"),
+    [
+        ("Report received from K.L. RN at 1900.", "K.L."),
+        ("Care handed over to DW RN.", "DW"),
+        ("ABG drawn per RT (JB), results pending.", "JB"),
+        ("Dressing changed by wound RN (T.M.).", "T.M."),
+        ("Vanc trough reviewed w/ pharmacist (AK).", "AK"),
+        ("Pt assisted OOB with PT (GB) this am.", "GB"),
+    ],
+)
+def test_initials_next_to_a_role(det, text, initials):
+    assert found(det, text) == [(initials, "NAME")]
+
+
+@pytest.mark.parametrize(
+    "text", ["ICU RN to follow up.", "Per ED RN pt was agitated.", "OR RN called for pt."]
+)
+def test_units_before_a_role_are_no_initials(det, text):
+    assert found(det, text) == []
+
+
+# --------------------------------------------------------------------------- 4. 5. ages and day ordinals
+@pytest.mark.parametrize(
+    ("text", "value", "cat"),
+    [
+        ("Family celebrated his 91st birthday yesterday.", "91", "AGE"),
+        ("Pt had her 99th bday last month.", "99", "AGE"),
+        ("Cards f/u was booked for the 21st - will reschedule.", "21st", "DATE"),
+        ("Son flying in on the 3rd.", "3rd", "DATE"),
+        ("Pt turned 94 in the spring, lives alone.", "94", "AGE"),
+        ("Home health to start after the 12th, per CM.", "12th", "DATE"),
+    ],
+)
+def test_birthday_ages_and_day_ordinals(det, text, value, cat):
+    assert found(det, text) == [(value, cat)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Her 40th birthday is next month.",
+        "Pt turned 45 degrees to the left.",
+        "HR turned 90s after bolus.",
+        "Transferred to the 5th floor.",
+        "Chest tube at the 4th ICS, no air leak.",
+        "This is the 2nd time pt pulled NGT.",
+    ],
+)
+def test_young_birthdays_and_ordinal_nouns_are_no_phi(det, text):
+    assert found(det, text) == []
+
+
+# --------------------------------------------------------------------------- 6. clergy
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Fr. Daniel in to give sacrament of the sick.", "Daniel"),
+        ("Rabbi Stein visited with family.", "Stein"),
+        ("Pastor Greg from their church called.", "Greg"),
+        ("Rev. Okafor prayed with pt and wife.", "Okafor"),
+        ("Chaplain Maribel following.", "Maribel"),
+    ],
+)
+def test_clergy_title_names(det, text, name):
+    assert found(det, text) == [(name, "NAME")]
+
+
+# --------------------------------------------------------------------------- 7. m/d after an event
+@pytest.mark.parametrize(
+    ("text", "date"),
+    [
+        ("Pt w/ GIB, EGD 3/4 showed esophagitis.", "3/4"),
+        ("Admitted 10/30 with urosepsis.", "10/30"),
+        ("Transferred from Lowell General 2/5 for CRRT.", "2/5"),  # with "Lowell General" (FACILITY)
+        ("Extubated 1/3, reintubated same night.", "1/3"),
+        ("TTE 4/6 w/ EF 25%.", "4/6"),
+        ("MRI spine ordered for 1/4.", "1/4"),
+        ("Neuro f/u 2/6 in clinic.", "2/6"),
+    ],
+)
+def test_md_after_an_event(det, text, date):
+    assert [x for x in found(det, text) if x[1] != "FACILITY"] == [(date, "DATE")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Resp: PSV 10/5, FiO2 40%.",
+        "On pressure support 12/5 overnight, tolerating.",
+        "PS 8/5 trial started at 0900.",
+        "Strength 4/5 in BLE.",
+        "Pain 3/10 after dilaudid.",
+    ],
+)
+def test_settings_and_scores_are_no_dates(det, text):
+    assert found(det, text) == []
+
+
+# --------------------------------------------------------------------------- 8. specimen identifiers
+@pytest.mark.parametrize(
+    ("text", "ident"),
+    [
+        ("Type and screen sent, blood bank specimen # TS-20-118834.", "TS-20-118834"),
+        ("Path accession for skin bx sent out as P21-44710.", "P21-44710"),
+        ("Sample labeled CX-18-22019 sent to micro.", "CX-18-22019"),
+        ("Surgical path S20-31188 pending.", "S20-31188"),
+    ],
+)
+def test_specimen_identifiers(det, text, ident):
+    assert found(det, text) == [(ident, "ID")]
+
+
+# --------------------------------------------------------------------------- 9. residential facilities
+@pytest.mark.parametrize(
+    ("text", "fac"),
+    [
+        ("Pt lives at Willow Brook Manor, ambulates w/ walker.", "Willow Brook Manor"),
+        ("Recent stay at Serenity House for detox.", "Serenity House"),
+        ("Will return to Pine Ridge Village at discharge.", "Pine Ridge Village"),
+        ("Sent from Elmwood Lodge after fall.", "Elmwood Lodge"),
+    ],
+)
+def test_residential_facilities(det, text, fac):
+    assert found(det, text) == [(fac, "FACILITY")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Pt lives in a group home.", "Discharged to Nursing Home next week.", "Family to take pt home."],
+)
+def test_generic_homes_are_no_facility(det, text):
+    assert found(det, text) == []
+
+
+# --------------------------------------------------------------------------- false-positive classes
+@pytest.mark.parametrize(
+    "text",
+    [
+        "NPN 1900-0700\nNeuro: alert.",
+        "Nursing note 0700-1900, uneventful.",
+        "Shift 7p-7a: pt slept.",
+        "Bolus 500cc LR given, urine dark amber.",
+        "A&Ox3, pleasant, mae, hoh on the right.",
+        "GI: colace/senna, no melena. Sacral wound, moist gauze.",
+        "Braden 13, Morse 45, on low air loss.",
+        "SAH Hunt-Hess 2, Fisher 4, coiled.",
+        "Resp: Kussmaul breathing; LR per Parkland; s/p Whipple.",
+        "Dtr at bedside. Mom updated. Endo following.",
+        "Neuro: A&Ox2 per LTACH report. DNR per MOLST.",
+        "NGT to LIWS, OGT to LCS, bruising to BUE.",
+        "Swallow eval per S&S, pt T/F from OSH for DKA.",
+        "HR paced at 70 via epicardial wires, CI 2.1 via Swan-Ganz.",
+        "Arrived 0130 via ambulance.",
+        "Visited Sat and Sun.",
+        "Admitted Sun 3/12 to MICU.",
+        "Insulin gtt per DKA protocol; oral care per VAP bundle.",
+        "NGT to LWS. Sage wipes, iCa 1.12.",
+    ],
+)
+def test_nursing_words_are_no_phi(det, text):
+    expected = [("3/12", "DATE")] if "3/12" in text else []  # the date stays, "Sun" is no name
+    assert found(det, text) == expected
+
+
+def test_all_caps_note_words_are_no_places(det):
+    text = (
+        "PT ADMITTED FOR HIP FX. ORTHO TO TAKE TO OR IN AM. D/C'D HEPARIN PER ORTHO. "
+        "PAIN CONTROLLED W/ DILAUDID. WILL CONTINUE TO MONITOR."
+    )
+    assert found(det, text) == []
+
+
+def test_names_in_the_same_sentences_stay_flagged(det):
+    text = "Dtr Annette at bedside, Rusty Kowalski (son) called. Spoke with Amber re: plan."
+    assert found(det, text) == [("Annette", "NAME"), ("Rusty Kowalski", "NAME"), ("Amber", "NAME")]
+
+
+def test_a_real_via_street_stays_an_address(det):
+    assert ("Via Roma 12", "ADDRESS") in found(det, "Pt lives at Via Roma 12, Milano.")
+
+
+# --------------------------------------------------------------------------- word lists
+def test_nursing_words_load():
+    w = load_nursing_words()
+    assert "braden" in w.scale_eponyms
+    assert "liws" in w.nursing_vocabulary
+
+
+def test_nursing_words_schema_is_checked():
+    w = load_nursing_words()
+    with pytest.raises(RulesError, match=r"RL202.*key 'year_event_cues' is missing") as e:
+        parse_nursing_words({"version": 1}, "x.yml")
+    assert e.value.code == E.RL202
+    with pytest.raises(RulesError, match=r"RL202.*unsupported version 2"):
+        parse_nursing_words({"version": 2}, "x.yml")
+    with pytest.raises(RulesError, match=r"RL202.*unknown key\(s\) extra"):
+        parse_nursing_words({"version": 1, "extra": ["x"]}, "x.yml")
+    doc = {"version": 1, **{k: ["x"] for k in w.__dataclass_fields__}}
+    doc["vent_cues"] = [True]  # an unquoted YAML "on" is a boolean
+    with pytest.raises(RulesError, match=r"RL202.*vent_cues\[0\] must be a non-empty string"):
+        parse_nursing_words(doc, "x.yml")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Pt takes ibuprofen at home.", []),
+        ("pt needs assist x2 to chair.", []),
+        ("d/w baker re: plan.", [("baker", "NAME")]),
+    ],
+)
+def test_a_verb_after_a_role_cue_is_no_name(det, text, expected):
+    assert found(det, text) == expected
+
+
+def test_a_modal_name_does_not_recur(det):
+    text = "son will and dtr rose at bedside.\nWill continue to monitor. Rose tearful."
+    assert found(det, text) == [("will", "NAME"), ("rose", "NAME"), ("Rose", "NAME")]
