@@ -345,8 +345,13 @@ class PlaceRules:
 
     def _known_places(self, text):
         lex = self.lex
+        first = self.place_first_words
         for m in CAP_RUN.finditer(text):
-            toks = [(t.start(), t.end()) for t in WORD_ONLY.finditer(m.group())]
+            run = m.group()
+            # most runs hold no word that starts a known place: skip them before locating their words
+            if first.isdisjoint(run.lower().split()):
+                continue
+            toks = [(t.start(), t.end()) for t in WORD_ONLY.finditer(run)]
             base = m.start()
             i = 0
             while i < len(toks):
