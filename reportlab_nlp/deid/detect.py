@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from .fast_re import edge_alt, literal_alt
 from .hospital_list import HospitalRules
 from .lexicon import Lexicon, load_lexicon
 from .name_rules import NameRules
@@ -210,6 +211,10 @@ _LOW_WORD = re.compile(r"[a-z]+")
 _MONTH_WORDS = frozenset({a.lower() for a, _ in _MONTHS} | {(a + r).lower() for a, r in _MONTHS} | {"sept"})
 _MONTH_NAME_PATTERNS = frozenset({"dmony", "mdy_name", "dmy_name", "my_name"})
 _NUMERIC_DATE_HINT = re.compile(r"\d[/.-]\d|\d{8}")
+# cheap pre-checks (a literal first: fast scans): a digit on both sides of a slash (every m/d form
+# needs one); a colon after a hex digit (an IPv6 address without "::" has seven)
+_DIGIT_SLASH_DIGIT = re.compile(r"/(?<=\d/)\d")
+_HEX_COLON = re.compile(r":(?<=[0-9A-Fa-f]:)")
 
 TIME_PATTERNS: list[tuple[str, re.Pattern]] = [
     (
@@ -297,20 +302,23 @@ class Detector:
     def _compile(self) -> None:
         lex, pat = self.lex, self.lex.patterns
         cues = pat["name_prefix_cues"]
+        # (fast_re: the left-edge checks follow the first letter of each cue; re scans for those letters)
         self.re_title = re.compile(
-            r"(?<![\w.])(?:"
-            + "|".join(
-                re.escape(c.rstrip(".")) + (r"\.?" if c.endswith(".") or len(c) <= 4 else "")
-                for c in sorted(set(cues["titled"]), key=len, reverse=True)
+            edge_alt(
+                (
+                    re.escape(c.rstrip(".")) + (r"\.?" if c.endswith(".") or len(c) <= 4 else "")
+                    for c in sorted(set(cues["titled"]), key=len, reverse=True)
+                ),
+                r"[\w.]",
             )
-            + r")(?=[ \t]+[A-Z])"
+            + r"(?=[ \t]+[A-Z])"
         )
         # case-insensitive cues run case-sensitively on the lower-cased text (much faster)
         self.re_field = re.compile(
             # at a line start or after a blank, "(", ";" or "|": one negative look-behind (scans faster)
-            r"(?<![^\s(;|])" + _alt(c.lower() for c in cues["field"]) + r"[ \t]*[:#][ \t]*"
+            literal_alt((c.lower() for c in cues["field"]), r"[^\s(;|]") + r"[ \t]*[:#][ \t]*"
         )
-        self.re_verb = re.compile(r"\b" + _alt(c.lower() for c in cues["verb"]) + r"\b[ \t]*:?[ \t]*")
+        self.re_verb = re.compile(literal_alt((c.lower() for c in cues["verb"]), r"\w") + r"\b[ \t]*:?[ \t]*")
         self.re_relative = re.compile(
             r"\b" + _alt(c.lower() for c in cues["relative"]) + r"\b[ \t]*[,:(]?[ \t]*"
         )
@@ -341,9 +349,8 @@ class Detector:
 
         # identifiers
         self.re_id_cued = re.compile(
-            r"(?<![\w])(?:"
-            + "|".join(pat["id_cues"])
-            + r")(?![a-z])[ \t]*(?:(?:is|was|number|no\.?)[ \t]+)?[:#]?[ \t]*(?:#[ \t]*)?"
+            edge_alt(pat["id_cues"], r"[\w]")
+            + r"(?![a-z])[ \t]*(?:(?:is|was|number|no\.?)[ \t]+)?[:#]?[ \t]*(?:#[ \t]*)?"
             r"(?P<v>(?=[A-Za-z0-9-]*\d)[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)"
         )
         self.re_id_bare = re.compile(
@@ -478,9 +485,8 @@ class Detector:
         self._street_prefix_words = frozenset(
             w for p in pat.get("foreign_street_prefixes", ["rue"]) for w in _LOW_WORD.findall(p.lower())
         )
-        self.re_pobox = re.compile(r"\b[Pp]\.?[ \t]?[Oo]\.?[ \t]*(?:[Bb]ox|BOX)[ \t]+\d+\b")
-        fac = _alt(pat["facility_suffixes"])
-        self.re_facility = re.compile(r"\b(?P<suf>" + fac + r")\b")
+        self.re_pobox = re.compile(r"[Pp](?<!\w.)\.?[ \t]?[Oo]\.?[ \t]*(?:[Bb]ox|BOX)[ \t]+\d+\b")
+        self.re_facility = re.compile(r"(?P<suf>" + literal_alt(pat["facility_suffixes"], r"\w") + r")\b")
         self.re_fac_tok = re.compile(r"(?<![\w'’.&-])((?:St|Mt|Ft)\.|[A-Z][A-Za-z'’&-]*|of|the|and|&)[ \t]+$")
         self.re_date_cued = re.compile(
             r"(?:(?:\b"
@@ -517,12 +523,15 @@ class Detector:
     def _compile_dates(self) -> None:
         w = self.words
 
-        def words_alt(items) -> str:  # whole words; spaces match runs of blanks, "'" is optional
+        def words_alts(items) -> list[str]:  # whole words; spaces match runs of blanks, "'" is optional
             alts = []
             for x in sorted(set(items), key=len, reverse=True):
                 rx = re.escape(x).replace(r"\ ", "[ \t]+").replace("'", "['’]?")
                 alts.append(rx + (r"(?![a-z])" if x[-1:].isalpha() else ""))
-            return "(?:" + "|".join(alts) + ")"
+            return alts
+
+        def words_alt(items) -> str:
+            return "(?:" + "|".join(words_alts(items)) + ")"
 
         self.re_scale_before = re.compile(r"(?<![a-z])" + words_alt(w.scale_cues_before) + r"[ \t:=]*$")
         self.re_scale_after = re.compile(r"[ \t]*(?:" + words_alt(w.scale_cues_after) + r"|-\d)")
@@ -543,16 +552,14 @@ class Detector:
         )
         self._season_words = frozenset(p for x in w.seasons_holidays for p in _LOW_WORD.findall(x)[:1])
         self.re_year_cued = re.compile(
-            r"\b"
-            + words_alt(w.year_cues)
+            edge_alt(words_alts(w.year_cues), r"\w")
             + r"[ \t]+(?P<y>(?:19|20)\d{2})\b(?![ \t]*(?:hours|hrs|hr|h\b|ml|cc|mg|units|kcal|calories|mcg|"
             r":))"
         )
 
         months = [(a + r).lower() for a, r in _MONTHS] + ["sept"]
         self.re_month_alone = re.compile(
-            r"(?<![\w/])"
-            + words_alt(w.month_cues)
+            edge_alt(words_alts(w.month_cues), r"[\w/]")
             + r"[ \t]+(?:the[ \t]+)?(?:month[ \t]+of[ \t]+)?(?P<mon>"
             + "|".join(months)
             + r")(?![\w/-]|[ \t]*\d)"
@@ -652,7 +659,7 @@ class Detector:
     def _ips(self, text):
         for m in self.re_ipv4.finditer(text) if text.count(".") >= 3 else ():
             yield Span(m.start(), m.end(), "IP", "ipv4", 88)
-        if "::" in text or text.count(":") >= 7:
+        if "::" in text or (text.count(":") >= 7 and len(_HEX_COLON.findall(text)) >= 7):
             for m in self.re_ipv6.finditer(text):
                 if any(c.isdigit() for c in m.group()) and len(m.group()) > 3:
                     yield Span(m.start(), m.end(), "IP", "ipv6", 88)
@@ -703,7 +710,7 @@ class Detector:
             for m in rx.finditer(text):
                 if _valid_date(m):
                     yield Span(m.start(), m.end(), "DATE", name, 76)
-        slash = "/" in text
+        slash = "/" in text and _DIGIT_SLASH_DIGIT.search(text) is not None  # m/d forms only
         for m in self.re_date_cued.finditer(self._low) if slash else ():
             if _valid_date(m):
                 yield Span(m.start("m"), m.end("d"), "DATE", "md_cued", 74)

@@ -18,6 +18,7 @@ from typing import Any
 
 from ..errors import E, RulesError
 from ..resources import data_path, load_yaml
+from .fast_re import edge_alt
 from .lexicon import Lexicon
 
 SCHEMA_VERSION = 1
@@ -81,10 +82,14 @@ def _load(path: str) -> NoteWords:
     return parse_note_words(load_yaml(path), Path(path).name)
 
 
-def _cue_alt(words) -> str:
+def _cue_alts(words) -> list[str]:
     """Whole cue phrases, longest first; a space matches a run of blanks."""
     items = sorted(set(words), key=len, reverse=True)
-    return "(?:" + "|".join(re.escape(w).replace(r"\ ", "[ \t]+") for w in items) + ")"
+    return [re.escape(w).replace(r"\ ", "[ \t]+") for w in items]
+
+
+def _cue_alt(words) -> str:
+    return "(?:" + "|".join(_cue_alts(words)) + ")"
 
 
 class NoteRules:
@@ -97,7 +102,7 @@ class NoteRules:
         self._not_initials = w.not_initials | clinical_abbr
         self._cue_first = frozenset(c.split()[0].split("/")[0] for c in w.initials_cues)
         # on the lower-cased text
-        self.re_initials_cue = re.compile(r"\b" + _cue_alt(w.initials_cues) + r"[ \t]*:?[ \t]*")
+        self.re_initials_cue = re.compile(edge_alt(_cue_alts(w.initials_cues), r"\w") + r"[ \t]*:?[ \t]*")
         # on the text, at the end of a cue
         self.re_caps_initials = re.compile(r"(?P<v>[A-Z]{2,3}|(?:[A-Z]\.){2,3})(?![\w'’-])(?!\.[A-Za-z])")
         self.re_low_initials = re.compile(
@@ -105,7 +110,7 @@ class NoteRules:
         )
         # dotted initials as the subject of a clause ("P.L. aware", "M.T. to draw")
         # (the clause start before them is checked in Python: a pattern that starts with letters scans fast)
-        self.re_dotted_subject = re.compile(r"(?P<v>(?:[A-Z]\.){2,3})(?=[ \t]+[a-z])")
+        self.re_dotted_subject = re.compile(r"(?P<v>[A-Z]\.(?:[A-Z]\.){1,2})(?=[ \t]+[a-z])")
         self.re_relative = re.compile(
             r"\b" + _cue_alt(w.relative_words) + r"[ \t]*[,:(]?[ \t]*(?P<v>[a-z][a-z'’]*[a-z])(?![\w/'’-])"
         )
@@ -122,7 +127,7 @@ class NoteRules:
             re.M,
         )
         self.re_transfer = re.compile(
-            r"\b" + _cue_alt(w.transfer_cues) + r"[ \t]+(?P<v>[a-z]{2,5})(?![\w/'’-])"
+            edge_alt(_cue_alts(w.transfer_cues), r"\w") + r"[ \t]+(?P<v>[a-z]{2,5})(?![\w/'’-])"
         )
         self._transfer_first = frozenset(c.split()[0] for c in w.transfer_cues)
         suf = "|".join(sorted((s.capitalize() for s in w.street_suffixes_bare), key=len, reverse=True))

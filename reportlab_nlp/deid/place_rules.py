@@ -22,6 +22,7 @@ import re
 from collections.abc import Iterator
 
 from ..resources import data_path
+from .fast_re import literal_alt
 from .lexicon import Lexicon
 
 TOKEN = re.compile(r"[^\W\d_]+(?:['’.-][^\W\d_]+)*(?:['’]s)?")
@@ -32,12 +33,12 @@ SAINT = re.compile(
 _W = r"[^\W\d_][\w'’.-]*"
 # "28245 Puruntie 82", "450 Præstevænget 15": a number, one to three words, a number
 ADDRESS_LINE = re.compile(
-    r"(?<![\w.,/:-])(?P<n1>\d{1,6}[A-Za-z]?)[ \t]+(?P<words>(?:" + _W + r"[ \t]+){0,3}" + _W + r")[ \t]+"
+    r"(?P<n1>\d(?<![\w.,/:-].)\d{0,5}[A-Za-z]?)[ \t]+(?P<words>(?:" + _W + r"[ \t]+){0,3}" + _W + r")[ \t]+"
     r"(?P<n2>\d{1,5}[A-Za-z]?)\.?(?![\w/%]|[.,:]\d)"
 )
 # a street in lower case: "220 w. 4th ave", "14 elm st"
 STREET_ANY_CASE = re.compile(
-    r"(?<![\w.,/-])\d{1,5}[a-z]?[ \t]+(?:(?:n|s|e|w|north|south|east|west)\.?[ \t]+)?"
+    r"\d(?<![\w.,/-].)\d{0,4}[a-z]?[ \t]+(?:(?:n|s|e|w|north|south|east|west)\.?[ \t]+)?"
     r"(?:(?:\d{1,3}(?:st|nd|rd|th)|[a-z][a-z'’-]+)[ \t]+){1,3}"
     r"(?:st|street|ave|avenue|av|rd|road|blvd|boulevard|dr|drive|ln|lane|ct|court|way|pl|place|ter|terrace|"
     r"pkwy|parkway|hwy|highway|cir|circle|sq|square)\b\.?",
@@ -54,7 +55,7 @@ UNITS = frozenset(
     "min mins minutes days weeks mmhg bpm x times doses meq mmol mEq".lower().split()
 )
 CAP_RUN = re.compile(
-    r"(?<![\w'’-])[A-Z][^\W\d_]+(?:['’.-][^\W\d_]+)*"
+    r"[A-Z](?<![\w'’-].)[^\W\d_]+(?:['’.-][^\W\d_]+)*"
     r"(?:[ \t]+[A-Z][^\W\d_]+(?:['’.-][^\W\d_]+)*){0,3}"
 )
 WORD_ONLY = re.compile(r"\S+")
@@ -89,9 +90,9 @@ class PlaceRules:
         self.place_first_words = frozenset(p.split()[0] for p in lex.places if p.split())
         self.clinical_abbr = frozenset(a.upper() for a in pat.get("clinical_abbreviations", ()))
         cues = [c.lower() for c in pat.get("place_cues_any_case", ())]
-        self.re_place_cue = re.compile(r"(?<![\w/])" + _alt(cues) + r"[ \t]+(?:the[ \t]+)?")
+        self.re_place_cue = re.compile(literal_alt(cues, r"[\w/]") + r"[ \t]+(?:the[ \t]+)?")
         abbr_cues = [c.lower() for c in pat.get("facility_abbreviation_cues", ())]
-        self.re_abbr_cue = re.compile(r"(?<![\w/])" + _alt(abbr_cues) + r"[ \t]+(?:the[ \t]+)?")
+        self.re_abbr_cue = re.compile(literal_alt(abbr_cues, r"[\w/]") + r"[ \t]+(?:the[ \t]+)?")
         self.re_cue_before = re.compile(r"(?<![\w/])" + _alt(abbr_cues) + r"[ \t]+(?:the[ \t]+)?$")
         suf = list(pat.get("facility_suffixes_extra", ())) + list(pat.get("facility_suffixes", ()))
         # cheap pre-checks: a text without any of these words cannot hold the pattern
