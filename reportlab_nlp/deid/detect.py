@@ -325,9 +325,10 @@ class Detector:
         creds = pat["name_suffix_credentials"]
         self._cred_needles = tuple(sorted({c.split("(")[0].rstrip(".") for c in creds}))  # cheap pre-check
         self.re_cred_anchor = re.compile(
-            r"(?:[ \t]*,[ \t]*|[ \t]+)"
+            # (every anchor opens with a blank or a comma: the look-ahead fails fast elsewhere)
+            r"(?=[ \t,])(?:(?:[ \t]*,[ \t]*|[ \t]+)"
             + _alt([c for c in creds if c not in ("DO", "D.O.")])
-            + r"(?![\w-])|[ \t]*,[ \t]*D\.?O\.?(?![\w-])"
+            + r"(?![\w-])|[ \t]*,[ \t]*D\.?O\.?(?![\w-]))"
         )
         self.re_cred = re.compile(
             r"(?P<seq>(?:(?:(?:Mc|Mac|O['’])?[A-Z][a-z]+(?:-[A-Z][a-z]+)?|[A-Z]\.?)[ \t]+){0,3}(?:(?:Mc|Mac"
@@ -536,10 +537,13 @@ class Detector:
         self.re_scale_before = re.compile(r"(?<![a-z])" + words_alt(w.scale_cues_before) + r"[ \t:=]*$")
         self.re_scale_after = re.compile(r"[ \t]*(?:" + words_alt(w.scale_cues_after) + r"|-\d)")
         # two-digit years: "'92" anywhere, "in 92" / "since '88" after a date cue
+        # (opens with a look-ahead for its possible first characters: fails fast elsewhere)
+        first = "".join(sorted({"'", "’"} | {x[0] for x in w.two_digit_year_cues}))
         self.re_two_digit_year = re.compile(
+            r"(?=[" + re.escape(first) + r"])(?:"
             r"(?<![\w'’])['’](?P<y>\d{2})(?![\w'’%])"
             r"|(?<![\w.])" + words_alt(w.two_digit_year_cues) + r"[ \t]+['’]?(?P<y2>\d{2})"
-            r"(?=[ \t]*(?:[.,;:)]|$|and\b|&|w/|with\b|for\b|at\b|after\b|when\b))",
+            r"(?=[ \t]*(?:[.,;:)]|$|and\b|&|w/|with\b|for\b|at\b|after\b|when\b)))",
             re.M,
         )
         self.re_vitals = re.compile(

@@ -27,7 +27,7 @@ from .lexicon import Lexicon
 
 TOKEN = re.compile(r"[^\W\d_]+(?:['’.-][^\W\d_]+)*(?:['’]s)?")
 SAINT = re.compile(
-    r"(?<![\w.])(?i:st|saint|mt|mount|ste)(?:\.[ \t]*|[ \t]+)"
+    r"(?=(?i:[sm]))(?<![\w.])(?i:st|saint|mt|mount|ste)(?:\.[ \t]*|[ \t]+)"
     r"(?P<n>[A-Za-z][a-z]+(?:['’]s)?)(?![\w'’])"
 )
 _W = r"[^\W\d_][\w'’.-]*"
@@ -45,7 +45,7 @@ STREET_ANY_CASE = re.compile(
     re.I,
 )
 UNIT = re.compile(
-    r"(?<![\w-])(?:apt|apartment|suite|ste|flat|psc|p\.?o\.?[ \t]*box|box)\.?[ \t]*#?[ \t]*"
+    r"(?=[abfps])(?<![\w-])(?:apt|apartment|suite|ste|flat|psc|p\.?o\.?[ \t]*box|box)\.?[ \t]*#?[ \t]*"
     r"\d{1,6}[A-Za-z]?(?![\w-])",
     re.I,
 )
