@@ -316,9 +316,9 @@ class Detector:
         # case-insensitive cues run case-sensitively on the lower-cased text (much faster)
         self.re_field = re.compile(
             # at a line start or after a blank, "(", ";" or "|": one negative look-behind (scans faster)
-            literal_alt((c.lower() for c in cues["field"]), r"[^\s(;|]") + r"[ \t]*[:#][ \t]*"
+            r"(?<![^\s(;|])" + _alt(c.lower() for c in cues["field"]) + r"[ \t]*[:#][ \t]*"
         )
-        self.re_verb = re.compile(literal_alt((c.lower() for c in cues["verb"]), r"\w") + r"\b[ \t]*:?[ \t]*")
+        self.re_verb = re.compile(r"\b" + _alt(c.lower() for c in cues["verb"]) + r"\b[ \t]*:?[ \t]*")
         self.re_relative = re.compile(
             r"\b" + _alt(c.lower() for c in cues["relative"]) + r"\b[ \t]*[,:(]?[ \t]*"
         )
@@ -556,14 +556,16 @@ class Detector:
         )
         self._season_words = frozenset(p for x in w.seasons_holidays for p in _LOW_WORD.findall(x)[:1])
         self.re_year_cued = re.compile(
-            edge_alt(words_alts(w.year_cues), r"\w")
+            r"\b"
+            + words_alt(w.year_cues)
             + r"[ \t]+(?P<y>(?:19|20)\d{2})\b(?![ \t]*(?:hours|hrs|hr|h\b|ml|cc|mg|units|kcal|calories|mcg|"
             r":))"
         )
 
         months = [(a + r).lower() for a, r in _MONTHS] + ["sept"]
         self.re_month_alone = re.compile(
-            edge_alt(words_alts(w.month_cues), r"[\w/]")
+            r"(?<![\w/])"
+            + words_alt(w.month_cues)
             + r"[ \t]+(?:the[ \t]+)?(?:month[ \t]+of[ \t]+)?(?P<mon>"
             + "|".join(months)
             + r")(?![\w/-]|[ \t]*\d)"

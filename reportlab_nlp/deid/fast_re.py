@@ -6,6 +6,10 @@ tries a full match at every position of the text, which is two to three times sl
 A left-edge check can be moved past the first character of the match, where it sees the character
 before the match and that first character: ``(?<![\\w/])(?:nurse|wife)`` is the same pattern as
 ``(?:n(?<![\\w/].)urse|w(?<![\\w/].)ife)``.
+
+It pays only where the first characters are rare in the text (capitals, digits, a few letters): a list
+of lower-case cues run on the lower-cased text is faster with the look-behind first, which fails at
+once inside every word (measured on the synthetic benchmark: about twice as slow in the fast form).
 """
 
 from __future__ import annotations

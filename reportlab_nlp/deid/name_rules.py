@@ -25,7 +25,6 @@ import functools
 import re
 from collections.abc import Iterator
 
-from .fast_re import literal_alt
 from .lexicon import Lexicon
 
 # a word, or an initial ("J." / "J")
@@ -58,6 +57,11 @@ def country_words() -> frozenset[str]:
     return frozenset(names | {w for n in names for w in n.split()})
 
 
+def _alt(words) -> str:
+    items = sorted({w.lower() for w in words}, key=len, reverse=True)
+    return "(?:" + "|".join(re.escape(w) for w in items) + ")"
+
+
 _DOTTED_NEXT = re.compile(r"[A-Za-z]\.")
 # what a word alone says in NameRules._lexicon (bits of NameRules._seed_bits): a strong name; a census
 # first name that seeds a name in mid-sentence; a capitalised known name that seeds one next to an initial
@@ -71,7 +75,7 @@ class NameRules:
         self.lex = lex
         cues = lex.patterns.get("lowercase_name_cues", {})
         self.re_cue = {
-            kind: re.compile(literal_alt({w.lower() for w in cues.get(kind, ())}, r"[\w/]") + r"(?![\w/])")
+            kind: re.compile(r"(?<![\w/])" + _alt(cues.get(kind, ())) + r"(?![\w/])")
             for kind in ("title", "role", "verb")
             if cues.get(kind)
         }

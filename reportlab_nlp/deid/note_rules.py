@@ -18,7 +18,6 @@ from typing import Any
 
 from ..errors import E, RulesError
 from ..resources import data_path, load_yaml
-from .fast_re import edge_alt
 from .lexicon import Lexicon
 
 SCHEMA_VERSION = 1
@@ -82,14 +81,10 @@ def _load(path: str) -> NoteWords:
     return parse_note_words(load_yaml(path), Path(path).name)
 
 
-def _cue_alts(words) -> list[str]:
+def _cue_alt(words) -> str:
     """Whole cue phrases, longest first; a space matches a run of blanks."""
     items = sorted(set(words), key=len, reverse=True)
-    return [re.escape(w).replace(r"\ ", "[ \t]+") for w in items]
-
-
-def _cue_alt(words) -> str:
-    return "(?:" + "|".join(_cue_alts(words)) + ")"
+    return "(?:" + "|".join(re.escape(w).replace(r"\ ", "[ \t]+") for w in items) + ")"
 
 
 class NoteRules:
@@ -102,7 +97,7 @@ class NoteRules:
         self._not_initials = w.not_initials | clinical_abbr
         self._cue_first = frozenset(c.split()[0].split("/")[0] for c in w.initials_cues)
         # on the lower-cased text
-        self.re_initials_cue = re.compile(edge_alt(_cue_alts(w.initials_cues), r"\w") + r"[ \t]*:?[ \t]*")
+        self.re_initials_cue = re.compile(r"\b" + _cue_alt(w.initials_cues) + r"[ \t]*:?[ \t]*")
         # on the text, at the end of a cue
         self.re_caps_initials = re.compile(r"(?P<v>[A-Z]{2,3}|(?:[A-Z]\.){2,3})(?![\w'’-])(?!\.[A-Za-z])")
         self.re_low_initials = re.compile(
@@ -127,7 +122,7 @@ class NoteRules:
             re.M,
         )
         self.re_transfer = re.compile(
-            edge_alt(_cue_alts(w.transfer_cues), r"\w") + r"[ \t]+(?P<v>[a-z]{2,5})(?![\w/'’-])"
+            r"\b" + _cue_alt(w.transfer_cues) + r"[ \t]+(?P<v>[a-z]{2,5})(?![\w/'’-])"
         )
         self._transfer_first = frozenset(c.split()[0] for c in w.transfer_cues)
         suf = "|".join(sorted((s.capitalize() for s in w.street_suffixes_bare), key=len, reverse=True))

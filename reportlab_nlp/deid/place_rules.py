@@ -22,7 +22,6 @@ import re
 from collections.abc import Iterator
 
 from ..resources import data_path
-from .fast_re import literal_alt
 from .lexicon import Lexicon
 
 TOKEN = re.compile(r"[^\W\d_]+(?:['’.-][^\W\d_]+)*(?:['’]s)?")
@@ -90,9 +89,9 @@ class PlaceRules:
         self.place_first_words = frozenset(p.split()[0] for p in lex.places if p.split())
         self.clinical_abbr = frozenset(a.upper() for a in pat.get("clinical_abbreviations", ()))
         cues = [c.lower() for c in pat.get("place_cues_any_case", ())]
-        self.re_place_cue = re.compile(literal_alt(cues, r"[\w/]") + r"[ \t]+(?:the[ \t]+)?")
+        self.re_place_cue = re.compile(r"(?<![\w/])" + _alt(cues) + r"[ \t]+(?:the[ \t]+)?")
         abbr_cues = [c.lower() for c in pat.get("facility_abbreviation_cues", ())]
-        self.re_abbr_cue = re.compile(literal_alt(abbr_cues, r"[\w/]") + r"[ \t]+(?:the[ \t]+)?")
+        self.re_abbr_cue = re.compile(r"(?<![\w/])" + _alt(abbr_cues) + r"[ \t]+(?:the[ \t]+)?")
         self.re_cue_before = re.compile(r"(?<![\w/])" + _alt(abbr_cues) + r"[ \t]+(?:the[ \t]+)?$")
         suf = list(pat.get("facility_suffixes_extra", ())) + list(pat.get("facility_suffixes", ()))
         # cheap pre-checks: a text without any of these words cannot hold the pattern
