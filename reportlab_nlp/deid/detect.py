@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from .fast_re import edge_alt, literal_alt
 from .hospital_list import HospitalRules
 from .lexicon import Lexicon, load_lexicon
 from .name_rules import NameRules
@@ -102,17 +103,36 @@ def _alt(words, escape=True) -> str:
 
 _B = r"(?<![\w/.-])"  # left edge of a number
 _E = r"(?![\w/-]|\.\d)"  # right edge of a number
+# Speed: a pattern that opens with a look-behind (or "\b") makes ``re`` try a match at every character;
+# one that opens with a digit, a capital or a literal lets it jump to the next such character (about
+# twice as fast). So the left-edge checks are written after the first one or two characters of the
+# match, which they then also cover ("." stands for the digits already matched): ``\d`` + _B1 is
+# ``_B\d``, ``(?:19|20)`` + _B2 is ``_B(?:19|20)``; a pattern whose first atom is no single class opens
+# with a look-ahead for it, ``(?=\d)``, which is cheaper to fail than the look-behind.
+_B1 = r"(?<![\w/.-].)"
+_B2 = r"(?<![\w/.-]..)"
 
 # Date patterns with named groups (m, d, y, mon, ord). Used for detection and, with
 # fullmatch, for parsing a detected date when making a surrogate.
 DATE_PATTERNS: list[tuple[str, re.Pattern]] = [
-    ("mdy", re.compile(_B + r"(?P<m>\d{1,2})(?P<sep>[/.-])(?P<d>\d{1,2})(?P=sep)(?P<y>\d{4}|\d{2})" + _E)),
-    ("ymd", re.compile(_B + r"(?P<y>(?:19|20)\d{2})(?P<sep>[-/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})" + _E)),
+    (
+        "mdy",
+        re.compile(r"(?P<m>\d" + _B1 + r"\d?)(?P<sep>[/.-])(?P<d>\d{1,2})(?P=sep)(?P<y>\d{4}|\d{2})" + _E),
+    ),
+    (
+        "ymd",
+        re.compile(
+            r"(?P<y>(?:19|20)" + _B2 + r"\d{2})(?P<sep>[-/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})" + _E
+        ),
+    ),
     (
         "ymd8",
-        re.compile(r"(?<![\w-])(?P<y>(?:19|20)\d{2})(?P<m>0[1-9]|1[0-2])(?P<d>0[1-9]|[12]\d|3[01])(?![\w-])"),
+        re.compile(
+            r"(?P<y>(?:19|20)(?<![\w-]..)\d{2})(?P<m>0[1-9]|1[0-2])(?P<d>0[1-9]|[12]\d|3[01])(?![\w-])"
+        ),
     ),
-    ("dmony", re.compile(r"\b(?P<d>\d{1,2})-(?P<mon>" + MON + r")-(?P<y>\d{4}|\d{2})\b")),
+    # "\b" before a digit is "(?<!\w)"
+    ("dmony", re.compile(r"(?P<d>\d(?<!\w.)\d?)-(?P<mon>" + MON + r")-(?P<y>\d{4}|\d{2})\b")),
     (
         "mdy_name",
         re.compile(
@@ -125,18 +145,20 @@ DATE_PATTERNS: list[tuple[str, re.Pattern]] = [
     (
         "dmy_name",
         re.compile(
-            r"\b(?P<d>\d{1,2})(?P<ord>st|nd|rd|th)?(?:\s+of)?\s+(?P<mon>"
+            r"(?P<d>\d(?<!\w.)\d?)(?P<ord>st|nd|rd|th)?(?:\s+of)?\s+(?P<mon>"
             + MON
             + r")\b\.?(?:,?\s+(?P<y>(?:19|20)\d{2})\b)?"
         ),
     ),
     ("my_name", re.compile(r"\b(?P<mon>" + MON + r")\.?,?\s+(?P<y>(?:19|20)\d{2})\b")),
-    ("my_num", re.compile(_B + r"(?P<m>0?[1-9]|1[0-2])(?P<sep>[/-])(?P<y>(?:19|20)\d{2})" + _E)),
-    ("ym_num", re.compile(_B + r"(?P<y>(?:19|20)\d{2})-(?P<m>0[1-9]|1[0-2])" + _E)),
+    ("my_num", re.compile(r"(?=\d)" + _B + r"(?P<m>0?[1-9]|1[0-2])(?P<sep>[/-])(?P<y>(?:19|20)\d{2})" + _E)),
+    ("ym_num", re.compile(r"(?P<y>(?:19|20)" + _B2 + r"\d{2})-(?P<m>0[1-9]|1[0-2])" + _E)),
     # day.month.year as written in Europe ("26.03.2018"); a day over 12 tells it from m.d.y
     (
         "dmy_dot",
-        re.compile(_B + r"(?P<d>1[3-9]|2\d|3[01])\.(?P<m>0?[1-9]|1[0-2])\.(?P<y>(?:19|20)\d{2})" + _E),
+        re.compile(
+            r"(?P<d>(?:1[3-9]|2\d|3[01])" + _B2 + r")\.(?P<m>0?[1-9]|1[0-2])\.(?P<y>(?:19|20)\d{2})" + _E
+        ),
     ),
 ]
 # forms a surrogate keeps while it shifts the year: "'92", "92", "summer of 2015", "Thanksgiving '18"
@@ -148,7 +170,7 @@ MD_PATTERN = re.compile(_B + r"(?P<m>\d{1,2})(?P<sep>/)(?P<d>\d{1,2})" + _E)
 YEAR_PATTERN = re.compile(_B + r"(?P<y>(?:19|20)\d{2})" + _E)
 
 # m/d without a year or a cue ("last bm 7/22"); fractions and scores are told apart by context
-MD_BARE = re.compile(_B + r"(?P<m>0?[1-9]|1[0-2])/(?P<d>0?[1-9]|[12]\d|3[01])" + _E)
+MD_BARE = re.compile(r"(?=\d)" + _B + r"(?P<m>0?[1-9]|1[0-2])/(?P<d>0?[1-9]|[12]\d|3[01])" + _E)
 # (fractions and scores, vital signs, two-digit years, seasons and holidays: Detector._compile_dates,
 # from the word lists of rules/deid/detector_words.yml)
 
@@ -182,34 +204,41 @@ AGE_ANY = re.compile(
 
 # phone numbers as written outside the US: "+46 (0)8 928 571 38", "07700 063 966", "60-56-85-91"
 PHONE_INTL = re.compile(
-    r"(?<![\w+/.,:-])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{2,5}(?:[ .-]\d{2,5}){1,4}(?![\w/%]|[.,:]\d"
-    r"|-\d)"
+    r"(?=[+(\d])(?<![\w+/.,:-])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{2,5}(?:[ .-]\d{2,5}){1,4}"
+    r"(?![\w/%]|[.,:]\d|-\d)"
 )
 
 _LOW_WORD = re.compile(r"[a-z]+")
 _MONTH_WORDS = frozenset({a.lower() for a, _ in _MONTHS} | {(a + r).lower() for a, r in _MONTHS} | {"sept"})
 _MONTH_NAME_PATTERNS = frozenset({"dmony", "mdy_name", "dmy_name", "my_name"})
 _NUMERIC_DATE_HINT = re.compile(r"\d[/.-]\d|\d{8}")
+# cheap pre-checks (a literal first: fast scans): a digit on both sides of a slash (every m/d form
+# needs one); a colon after a hex digit (an IPv6 address without "::" has seven)
+_DIGIT_SLASH_DIGIT = re.compile(r"/(?<=\d/)\d")
+_HEX_COLON = re.compile(r":(?<=[0-9A-Fa-f]:)")
 
 TIME_PATTERNS: list[tuple[str, re.Pattern]] = [
     (
         "hm",
         re.compile(
-            r"(?<![\w:.])(?P<h>[01]?\d|2[0-3]):(?P<mi>[0-5]\d)(?::(?P<s>[0-5]\d))?(?:\s*(?P<ap>[AaPp]\.?[Mm"
+            r"(?=\d)(?<![\w:.])(?P<h>[01]?\d|2[0-3]):(?P<mi>[0-5]\d)(?::(?P<s>[0-5]\d))?(?:\s*(?P<ap>[AaPp]\.?[Mm"
             r"]\.?))?(?![\w:])"
         ),
     ),
-    ("h_ap", re.compile(r"(?<![\w:.])(?P<h>1[0-2]|0?[1-9])\s*(?P<ap>[AaPp]\.[Mm]\.|[AaPp][Mm])(?!\w)")),
-    ("hhmm_hours", re.compile(r"(?<![\w:.])(?P<h>[01]\d|2[0-3])(?P<mi>[0-5]\d)\s*(?P<suf>hours|hrs|hr|h)\b")),
+    ("h_ap", re.compile(r"(?=\d)(?<![\w:.])(?P<h>1[0-2]|0?[1-9])\s*(?P<ap>[AaPp]\.[Mm]\.|[AaPp][Mm])(?!\w)")),
+    (
+        "hhmm_hours",
+        re.compile(r"(?=\d)(?<![\w:.])(?P<h>[01]\d|2[0-3])(?P<mi>[0-5]\d)\s*(?P<suf>hours|hrs|hr|h)\b"),
+    ),
 ]
-TIME_AT = re.compile(r"\bat\s+(?P<h>[01]\d|2[0-3])(?P<mi>[0-5]\d)\b(?!\s*(?:mm|cm|ml|mg|m|%))")
+TIME_AT = re.compile(r"at(?<!\wat)\s+(?P<h>[01]\d|2[0-3])(?P<mi>[0-5]\d)\b(?!\s*(?:mm|cm|ml|mg|m|%))")
 
 
 _WEAK_NAME_RULES = frozenset({"name_unknown_position", "name_conjoined", "ner"})
 _POSSESSIVE = re.compile(r"['’]s$")
 _CONTRACTION = re.compile(r"[^\W\d_]+['’](?:m|ll|re|ve|d|t)", re.I)
 _NAME_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
-_CAP_WORD = re.compile(r"(?<![\w-])[A-Z][A-Za-z]*")
+_CAP_WORD = re.compile(r"[A-Z](?<![\w-].)[A-Za-z]*")
 _WORD_CHAR = re.compile(r"[\w-]")
 # a number right before a street address, a postcode right after a place
 _NUM_BEFORE = re.compile(r"(?<![\w.,/:-])(?P<n>\d{1,6}[A-Za-z]?)[ \t]+$")
@@ -275,13 +304,16 @@ class Detector:
     def _compile(self) -> None:
         lex, pat = self.lex, self.lex.patterns
         cues = pat["name_prefix_cues"]
+        # (fast_re: the left-edge checks follow the first letter of each cue; re scans for those letters)
         self.re_title = re.compile(
-            r"(?<![\w.])(?:"
-            + "|".join(
-                re.escape(c.rstrip(".")) + (r"\.?" if c.endswith(".") or len(c) <= 4 else "")
-                for c in sorted(set(cues["titled"]), key=len, reverse=True)
+            edge_alt(
+                (
+                    re.escape(c.rstrip(".")) + (r"\.?" if c.endswith(".") or len(c) <= 4 else "")
+                    for c in sorted(set(cues["titled"]), key=len, reverse=True)
+                ),
+                r"[\w.]",
             )
-            + r")(?=[ \t]+[A-Z])"
+            + r"(?=[ \t]+[A-Z])"
         )
         # case-insensitive cues run case-sensitively on the lower-cased text (much faster)
         self.re_field = re.compile(
@@ -295,17 +327,18 @@ class Detector:
         creds = pat["name_suffix_credentials"]
         self._cred_needles = tuple(sorted({c.split("(")[0].rstrip(".") for c in creds}))  # cheap pre-check
         self.re_cred_anchor = re.compile(
-            r"(?:[ \t]*,[ \t]*|[ \t]+)"
+            # (every anchor opens with a blank or a comma: the look-ahead fails fast elsewhere)
+            r"(?=[ \t,])(?:(?:[ \t]*,[ \t]*|[ \t]+)"
             + _alt([c for c in creds if c not in ("DO", "D.O.")])
-            + r"(?![\w-])|[ \t]*,[ \t]*D\.?O\.?(?![\w-])"
+            + r"(?![\w-])|[ \t]*,[ \t]*D\.?O\.?(?![\w-]))"
         )
         self.re_cred = re.compile(
             r"(?P<seq>(?:(?:(?:Mc|Mac|O['’])?[A-Z][a-z]+(?:-[A-Z][a-z]+)?|[A-Z]\.?)[ \t]+){0,3}(?:(?:Mc|Mac"
             r"|O['’])?[A-Z][a-z]+(?:-[A-Z][a-z]+)?|[A-Z]{2,}))$"
         )
         self.re_pair = re.compile(
-            r"\b(?P<f>[A-Z][a-z]+)[ \t]+(?:(?P<mi>[A-Z])\.?[ \t]+)?(?P<l>(?:Mc|Mac|O['’])?[A-Z][a-z]+(?:-[A"
-            r"-Z][a-z]+)?)\b"
+            r"(?P<f>[A-Z](?<!\w.)[a-z]+)[ \t]+(?:(?P<mi>[A-Z])\.?[ \t]+)?"
+            r"(?P<l>(?:Mc|Mac|O['’])?[A-Z][a-z]+(?:-[A-Z][a-z]+)?)\b"
         )
         self.re_initials = re.compile(r"(?<![\w/])(?P<a>[A-Z]{2,3})/(?P<b>[a-z]{2,3})(?![\w/])")
         self.re_initials_cued = re.compile(
@@ -319,20 +352,21 @@ class Detector:
 
         # identifiers
         self.re_id_cued = re.compile(
-            r"(?<![\w])(?:"
-            + "|".join(pat["id_cues"])
-            + r")(?![a-z])[ \t]*(?:(?:is|was|number|no\.?)[ \t]+)?[:#]?[ \t]*(?:#[ \t]*)?"
+            edge_alt(pat["id_cues"], r"[\w]")
+            + r"(?![a-z])[ \t]*(?:(?:is|was|number|no\.?)[ \t]+)?[:#]?[ \t]*(?:#[ \t]*)?"
             r"(?P<v>(?=[A-Za-z0-9-]*\d)[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)"
         )
-        self.re_id_bare = re.compile(r"(?<![\w-])(?:[A-Z]{1,3}-?)?\d{6,}(?![\w-])|(?<=#)\d{4,}(?![\w-])")
-        self.re_ssn = re.compile(r"(?<![\w-])\d{3}-\d{2}-\d{4}(?![\w-])")
+        self.re_id_bare = re.compile(
+            r"(?=[A-Z\d])(?:(?<![\w-])(?:[A-Z]{1,3}-?)?\d{6,}(?![\w-])|(?<=#)\d{4,}(?![\w-]))"
+        )
+        self.re_ssn = re.compile(r"\d(?<![\w-].)\d{2}-\d{2}-\d{4}(?![\w-])")
         self.re_ssn_cued = re.compile(
             r"(?i)\b(?:SSN|SS#|SS[ \t]?No\.?|Social Security(?:[ \t]+(?:Number|No\.?|#))?)[ \t]*[:#]?[ \t]*"
             r"(?P<v>\d{3}[ \t-]?\d{2}[ \t-]?\d{4})(?![\w-])"
         )
         self.re_phone = re.compile(
-            r"(?<![\w+])(?:(?:\+?1|001)[-.\s]?)?(?:\(\d{3}\)[ \t]?|\d{3}[-.\s])\d{3}[-.\s]\d{4}(?:[ \t]*(?:"
-            r"x|ext\.?|extension)[ \t]*\d{1,5})?(?![\w-])"
+            r"(?=[+(\d])(?<![\w+])(?:(?:\+?1|001)[-.\s]?)?(?:\(\d{3}\)[ \t]?|\d{3}[-.\s])\d{3}[-.\s]\d{4}"
+            r"(?:[ \t]*(?:x|ext\.?|extension)[ \t]*\d{1,5})?(?![\w-])"
         )
         self.re_phone_cued = re.compile(
             r"(?i)\b(?:pager|beeper|pgr|bpr|ext\.?|extension|phone|tel\.?|telephone|cell|mobile|fax|callbac"
@@ -352,7 +386,7 @@ class Detector:
             r"(?P<v>[a-z]{0,5}-?\d[a-z0-9-]{2,})(?![\w-])"
         )
         self.re_digits5 = re.compile(
-            r"(?<![\w.,/-])\d{5,}(?![\w/]|[.,]\d|[ \t]*(?:ml|cc|mg|mcg|units?|u\b|iu|kcal|cal|%|k\b|/))"
+            r"\d(?<![\w.,/-].)\d{4,}(?![\w/]|[.,]\d|[ \t]*(?:ml|cc|mg|mcg|units?|u\b|iu|kcal|cal|%|k\b|/))"
         )
         self.re_email = re.compile(
             r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![\w])"
@@ -365,7 +399,7 @@ class Detector:
         )
         octet = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
         self.re_ipv4 = re.compile(
-            r"(?<![\w.])" + octet + r"(?:\." + octet + r"){3}(?::\d{1,5})?(?![\w]|\.\d)"
+            r"(?=\d)(?<![\w.])" + octet + r"(?:\." + octet + r"){3}(?::\d{1,5})?(?![\w]|\.\d)"
         )
         self.re_ipv6 = re.compile(
             r"(?<![\w:])(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){1,6}:(?:[0-9A-Fa-"
@@ -373,9 +407,9 @@ class Detector:
         )
         # ages over 89
         self.re_age = re.compile(
-            r"\b(?P<a>9\d|1[01]\d)(?=[ \t]*-?[ \t]*(?:(?:years?|yrs?|yo|y/o|year-old|yr-old)\b|y\.o\.)"
-            r"|[ \t]?(?:M|F)\b|s\b)"
-            r"|(?i:\b(?:age|aged)\b)[ \t]*:?[ \t]*(?P<b>9\d|1[01]\d)\b"
+            r"(?=[\dAa])(?:\b(?P<a>9\d|1[01]\d)"
+            r"(?=[ \t]*-?[ \t]*(?:(?:years?|yrs?|yo|y/o|year-old|yr-old)\b|y\.o\.)|[ \t]?(?:M|F)\b|s\b)"
+            r"|(?i:\b(?:age|aged)\b)[ \t]*:?[ \t]*(?P<b>9\d|1[01]\d)\b)"
         )
         # places
         states_full = _alt(lex.states)
@@ -392,7 +426,7 @@ class Detector:
         )
         self.re_city_before = re.compile(r"(?P<city>" + cap + r"(?:[ \t]+" + cap + r"){0,2})[ \t]*$")
         self.re_state_zip = re.compile(
-            r"\b(?P<st>" + states_abbr + r")\.?[ \t]+(?P<zip>\d{5}(?:-\d{4})?)(?![\w-])"
+            r"(?P<st>" + states_abbr + r"(?<!\w..))\.?[ \t]+(?P<zip>\d{5}(?:-\d{4})?)(?![\w-])"
         )
         # a ZIP or a foreign postcode (4-5 digits) after its label ("zip code is 4021", "Postal code: 75011")
         self.re_zip_cued = re.compile(
@@ -405,7 +439,7 @@ class Detector:
             r",[ \t]*(?P<v>(?!(?:19|20)\d{2}\b)\d{4}(?:[ \t]?[A-Z]{2}(?![\w]))?|\d{3}[ \t]\d{2}|\d{2}-\d{3})"
             r"[ \t]+(?P<town>[^\W\d_][^\W\d_'’-]+)"
         )
-        self.re_zip4 = re.compile(r"(?<![\w-])\d{5}-\d{4}(?![\w-])")
+        self.re_zip4 = re.compile(r"\d(?<![\w-].)\d{4}-\d{4}(?![\w-])")
         self.re_city_field = re.compile(
             r"(?im)(?:^|(?<=\s))(?:City|Town|Hometown|City of residence)[ \t]*:[ \t]*(?P<v>"
             + cap
@@ -427,8 +461,8 @@ class Detector:
         )
         suffixes = _alt(lex.street_suffixes)
         self.re_street = re.compile(
-            r"(?<![\w-])(?P<num>\d{1,6}[A-Z]?)(?:[ \t]+(?:[NSEW]\.?|North|South|East|West))?(?P<words>(?:[ "
-            r"\t]+(?:(?:Mc|O['’])?[A-Z][a-z]+|\d{1,3}(?:st|nd|rd|th))){1,3})[ \t]+(?P<suf>"
+            r"(?P<num>\d(?<![\w-].)\d{0,5}[A-Z]?)(?:[ \t]+(?:[NSEW]\.?|North|South|East|West))?"
+            r"(?P<words>(?:[ \t]+(?:(?:Mc|O['’])?[A-Z][a-z]+|\d{1,3}(?:st|nd|rd|th))){1,3})[ \t]+(?P<suf>"
             + suffixes
             + r")\b(?:\.(?=[ \t]*,?[ \t]*(?:Apt|Apartment|Suite|Ste|Unit|Bldg|#)))?"
             r"(?:[ \t]*,?[ \t]*(?:(?:Apt|Apartment|Suite|Ste|Unit|Bldg|Building|Fl|Floor|Room|Rm)\.?[ \t]*#"
@@ -454,9 +488,8 @@ class Detector:
         self._street_prefix_words = frozenset(
             w for p in pat.get("foreign_street_prefixes", ["rue"]) for w in _LOW_WORD.findall(p.lower())
         )
-        self.re_pobox = re.compile(r"\b[Pp]\.?[ \t]?[Oo]\.?[ \t]*(?:[Bb]ox|BOX)[ \t]+\d+\b")
-        fac = _alt(pat["facility_suffixes"])
-        self.re_facility = re.compile(r"\b(?P<suf>" + fac + r")\b")
+        self.re_pobox = re.compile(r"[Pp](?<!\w.)\.?[ \t]?[Oo]\.?[ \t]*(?:[Bb]ox|BOX)[ \t]+\d+\b")
+        self.re_facility = re.compile(r"(?P<suf>" + literal_alt(pat["facility_suffixes"], r"\w") + r")\b")
         self.re_fac_tok = re.compile(r"(?<![\w'’.&-])((?:St|Mt|Ft)\.|[A-Z][A-Za-z'’&-]*|of|the|and|&)[ \t]+$")
         self.re_date_cued = re.compile(
             r"(?:(?:\b"
@@ -493,20 +526,26 @@ class Detector:
     def _compile_dates(self) -> None:
         w = self.words
 
-        def words_alt(items) -> str:  # whole words; spaces match runs of blanks, "'" is optional
+        def words_alts(items) -> list[str]:  # whole words; spaces match runs of blanks, "'" is optional
             alts = []
             for x in sorted(set(items), key=len, reverse=True):
                 rx = re.escape(x).replace(r"\ ", "[ \t]+").replace("'", "['’]?")
                 alts.append(rx + (r"(?![a-z])" if x[-1:].isalpha() else ""))
-            return "(?:" + "|".join(alts) + ")"
+            return alts
+
+        def words_alt(items) -> str:
+            return "(?:" + "|".join(words_alts(items)) + ")"
 
         self.re_scale_before = re.compile(r"(?<![a-z])" + words_alt(w.scale_cues_before) + r"[ \t:=]*$")
         self.re_scale_after = re.compile(r"[ \t]*(?:" + words_alt(w.scale_cues_after) + r"|-\d)")
         # two-digit years: "'92" anywhere, "in 92" / "since '88" after a date cue
+        # (opens with a look-ahead for its possible first characters: fails fast elsewhere)
+        first = "".join(sorted({"'", "’"} | {x[0] for x in w.two_digit_year_cues}))
         self.re_two_digit_year = re.compile(
+            r"(?=[" + re.escape(first) + r"])(?:"
             r"(?<![\w'’])['’](?P<y>\d{2})(?![\w'’%])"
             r"|(?<![\w.])" + words_alt(w.two_digit_year_cues) + r"[ \t]+['’]?(?P<y2>\d{2})"
-            r"(?=[ \t]*(?:[.,;:)]|$|and\b|&|w/|with\b|for\b|at\b|after\b|when\b))",
+            r"(?=[ \t]*(?:[.,;:)]|$|and\b|&|w/|with\b|for\b|at\b|after\b|when\b)))",
             re.M,
         )
         self.re_vitals = re.compile(
@@ -629,7 +668,7 @@ class Detector:
     def _ips(self, text):
         for m in self.re_ipv4.finditer(text) if text.count(".") >= 3 else ():
             yield Span(m.start(), m.end(), "IP", "ipv4", 88)
-        if "::" in text or text.count(":") >= 7:
+        if "::" in text or (text.count(":") >= 7 and len(_HEX_COLON.findall(text)) >= 7):
             for m in self.re_ipv6.finditer(text):
                 if any(c.isdigit() for c in m.group()) and len(m.group()) > 3:
                     yield Span(m.start(), m.end(), "IP", "ipv6", 88)
@@ -680,7 +719,7 @@ class Detector:
             for m in rx.finditer(text):
                 if _valid_date(m):
                     yield Span(m.start(), m.end(), "DATE", name, 76)
-        slash = "/" in text
+        slash = "/" in text and _DIGIT_SLASH_DIGIT.search(text) is not None  # m/d forms only
         for m in self.re_date_cued.finditer(self._low) if slash else ():
             if _valid_date(m):
                 yield Span(m.start("m"), m.end("d"), "DATE", "md_cued", 74)

@@ -118,6 +118,8 @@ class HospitalRules:
         keys = {p for h in self.names.heads for p in re.findall(r"[a-z]+", h)}
         keys |= {k[:-1] for k in keys if k.endswith("s")}
         self._keys = frozenset(keys)
+        # the tokens at which _span_at can find a span: a listed name's first token or a distinctive word
+        self._starts = frozenset(self.names.by_first) | self.names.heads
 
     def spans(self, low: str, words: frozenset[str]) -> Iterator[tuple[int, int, str]]:
         """``(start, end, rule)`` on the lower-cased text; ``words`` its [a-z]+ words (a pre-check)."""
@@ -153,55 +155,60 @@ class HospitalRules:
         return merged
 
     def _scan(self, low: str, toks: list[tuple[int, int, str]]) -> Iterator[tuple[int, int, str]]:
-        n = len(toks)
-        i = 0
-        by_first, heads = self.names.by_first, self.names.heads
-        while i < n:
-            t = toks[i][2]
-            hit = None
-            for name in by_first.get(t, ()):
-                k = len(name)
-                if (
-                    i + k <= n
-                    and all(toks[i + j][2] == name[j] for j in range(1, k))
-                    and self._joined(low, toks, i, i + k)
-                ):
-                    hit = (toks[i][0], toks[i + k - 1][1], "hospital_list_name")
-                    i += k
-                    break
-            if hit:
-                yield hit
+        # only a token that starts a listed name or is a distinctive word can start a span: the others
+        # are passed over without a look (most of a window)
+        starts = self._starts
+        done = 0  # the tokens before ``done`` belong to a span found
+        for i in [k for k, tok in enumerate(toks) if tok[2] in starts]:
+            if i < done:
                 continue
-            if t in heads:
-                lo = i  # distinctive words before it join it ("johns hopkins")
-                while (
-                    lo > 0
-                    and (toks[lo - 1][2] in heads or toks[lo - 1][2] in LEADING)
-                    and self._joined(low, toks, lo - 1, i + 1)
-                ):
-                    lo -= 1
-                j = i + 1
-                while (
-                    j < n
-                    and j - i <= 4
-                    and (toks[j][2] in self.after or toks[j][2] in heads)
-                    and self._joined(low, toks, j - 1, j + 1)
-                ):
-                    j += 1
-                while j > i + 1 and toks[j - 1][2] not in self.after and toks[j - 1][2] not in heads:
-                    j -= 1
-                if any(toks[k][2] in self.after for k in range(i + 1, j)):
-                    yield toks[lo][0], toks[j - 1][1], "hospital_list_head"
-                    i = j
-                    continue
-                if (
-                    not (j == lo + 1 and t in self.places)  # a town alone is the place rules' call
-                    and self.re_cue_before.search(low, max(0, toks[lo][0] - 24), toks[lo][0])
-                ):
-                    yield toks[lo][0], toks[j - 1][1], "hospital_list_cued"
-                    i = j
-                    continue
-            i += 1
+            found = self._span_at(low, toks, i)
+            if found is not None:
+                yield found[0]
+                done = found[1]
+
+    def _span_at(
+        self, low: str, toks: list[tuple[int, int, str]], i: int
+    ) -> tuple[tuple[int, int, str], int] | None:
+        """The span that starts at (or, for a head word, around) token ``i`` and the index of the
+        token after it, or None."""
+        n = len(toks)
+        by_first, heads = self.names.by_first, self.names.heads
+        t = toks[i][2]
+        for name in by_first.get(t, ()):
+            k = len(name)
+            if (
+                i + k <= n
+                and all(toks[i + j][2] == name[j] for j in range(1, k))
+                and self._joined(low, toks, i, i + k)
+            ):
+                return (toks[i][0], toks[i + k - 1][1], "hospital_list_name"), i + k
+        if t in heads:
+            lo = i  # distinctive words before it join it ("johns hopkins")
+            while (
+                lo > 0
+                and (toks[lo - 1][2] in heads or toks[lo - 1][2] in LEADING)
+                and self._joined(low, toks, lo - 1, i + 1)
+            ):
+                lo -= 1
+            j = i + 1
+            while (
+                j < n
+                and j - i <= 4
+                and (toks[j][2] in self.after or toks[j][2] in heads)
+                and self._joined(low, toks, j - 1, j + 1)
+            ):
+                j += 1
+            while j > i + 1 and toks[j - 1][2] not in self.after and toks[j - 1][2] not in heads:
+                j -= 1
+            if any(toks[k][2] in self.after for k in range(i + 1, j)):
+                return (toks[lo][0], toks[j - 1][1], "hospital_list_head"), j
+            if (
+                not (j == lo + 1 and t in self.places)  # a town alone is the place rules' call
+                and self.re_cue_before.search(low, max(0, toks[lo][0] - 24), toks[lo][0])
+            ):
+                return (toks[lo][0], toks[j - 1][1], "hospital_list_cued"), j
+        return None
 
     @staticmethod
     def _joined(low: str, toks, a: int, b: int) -> bool:

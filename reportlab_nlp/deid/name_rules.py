@@ -63,6 +63,9 @@ def _alt(words) -> str:
 
 
 _DOTTED_NEXT = re.compile(r"[A-Za-z]\.")
+# what a word alone says in NameRules._lexicon (bits of NameRules._seed_bits): a strong name; a census
+# first name that seeds a name in mid-sentence; a capitalised known name that seeds one next to an initial
+_SEED_STRONG, _SEED_CENSUS_FIRST, _SEED_CAP_NAME = 1, 2, 4
 
 
 class NameRules:
@@ -89,6 +92,8 @@ class NameRules:
         self._strong_cache: dict[str, bool] = {}
         self.countries = country_words()
         self._cap_cache: dict[str, bool] = {}
+        # word -> the _SEED_* bits of _lexicon (pure functions of the word; a report repeats its words)
+        self._seed_cache: dict[str, int] = {}
 
     # ------------------------------------------------------------------ word tests
     @staticmethod
@@ -143,11 +148,23 @@ class NameRules:
     def _first_name_mid_sentence(self, text: str, b: int, w: str) -> bool:
         """A capitalised census first name inside a sentence ("spoke to Mary today") that is no
         everyday word ("May", "Will") nor clinical."""
-        if not w[:1].isupper() or w.isupper() or b == 0:
+        return self._census_first_word(w) and self._mid_sentence(text, b)
+
+    def _census_first_word(self, w: str) -> bool:
+        """The word half of ``_first_name_mid_sentence``: a capitalised (not ALL CAPS) census first
+        name of 3+ letters that is no everyday, clinical or stop word."""
+        if not w[:1].isupper() or w.isupper():
             return False
         lw = self._core(w)
         lex = self.lex
-        if lw not in lex.census_first or lw in lex.name_words_common or self._blocked(lw) or len(lw) < 3:
+        return not (
+            lw not in lex.census_first or lw in lex.name_words_common or self._blocked(lw) or len(lw) < 3
+        )
+
+    @staticmethod
+    def _mid_sentence(text: str, b: int) -> bool:
+        """The position half of ``_first_name_mid_sentence``: the word at ``b`` is inside a sentence."""
+        if b == 0:
             return False
         j = b - 1
         while j >= 0 and text[j] in " \t\"'“(":
@@ -290,15 +307,35 @@ class NameRules:
             if listed and nxt is not None and (cand[i + 1] or self.strong(nxt[2])):
                 yield nxt[0], nxt[1] - (1 if nxt[2].endswith(".") else 0), "name_unknown_position", 51
 
+    def _seed_bits(self, w: str) -> int:
+        """The _SEED_* bits of a word (cached in ``_seed_cache``): 0 for most words, which start nothing."""
+        bits = self._seed_cache.get(w)
+        if bits is None:
+            cw = self._core(w)
+            bits = (
+                (_SEED_STRONG if self.strong(w) else 0)
+                | (_SEED_CENSUS_FIRST if self._census_first_word(w) else 0)
+                | (_SEED_CAP_NAME if w[0].isupper() and cw in self.lex.names and not self._blocked(cw) else 0)
+            )
+            if len(self._seed_cache) < 200_000:
+                self._seed_cache[w] = bits
+        return bits
+
     def _lexicon(self, text, toks):
         n = len(toks)
         i = 0
+        seed_bits = self._seed_bits
         while i < n:
             b, e, w = toks[i]
-            seed = self.strong(w) or self._first_name_mid_sentence(text, b, w)
+            bits = seed_bits(w)
+            if not bits:
+                i += 1
+                continue
+            seed = bool(bits & _SEED_STRONG) or bool(
+                bits & _SEED_CENSUS_FIRST and self._mid_sentence(text, b)
+            )
             pair = False
-            cw = self._core(w)
-            if not seed and w[0].isupper() and cw in self.lex.names and not self._blocked(cw):
+            if not seed and bits & _SEED_CAP_NAME:
                 # "Mark T." / "J. Smith": a capitalised known name next to an initial
                 nxt = toks[i + 1] if i + 1 < n else None
                 prv = toks[i - 1] if i else None

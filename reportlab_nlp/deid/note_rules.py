@@ -106,7 +106,7 @@ class NoteRules:
         )
         # dotted initials as the subject of a clause ("P.L. aware", "M.T. to draw")
         # (the clause start before them is checked in Python: a pattern that starts with letters scans fast)
-        self.re_dotted_subject = re.compile(r"(?P<v>(?:[A-Z]\.){2,3})(?=[ \t]+[a-z])")
+        self.re_dotted_subject = re.compile(r"(?P<v>[A-Z]\.(?:[A-Z]\.){1,2})(?=[ \t]+[a-z])")
         self.re_relative = re.compile(
             r"\b" + _cue_alt(w.relative_words) + r"[ \t]*[,:(]?[ \t]*(?P<v>[a-z][a-z'’]*[a-z])(?![\w/'’-])"
         )

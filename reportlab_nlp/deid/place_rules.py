@@ -26,25 +26,25 @@ from .lexicon import Lexicon
 
 TOKEN = re.compile(r"[^\W\d_]+(?:['’.-][^\W\d_]+)*(?:['’]s)?")
 SAINT = re.compile(
-    r"(?<![\w.])(?i:st|saint|mt|mount|ste)(?:\.[ \t]*|[ \t]+)"
+    r"(?=(?i:[sm]))(?<![\w.])(?i:st|saint|mt|mount|ste)(?:\.[ \t]*|[ \t]+)"
     r"(?P<n>[A-Za-z][a-z]+(?:['’]s)?)(?![\w'’])"
 )
 _W = r"[^\W\d_][\w'’.-]*"
 # "28245 Puruntie 82", "450 Præstevænget 15": a number, one to three words, a number
 ADDRESS_LINE = re.compile(
-    r"(?<![\w.,/:-])(?P<n1>\d{1,6}[A-Za-z]?)[ \t]+(?P<words>(?:" + _W + r"[ \t]+){0,3}" + _W + r")[ \t]+"
+    r"(?P<n1>\d(?<![\w.,/:-].)\d{0,5}[A-Za-z]?)[ \t]+(?P<words>(?:" + _W + r"[ \t]+){0,3}" + _W + r")[ \t]+"
     r"(?P<n2>\d{1,5}[A-Za-z]?)\.?(?![\w/%]|[.,:]\d)"
 )
 # a street in lower case: "220 w. 4th ave", "14 elm st"
 STREET_ANY_CASE = re.compile(
-    r"(?<![\w.,/-])\d{1,5}[a-z]?[ \t]+(?:(?:n|s|e|w|north|south|east|west)\.?[ \t]+)?"
+    r"\d(?<![\w.,/-].)\d{0,4}[a-z]?[ \t]+(?:(?:n|s|e|w|north|south|east|west)\.?[ \t]+)?"
     r"(?:(?:\d{1,3}(?:st|nd|rd|th)|[a-z][a-z'’-]+)[ \t]+){1,3}"
     r"(?:st|street|ave|avenue|av|rd|road|blvd|boulevard|dr|drive|ln|lane|ct|court|way|pl|place|ter|terrace|"
     r"pkwy|parkway|hwy|highway|cir|circle|sq|square)\b\.?",
     re.I,
 )
 UNIT = re.compile(
-    r"(?<![\w-])(?:apt|apartment|suite|ste|flat|psc|p\.?o\.?[ \t]*box|box)\.?[ \t]*#?[ \t]*"
+    r"(?=[abfps])(?<![\w-])(?:apt|apartment|suite|ste|flat|psc|p\.?o\.?[ \t]*box|box)\.?[ \t]*#?[ \t]*"
     r"\d{1,6}[A-Za-z]?(?![\w-])",
     re.I,
 )
@@ -54,7 +54,7 @@ UNITS = frozenset(
     "min mins minutes days weeks mmhg bpm x times doses meq mmol mEq".lower().split()
 )
 CAP_RUN = re.compile(
-    r"(?<![\w'’-])[A-Z][^\W\d_]+(?:['’.-][^\W\d_]+)*"
+    r"[A-Z](?<![\w'’-].)[^\W\d_]+(?:['’.-][^\W\d_]+)*"
     r"(?:[ \t]+[A-Z][^\W\d_]+(?:['’.-][^\W\d_]+)*){0,3}"
 )
 WORD_ONLY = re.compile(r"\S+")
@@ -345,8 +345,13 @@ class PlaceRules:
 
     def _known_places(self, text):
         lex = self.lex
+        first = self.place_first_words
         for m in CAP_RUN.finditer(text):
-            toks = [(t.start(), t.end()) for t in WORD_ONLY.finditer(m.group())]
+            run = m.group()
+            # most runs hold no word that starts a known place: skip them before locating their words
+            if first.isdisjoint(run.lower().split()):
+                continue
+            toks = [(t.start(), t.end()) for t in WORD_ONLY.finditer(run)]
             base = m.start()
             i = 0
             while i < len(toks):
