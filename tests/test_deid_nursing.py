@@ -362,6 +362,7 @@ def test_a_cued_name_recurs_at_a_clause_start(det):
         ("pcp visit may 2020, no changes.", [("may 2020", "DATE")]),
         ("son flying in thurs 5/14.", [("5/14", "DATE")]),
         ("family meeting Fri, 12/2 w/ SW.", [("12/2", "DATE")]),
+        ("sober since aug '19 per pt.", [("aug '19", "DATE")]),
     ],
 )
 def test_lower_case_months_and_weekday_dates(det, text, expected):
@@ -422,6 +423,8 @@ def test_a_holiday_after_a_temporal_preposition(det, text, expected):
         ("followed by transplant team at Brigham's.", [("Brigham's", "HOSPITAL")]),
         ("transferred from St. Luke's for cath.", [("St. Luke's", "FACILITY")]),
         ("pt stays at Mom's on weekends.", []),
+        ("sent from St. V's for higher level of care.", [("St. V's", "HOSPITAL")]),
+        ("labs drawn at Quest's lab.", []),
         ("bill to be reviewed by nwh financial office.", [("nwh", "HOSPITAL")]),
         ("records faxed per bidmc radiology.", [("bidmc", "HOSPITAL")]),
         ("seen by sw office today.", []),

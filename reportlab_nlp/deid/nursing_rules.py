@@ -140,11 +140,21 @@ _MONTH_WORDS = (
 # "may", "mar", "dec" are also a modal, "mar" (medication record) and "dec" (decreased): a year must follow
 _MONTH_AMBIGUOUS = "may|mar|dec"
 _DAY = r"(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?"
-_YEAR_ANY = r"(?:19|20)\d{2}"
+_YEAR_ANY = r"(?:(?:19|20)\d{2}|['’]\d{2})"
 _UNIT_AFTER = r"(?![ \t]*(?:mg|mcg|ml|cc|units?|l\b|lpm|%|hrs?\b|min|mm|cm|kg|lb|meq|g\b))"
 _WEEKDAYS = r"(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)(?:day)?\.?"
 # an unknown word taken as a name: 4+ letters, a vowel, no apostrophe ("sunita", not "pt's", "hrly")
 _UNKNOWN_NAME = re.compile(r"(?=[a-z]*[aeiou])[a-z]{4,}")
+_MONTH_SET = frozenset(_MONTH_WORDS.split("|")) | {"may", "mar", "dec"}
+_WEEKDAY_SET = frozenset(
+    "mon tue tues wed thu thur thurs fri sat sun".split()
+    + "monday tuesday wednesday thursday friday saturday sunday".split()
+)
+_APOSTROPHE_S = re.compile(r"['’]s(?![\w-])")
+_POSSESSIVE_HEAD = re.compile(r"(?<![\w.])(?:St\.?[ \t]+)?(?P<b>[A-Z][A-Za-z]*)$")
+_NEXT_LOWER = re.compile(r"[ \t]+([a-z]+)")
+_POSSESSIVE_CUES = frozenset({"at", "from", "to"})
+_POSSESSIVE_CUE_BEFORE = re.compile(r"\b(?:at|from|transferred[ \t]+to|sent[ \t]+to)[ \t]+$")
 _PREPOSITIONS = frozenset({"at", "from", "with", "w", "here", "present"})
 _MD = r"(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12]\d|3[01])"
 
@@ -253,7 +263,7 @@ class NursingRules:
             r"(?<![\w])" + _WEEKDAYS + r",?[ \t]+(?P<v>" + _MD + r")(?![\w/]|\.\d)", re.I
         )
         # a year alone in parentheses after a diagnosis or procedure ("colon ca (2008)", "s/p r aka (2019)")
-        self.re_paren_year_alone = re.compile(r"(?<=[A-Za-z.][ \t])\([ \t]*(?P<v>" + _YEAR + r")[ \t]*\)")
+        self.re_paren_year_alone = re.compile(r"\([ \t]*(?P<v>" + _YEAR + r")[ \t]*\)")
         # a holiday after a temporal preposition ("since Christmas", "over Thanksgiving")
         self.re_holiday = re.compile(
             r"(?i:\b"
@@ -263,11 +273,6 @@ class NursingRules:
             + r"))(?![\w'’-])"
         )
         self._holiday_first = frozenset(_FIRST_WORD.findall(h)[0] for h in w.holidays)
-        # a capitalised possessive nickname of a hospital after "at"/"from" ("at Children's", "from St. E's")
-        self.re_possessive_place = re.compile(
-            r"\b(?i:at|from|transferred[ \t]+to|sent[ \t]+to)[ \t]+"
-            r"(?P<v>(?:St\.?[ \t]+)?(?P<b>[A-Z][A-Za-z]*)['’]s)(?![\w-])(?![ \t]+[a-z])"
-        )
         # a town that also names a device, after a place cue and not before its device word
         self._device_towns = {t.split()[0]: " ".join(t.split()[1:]) for t in w.device_towns}
         towns = "|".join(re.escape(t.capitalize()) for t in sorted(self._device_towns))
@@ -278,6 +283,7 @@ class NursingRules:
         )
         # a town after a street address ("1402 Esplanade Ave, New Orleans")
         suffixes = sorted({x.rstrip(".") for x in lex.street_suffixes}, key=len, reverse=True)
+        self._street_suffix_words = frozenset(x.lower() for x in suffixes)
         self.re_street_city = re.compile(
             r"\b\d{1,6}[ \t]+(?:[A-Z][A-Za-z'’-]+[ \t]+){1,3}(?:"
             + "|".join(map(re.escape, suffixes))
@@ -298,7 +304,9 @@ class NursingRules:
         self._department_first = frozenset(_FIRST_WORD.findall(c)[0] for c in w.facility_context_after)
         self._hash_first = frozenset(_FIRST_WORD.findall(c)[0] for c in w.hash_id_cues)
         # a phone extension with a hyphen ("x6-4471", "ext 4-2210")
-        self.re_ext_hyphen = re.compile(r"(?<![\w.])(?:x|ext\.?)[ \t]?(?P<v>\d{1,2}-\d{4})(?![\w-])")
+        self.re_ext_hyphen = re.compile(
+            r"x[ \t]?(?P<v>\d{1,2}-\d{4})(?![\w-])|xt\.[ \t]?(?P<w>\d{1,2}-\d{4})(?![\w-])"
+        )
         # an age over 89 after "lived to", "made it to", "celebrated"
         self.re_age_reached = re.compile(
             r"\b(?:lived[ \t]+to(?:[ \t]+(?:be|age))?|made[ \t]+it[ \t]+to|celebrated(?:[ \t]+(?:his|her))?|"
@@ -472,15 +480,17 @@ class NursingRules:
 
     def _dates_round2(self, text: str, low: str, words: frozenset[str]) -> Iterator[NursingSpan]:
         """Lower-case months, m/d after a weekday, a year alone in parentheses, holidays."""
-        for m in self.re_month_low.finditer(text) if any(c.isdigit() for c in text) else ():
+        for m in self.re_month_low.finditer(text) if words & _MONTH_SET else ():
             yield m.start(), m.end(), "DATE", "month_lower", 70
-        if "/" in text:
+        if "/" in text and words & _WEEKDAY_SET:
             for m in self.re_weekday_md.finditer(text):
                 yield m.start("v"), m.end("v"), "DATE", "weekday_md", 72
         if "(" in text and _YEAR_HINT.search(text):
             for m in self.re_paren_year_alone.finditer(text):
-                line = low[max(0, low.rfind("\n", 0, m.start()) + 1, m.start() - 24) : m.start()]
-                if not _PAREN_CLOCK.search(line):
+                b = m.start()
+                line = low[max(0, low.rfind("\n", 0, b) + 1, b - 24) : b]
+                after_word = line[-1:] in (" ", "\t") and (line[-2:-1].isalpha() or line[-2:-1] == ".")
+                if after_word and not _PAREN_CLOCK.search(line):
                     yield m.start("v"), m.end("v"), "DATE", "paren_year_alone", 68
         if words & self._holiday_first:
             for m in self.re_holiday.finditer(text):
@@ -490,12 +500,20 @@ class NursingRules:
         """Hospital nicknames, device towns as towns, a town after a street, "#" identifiers,
         hyphenated extensions, ages reached."""
         lex = self.lex
-        if "'s" in text or "’s" in text:
-            for m in self.re_possessive_place.finditer(text):
-                b = m.group("b").lower()
+        if ("'s" in text or "’s" in text) and words & _POSSESSIVE_CUES:
+            # a capitalised possessive nickname of a hospital after a cue ("at Children's", "from St. E's")
+            for m in _APOSTROPHE_S.finditer(text):  # few in a note: look back from each
+                i = m.start()
+                h = _POSSESSIVE_HEAD.search(text, max(0, i - 30), i)
+                if not h or not _POSSESSIVE_CUE_BEFORE.search(low, max(0, h.start() - 20), h.start()):
+                    continue
+                b = h.group("b").lower()
                 if b in self.relative_words or b in self.w.nursing_vocabulary or b in lex.stop or b == "pt":
                     continue
-                yield m.start("v"), m.end("v"), "HOSPITAL", "hospital_possessive", 60
+                n = _NEXT_LOWER.match(text, m.end())
+                if n and n.group(1) not in lex.stop:
+                    continue  # "at Mary's house": a possessive before its noun
+                yield h.start(), m.end(), "HOSPITAL", "hospital_possessive", 60
         for m in self.re_device_town.finditer(text) if words & self._device_towns.keys() else ():
             head = self._device_towns[m.group("v").lower()]
             if not low.startswith(head, m.end() + 1):
@@ -512,7 +530,7 @@ class NursingRules:
                 or v in lex.names
             ):
                 yield m.start("v"), m.end("v"), "HOSPITAL", "abbreviation_department", 58
-        if "," in text:
+        if "," in text and words & self._street_suffix_words:
             for m in self.re_street_city.finditer(text):
                 v = m.group("v")
                 if v.lower() in lex.places or not all(lex.is_vocabulary(t) for t in v.split()):
@@ -520,8 +538,15 @@ class NursingRules:
         if "#" in text or "no" in words or "number" in words:
             for m in self.re_hash_id.finditer(text) if words & self._hash_first else ():
                 yield m.start("v"), m.end("v"), "ID", "hash_id", 64
-        for m in self.re_ext_hyphen.finditer(low) if "x" in low else ():
-            yield m.start("v"), m.end("v"), "PHONE", "extension_hyphen", 80
+        for m in self.re_ext_hyphen.finditer(low) if "-" in low else ():
+            b = m.start() - (1 if m.group("w") else 0)  # "x6-4471", "ext. 6-4471"
+            if low[b - 1 : b] == "e" and m.group("w"):
+                b -= 1
+            elif m.group("w"):
+                continue
+            if b == 0 or not (low[b - 1].isalnum() or low[b - 1] in "._"):
+                g = "w" if m.group("w") else "v"
+                yield m.start(g), m.end(g), "PHONE", "extension_hyphen", 80
         if "lived" in low or "made it" in low or "celebrat" in low or "reached" in low:
             for m in self.re_age_reached.finditer(low):
                 if self.re_vital_before.search(low, max(0, m.start() - 24), m.start()):
