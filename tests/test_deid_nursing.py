@@ -323,6 +323,8 @@ def test_a_modal_name_does_not_recur(det):
         ("np reed aware of k 3.1, repleted.", [("reed", "NAME")]),
         ("interrogated by pacer rep (dmitri), no events.", [("dmitri", "NAME")]),
         ("sitter wanda at bedside for safety.", [("wanda", "NAME")]),
+        ("granddaughter, keziah, visited today.", [("keziah", "NAME")]),
+        ("social worker ellen aware of plan.", [("ellen", "NAME")]),
     ],
 )
 def test_a_name_after_a_relative_or_role_cue(det, text, expected):
@@ -340,6 +342,9 @@ def test_a_name_after_a_relative_or_role_cue(det, text, expected):
         "np aware of labs.",
         "rt in to suction, thick secretions.",
         "tech at bedside for ekg.",
+        "wife, at bedside, tearful.",
+        "son, will call in am.",
+        "changes after RT, millimetric nodules stable.",
     ],
 )
 def test_a_modal_or_verb_after_a_cue_is_no_name(det, text):

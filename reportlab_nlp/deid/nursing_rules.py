@@ -260,17 +260,13 @@ class NursingRules:
         )
         # an m/d date after a weekday ("fly in sat 4/2", "Tues, 11/3")
         self.re_weekday_md = re.compile(
-            r"(?<![\w])" + _WEEKDAYS + r",?[ \t]+(?P<v>" + _MD + r")(?![\w/]|\.\d)", re.I
+            r"(?<![\w])" + _WEEKDAYS + r",?[ \t]+(?P<v>" + _MD + r")(?![\w/]|\.\d)"
         )
         # a year alone in parentheses after a diagnosis or procedure ("colon ca (2008)", "s/p r aka (2019)")
         self.re_paren_year_alone = re.compile(r"\([ \t]*(?P<v>" + _YEAR + r")[ \t]*\)")
         # a holiday after a temporal preposition ("since Christmas", "over Thanksgiving")
         self.re_holiday = re.compile(
-            r"(?i:\b"
-            + cue_alt(w.holiday_cues)
-            + r")[ \t]+(?P<v>(?i:"
-            + cue_alt(w.holidays)
-            + r"))(?![\w'’-])"
+            r"\b" + cue_alt(w.holiday_cues) + r"[ \t]+(?P<v>" + cue_alt(w.holidays) + r")(?![\w'’-])"
         )
         self._holiday_first = frozenset(_FIRST_WORD.findall(h)[0] for h in w.holidays)
         # a town that also names a device, after a place cue and not before its device word
@@ -291,8 +287,8 @@ class NursingRules:
         )
         # an identifier with letters and digits after a "#" cue ("ref # ME-22-04193")
         self.re_hash_id = re.compile(
-            r"(?i:\b" + cue_alt(w.hash_id_cues) + r")[ \t]*(?:#|no\.?|number)[ \t]*:?[ \t]*"
-            r"(?P<v>(?=[A-Za-z0-9-]*\d)[A-Za-z0-9][A-Za-z0-9-]{3,}[A-Za-z0-9])(?![\w-])"
+            r"\b" + cue_alt(w.hash_id_cues) + r"[ \t]*(?:#|no\.?|number)[ \t]*:?[ \t]*"
+            r"(?P<v>(?=[a-z0-9-]*\d)[a-z0-9][a-z0-9-]{3,}[a-z0-9])(?![\w-])"
         )
         self.re_vital_before = re.compile(r"\b" + cue_alt(w.vital_cues) + r"\b[^.;\n]{0,20}$")
         # a lower-case hospital abbreviation before one of its departments ("needed by bmc financial")
@@ -318,7 +314,7 @@ class NursingRules:
         self.re_cue_name = re.compile(
             r"(?<![\w/-])"
             + cue_alt(cues)
-            + r"(?:[ \t]+(?P<p>\(?)|[ \t]*(?P<q>\())[ \t]*(?P<v>[a-z][a-z'’]*[a-z])(?![\w/'’-])"
+            + r"(?:[ \t]*[,:]?[ \t]+(?P<p>\(?)|[ \t]*(?P<q>\())[ \t]*(?P<v>[a-z][a-z'’]*[a-z])(?![\w/'’-])"
             r"(?P<a>[ \t]*(?:\)|,|;|&|and\b|[a-z/]+))?"
         )
         self._cue_first = frozenset(_FIRST_WORD.findall(c)[0] for c in cues)
@@ -451,7 +447,7 @@ class NursingRules:
         spans: list[NursingSpan] = []
         for m in self.re_cue_name.finditer(low):
             v = m.group("v")
-            cue = low[m.start() : m.start("v")].rstrip(" \t(")
+            cue = low[m.start() : m.start("v")].rstrip(" \t(,:")
             role = cue in self._role_cues
             if (
                 v in self.relative_words
@@ -483,7 +479,7 @@ class NursingRules:
         for m in self.re_month_low.finditer(text) if words & _MONTH_SET else ():
             yield m.start(), m.end(), "DATE", "month_lower", 70
         if "/" in text and words & _WEEKDAY_SET:
-            for m in self.re_weekday_md.finditer(text):
+            for m in self.re_weekday_md.finditer(low):  # lower-case patterns on the lower-cased text
                 yield m.start("v"), m.end("v"), "DATE", "weekday_md", 72
         if "(" in text and _YEAR_HINT.search(text):
             for m in self.re_paren_year_alone.finditer(text):
@@ -493,7 +489,7 @@ class NursingRules:
                 if after_word and not _PAREN_CLOCK.search(line):
                     yield m.start("v"), m.end("v"), "DATE", "paren_year_alone", 68
         if words & self._holiday_first:
-            for m in self.re_holiday.finditer(text):
+            for m in self.re_holiday.finditer(low):
                 yield m.start("v"), m.end("v"), "DATE", "holiday", 66
 
     def _places_ids_ages(self, text: str, low: str, words: frozenset[str]) -> Iterator[NursingSpan]:
@@ -536,7 +532,7 @@ class NursingRules:
                 if v.lower() in lex.places or not all(lex.is_vocabulary(t) for t in v.split()):
                     yield m.start("v"), m.end("v"), "CITY", "street_city", 60
         if "#" in text or "no" in words or "number" in words:
-            for m in self.re_hash_id.finditer(text) if words & self._hash_first else ():
+            for m in self.re_hash_id.finditer(low) if words & self._hash_first else ():
                 yield m.start("v"), m.end("v"), "ID", "hash_id", 64
         for m in self.re_ext_hyphen.finditer(low) if "-" in low else ():
             b = m.start() - (1 if m.group("w") else 0)  # "x6-4471", "ext. 6-4471"
