@@ -368,6 +368,7 @@ def test_a_cued_name_recurs_at_a_clause_start(det):
         ("son flying in thurs 5/14.", [("5/14", "DATE")]),
         ("family meeting Fri, 12/2 w/ SW.", [("12/2", "DATE")]),
         ("sober since aug '19 per pt.", [("aug '19", "DATE")]),
+        ("last seen by pcp 14 sept.", [("14 sept", "DATE")]),
     ],
 )
 def test_lower_case_months_and_weekday_dates(det, text, expected):
@@ -382,6 +383,7 @@ def test_lower_case_months_and_weekday_dates(det, text, expected):
         "mar reviewed, 2 doses held.",
         "pt on 4L, sats 95%.",
         "jan 5 mg given.",
+        "3 mar entries reviewed.",
     ],
 )
 def test_month_look_alikes_are_no_dates(det, text):

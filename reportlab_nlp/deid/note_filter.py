@@ -18,6 +18,11 @@ A separate step, so that each suppression is one documented class (issue 11, nur
   written in capitals, an ordinary word ("TAKE");
 * **"via" as a street**: "80 via epicardial", "2315 via ambulance", "4 via Swan-Ganz" are no foreign
   street address: a street named "via" needs a capitalised name that is no vocabulary word.
+* **round 2** (half B of the nursing notes): "90s" after a vital sign is a reading, no age ("sats in the
+  mid 90s"; "in her 90s" stays); a year after "by"/"at"/"@" in a note that writes clock times is a time
+  ("void by 2000" beside "@1400"); "2/2" before a word is "secondary to" ("2/2 hypotension"); a town
+  before its device word ("Miami J collar"); a lower-case facility head of nursing words ("cont plan for
+  rehab", "cf clinic"); a time of day after a preposition ("at dawn").
 
 Strong signals (titles, header fields, relatives, structured identifiers) are never filtered.
 """

@@ -16,6 +16,17 @@ Each rule is one phenomenon of nursing notes written in their terse style:
 * specimen and accession identifiers ("specimen # BB-19-004417", "S19-22817");
 * residential facilities ("Harbor House", "Maplewood Manor") after a place cue.
 
+Round 2 (half B of the nursing notes):
+
+* a lower-case token after a relative or a staff role that is a name by what follows it ("son will
+  called", "dtr hope)", "np hill aware", "wife sunita"), and its recurrence at a clause start before a verb;
+* lower-case months ("until jan 15"), m/d after a weekday ("sat 4/2"), a year alone in parentheses
+  ("colon ca (2008)"), a holiday after a temporal preposition ("since Christmas");
+* hospital nicknames ("at Children's"), lower-case abbreviations before a department ("by bmc financial
+  counselor"), towns that also name a device ("pt from Salem"), a town after a street address;
+* identifiers after a "#" cue ("ref # ME-22-04193"), hyphenated extensions ("x6-4471"), ages over 89
+  reached ("lived to 102").
+
 The word lists are data: ``rules/deid/nursing_words.yml`` (schema at its top, validated here: RL202).
 The false-positive side of nursing notes is :mod:`reportlab_nlp.deid.note_filter`.
 """
@@ -239,7 +250,7 @@ class NursingRules:
             r"(?i:(?<![\w])" + cue_alt(w.residence_cues) + r")[ \t]+(?P<v>(?:[A-Z][a-z'’]+[ \t]+){1,3})$"
         )
 
-        # a lower-case month before a day or a year ("until jan 15", "last seen jan 2021")
+        # a lower-case month before a day or a year, or after a day ("until jan 15", "jan 2021", "3 feb")
         self.re_month_low = re.compile(
             r"(?<![\w/])(?:(?:"
             + _MONTH_WORDS
@@ -255,7 +266,13 @@ class NursingRules:
             + _DAY
             + r",?[ \t]+)?"
             + _YEAR_ANY
-            + r"))(?![\w/:-]|\.\d|[ \t]*-[ \t]*\d)"
+            + r")|"
+            + _DAY
+            + r"[ \t-]+(?:"
+            + _MONTH_WORDS
+            + r")(?:\.?,?[ \t]+"
+            + _YEAR_ANY
+            + r")?)(?![\w/:-]|\.\d|[ \t]*-[ \t]*\d)"
             + _UNIT_AFTER
         )
         # an m/d date after a weekday ("fly in sat 4/2", "Tues, 11/3")
