@@ -285,7 +285,8 @@ class NursingRules:
         self.re_holiday = re.compile(
             r"\b" + cue_alt(w.holiday_cues) + r"[ \t]+(?P<v>" + cue_alt(w.holidays) + r")(?![\w'’-])"
         )
-        self._holiday_first = frozenset(_FIRST_WORD.findall(h)[0] for h in w.holidays)
+        # the longest word of each holiday ("memorial", not "day"): a pre-check on the note's words
+        self._holiday_first = frozenset(max(_FIRST_WORD.findall(h), key=len) for h in w.holidays)
         # a town that also names a device, after a place cue and not before its device word
         self._device_towns = {t.split()[0]: " ".join(t.split()[1:]) for t in w.device_towns}
         towns = "|".join(re.escape(t.capitalize()) for t in sorted(self._device_towns))
@@ -297,10 +298,12 @@ class NursingRules:
         # a town after a street address ("1402 Esplanade Ave, New Orleans")
         suffixes = sorted({x.rstrip(".") for x in lex.street_suffixes}, key=len, reverse=True)
         self._street_suffix_words = frozenset(x.lower() for x in suffixes)
-        self.re_street_city = re.compile(
-            r"\b\d{1,6}[ \t]+(?:[A-Z][A-Za-z'’-]+[ \t]+){1,3}(?:"
+        # a comma and a capitalised town first (a literal scans fast), then the street before the comma
+        self.re_comma_town = re.compile(r",[ \t]*(?P<v>[A-Z][a-z]+(?:[ \t]+[A-Z][a-z]+){0,2})(?![\w'’-])")
+        self.re_street_before = re.compile(
+            r"(?<![\w])\d{1,6}[ \t]+(?:[A-Z][A-Za-z'’-]+[ \t]+){1,3}(?:"
             + "|".join(map(re.escape, suffixes))
-            + r")\.?[ \t]*,[ \t]*(?P<v>[A-Z][a-z]+(?:[ \t]+[A-Z][a-z]+){0,2})(?![\w'’-])"
+            + r")\.?[ \t]*$"
         )
         # an identifier with letters and digits after a "#" cue ("ref # ME-22-04193")
         self.re_hash_id = re.compile(
@@ -493,7 +496,8 @@ class NursingRules:
 
     def _dates_round2(self, text: str, low: str, words: frozenset[str]) -> Iterator[NursingSpan]:
         """Lower-case months, m/d after a weekday, a year alone in parentheses, holidays."""
-        for m in self.re_month_low.finditer(text) if words & _MONTH_SET else ():
+        months = words & _MONTH_SET  # a lower-case month in the text itself, not only "Jan"
+        for m in self.re_month_low.finditer(text) if any(x in text for x in months) else ():
             yield m.start(), m.end(), "DATE", "month_lower", 70
         if "/" in text and words & _WEEKDAY_SET:
             for m in self.re_weekday_md.finditer(low):  # lower-case patterns on the lower-cased text
@@ -544,7 +548,9 @@ class NursingRules:
             ):
                 yield m.start("v"), m.end("v"), "HOSPITAL", "abbreviation_department", 58
         if "," in text and words & self._street_suffix_words:
-            for m in self.re_street_city.finditer(text):
+            for m in self.re_comma_town.finditer(text):
+                if not self.re_street_before.search(text, max(0, m.start() - 60), m.start()):
+                    continue
                 v = m.group("v")
                 if v.lower() in lex.places or not all(lex.is_vocabulary(t) for t in v.split()):
                     yield m.start("v"), m.end("v"), "CITY", "street_city", 60
