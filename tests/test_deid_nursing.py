@@ -308,3 +308,201 @@ def test_a_verb_after_a_role_cue_is_no_name(det, text, expected):
 def test_a_modal_name_does_not_recur(det):
     text = "son will and dtr rose at bedside.\nWill continue to monitor. Rose tearful."
     assert found(det, text) == [("will", "NAME"), ("rose", "NAME"), ("Rose", "NAME")]
+
+
+# =========================================================================== round 2 (half B's phenomena)
+# --------------------------------------------------------------------------- R2.1 a name after a cue
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("son will phoned from Tulsa tonight.", [("will", "NAME"), ("Tulsa", "CITY")]),
+        ("plan reviewed w/ HCP (dtr faith) at 1500.", [("faith", "NAME")]),
+        ("wife priyanka at bedside overnight.", [("priyanka", "NAME")]),
+        ("sister-in-law ray visited this am.", [("ray", "NAME")]),
+        ("friend april from work called for update.", [("april", "NAME")]),
+        ("np reed aware of k 3.1, repleted.", [("reed", "NAME")]),
+        ("interrogated by pacer rep (dmitri), no events.", [("dmitri", "NAME")]),
+        ("sitter wanda at bedside for safety.", [("wanda", "NAME")]),
+        ("granddaughter, keziah, visited today.", [("keziah", "NAME")]),
+        ("social worker ellen aware of plan.", [("ellen", "NAME")]),
+    ],
+)
+def test_a_name_after_a_relative_or_role_cue(det, text, expected):
+    assert found(det, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "son will call back tonight.",
+        "wife is HCP, at bedside.",
+        "dtr aware of plan.",
+        "son at bedside all day.",
+        "wife may visit tomorrow.",
+        "np aware of labs.",
+        "rt in to suction, thick secretions.",
+        "tech at bedside for ekg.",
+        "wife, at bedside, tearful.",
+        "son, will call in am.",
+        "changes after RT, millimetric nodules stable.",
+    ],
+)
+def test_a_modal_or_verb_after_a_cue_is_no_name(det, text):
+    assert found(det, text) == []
+
+
+def test_a_cued_name_recurs_at_a_clause_start(det):
+    text = "dw HCP (son mercy). mercy states pt wanted no cpr."
+    assert found(det, text) == [("mercy", "NAME"), ("mercy", "NAME")]
+
+
+# --------------------------------------------------------------------------- R2.2 lower-case months
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("dtr in town until feb 3.", [("feb 3", "DATE")]),
+        ("last echo oct 2019, ef 35%.", [("oct 2019", "DATE")]),
+        ("sister arriving nov 22nd.", [("nov 22nd", "DATE")]),
+        ("seen in clinic march 9, 2022.", [("march 9, 2022", "DATE")]),
+        ("pcp visit may 2020, no changes.", [("may 2020", "DATE")]),
+        ("son flying in thurs 5/14.", [("5/14", "DATE")]),
+        ("family meeting Fri, 12/2 w/ SW.", [("12/2", "DATE")]),
+        ("sober since aug '19 per pt.", [("aug '19", "DATE")]),
+        ("last seen by pcp 14 sept.", [("14 sept", "DATE")]),
+    ],
+)
+def test_lower_case_months_and_weekday_dates(det, text, expected):
+    assert found(det, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "pt may 2 assist to chair.",
+        "dec 2L nc, sats ok.",
+        "mar reviewed, 2 doses held.",
+        "pt on 4L, sats 95%.",
+        "jan 5 mg given.",
+        "3 mar entries reviewed.",
+    ],
+)
+def test_month_look_alikes_are_no_dates(det, text):
+    assert [c for _, c in found(det, text) if c == "DATE"] == []
+
+
+# --------------------------------------------------------------------------- R2.3 a year in parentheses
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("pmh: afib, breast ca (2014), dm2.", [("2014", "DATE")]),
+        ("s/p l tka (2021), ambulates w/ walker.", [("2021", "DATE")]),
+        ("hx sah (1999) w/ residual l weakness.", [("1999", "DATE")]),
+        ("htn, cva (2017), hld.", [("2017", "DATE")]),
+        ("s/p cabg (2003) and ppm.", [("2003", "DATE")]),
+        ("lasix given (at 2000).", []),
+        ("heparin gtt held @ (2100).", []),
+    ],
+)
+def test_a_year_alone_in_parentheses(det, text, expected):
+    assert found(det, text) == expected
+
+
+# --------------------------------------------------------------------------- R2.4 holidays
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("poor po intake since Thanksgiving.", [("Thanksgiving", "DATE")]),
+        ("family hopes to take pt home by Easter.", [("Easter", "DATE")]),
+        ("fell over christmas, found by son.", [("christmas", "DATE")]),
+        ("sob worse after Passover.", [("Passover", "DATE")]),
+        ("dtr visiting through New Year's.", [("New Year's", "DATE")]),
+        ("christmas music playing per pt request.", []),
+    ],
+)
+def test_a_holiday_after_a_temporal_preposition(det, text, expected):
+    assert found(det, text) == expected
+
+
+# --------------------------------------------------------------------------- R2.5/6 hospitals and towns
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("followed by transplant team at Brigham's.", [("Brigham's", "HOSPITAL")]),
+        ("transferred from St. Luke's for cath.", [("St. Luke's", "FACILITY")]),
+        ("pt stays at Mom's on weekends.", []),
+        ("sent from St. V's for higher level of care.", [("St. V's", "HOSPITAL")]),
+        ("labs drawn at Quest's lab.", []),
+        ("bill to be reviewed by nwh financial office.", [("nwh", "HOSPITAL")]),
+        ("records faxed per bidmc radiology.", [("bidmc", "HOSPITAL")]),
+        ("seen by sw office today.", []),
+        ("cleared by pt staff for transfer.", []),
+        ("pt from Salem, lives alone.", [("Salem", "CITY")]),
+        ("salem sump to lcws, draining bilious.", []),
+        ("c-spine cleared, Miami J collar removed.", []),
+        ("home: 88 Birch Rd, Lowell, w/ wife.", [("88 Birch Rd", "ADDRESS"), ("Lowell", "CITY")]),
+    ],
+)
+def test_hospital_nicknames_device_towns_and_towns_after_a_street(det, text, expected):
+    assert found(det, text) == expected
+
+
+# --------------------------------------------------------------------------- R2.7 ids, extensions
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("medical examiner case # MX-23-11872.", [("MX-23-11872", "ID")]),
+        ("incident report #IR2207731 filed.", [("IR2207731", "ID")]),
+        ("auth # 77AB1203 obtained from insurer.", [("77AB1203", "ID")]),
+        ("call team pager x4-2290 w/ questions.", [("4-2290", "PHONE")]),
+        ("trach #8 cuffed, ett #7.5 removed.", []),
+        ("piv #2 placed l fa.", []),
+    ],
+)
+def test_identifiers_after_a_hash_cue_and_hyphenated_extensions(det, text, expected):
+    assert found(det, text) == expected
+
+
+# --------------------------------------------------------------------------- R2.8 ages reached
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("pt's father lived to 97.", [("97", "AGE")]),
+        ("grandmother made it to 104.", [("104", "AGE")]),
+        ("pt celebrated her 100th last month.", [("100", "AGE")]),
+        ("pt lived to 65 w/o hospitalization.", []),
+        ("sbp made it to 95 after bolus.", []),
+    ],
+)
+def test_ages_reached(det, text, expected):
+    assert found(det, text) == expected
+
+
+# --------------------------------------------------------------------------- R2 false positives
+@pytest.mark.parametrize(
+    "text",
+    [
+        "on 2L nc with sats in the high 90s.",
+        "sbp low 90s, map >65.",
+        "hr 80s-90s, nsr.",
+        "pt voided @0900, recheck bladder scan by 2200.",
+        "Pleasant, calm, follows commands.",
+        "r fem cordis d/c'd, hemostasis achieved.",
+        "#6 shiley trach, cuff down.",
+        "pain controlled per APS, epidural at 6.",
+        "pt threatening to leave AMA.",
+        "records sent from outpt neuro.",
+        "cont plan for snf placement.",
+        "seen at cf clinic last yr.",
+        "workers comp case pending.",
+        "family arrives at dawn.",
+        "HYPOTENSION 2/2 SEPSIS, ON LEVO.",
+        "tachy 2/2 pain, medicated.",
+    ],
+)
+def test_nursing_look_alikes_round_2_are_no_phi(det, text):
+    assert found(det, text) == []
+
+
+def test_ninety_as_an_age_stays(det):
+    assert found(det, "pt is in her 90s, lives alone.") == [("90s", "AGE")]
+    assert found(det, "admitted 2/2 from home.") == [("2/2", "DATE")]

@@ -18,6 +18,11 @@ A separate step, so that each suppression is one documented class (issue 11, nur
   written in capitals, an ordinary word ("TAKE");
 * **"via" as a street**: "80 via epicardial", "2315 via ambulance", "4 via Swan-Ganz" are no foreign
   street address: a street named "via" needs a capitalised name that is no vocabulary word.
+* **round 2** (half B of the nursing notes): "90s" after a vital sign is a reading, no age ("sats in the
+  mid 90s"; "in her 90s" stays); a year after "by"/"at"/"@" in a note that writes clock times is a time
+  ("void by 2000" beside "@1400"); "2/2" before a word is "secondary to" ("2/2 hypotension"); a town
+  before its device word ("Miami J collar"); a lower-case facility head of nursing words ("cont plan for
+  rehab", "cf clinic"); a time of day after a preposition ("at dawn").
 
 Strong signals (titles, header fields, relatives, structured identifiers) are never filtered.
 """
@@ -74,6 +79,8 @@ WEAK_PLACE_RULES = frozenset(
         "place_cue",
         "place_cue_known",
         "place_known",
+        "facility_lower",
+        "device_town",
     }
 )
 
@@ -86,7 +93,15 @@ _WEEKDAY_BEFORE = re.compile(
     r"(?:\b(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)(?:day)?\.?[ \t]*(?:and|&|,|-|/|or|to)"
     r"|\b(?:on|since|until|till|by|admitted|last|this|next|from|through|thru))[ \t]*$"
 )
-_FILTERED = frozenset({"PHONE", "DATE", "ADDRESS", "NAME", "FACILITY", "CITY", "HOSPITAL"})
+_FILTERED = frozenset({"AGE", "PHONE", "DATE", "ADDRESS", "NAME", "FACILITY", "CITY", "HOSPITAL"})
+_POSSESSIVE_BEFORE = re.compile(r"\b(?:his|her|their|pt's|patient's)[ \t]+(?:early|mid|late)?[ \t-]*$")
+_NEXT_WORD = re.compile(r"[ \t]+([a-z][a-z'’-]+)")
+_DATE_PREP_BEFORE = re.compile(r"\b(?:on|since|until|till|by|from|of|dated|thru|through)[ \t]*$")
+_CLOCK_CUE_BEFORE = re.compile(r"(?:\b(?:by|until|till|til|at|after|before)|@)[ \t]*$")
+_CLOCK_ELSEWHERE = re.compile(
+    r"(?:@|\bat[ \t])[ \t]*" + _CLOCK + r"\b|\b" + _CLOCK + r"[ \t]*[-–][ \t]*" + _CLOCK + r"\b"
+)
+_TIME_PREP_BEFORE = re.compile(r"\b(?:at|by|until|till|before|after|since|around|from)[ \t]+$")
 _UPPER = re.compile(r"[A-Z]")
 _LOWER = re.compile(r"[a-z]")
 _WEEKDAY_ABBR = frozenset({"mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun"})
@@ -104,6 +119,10 @@ class NoteFilter:
         self.re_eponym_head = re.compile(r"(?:['’]s)?[ \t]+" + cue_alt(heads) + r"\b", re.I)
         self.re_after_not_person = re.compile(r"[ \t]+" + cue_alt(w.after_not_person) + r"\b", re.I)
         self.re_vent = re.compile(r"(?<![a-z])" + cue_alt(w.vent_cues) + r"[ \t:=]*$")
+        # "sats in the mid 90s": a vital sign (or "mid/high/low" after one) before a decade
+        self.re_vital_before = re.compile(r"\b" + cue_alt(w.vital_cues) + r"\b[^.;\n]{0,30}$")
+        self._times_of_day = w.times_of_day
+        self._device_towns = {t.split()[0]: " ".join(t.split()[1:]) for t in w.device_towns}
 
     def apply(self, text: str, low: str, cands: list[S]) -> list[S]:
         """The candidates that are none of the false-positive classes."""
@@ -114,9 +133,15 @@ class NoteFilter:
     # -------------------------------------------------------------- classes
     def _drop(self, text: str, low: str, s: SpanLike, caps: list[bool]) -> bool:
         cat, rule = s.category, s.rule
+        if cat == "AGE":
+            return self._decade_reading(low, s)
         if cat == "PHONE":
             return bool(_SHIFT.fullmatch(text, s.start, s.end))
         if cat == "DATE":
+            if rule in ("md", "md_cued", "md_event") and self._due_to(text, low, s):
+                return True
+            if rule == "year_cued" and self._clock_year(low, s):
+                return True
             return rule in ("md", "md_cued") and bool(self.re_vent.search(low, max(0, s.start - 20), s.start))
         if cat == "ADDRESS":
             return rule == "street_foreign" and self._via_not_street(text, s)
@@ -125,6 +150,34 @@ class NoteFilter:
         if cat in ("FACILITY", "CITY", "HOSPITAL"):
             return rule in WEAK_PLACE_RULES and self._not_a_place(text, s, caps)
         return False
+
+    def _decade_reading(self, low: str, s: SpanLike) -> bool:
+        """ "sats in the mid 90s", "SBP low 90s": a reading, no age ("in her 90s" stays)."""
+        v = low[s.start : s.end]
+        if not (len(v) == 3 and v.endswith("s")):
+            return False
+        before = low[max(0, s.start - 40) : s.start]
+        if _POSSESSIVE_BEFORE.search(before):
+            return False
+        return bool(self.re_vital_before.search(before))
+
+    def _due_to(self, text: str, low: str, s: SpanLike) -> bool:
+        """ "PER APS 2/2 HYPOTENSION": "2/2" before a word is "secondary to", no date."""
+        if text[s.start : s.end] != "2/2":
+            return False
+        nxt = _NEXT_WORD.match(low, s.end)
+        if not nxt or nxt.group(1) in self.lex.stop:
+            return False
+        return not _DATE_PREP_BEFORE.search(low, max(0, s.start - 12), s.start)
+
+    def _clock_year(self, low: str, s: SpanLike) -> bool:
+        """ "due to void by 2000" in a note that writes clock times ("@1400"): a time, no year."""
+        v = low[s.start : s.end]
+        if not (v.isdigit() and int(v[2:]) < 60):
+            return False
+        if not _CLOCK_CUE_BEFORE.search(low, max(0, s.start - 12), s.start):
+            return False
+        return bool(_CLOCK_ELSEWHERE.search(low))
 
     def _via_not_street(self, text: str, s: SpanLike) -> bool:
         m = re.search(r"\bvia[ \t]+(?P<w>[A-Za-z][A-Za-z'’]*)(?P<h>-)?", text[s.start : s.end + 1], re.I)
@@ -166,6 +219,8 @@ class NoteFilter:
             t, lt = toks[0], lows[0]
             if lt in self.w.eponyms:
                 return True
+            if lt in self._times_of_day and _TIME_PREP_BEFORE.search(low, max(0, s.start - 10), s.start):
+                return True  # "coming in at dawn"
             if lt in self.w.scale_eponyms and _SMALL_NUMBER.match(text, s.end):
                 return True
             if t.islower() and s.rule == "name_lexicon" and lt in lex.english and lt not in lex.first_names:
@@ -185,6 +240,14 @@ class NoteFilter:
         lv = v.lower()
         if lv in self.vocabulary:
             return True
+        head = self._device_towns.get(lv)
+        if head and text[s.end + 1 : s.end + 1 + len(head)].lower() == head:
+            return True  # "Miami J collar", "Salem sump"
+        if s.rule == "facility_lower":  # "cont plan for rehab", "cf clinic"; not "hebrew rehab"
+            ws = [t.lower() for t in _WORD.findall(v)]
+            return ws[0] in self.vocabulary and all(
+                t in self.vocabulary or self.lex.is_vocabulary(t) for t in ws
+            )
         if s.rule == "place_known" and (  # a known town without a place cue
             lv in self.w.eponyms
             or (lv in self.w.scale_eponyms and _SMALL_NUMBER.match(text, s.end))

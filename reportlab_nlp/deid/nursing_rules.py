@@ -16,6 +16,17 @@ Each rule is one phenomenon of nursing notes written in their terse style:
 * specimen and accession identifiers ("specimen # BB-19-004417", "S19-22817");
 * residential facilities ("Harbor House", "Maplewood Manor") after a place cue.
 
+Round 2 (half B of the nursing notes):
+
+* a lower-case token after a relative or a staff role that is a name by what follows it ("son will
+  called", "dtr hope)", "np hill aware", "wife sunita"), and its recurrence at a clause start before a verb;
+* lower-case months ("until jan 15"), m/d after a weekday ("sat 4/2"), a year alone in parentheses
+  ("colon ca (2008)"), a holiday after a temporal preposition ("since Christmas");
+* hospital nicknames ("at Children's"), lower-case abbreviations before a department ("by bmc financial
+  counselor"), towns that also name a device ("pt from Salem"), a town after a street address;
+* identifiers after a "#" cue ("ref # ME-22-04193"), hyphenated extensions ("x6-4471"), ages over 89
+  reached ("lived to 102").
+
 The word lists are data: ``rules/deid/nursing_words.yml`` (schema at its top, validated here: RL202).
 The false-positive side of nursing notes is :mod:`reportlab_nlp.deid.note_filter`.
 """
@@ -59,6 +70,15 @@ class NursingWords:
     eponym_heads_nursing: frozenset[str]
     vocabulary_first_names: frozenset[str]
     after_not_person: frozenset[str]
+    name_role_cues: frozenset[str]
+    name_confirming_followers: frozenset[str]
+    holidays: frozenset[str]
+    holiday_cues: frozenset[str]
+    device_towns: frozenset[str]
+    vital_cues: frozenset[str]
+    times_of_day: frozenset[str]
+    hash_id_cues: frozenset[str]
+    facility_context_after: frozenset[str]
 
 
 def parse_nursing_words(doc: object, where: str) -> NursingWords:
@@ -122,6 +142,32 @@ _PAREN_HISTORY = re.compile(r"[ \t]*[a-z][a-z/&' -]*[a-z]{4}[a-z/&' -]*[ \t]+")
 _PAREN_CLOCK = re.compile(
     r"@|\b(?:at|since|until|till|by|given|dose|last|prn|started|hung|due|from|to|q\d+h?|shift|rate)\b"
 )
+
+
+_MONTH_WORDS = (
+    "january|february|march|april|june|july|august|september|october|november|december"
+    "|jan|feb|apr|jun|jul|aug|sep|sept|oct|nov"
+)
+# "may", "mar", "dec" are also a modal, "mar" (medication record) and "dec" (decreased): a year must follow
+_MONTH_AMBIGUOUS = "may|mar|dec"
+_DAY = r"(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?"
+_YEAR_ANY = r"(?:(?:19|20)\d{2}|['’]\d{2})"
+_UNIT_AFTER = r"(?![ \t]*(?:mg|mcg|ml|cc|units?|l\b|lpm|%|hrs?\b|min|mm|cm|kg|lb|meq|g\b))"
+_WEEKDAYS = r"(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)(?:day)?\.?"
+# an unknown word taken as a name: 4+ letters, a vowel, no apostrophe ("sunita", not "pt's", "hrly")
+_UNKNOWN_NAME = re.compile(r"(?=[a-z]*[aeiou])[a-z]{4,}")
+_MONTH_SET = frozenset(_MONTH_WORDS.split("|")) | {"may", "mar", "dec"}
+_WEEKDAY_SET = frozenset(
+    "mon tue tues wed thu thur thurs fri sat sun".split()
+    + "monday tuesday wednesday thursday friday saturday sunday".split()
+)
+_APOSTROPHE_S = re.compile(r"['’]s(?![\w-])")
+_POSSESSIVE_HEAD = re.compile(r"(?<![\w.])(?:St\.?[ \t]+)?(?P<b>[A-Z][A-Za-z]*)$")
+_NEXT_LOWER = re.compile(r"[ \t]+([a-z]+)")
+_POSSESSIVE_CUES = frozenset({"at", "from", "to"})
+_POSSESSIVE_CUE_BEFORE = re.compile(r"\b(?:at|from|transferred[ \t]+to|sent[ \t]+to)[ \t]+$")
+_PREPOSITIONS = frozenset({"at", "from", "with", "w", "here", "present"})
+_MD = r"(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12]\d|3[01])"
 
 
 class NursingRules:
@@ -204,6 +250,96 @@ class NursingRules:
             r"(?i:(?<![\w])" + cue_alt(w.residence_cues) + r")[ \t]+(?P<v>(?:[A-Z][a-z'’]+[ \t]+){1,3})$"
         )
 
+        # a lower-case month before a day or a year, or after a day ("until jan 15", "jan 2021", "3 feb")
+        self.re_month_low = re.compile(
+            r"(?<![\w/])(?:(?:"
+            + _MONTH_WORDS
+            + r")\.?[ \t]+(?P<d>"
+            + _DAY
+            + r"(?:,?[ \t]+"
+            + _YEAR_ANY
+            + r")?|"
+            + _YEAR_ANY
+            + r")|(?:"
+            + _MONTH_AMBIGUOUS
+            + r")\.?[ \t]+(?P<y>(?:"
+            + _DAY
+            + r",?[ \t]+)?"
+            + _YEAR_ANY
+            + r")|"
+            + _DAY
+            + r"[ \t-]+(?:"
+            + _MONTH_WORDS
+            + r")(?:\.?,?[ \t]+"
+            + _YEAR_ANY
+            + r")?)(?![\w/:-]|\.\d|[ \t]*-[ \t]*\d)"
+            + _UNIT_AFTER
+        )
+        # an m/d date after a weekday ("fly in sat 4/2", "Tues, 11/3")
+        self.re_weekday_md = re.compile(
+            r"(?<![\w])" + _WEEKDAYS + r",?[ \t]+(?P<v>" + _MD + r")(?![\w/]|\.\d)"
+        )
+        # a year alone in parentheses after a diagnosis or procedure ("colon ca (2008)", "s/p r aka (2019)")
+        self.re_paren_year_alone = re.compile(r"\([ \t]*(?P<v>" + _YEAR + r")[ \t]*\)")
+        # a holiday after a temporal preposition ("since Christmas", "over Thanksgiving")
+        self.re_holiday = re.compile(
+            r"\b" + cue_alt(w.holiday_cues) + r"[ \t]+(?P<v>" + cue_alt(w.holidays) + r")(?![\w'’-])"
+        )
+        # the longest word of each holiday ("memorial", not "day"): a pre-check on the note's words
+        self._holiday_first = frozenset(max(_FIRST_WORD.findall(h), key=len) for h in w.holidays)
+        # a town that also names a device, after a place cue and not before its device word
+        self._device_towns = {t.split()[0]: " ".join(t.split()[1:]) for t in w.device_towns}
+        towns = "|".join(re.escape(t.capitalize()) for t in sorted(self._device_towns))
+        self.re_device_town = re.compile(
+            r"\b(?:from|in|to|near|of|lives[ \t]+in|moved[ \t]+(?:to|from))[ \t]+(?P<v>"
+            + towns
+            + r")(?![\w-])"
+        )
+        # a town after a street address ("1402 Esplanade Ave, New Orleans")
+        suffixes = sorted({x.rstrip(".") for x in lex.street_suffixes}, key=len, reverse=True)
+        self._street_suffix_words = frozenset(x.lower() for x in suffixes)
+        # a comma and a capitalised town first (a literal scans fast), then the street before the comma
+        self.re_comma_town = re.compile(r",[ \t]*(?P<v>[A-Z][a-z]+(?:[ \t]+[A-Z][a-z]+){0,2})(?![\w'’-])")
+        self.re_street_before = re.compile(
+            r"(?<![\w])\d{1,6}[ \t]+(?:[A-Z][A-Za-z'’-]+[ \t]+){1,3}(?:"
+            + "|".join(map(re.escape, suffixes))
+            + r")\.?[ \t]*$"
+        )
+        # an identifier with letters and digits after a "#" cue ("ref # ME-22-04193")
+        self.re_hash_id = re.compile(
+            r"\b" + cue_alt(w.hash_id_cues) + r"[ \t]*(?:#|no\.?|number)[ \t]*:?[ \t]*"
+            r"(?P<v>(?=[a-z0-9-]*\d)[a-z0-9][a-z0-9-]{3,}[a-z0-9])(?![\w-])"
+        )
+        self.re_vital_before = re.compile(r"\b" + cue_alt(w.vital_cues) + r"\b[^.;\n]{0,20}$")
+        # a lower-case hospital abbreviation before one of its departments ("needed by bmc financial")
+        self.re_abbr_department = re.compile(
+            r"\b(?:by|per|with|w/|from|at|to)[ \t]+(?P<v>[a-z]{2,5})[ \t]+"
+            + cue_alt(w.facility_context_after)
+            + r"(?![\w'’-])"
+        )
+        self._department_first = frozenset(_FIRST_WORD.findall(c)[0] for c in w.facility_context_after)
+        self._hash_first = frozenset(_FIRST_WORD.findall(c)[0] for c in w.hash_id_cues)
+        # a phone extension with a hyphen ("x6-4471", "ext 4-2210")
+        self.re_ext_hyphen = re.compile(
+            r"x[ \t]?(?P<v>\d{1,2}-\d{4})(?![\w-])|xt\.[ \t]?(?P<w>\d{1,2}-\d{4})(?![\w-])"
+        )
+        # an age over 89 after "lived to", "made it to", "celebrated"
+        self.re_age_reached = re.compile(
+            r"\b(?:lived[ \t]+to(?:[ \t]+(?:be|age))?|made[ \t]+it[ \t]+to|celebrated(?:[ \t]+(?:his|her))?|"
+            r"reached(?:[ \t]+age)?)[ \t]+(?P<v>9\d|1[01]\d)(?:th)?(?![\w%/-]|\.\d)"
+            r"(?![ \t]*(?:mg|mcg|ml|cc|units?|%|degrees|years[ \t]+of|yrs[ \t]+of))"
+        )
+        # a lower-case token after a relative or a staff role ("dtr hope)", "np hill aware", "wife sunita")
+        cues = set(relative_words) | w.name_role_cues
+        self.re_cue_name = re.compile(
+            r"(?<![\w/-])"
+            + cue_alt(cues)
+            + r"(?:[ \t]*[,:]?[ \t]+(?P<p>\(?)|[ \t]*(?P<q>\())[ \t]*(?P<v>[a-z][a-z'’]*[a-z])(?![\w/'’-])"
+            r"(?P<a>[ \t]*(?:\)|,|;|&|and\b|[a-z/]+))?"
+        )
+        self._cue_first = frozenset(_FIRST_WORD.findall(c)[0] for c in cues)
+        self._role_cues = w.name_role_cues
+
     # -------------------------------------------------------------- rules
     def spans(
         self, text: str, low: str, words: frozenset[str], relative_names: Iterable[str] = ()
@@ -228,6 +364,8 @@ class NursingRules:
                     yield m.start("v"), m.end("v"), "DATE", "md_event", 75
         yield from self._relatives(text, low, words, relative_names)
         yield from self._initials(text, words)
+        yield from self._dates_round2(text, low, words)
+        yield from self._places_ids_ages(text, low, words)
         for m in (
             self.re_birthday.finditer(low) if ("birthday" in low or "bday" in low or "turn" in low) else ()
         ):
@@ -286,6 +424,10 @@ class NursingRules:
                 ):
                     found.append(v)
                     yield m.start("v"), m.end("v"), "NAME", "relative_coordinated", 59
+        if words & self._cue_first:
+            cued = self._cue_names(low)
+            found.extend(low[b:e] for b, e, *_ in cued)
+            yield from cued
         # a relative's first name again, capitalised ("wife Rose ... Rose tearful")
         for name in {n for n in found if len(n) >= 3 and n not in lex.stop}:  # not "Will continue"
             cap = name[0].upper() + name[1:]
@@ -297,6 +439,138 @@ class NursingRules:
                 if not (before.isalnum() or before in "_'’-") and not (after.isalnum() or after in "_-"):
                     yield i, e, "NAME", "relative_repeat", 58
                 i = text.find(cap, e)
+        # any name of a cue again at a clause start before a verb ("hope states", "June will bring")
+        for name in set(found):
+            if len(name) < 3:
+                continue
+            i = low.find(name)
+            while i >= 0:
+                e = i + len(name)
+                head = low[max(0, i - 3) : i].rstrip(" \t")
+                nxt = _FIRST_WORD.match(low, e + 1) if low[e : e + 1] == " " else None
+                if (
+                    (not head or head[-1] in ".;:\n")
+                    and nxt
+                    and nxt.group() in self.w.name_confirming_followers
+                    and nxt.group() not in _PREPOSITIONS  # "bill from outside pharmacy"
+                    and not (e < len(low) and (low[e].isalnum() or low[e] in "'’"))
+                ):
+                    yield i, e, "NAME", "relative_repeat_clause", 58
+                i = low.find(name, e)
+
+    def _cue_names(self, low: str) -> list[NursingSpan]:
+        """Lower-case tokens after a relative or a staff role that are names by what follows them.
+
+        An unknown token after a relative is a name ("wife sunita"); a known name that is also a word
+        or a modal needs a confirming follower ("son will called", "dtr hope)", "np hill aware")."""
+        lex, w = self.lex, self.w
+        spans: list[NursingSpan] = []
+        for m in self.re_cue_name.finditer(low):
+            v = m.group("v")
+            cue = low[m.start() : m.start("v")].rstrip(" \t(,:")
+            role = cue in self._role_cues
+            if (
+                v in self.relative_words
+                or v in self._role_cues
+                or v in w.nursing_vocabulary
+                or v in w.relatives_plural
+                or v in self._not_initials
+                or (v in lex.clinical and not (v in lex.stop and v in lex.first_names))  # "will" is clinical
+                or v in lex.allow
+                or (v in w.name_confirming_followers and v not in lex.first_names)
+            ):
+                continue
+            a = (m.group("a") or "").strip()
+            if a in (")", ",", ";") and (m.group("p") or m.group("q")) and a != ")":
+                a = ""
+            confirmed = a in (")", ",", ";", "&", "and") or a in w.name_confirming_followers
+            if v in lex.stop:
+                ok = v in lex.first_names and confirmed and a not in ("and", "&", ",", ";", "is", "was")
+            elif lex.is_unknown(v) and _UNKNOWN_NAME.fullmatch(v) and not role:
+                ok = True  # "wife sunita at bedside"
+            else:
+                ok = confirmed and (v in lex.names if role else v in lex.first_names)
+            if ok:
+                spans.append((m.start("v"), m.end("v"), "NAME", "cue_name_nursing", 59))
+        return spans
+
+    def _dates_round2(self, text: str, low: str, words: frozenset[str]) -> Iterator[NursingSpan]:
+        """Lower-case months, m/d after a weekday, a year alone in parentheses, holidays."""
+        months = words & _MONTH_SET  # a lower-case month in the text itself, not only "Jan"
+        for m in self.re_month_low.finditer(text) if any(x in text for x in months) else ():
+            yield m.start(), m.end(), "DATE", "month_lower", 70
+        if "/" in text and words & _WEEKDAY_SET:
+            for m in self.re_weekday_md.finditer(low):  # lower-case patterns on the lower-cased text
+                yield m.start("v"), m.end("v"), "DATE", "weekday_md", 72
+        if "(" in text and _YEAR_HINT.search(text):
+            for m in self.re_paren_year_alone.finditer(text):
+                b = m.start()
+                line = low[max(0, low.rfind("\n", 0, b) + 1, b - 24) : b]
+                after_word = line[-1:] in (" ", "\t") and (line[-2:-1].isalpha() or line[-2:-1] == ".")
+                if after_word and not _PAREN_CLOCK.search(line):
+                    yield m.start("v"), m.end("v"), "DATE", "paren_year_alone", 68
+        if words & self._holiday_first:
+            for m in self.re_holiday.finditer(low):
+                yield m.start("v"), m.end("v"), "DATE", "holiday", 66
+
+    def _places_ids_ages(self, text: str, low: str, words: frozenset[str]) -> Iterator[NursingSpan]:
+        """Hospital nicknames, device towns as towns, a town after a street, "#" identifiers,
+        hyphenated extensions, ages reached."""
+        lex = self.lex
+        if ("'s" in text or "’s" in text) and words & _POSSESSIVE_CUES:
+            # a capitalised possessive nickname of a hospital after a cue ("at Children's", "from St. E's")
+            for m in _APOSTROPHE_S.finditer(text):  # few in a note: look back from each
+                i = m.start()
+                h = _POSSESSIVE_HEAD.search(text, max(0, i - 30), i)
+                if not h or not _POSSESSIVE_CUE_BEFORE.search(low, max(0, h.start() - 20), h.start()):
+                    continue
+                b = h.group("b").lower()
+                if b in self.relative_words or b in self.w.nursing_vocabulary or b in lex.stop or b == "pt":
+                    continue
+                n = _NEXT_LOWER.match(text, m.end())
+                if n and n.group(1) not in lex.stop:
+                    continue  # "at Mary's house": a possessive before its noun
+                yield h.start(), m.end(), "HOSPITAL", "hospital_possessive", 60
+        for m in self.re_device_town.finditer(text) if words & self._device_towns.keys() else ():
+            head = self._device_towns[m.group("v").lower()]
+            if not low.startswith(head, m.end() + 1):
+                yield m.start("v"), m.end("v"), "CITY", "device_town", 58
+        for m in self.re_abbr_department.finditer(low) if words & self._department_first else ():
+            v = m.group("v")
+            if text[m.start("v") : m.end("v")].islower() and not (
+                v in self._not_initials
+                or v in self.w.nursing_vocabulary
+                or v in lex.english
+                or v in lex.clinical
+                or v in lex.allow
+                or v in lex.stop
+                or v in lex.names
+            ):
+                yield m.start("v"), m.end("v"), "HOSPITAL", "abbreviation_department", 58
+        if "," in text and words & self._street_suffix_words:
+            for m in self.re_comma_town.finditer(text):
+                if not self.re_street_before.search(text, max(0, m.start() - 60), m.start()):
+                    continue
+                v = m.group("v")
+                if v.lower() in lex.places or not all(lex.is_vocabulary(t) for t in v.split()):
+                    yield m.start("v"), m.end("v"), "CITY", "street_city", 60
+        if "#" in text or "no" in words or "number" in words:
+            for m in self.re_hash_id.finditer(low) if words & self._hash_first else ():
+                yield m.start("v"), m.end("v"), "ID", "hash_id", 64
+        for m in self.re_ext_hyphen.finditer(low) if "-" in low else ():
+            b = m.start() - (1 if m.group("w") else 0)  # "x6-4471", "ext. 6-4471"
+            if low[b - 1 : b] == "e" and m.group("w"):
+                b -= 1
+            elif m.group("w"):
+                continue
+            if b == 0 or not (low[b - 1].isalnum() or low[b - 1] in "._"):
+                g = "w" if m.group("w") else "v"
+                yield m.start(g), m.end(g), "PHONE", "extension_hyphen", 80
+        if "lived" in low or "made it" in low or "celebrat" in low or "reached" in low:
+            for m in self.re_age_reached.finditer(low):
+                if self.re_vital_before.search(low, max(0, m.start() - 24), m.start()):
+                    continue  # "sbp made it to 95"
+                yield m.start("v"), m.end("v"), "AGE", "age_reached", 73
 
     def _initials(self, text: str, words: frozenset[str]) -> Iterator[NursingSpan]:
         if not words & self._role_first:
