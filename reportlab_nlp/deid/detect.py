@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from operator import attrgetter
 
 from .fast_re import edge_alt, literal_alt
 from .hospital_list import HospitalRules
@@ -52,6 +53,16 @@ class Span:
 
     def as_tuple(self) -> tuple[int, int, str]:
         return (self.start, self.end, self.category)
+
+
+# Span's dataclass order (its fields in turn) as a sort key: ``list.sort(key=...)`` compares C tuples
+# instead of calling the generated ``__lt__`` (a Python function) per comparison
+_SPAN_ORDER = attrgetter("start", "end", "category", "rule", "priority")
+
+
+def _RANK(s: Span) -> tuple[int, int, int]:
+    """The order in which _resolve gives out characters: higher priority, then longer, then earlier."""
+    return (-s.priority, s.start - s.end, s.start)
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -208,6 +219,9 @@ PHONE_INTL = re.compile(
     r"(?![\w/%]|[.,:]\d|-\d)"
 )
 
+# a phone_intl candidate of exactly 7 digits needs a separator or the "555 1234" form
+_PHONE_SEP = re.compile(r"[-.)]")
+_PHONE_7 = re.compile(r"\d{3} \d{4}")
 _LOW_WORD = re.compile(r"[a-z]+")
 _MONTH_WORDS = frozenset({a.lower() for a, _ in _MONTHS} | {(a + r).lower() for a, r in _MONTHS} | {"sept"})
 _MONTH_NAME_PATTERNS = frozenset({"dmony", "mdy_name", "dmy_name", "my_name"})
@@ -503,8 +517,12 @@ class Detector:
         self._countries = (
             frozenset(c["name"].lower() for c in gc.get_countries().values()) | self.words.country_aliases
         )
-        # every word of a country name: a text holding none has no address-block country line
-        self._country_words = frozenset(w for c in self._countries for w in _LOW_WORD.findall(c))
+        # one word of each country name, its longest: a text holding none has no address-block country
+        # line (every word would also do, but "the", "and", "of" are in almost every text)
+        self._country_words = frozenset(
+            max(_LOW_WORD.findall(c), key=len) for c in self._countries if _LOW_WORD.search(c)
+        )
+        self._country_keyless = any(not _LOW_WORD.search(c) for c in self._countries)
         self._state_words = frozenset(w.lower() for st in lex.states for w in st.split())
         self.ambiguous_abbr = self.words.ambiguous_state_abbreviations
         # days of the week (an element of a date), in any case, on the lower-cased text
@@ -521,7 +539,10 @@ class Detector:
             self._country_by_first.setdefault(c.split()[0], []).append(c)
         self._country_first = frozenset(self._country_by_first)
         # account numbers (IBAN, bank, device): one token of letters and 6+ digits, 10-34 long
-        self.re_long_alnum = re.compile(r"(?<![\w.-])(?=[A-Za-z0-9]*[A-Za-z])[A-Za-z0-9]{10,34}(?![\w.-])")
+        # (the look-aheads ask for the 2 letters and 6 digits that _ids checks: plain words fail in re)
+        self.re_long_alnum = re.compile(
+            r"(?<![\w.-])(?=(?:[0-9]*[A-Za-z]){2})(?=(?:[A-Za-z]*[0-9]){6})[A-Za-z0-9]{10,34}(?![\w.-])"
+        )
 
     def _compile_dates(self) -> None:
         w = self.words
@@ -637,12 +658,12 @@ class Detector:
         occupied = bytearray(len(text) + 1)  # characters already given to a span
         for b, e in redacted:
             occupied[b:e] = b"\x01" * (e - b)
-        for s in sorted(cands, key=lambda s: (-s.priority, -(s.end - s.start), s.start)):
-            if any(occupied[s.start : s.end]):
+        for s in sorted(cands, key=_RANK):
+            if occupied.find(1, s.start, s.end) >= 0:  # (a C search; no slice to build)
                 continue
             out.append(s)
             occupied[s.start : s.end] = b"\x01" * (s.end - s.start)
-        out.sort()
+        out.sort(key=_SPAN_ORDER)  # the dataclass order, without a Python __lt__ per comparison
         return out
 
     # ------------------------------------------------------------------ structured rules
@@ -681,9 +702,10 @@ class Detector:
 
     def _phones(self, text):
         for m in PHONE_INTL.finditer(text):
-            digits = sum(c.isdigit() for c in m.group())
-            seps = set(re.findall(r"[-.)]", m.group()))
-            if digits >= 8 or (digits >= 7 and (seps or re.fullmatch(r"\d{3} \d{4}", m.group()))):
+            g = m.group()
+            digits = sum(map(str.isdigit, g))
+            # (the separators are looked at only for exactly 7 digits)
+            if digits >= 8 or (digits >= 7 and (_PHONE_SEP.search(g) or _PHONE_7.fullmatch(g))):
                 yield Span(m.start(), m.end(), "PHONE", "phone_intl", 47)  # a fallback: specific rules win
         for m in self.re_phone.finditer(text):
             yield Span(m.start(), m.end(), "PHONE", "phone", 82)
@@ -706,7 +728,7 @@ class Detector:
             yield Span(m.start(), m.end(), "ID", "digits5", 48)
         for m in self.re_long_alnum.finditer(text):
             v = m.group()
-            if sum(c.isdigit() for c in v) >= 6 and sum(c.isalpha() for c in v) >= 2:
+            if sum(map(str.isdigit, v)) >= 6 and sum(map(str.isalpha, v)) >= 2:
                 yield Span(m.start(), m.end(), "ID", "account_alnum", 59)
 
     def _dates(self, text):
@@ -989,7 +1011,7 @@ class Detector:
         (a line that holds only the country, optionally with a postcode, under other lines) it is
         part of the address, and so is the short town line right above it ("OULU", "Los Angeles").
         """
-        if "\n" not in text or not self._words & self._country_words:
+        if "\n" not in text or not (self._country_keyless or self._words & self._country_words):
             return
         lines = [(m.start(), m.end(), m.group()) for m in re.finditer(r"[^\n]+", text)]
         for k, (b, _e, line) in enumerate(lines):
@@ -1014,9 +1036,14 @@ class Detector:
 
     def _country_names(self, text):
         """A country named in running text ("moved from Poland"): capitalised or all capitals."""
-        if not self._words & self._country_first:
+        present = self._words & self._country_first
+        if not present:
             return
         low = self._low
+        # ("the" starts "the gambia": a country is looked for only when one of its names is in the text)
+        by_first = self._country_by_first
+        if not any(name in low for w in present for name in by_first[w]):
+            return
         for m in _CAP_WORD.finditer(text):
             b = m.start()
             for name in self._country_by_first.get(low[b : m.end()], ()):
