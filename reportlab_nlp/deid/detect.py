@@ -43,13 +43,18 @@ CATEGORIES = (
 PRE_REDACTED = re.compile(r"X{3,}|_{2,}|\[\*\*.*?\*\*\]", re.S)
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, init=False)
 class Span:
     start: int
     end: int
     category: str
     rule: str = ""
     priority: int = 0
+
+    def __init__(self, start: int, end: int, category: str, rule: str = "", priority: int = 0) -> None:
+        # the dataclass's own __init__ of a frozen class sets each field through object.__setattr__ (five
+        # calls per span; detect() makes tens of thousands): one update of the instance dict instead
+        self.__dict__.update(start=start, end=end, category=category, rule=rule, priority=priority)
 
     def as_tuple(self) -> tuple[int, int, str]:
         return (self.start, self.end, self.category)
@@ -60,7 +65,7 @@ class Span:
 _SPAN_ORDER = attrgetter("start", "end", "category", "rule", "priority")
 
 
-def _RANK(s: Span) -> tuple[int, int, int]:
+def _rank(s: Span) -> tuple[int, int, int]:
     """The order in which _resolve gives out characters: higher priority, then longer, then earlier."""
     return (-s.priority, s.start - s.end, s.start)
 
@@ -260,6 +265,21 @@ _POSTCODE_AFTER = re.compile(
     r"[ \t]*,?[ \t]+(?P<v>\d{3}[ \t]\d{2}|\d{2}-\d{3}|\d{4,5})(?![\w%/]|[.,:]\d|[ \t]*(?:mg|ml|cc|mm|cm|kg|"
     r"m|km|miles?|people|patients|beds?)\b)"
 )
+
+
+# patterns used inside the rules, compiled once (a ``re.match(str, ...)`` call looks its pattern up in
+# re's cache each time)
+_DECADE_OWNER = re.compile(r"(?:his|her|their|early|mid|late)[ \t-]*$")  # "in her 90s"
+_ASCII_WORD = re.compile(r"[A-Za-z]+")
+_FACILITY_OF = re.compile(r"[ \t]+of[ \t]+(?:the[ \t]+)?((?:[A-Z][A-Za-z'’-]+(?:[ \t]+of)?[ \t]*){1,4})")
+_COMMA_GAP = re.compile(r"[ \t]*,[ \t]*")
+_NON_BLANK = re.compile(r"\S+")
+_LINE = re.compile(r"[^\n]+")
+# a line of an address block that holds only a country (and a postcode), and the town line above it
+_COUNTRY_LINE = re.compile(
+    r"[ \t]*(?P<c>[^\W\d_][^\W\d_ .'’-]*(?:[ \t]+[^\W\d_]+){0,3})(?:[ \t,]+[A-Z0-9][A-Z0-9 -]{2,9})?[ \t.]*"
+)
+_TOWN_LINE = re.compile(r"[ \t]*(?P<t>[^\W\d_][^\W\d_'’() -]*?)[ \t]*")
 
 
 class _CityState:
@@ -658,7 +678,7 @@ class Detector:
         occupied = bytearray(len(text) + 1)  # characters already given to a span
         for b, e in redacted:
             occupied[b:e] = b"\x01" * (e - b)
-        for s in sorted(cands, key=_RANK):
+        for s in sorted(cands, key=_rank):
             if occupied.find(1, s.start, s.end) >= 0:  # (a C search; no slice to build)
                 continue
             out.append(s)
@@ -791,14 +811,14 @@ class Detector:
             end = m.end(g)
             if g == "a" and text[end : end + 1] == "s":
                 before = self._low[max(0, m.start() - 8) : m.start()]
-                if not re.search(r"(?:his|her|their|early|mid|late)[ \t-]*$", before):
+                if not _DECADE_OWNER.search(before):
                     continue  # "hr in 90s" is a heart rate
                 end += 1  # "in her 90s"
             yield Span(m.start(g), end, "AGE", "age", 73)
 
     def _streets(self, text):
         for m in self.re_street.finditer(text):
-            words = re.findall(r"[A-Za-z]+", m.group("words"))
+            words = _ASCII_WORD.findall(m.group("words"))
             if any(self.lex.is_blocked(w) for w in words):
                 continue
             yield Span(m.start(), m.end(), "ADDRESS", "street", 70)
@@ -845,10 +865,7 @@ class Detector:
                 b = None
             end = m.end()
             # "Hospital of the University of Pennsylvania"
-            fwd = re.match(
-                r"[ \t]+of[ \t]+(?:the[ \t]+)?((?:[A-Z][A-Za-z'’-]+(?:[ \t]+of)?[ \t]*){1,4})",
-                text[end : end + 80],
-            )
+            fwd = _FACILITY_OF.match(text[end : end + 80])
             if fwd:
                 end = end + fwd.end(1)
                 while text[end - 1] in " \t":
@@ -868,7 +885,7 @@ class Detector:
             m = self.re_name_tok.match(text, pos)
             if not m:
                 if allow_comma and toks and len(toks) <= 2:
-                    mc = re.match(r"[ \t]*,[ \t]*", text[pos : pos + 4])
+                    mc = _COMMA_GAP.match(text[pos : pos + 4])
                     if mc:
                         m2 = self.re_name_tok.match(text, pos + mc.end())
                         if m2 and self._name_word_ok(m2.group(1), allow_caps, need_first=True):
@@ -941,7 +958,7 @@ class Detector:
             if not m:
                 continue
             seq = m.group("seq")
-            parts = list(re.finditer(r"\S+", seq))
+            parts = list(_NON_BLANK.finditer(seq))
             keep = []
             for p in reversed(parts):
                 w = p.group()
@@ -1013,20 +1030,16 @@ class Detector:
         """
         if "\n" not in text or not (self._country_keyless or self._words & self._country_words):
             return
-        lines = [(m.start(), m.end(), m.group()) for m in re.finditer(r"[^\n]+", text)]
+        lines = [(m.start(), m.end(), m.group()) for m in _LINE.finditer(text)]
         for k, (b, _e, line) in enumerate(lines):
             if k == 0:
                 continue
-            m = re.fullmatch(
-                r"[ \t]*(?P<c>[^\W\d_][^\W\d_ .'’-]*(?:[ \t]+[^\W\d_]+){0,3})"
-                r"(?:[ \t,]+[A-Z0-9][A-Z0-9 -]{2,9})?[ \t.]*",
-                line,
-            )
+            m = _COUNTRY_LINE.fullmatch(line)
             if not m or m.group("c").lower() not in self._countries:
                 continue
             yield Span(b + m.start("c"), b + m.end("c"), "ADDRESS", "address_country", 58)
             pb, _pe, prev = lines[k - 1]
-            t = re.fullmatch(r"[ \t]*(?P<t>[^\W\d_][^\W\d_'’() -]*?)[ \t]*", prev)
+            t = _TOWN_LINE.fullmatch(prev)
             if (
                 t
                 and len(t.group("t").split()) <= 4
