@@ -522,6 +522,9 @@ class Detector:
         self._street_prefix_words = frozenset(
             w for p in pat.get("foreign_street_prefixes", ["rue"]) for w in _LOW_WORD.findall(p.lower())
         )
+        # the prefixes themselves: in an ASCII text (where lower case is exact) one of them must occur
+        # ("út" gives the word "t", as in "don't"; "avenue" and "boulevard" are English words too)
+        self._street_prefixes = tuple(p.lower() for p in pat.get("foreign_street_prefixes", ["rue"]))
         self.re_pobox = re.compile(r"[Pp](?<!\w.)\.?[ \t]?[Oo]\.?[ \t]*(?:[Bb]ox|BOX)[ \t]+\d+\b")
         self.re_facility = re.compile(r"(?P<suf>" + literal_alt(pat["facility_suffixes"], r"\w") + r")\b")
         self.re_fac_tok = re.compile(r"(?<![\w'’.&-])((?:St|Mt|Ft)\.|[A-Z][A-Za-z'’&-]*|of|the|and|&)[ \t]+$")
@@ -822,9 +825,11 @@ class Detector:
             if any(self.lex.is_blocked(w) for w in words):
                 continue
             yield Span(m.start(), m.end(), "ADDRESS", "street", 70)
-        hint = bool(self._words & self._street_prefix_words) or bool(
-            self.re_street_foreign_hint.search(self._low)
-        )
+        low = self._low
+        hint = (
+            bool(self._words & self._street_prefix_words)
+            and (not text.isascii() or any(p in low for p in self._street_prefixes))
+        ) or bool(self.re_street_foreign_hint.search(low))
         for m in self.re_street_foreign.finditer(text) if hint else ():
             if any(c.isdigit() for c in m.group(0)):  # a house number before or after the street name
                 yield Span(m.start(), m.end(), "ADDRESS", "street_foreign", 69)
