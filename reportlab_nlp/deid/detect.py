@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from operator import attrgetter
 
-from .fast_re import edge_alt, literal_alt
+from .fast_re import edge_alt, edge_first, literal_alt
 from .hospital_list import HospitalRules
 from .lexicon import Lexicon, load_lexicon
 from .name_rules import NameRules
@@ -101,6 +101,9 @@ def _month_alternation() -> str:
 
 
 MON = _month_alternation()
+# MON after a word boundary, in the fast form of fast_re: every month name opens with a letter, so "\b"
+# before it is "(?<!\w)", checked after that letter ("J(?<!\w.)an(?:uary)?|...")
+MON_AFTER_EDGE = "(?:" + "|".join(edge_first(a, r"\w") for a in MON[3:-1].split("|")) + ")"
 MONTH_INDEX = {}
 for _i, (_a, _r) in enumerate(_MONTHS, start=1):
     MONTH_INDEX[_a.lower()] = _i
@@ -152,8 +155,8 @@ DATE_PATTERNS: list[tuple[str, re.Pattern]] = [
     (
         "mdy_name",
         re.compile(
-            r"\b(?P<mon>"
-            + MON
+            r"(?P<mon>"
+            + MON_AFTER_EDGE
             + r")\.?\s+(?P<d>\d{1,2})(?P<ord>st|nd|rd|th)?(?:,?\s+(?P<y>(?:19|20)\d{2})(?![ \t]*(?:hours|hr"
             r"s|hr|h)\b))?(?![\w:/]|\.\d)"
         ),
@@ -166,7 +169,7 @@ DATE_PATTERNS: list[tuple[str, re.Pattern]] = [
             + r")\b\.?(?:,?\s+(?P<y>(?:19|20)\d{2})\b)?"
         ),
     ),
-    ("my_name", re.compile(r"\b(?P<mon>" + MON + r")\.?,?\s+(?P<y>(?:19|20)\d{2})\b")),
+    ("my_name", re.compile(r"(?P<mon>" + MON_AFTER_EDGE + r")\.?,?\s+(?P<y>(?:19|20)\d{2})\b")),
     ("my_num", re.compile(r"(?=\d)" + _B + r"(?P<m>0?[1-9]|1[0-2])(?P<sep>[/-])(?P<y>(?:19|20)\d{2})" + _E)),
     ("ym_num", re.compile(r"(?P<y>(?:19|20)" + _B2 + r"\d{2})-(?P<m>0[1-9]|1[0-2])" + _E)),
     # day.month.year as written in Europe ("26.03.2018"); a day over 12 tells it from m.d.y
