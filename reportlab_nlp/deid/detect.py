@@ -8,7 +8,7 @@ Pre-redacted tokens ("XXXX", "___", "[**...**]") are never part of a span.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from operator import attrgetter
 
@@ -285,6 +285,32 @@ _COUNTRY_LINE = re.compile(
 _TOWN_LINE = re.compile(r"[ \t]*(?P<t>[^\W\d_][^\W\d_'’() -]*?)[ \t]*")
 
 
+def _cue_firsts(cues: Iterable[str]) -> tuple[frozenset[str], int | None]:
+    """The first [a-z] word of each lower-case cue, and the most characters before it in a cue (None when a
+    cue holds no such word). A cue matched between non-letters holds its first word as a whole [a-z] word
+    of the text, no further than that from the match's start."""
+    firsts, lead = set(), 0
+    for c in cues:
+        m = _LOW_WORD.search(c)
+        if m is None:
+            return frozenset(), None
+        firsts.add(m.group())
+        lead = max(lead, m.start())
+    return frozenset(firsts), lead
+
+
+def _cue_scan_start(low: str, words: frozenset[str], firsts: tuple[frozenset[str], int | None]) -> int | None:
+    """Where a scan of the lower-cased text for cues (``_cue_firsts``) can start without missing a match:
+    none starts before the first occurrence of a first word less the lead; None when no first word is
+    among the text's ``words`` (no cue can match); 0 when a cue has no letter."""
+    present, lead = words & firsts[0], firsts[1]
+    if lead is None:
+        return 0
+    if not present:
+        return None
+    return max(0, min(low.find(w) for w in present) - lead)
+
+
 class _CityState:
     """The groups of a "City, ST 12345" match found in two steps (city window, then comma and state)."""
 
@@ -358,6 +384,9 @@ class Detector:
             r"(?<![^\s(;|])" + _alt(c.lower() for c in cues["field"]) + r"[ \t]*[:#][ \t]*"
         )
         self.re_verb = re.compile(r"\b" + _alt(c.lower() for c in cues["verb"]) + r"\b[ \t]*:?[ \t]*")
+        # (the first words of those cues: where a scan may start, and whether it is needed; _cue_scan_start)
+        self._field_firsts = _cue_firsts(c.lower() for c in cues["field"])
+        self._verb_firsts = _cue_firsts(c.lower() for c in cues["verb"])
         self.re_relative = re.compile(
             r"\b" + _alt(c.lower() for c in cues["relative"]) + r"\b[ \t]*[,:(]?[ \t]*"
         )
@@ -950,11 +979,14 @@ class Detector:
                 yield Span(r[0], r[1], "NAME", "title", 62)
         low = self._low
         # a name after a header field ("Patient:") or a verb cue ("signed by"), a title in between skipped
-        for cue, allow, source, score in (
-            (self.re_field, True, "field", 62),
-            (self.re_verb, False, "verb", 60),
+        for cue, firsts, allow, source, score in (
+            (self.re_field, self._field_firsts, True, "field", 62),
+            (self.re_verb, self._verb_firsts, False, "verb", 60),
         ):
-            for m in cue.finditer(low):
+            start = _cue_scan_start(low, self._words, firsts)
+            if start is None:
+                continue
+            for m in cue.finditer(low, start):
                 t = self.re_title.match(text, m.end())
                 r = ext(text, t.end() if t else m.end(), allow_comma=allow, allow_caps=allow)
                 if r:

@@ -91,6 +91,12 @@ class NameRules:
             )
             for kind in self.re_cue
         }
+        # where a scan for a kind's cues may start: a cue's match holds its first word, at most this many
+        # characters after the match's start (None: a cue without a letter, found anywhere)
+        self._cue_lead: dict[str, int | None] = {}
+        for kind in self.re_cue:
+            leads = [re.search(r"[a-z]", c.lower()) for c in cues.get(kind, ())]
+            self._cue_lead[kind] = None if not all(leads) else max(m.start() for m in leads if m)
         self.countries = country_words()
         # word -> strong(w), capitalised_unknown(w), the _SEED_* bits of _lexicon (pure functions of the word)
         self._strong_memo = WordMemo(self._strong)
@@ -412,9 +418,15 @@ class NameRules:
 
     def _cued(self, text, low, present=None):
         for kind, rx in self.re_cue.items():
-            if present is not None and not present & self.cue_words[kind]:
-                continue
-            for m in rx.finditer(low):
+            start = 0
+            if present is not None:
+                here = present & self.cue_words[kind]
+                if not here:
+                    continue
+                lead = self._cue_lead[kind]
+                if lead is not None:  # no cue starts before the first of their first words (less its lead)
+                    start = max(0, min(low.find(w) for w in here) - lead)
+            for m in rx.finditer(low, start):
                 pos, kind_here = self._start(text, low, m.end(), kind)
                 words = []
                 while len(words) < 3:
