@@ -96,9 +96,7 @@ class PlaceRules:
         self.towns = _hospital_towns() - lex.allow - lex.stop - lex.clinical
         self.place_first_words = frozenset(p.split()[0] for p in lex.places if p.split())
         # a run of capitalised words -> whether one of its words starts a known place (runs recur)
-        self._run_starts_place = WordMemo(
-            lambda run: not self.place_first_words.isdisjoint(run.lower().split())
-        )
+        self._run_starts_place = WordMemo(self._starts_place)  # (a method, not a lambda: pickles)
         self.clinical_abbr = frozenset(a.upper() for a in pat.get("clinical_abbreviations", ()))
         cues = [c.lower() for c in pat.get("place_cues_any_case", ())]
         self.re_place_cue = re.compile(r"(?<![\w/])" + _alt(cues) + r"[ \t]+(?:the[ \t]+)?")
@@ -119,6 +117,10 @@ class PlaceRules:
             r"health center)\b"
         )
         self.re_head_lower = re.compile(r"(?<![\w'’.-])(?P<head>(?:[a-z][a-z'’.-]+[ \t]+){1,3})$")
+
+    def _starts_place(self, run: str) -> bool:
+        """A word of the run (blank-separated, lower case) starts a known place."""
+        return not self.place_first_words.isdisjoint(run.lower().split())
 
     def _plain(self, w: str) -> str:
         if w.endswith(("'s", "’s")):
