@@ -8,10 +8,11 @@ Pre-redacted tokens ("XXXX", "___", "[**...**]") are never part of a span.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from operator import attrgetter
 
-from .fast_re import edge_alt, literal_alt
+from .fast_re import edge_alt, edge_first, literal_alt
 from .hospital_list import HospitalRules
 from .lexicon import Lexicon, load_lexicon
 from .name_rules import NameRules
@@ -42,7 +43,7 @@ CATEGORIES = (
 PRE_REDACTED = re.compile(r"X{3,}|_{2,}|\[\*\*.*?\*\*\]", re.S)
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, init=False)
 class Span:
     start: int
     end: int
@@ -50,8 +51,23 @@ class Span:
     rule: str = ""
     priority: int = 0
 
+    def __init__(self, start: int, end: int, category: str, rule: str = "", priority: int = 0) -> None:
+        # the dataclass's own __init__ of a frozen class sets each field through object.__setattr__ (five
+        # calls per span; detect() makes tens of thousands): one update of the instance dict instead
+        self.__dict__.update(start=start, end=end, category=category, rule=rule, priority=priority)
+
     def as_tuple(self) -> tuple[int, int, str]:
         return (self.start, self.end, self.category)
+
+
+# Span's dataclass order (its fields in turn) as a sort key: ``list.sort(key=...)`` compares C tuples
+# instead of calling the generated ``__lt__`` (a Python function) per comparison
+_SPAN_ORDER = attrgetter("start", "end", "category", "rule", "priority")
+
+
+def _rank(s: Span) -> tuple[int, int, int]:
+    """The order in which _resolve gives out characters: higher priority, then longer, then earlier."""
+    return (-s.priority, s.start - s.end, s.start)
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -85,6 +101,9 @@ def _month_alternation() -> str:
 
 
 MON = _month_alternation()
+# MON after a word boundary, in the fast form of fast_re: every month name opens with a letter, so "\b"
+# before it is "(?<!\w)", checked after that letter ("J(?<!\w.)an(?:uary)?|...")
+MON_AFTER_EDGE = "(?:" + "|".join(edge_first(a, r"\w") for a in MON[3:-1].split("|")) + ")"
 MONTH_INDEX = {}
 for _i, (_a, _r) in enumerate(_MONTHS, start=1):
     MONTH_INDEX[_a.lower()] = _i
@@ -136,8 +155,8 @@ DATE_PATTERNS: list[tuple[str, re.Pattern]] = [
     (
         "mdy_name",
         re.compile(
-            r"\b(?P<mon>"
-            + MON
+            r"(?P<mon>"
+            + MON_AFTER_EDGE
             + r")\.?\s+(?P<d>\d{1,2})(?P<ord>st|nd|rd|th)?(?:,?\s+(?P<y>(?:19|20)\d{2})(?![ \t]*(?:hours|hr"
             r"s|hr|h)\b))?(?![\w:/]|\.\d)"
         ),
@@ -150,7 +169,7 @@ DATE_PATTERNS: list[tuple[str, re.Pattern]] = [
             + r")\b\.?(?:,?\s+(?P<y>(?:19|20)\d{2})\b)?"
         ),
     ),
-    ("my_name", re.compile(r"\b(?P<mon>" + MON + r")\.?,?\s+(?P<y>(?:19|20)\d{2})\b")),
+    ("my_name", re.compile(r"(?P<mon>" + MON_AFTER_EDGE + r")\.?,?\s+(?P<y>(?:19|20)\d{2})\b")),
     ("my_num", re.compile(r"(?=\d)" + _B + r"(?P<m>0?[1-9]|1[0-2])(?P<sep>[/-])(?P<y>(?:19|20)\d{2})" + _E)),
     ("ym_num", re.compile(r"(?P<y>(?:19|20)" + _B2 + r"\d{2})-(?P<m>0[1-9]|1[0-2])" + _E)),
     # day.month.year as written in Europe ("26.03.2018"); a day over 12 tells it from m.d.y
@@ -208,6 +227,9 @@ PHONE_INTL = re.compile(
     r"(?![\w/%]|[.,:]\d|-\d)"
 )
 
+# a phone_intl candidate of exactly 7 digits needs a separator or the "555 1234" form
+_PHONE_SEP = re.compile(r"[-.)]")
+_PHONE_7 = re.compile(r"\d{3} \d{4}")
 _LOW_WORD = re.compile(r"[a-z]+")
 _MONTH_WORDS = frozenset({a.lower() for a, _ in _MONTHS} | {(a + r).lower() for a, r in _MONTHS} | {"sept"})
 _MONTH_NAME_PATTERNS = frozenset({"dmony", "mdy_name", "dmy_name", "my_name"})
@@ -246,6 +268,47 @@ _POSTCODE_AFTER = re.compile(
     r"[ \t]*,?[ \t]+(?P<v>\d{3}[ \t]\d{2}|\d{2}-\d{3}|\d{4,5})(?![\w%/]|[.,:]\d|[ \t]*(?:mg|ml|cc|mm|cm|kg|"
     r"m|km|miles?|people|patients|beds?)\b)"
 )
+
+
+# patterns used inside the rules, compiled once (a ``re.match(str, ...)`` call looks its pattern up in
+# re's cache each time)
+_DECADE_OWNER = re.compile(r"(?:his|her|their|early|mid|late)[ \t-]*$")  # "in her 90s"
+_ASCII_WORD = re.compile(r"[A-Za-z]+")
+_FACILITY_OF = re.compile(r"[ \t]+of[ \t]+(?:the[ \t]+)?((?:[A-Z][A-Za-z'’-]+(?:[ \t]+of)?[ \t]*){1,4})")
+_COMMA_GAP = re.compile(r"[ \t]*,[ \t]*")
+_NON_BLANK = re.compile(r"\S+")
+_LINE = re.compile(r"[^\n]+")
+# a line of an address block that holds only a country (and a postcode), and the town line above it
+_COUNTRY_LINE = re.compile(
+    r"[ \t]*(?P<c>[^\W\d_][^\W\d_ .'’-]*(?:[ \t]+[^\W\d_]+){0,3})(?:[ \t,]+[A-Z0-9][A-Z0-9 -]{2,9})?[ \t.]*"
+)
+_TOWN_LINE = re.compile(r"[ \t]*(?P<t>[^\W\d_][^\W\d_'’() -]*?)[ \t]*")
+
+
+def _cue_firsts(cues: Iterable[str]) -> tuple[frozenset[str], int | None]:
+    """The first [a-z] word of each lower-case cue, and the most characters before it in a cue (None when a
+    cue holds no such word). A cue matched between non-letters holds its first word as a whole [a-z] word
+    of the text, no further than that from the match's start."""
+    firsts, lead = set(), 0
+    for c in cues:
+        m = _LOW_WORD.search(c)
+        if m is None:
+            return frozenset(), None
+        firsts.add(m.group())
+        lead = max(lead, m.start())
+    return frozenset(firsts), lead
+
+
+def _cue_scan_start(low: str, words: frozenset[str], firsts: tuple[frozenset[str], int | None]) -> int | None:
+    """Where a scan of the lower-cased text for cues (``_cue_firsts``) can start without missing a match:
+    none starts before the first occurrence of a first word less the lead; None when no first word is
+    among the text's ``words`` (no cue can match); 0 when a cue has no letter."""
+    present, lead = words & firsts[0], firsts[1]
+    if lead is None:
+        return 0
+    if not present:
+        return None
+    return max(0, min(low.find(w) for w in present) - lead)
 
 
 class _CityState:
@@ -321,6 +384,9 @@ class Detector:
             r"(?<![^\s(;|])" + _alt(c.lower() for c in cues["field"]) + r"[ \t]*[:#][ \t]*"
         )
         self.re_verb = re.compile(r"\b" + _alt(c.lower() for c in cues["verb"]) + r"\b[ \t]*:?[ \t]*")
+        # (the first words of those cues: where a scan may start, and whether it is needed; _cue_scan_start)
+        self._field_firsts = _cue_firsts(c.lower() for c in cues["field"])
+        self._verb_firsts = _cue_firsts(c.lower() for c in cues["verb"])
         self.re_relative = re.compile(
             r"\b" + _alt(c.lower() for c in cues["relative"]) + r"\b[ \t]*[,:(]?[ \t]*"
         )
@@ -488,6 +554,9 @@ class Detector:
         self._street_prefix_words = frozenset(
             w for p in pat.get("foreign_street_prefixes", ["rue"]) for w in _LOW_WORD.findall(p.lower())
         )
+        # the prefixes themselves: in an ASCII text (where lower case is exact) one of them must occur
+        # ("út" gives the word "t", as in "don't"; "avenue" and "boulevard" are English words too)
+        self._street_prefixes = tuple(p.lower() for p in pat.get("foreign_street_prefixes", ["rue"]))
         self.re_pobox = re.compile(r"[Pp](?<!\w.)\.?[ \t]?[Oo]\.?[ \t]*(?:[Bb]ox|BOX)[ \t]+\d+\b")
         self.re_facility = re.compile(r"(?P<suf>" + literal_alt(pat["facility_suffixes"], r"\w") + r")\b")
         self.re_fac_tok = re.compile(r"(?<![\w'’.&-])((?:St|Mt|Ft)\.|[A-Z][A-Za-z'’&-]*|of|the|and|&)[ \t]+$")
@@ -503,8 +572,12 @@ class Detector:
         self._countries = (
             frozenset(c["name"].lower() for c in gc.get_countries().values()) | self.words.country_aliases
         )
-        # every word of a country name: a text holding none has no address-block country line
-        self._country_words = frozenset(w for c in self._countries for w in _LOW_WORD.findall(c))
+        # one word of each country name, its longest: a text holding none has no address-block country
+        # line (every word would also do, but "the", "and", "of" are in almost every text)
+        self._country_words = frozenset(
+            max(_LOW_WORD.findall(c), key=len) for c in self._countries if _LOW_WORD.search(c)
+        )
+        self._country_keyless = any(not _LOW_WORD.search(c) for c in self._countries)
         self._state_words = frozenset(w.lower() for st in lex.states for w in st.split())
         self.ambiguous_abbr = self.words.ambiguous_state_abbreviations
         # days of the week (an element of a date), in any case, on the lower-cased text
@@ -521,7 +594,10 @@ class Detector:
             self._country_by_first.setdefault(c.split()[0], []).append(c)
         self._country_first = frozenset(self._country_by_first)
         # account numbers (IBAN, bank, device): one token of letters and 6+ digits, 10-34 long
-        self.re_long_alnum = re.compile(r"(?<![\w.-])(?=[A-Za-z0-9]*[A-Za-z])[A-Za-z0-9]{10,34}(?![\w.-])")
+        # (the look-aheads ask for the 2 letters and 6 digits that _ids checks: plain words fail in re)
+        self.re_long_alnum = re.compile(
+            r"(?<![\w.-])(?=(?:[0-9]*[A-Za-z]){2})(?=(?:[A-Za-z]*[0-9]){6})[A-Za-z0-9]{10,34}(?![\w.-])"
+        )
 
     def _compile_dates(self) -> None:
         w = self.words
@@ -637,12 +713,12 @@ class Detector:
         occupied = bytearray(len(text) + 1)  # characters already given to a span
         for b, e in redacted:
             occupied[b:e] = b"\x01" * (e - b)
-        for s in sorted(cands, key=lambda s: (-s.priority, -(s.end - s.start), s.start)):
-            if any(occupied[s.start : s.end]):
+        for s in sorted(cands, key=_rank):
+            if occupied.find(1, s.start, s.end) >= 0:  # (a C search; no slice to build)
                 continue
             out.append(s)
             occupied[s.start : s.end] = b"\x01" * (s.end - s.start)
-        out.sort()
+        out.sort(key=_SPAN_ORDER)  # the dataclass order, without a Python __lt__ per comparison
         return out
 
     # ------------------------------------------------------------------ structured rules
@@ -681,9 +757,10 @@ class Detector:
 
     def _phones(self, text):
         for m in PHONE_INTL.finditer(text):
-            digits = sum(c.isdigit() for c in m.group())
-            seps = set(re.findall(r"[-.)]", m.group()))
-            if digits >= 8 or (digits >= 7 and (seps or re.fullmatch(r"\d{3} \d{4}", m.group()))):
+            g = m.group()
+            digits = sum(map(str.isdigit, g))
+            # (the separators are looked at only for exactly 7 digits)
+            if digits >= 8 or (digits >= 7 and (_PHONE_SEP.search(g) or _PHONE_7.fullmatch(g))):
                 yield Span(m.start(), m.end(), "PHONE", "phone_intl", 47)  # a fallback: specific rules win
         for m in self.re_phone.finditer(text):
             yield Span(m.start(), m.end(), "PHONE", "phone", 82)
@@ -706,7 +783,7 @@ class Detector:
             yield Span(m.start(), m.end(), "ID", "digits5", 48)
         for m in self.re_long_alnum.finditer(text):
             v = m.group()
-            if sum(c.isdigit() for c in v) >= 6 and sum(c.isalpha() for c in v) >= 2:
+            if sum(map(str.isdigit, v)) >= 6 and sum(map(str.isalpha, v)) >= 2:
                 yield Span(m.start(), m.end(), "ID", "account_alnum", 59)
 
     def _dates(self, text):
@@ -769,20 +846,22 @@ class Detector:
             end = m.end(g)
             if g == "a" and text[end : end + 1] == "s":
                 before = self._low[max(0, m.start() - 8) : m.start()]
-                if not re.search(r"(?:his|her|their|early|mid|late)[ \t-]*$", before):
+                if not _DECADE_OWNER.search(before):
                     continue  # "hr in 90s" is a heart rate
                 end += 1  # "in her 90s"
             yield Span(m.start(g), end, "AGE", "age", 73)
 
     def _streets(self, text):
         for m in self.re_street.finditer(text):
-            words = re.findall(r"[A-Za-z]+", m.group("words"))
+            words = _ASCII_WORD.findall(m.group("words"))
             if any(self.lex.is_blocked(w) for w in words):
                 continue
             yield Span(m.start(), m.end(), "ADDRESS", "street", 70)
-        hint = bool(self._words & self._street_prefix_words) or bool(
-            self.re_street_foreign_hint.search(self._low)
-        )
+        low = self._low
+        hint = (
+            bool(self._words & self._street_prefix_words)
+            and (not text.isascii() or any(p in low for p in self._street_prefixes))
+        ) or bool(self.re_street_foreign_hint.search(low))
         for m in self.re_street_foreign.finditer(text) if hint else ():
             if any(c.isdigit() for c in m.group(0)):  # a house number before or after the street name
                 yield Span(m.start(), m.end(), "ADDRESS", "street_foreign", 69)
@@ -823,10 +902,7 @@ class Detector:
                 b = None
             end = m.end()
             # "Hospital of the University of Pennsylvania"
-            fwd = re.match(
-                r"[ \t]+of[ \t]+(?:the[ \t]+)?((?:[A-Z][A-Za-z'’-]+(?:[ \t]+of)?[ \t]*){1,4})",
-                text[end : end + 80],
-            )
+            fwd = _FACILITY_OF.match(text[end : end + 80])
             if fwd:
                 end = end + fwd.end(1)
                 while text[end - 1] in " \t":
@@ -846,7 +922,7 @@ class Detector:
             m = self.re_name_tok.match(text, pos)
             if not m:
                 if allow_comma and toks and len(toks) <= 2:
-                    mc = re.match(r"[ \t]*,[ \t]*", text[pos : pos + 4])
+                    mc = _COMMA_GAP.match(text[pos : pos + 4])
                     if mc:
                         m2 = self.re_name_tok.match(text, pos + mc.end())
                         if m2 and self._name_word_ok(m2.group(1), allow_caps, need_first=True):
@@ -903,11 +979,14 @@ class Detector:
                 yield Span(r[0], r[1], "NAME", "title", 62)
         low = self._low
         # a name after a header field ("Patient:") or a verb cue ("signed by"), a title in between skipped
-        for cue, allow, source, score in (
-            (self.re_field, True, "field", 62),
-            (self.re_verb, False, "verb", 60),
+        for cue, firsts, allow, source, score in (
+            (self.re_field, self._field_firsts, True, "field", 62),
+            (self.re_verb, self._verb_firsts, False, "verb", 60),
         ):
-            for m in cue.finditer(low):
+            start = _cue_scan_start(low, self._words, firsts)
+            if start is None:
+                continue
+            for m in cue.finditer(low, start):
                 t = self.re_title.match(text, m.end())
                 r = ext(text, t.end() if t else m.end(), allow_comma=allow, allow_caps=allow)
                 if r:
@@ -919,7 +998,7 @@ class Detector:
             if not m:
                 continue
             seq = m.group("seq")
-            parts = list(re.finditer(r"\S+", seq))
+            parts = list(_NON_BLANK.finditer(seq))
             keep = []
             for p in reversed(parts):
                 w = p.group()
@@ -989,22 +1068,18 @@ class Detector:
         (a line that holds only the country, optionally with a postcode, under other lines) it is
         part of the address, and so is the short town line right above it ("OULU", "Los Angeles").
         """
-        if "\n" not in text or not self._words & self._country_words:
+        if "\n" not in text or not (self._country_keyless or self._words & self._country_words):
             return
-        lines = [(m.start(), m.end(), m.group()) for m in re.finditer(r"[^\n]+", text)]
+        lines = [(m.start(), m.end(), m.group()) for m in _LINE.finditer(text)]
         for k, (b, _e, line) in enumerate(lines):
             if k == 0:
                 continue
-            m = re.fullmatch(
-                r"[ \t]*(?P<c>[^\W\d_][^\W\d_ .'’-]*(?:[ \t]+[^\W\d_]+){0,3})"
-                r"(?:[ \t,]+[A-Z0-9][A-Z0-9 -]{2,9})?[ \t.]*",
-                line,
-            )
+            m = _COUNTRY_LINE.fullmatch(line)
             if not m or m.group("c").lower() not in self._countries:
                 continue
             yield Span(b + m.start("c"), b + m.end("c"), "ADDRESS", "address_country", 58)
             pb, _pe, prev = lines[k - 1]
-            t = re.fullmatch(r"[ \t]*(?P<t>[^\W\d_][^\W\d_'’() -]*?)[ \t]*", prev)
+            t = _TOWN_LINE.fullmatch(prev)
             if (
                 t
                 and len(t.group("t").split()) <= 4
@@ -1014,9 +1089,14 @@ class Detector:
 
     def _country_names(self, text):
         """A country named in running text ("moved from Poland"): capitalised or all capitals."""
-        if not self._words & self._country_first:
+        present = self._words & self._country_first
+        if not present:
             return
         low = self._low
+        # ("the" starts "the gambia": a country is looked for only when one of its names is in the text)
+        by_first = self._country_by_first
+        if not any(name in low for w in present for name in by_first[w]):
+            return
         for m in _CAP_WORD.finditer(text):
             b = m.start()
             for name in self._country_by_first.get(low[b : m.end()], ()):

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ..resources import data_path
-from .lexicon import Lexicon
+from .lexicon import Lexicon, WordMemo
 from .word_lists import DetectorWords
 
 TOKEN = re.compile(r"[a-z0-9]+(?:['’-][a-z0-9]+)*")
@@ -120,14 +120,16 @@ class HospitalRules:
         self._keys = frozenset(keys)
         # the tokens at which _span_at can find a span: a listed name's first token or a distinctive word
         self._starts = frozenset(self.names.by_first) | self.names.heads
+        self._norm = WordMemo(norm_token)  # token -> norm_token(token)
 
     def spans(self, low: str, words: frozenset[str]) -> Iterator[tuple[int, int, str]]:
         """``(start, end, rule)`` on the lower-cased text; ``words`` its [a-z]+ words (a pre-check)."""
         present = words & self._keys
         if not present:
             return
+        norm = self._norm
         for wb, we in self._windows(low, present):
-            toks = [(m.start(), m.end(), norm_token(m.group())) for m in TOKEN.finditer(low, wb, we)]
+            toks = [(m.start(), m.end(), norm[m.group()]) for m in TOKEN.finditer(low, wb, we)]
             yield from self._scan(low, toks)
 
     @staticmethod

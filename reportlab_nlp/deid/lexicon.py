@@ -23,10 +23,31 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..resources import data_path, data_root, load_yaml
+
+
+class WordMemo(dict[str, Any]):
+    """A cache of a pure function of a word: ``memo[w]`` is the value, computed by ``fn`` on a miss and
+    kept while the cache holds fewer than ``limit`` words. A hit is a C dict lookup, without the Python
+    call of a ``get``-then-compute method (a report repeats its words; the vocabulary is small)."""
+
+    __slots__ = ("fn", "limit")
+
+    def __init__(self, fn: Callable[[str], Any], limit: int = 200_000):
+        super().__init__()
+        self.fn, self.limit = fn, limit
+
+    def __missing__(self, w: str) -> Any:
+        value = self.fn(w)
+        if len(self) < self.limit:
+            self[w] = value
+        return value
+
 
 #: a word (letters, inner apostrophes and hyphens) in any script
 WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")

@@ -25,7 +25,7 @@ import functools
 import re
 from collections.abc import Iterator
 
-from .lexicon import Lexicon
+from .lexicon import Lexicon, WordMemo
 
 # a word, or an initial ("J." / "J")
 TOKEN = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*\.?")
@@ -63,6 +63,8 @@ def _alt(words) -> str:
 
 
 _DOTTED_NEXT = re.compile(r"[A-Za-z]\.")
+
+
 # what a word alone says in NameRules._lexicon (bits of NameRules._seed_bits): a strong name; a census
 # first name that seeds a name in mid-sentence; a capitalised known name that seeds one next to an initial
 _SEED_STRONG, _SEED_CENSUS_FIRST, _SEED_CAP_NAME = 1, 2, 4
@@ -89,11 +91,17 @@ class NameRules:
             )
             for kind in self.re_cue
         }
-        self._strong_cache: dict[str, bool] = {}
+        # where a scan for a kind's cues may start: a cue's match holds its first word, at most this many
+        # characters after the match's start (None: a cue without a letter, found anywhere)
+        self._cue_lead: dict[str, int | None] = {}
+        for kind in self.re_cue:
+            leads = [re.search(r"[a-z]", c.lower()) for c in cues.get(kind, ())]
+            self._cue_lead[kind] = None if not all(leads) else max(m.start() for m in leads if m)
         self.countries = country_words()
-        self._cap_cache: dict[str, bool] = {}
-        # word -> the _SEED_* bits of _lexicon (pure functions of the word; a report repeats its words)
-        self._seed_cache: dict[str, int] = {}
+        # word -> strong(w), capitalised_unknown(w), the _SEED_* bits of _lexicon (pure functions of the word)
+        self._strong_memo = WordMemo(self._strong)
+        self._cap_memo = WordMemo(self._capitalised_unknown)
+        self._seed_memo = WordMemo(self._compute_seed_bits)
 
     # ------------------------------------------------------------------ word tests
     @staticmethod
@@ -113,12 +121,7 @@ class NameRules:
 
     def strong(self, w: str) -> bool:
         """A known name that is no ordinary, clinical or stop word ("linda", "okafor")."""
-        hit = self._strong_cache.get(w)
-        if hit is None:
-            hit = self._strong(w)
-            if len(self._strong_cache) < 200_000:
-                self._strong_cache[w] = hit
-        return hit
+        return bool(self._strong_memo[w])
 
     def _strong(self, w: str) -> bool:
         lw = self._core(w)
@@ -217,9 +220,8 @@ class NameRules:
         # one tokenisation serves every signal
         toks = [(m.start(), m.end(), m.group()) for m in TOKEN.finditer(text)]
         # most clinical sentences hold no name word and no initial: skip the positional pass
-        if any(
-            self.strong(w) or (len(w) == 2 and w[1] == "." and w[0].isupper()) for w in {t[2] for t in toks}
-        ):
+        sm = self._strong_memo
+        if any(sm[w] or (len(w) == 2 and w[1] == "." and w[0].isupper()) for w in {t[2] for t in toks}):
             yield from self._lexicon(text, toks)
         yield from self._cued(text, low, words)
         yield from self._unknown_in_name_position(text, low, toks)
@@ -228,12 +230,7 @@ class NameRules:
         """A capitalised word (not ALL CAPS) that no vocabulary knows, or a rare known name."""
         if not w[:1].isupper() or w.isupper():
             return False
-        hit = self._cap_cache.get(w)
-        if hit is None:
-            hit = self._capitalised_unknown(w)
-            if len(self._cap_cache) < 200_000:
-                self._cap_cache[w] = hit
-        return hit
+        return bool(self._cap_memo[w])
 
     def _capitalised_unknown(self, w: str) -> bool:
         if self._is_initial(w):
@@ -252,8 +249,8 @@ class NameRules:
         return lw in self.lex.names and lw not in self.lex.frequent and lw not in self.lex.ordinary
 
     def _unknown_in_name_position(self, text: str, low: str, toks: list[tuple[int, int, str]]):
-        cu = self.capitalised_unknown
-        cand = [w[:1].isupper() and cu(w) for _, _, w in toks]
+        cm = self._cap_memo  # capitalised_unknown, its first test in line
+        cand = [w[:1].isupper() and not w.isupper() and cm[w] for _, _, w in toks]
         if not any(cand):
             return
         n = len(toks)
@@ -308,26 +305,24 @@ class NameRules:
                 yield nxt[0], nxt[1] - (1 if nxt[2].endswith(".") else 0), "name_unknown_position", 51
 
     def _seed_bits(self, w: str) -> int:
-        """The _SEED_* bits of a word (cached in ``_seed_cache``): 0 for most words, which start nothing."""
-        bits = self._seed_cache.get(w)
-        if bits is None:
-            cw = self._core(w)
-            bits = (
-                (_SEED_STRONG if self.strong(w) else 0)
-                | (_SEED_CENSUS_FIRST if self._census_first_word(w) else 0)
-                | (_SEED_CAP_NAME if w[0].isupper() and cw in self.lex.names and not self._blocked(cw) else 0)
-            )
-            if len(self._seed_cache) < 200_000:
-                self._seed_cache[w] = bits
-        return bits
+        """The _SEED_* bits of a word (cached in ``_seed_memo``): 0 for most words, which start nothing."""
+        return int(self._seed_memo[w])
+
+    def _compute_seed_bits(self, w: str) -> int:
+        cw = self._core(w)
+        return (
+            (_SEED_STRONG if self.strong(w) else 0)
+            | (_SEED_CENSUS_FIRST if self._census_first_word(w) else 0)
+            | (_SEED_CAP_NAME if w[0].isupper() and cw in self.lex.names and not self._blocked(cw) else 0)
+        )
 
     def _lexicon(self, text, toks):
         n = len(toks)
         i = 0
-        seed_bits = self._seed_bits
+        seed_memo = self._seed_memo
         while i < n:
             b, e, w = toks[i]
-            bits = seed_bits(w)
+            bits = seed_memo[w]
             if not bits:
                 i += 1
                 continue
@@ -423,9 +418,15 @@ class NameRules:
 
     def _cued(self, text, low, present=None):
         for kind, rx in self.re_cue.items():
-            if present is not None and not present & self.cue_words[kind]:
-                continue
-            for m in rx.finditer(low):
+            start = 0
+            if present is not None:
+                here = present & self.cue_words[kind]
+                if not here:
+                    continue
+                lead = self._cue_lead[kind]
+                if lead is not None:  # no cue starts before the first of their first words (less its lead)
+                    start = max(0, min(low.find(w) for w in here) - lead)
+            for m in rx.finditer(low, start):
                 pos, kind_here = self._start(text, low, m.end(), kind)
                 words = []
                 while len(words) < 3:

@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterator
 
 from ..resources import data_path
-from .lexicon import Lexicon
+from .lexicon import Lexicon, WordMemo
 
 TOKEN = re.compile(r"[^\W\d_]+(?:['’.-][^\W\d_]+)*(?:['’]s)?")
 SAINT = re.compile(
@@ -61,6 +61,14 @@ WORD_ONLY = re.compile(r"\S+")
 #: facility words that make a hospital name of any capitalised word before them after a transfer cue
 STRONG_SUFFIXES = frozenset({"General", "Memorial"})
 ABBR = r"(?P<a>[A-Z][A-Z&]{1,5}(?:-[A-Z]{1,4})?)(?![\w&])"
+# patterns used inside the rules, compiled once (a ``re.match(str, ...)`` call looks its pattern up in
+# re's cache each time)
+_ABBR = re.compile(ABBR)
+_BLOCK_SEP = re.compile(r"[ \t,]+")
+_POSSESSIVE_END = re.compile(r"['’]s$")
+_FACILITY_NEXT = re.compile(r"[ \t]+(?:hospital|medical|clinic|health)", re.I)
+_BLANKS = re.compile(r"[ \t]+")
+_ASCII_WORD = re.compile(r"[A-Za-z]+")
 
 
 @functools.cache
@@ -87,6 +95,8 @@ class PlaceRules:
         # towns with a hospital (CMS list): after a place cue only, many are small and not in GeoNames
         self.towns = _hospital_towns() - lex.allow - lex.stop - lex.clinical
         self.place_first_words = frozenset(p.split()[0] for p in lex.places if p.split())
+        # a run of capitalised words -> whether one of its words starts a known place (runs recur)
+        self._run_starts_place = WordMemo(self._starts_place)  # (a method, not a lambda: pickles)
         self.clinical_abbr = frozenset(a.upper() for a in pat.get("clinical_abbreviations", ()))
         cues = [c.lower() for c in pat.get("place_cues_any_case", ())]
         self.re_place_cue = re.compile(r"(?<![\w/])" + _alt(cues) + r"[ \t]+(?:the[ \t]+)?")
@@ -107,6 +117,10 @@ class PlaceRules:
             r"health center)\b"
         )
         self.re_head_lower = re.compile(r"(?<![\w'’.-])(?P<head>(?:[a-z][a-z'’.-]+[ \t]+){1,3})$")
+
+    def _starts_place(self, run: str) -> bool:
+        """A word of the run (blank-separated, lower case) starts a known place."""
+        return not self.place_first_words.isdisjoint(run.lower().split())
 
     def _plain(self, w: str) -> str:
         if w.endswith(("'s", "’s")):
@@ -189,7 +203,7 @@ class PlaceRules:
                 bm = BLOCK_LINE.fullmatch(line)
                 if not bm or not line.strip():
                     break
-                words = [w for w in re.split(r"[ \t,]+", bm.group("v")) if w and not w.isdigit()]
+                words = [w for w in _BLOCK_SEP.split(bm.group("v")) if w and not w.isdigit()]
                 if (
                     not words
                     or any(
@@ -208,10 +222,8 @@ class PlaceRules:
             n = m.group("n")
             if (
                 n[0].islower()
-                and not re.search(r"['’]s$", n)
-                and not re.match(
-                    r"[ \t]+(?:hospital|medical|clinic|health)", text[m.end() : m.end() + 12], re.I
-                )
+                and not _POSSESSIVE_END.search(n)
+                and not _FACILITY_NEXT.match(text[m.end() : m.end() + 12])
                 and not self.re_cue_before.search(text[max(0, m.start() - 24) : m.start()].lower())
             ):
                 continue
@@ -229,7 +241,7 @@ class PlaceRules:
                 if not tm:
                     break
                 toks.append(tm)
-                g = re.match(r"[ \t]+", text[tm.end() : tm.end() + 3])
+                g = _BLANKS.match(text[tm.end() : tm.end() + 3])
                 if not g:
                     break
                 pos = tm.end() + g.end()
@@ -277,7 +289,7 @@ class PlaceRules:
 
     def _abbreviations(self, text, low):
         for m in self.re_abbr_cue.finditer(low):
-            am = re.compile(ABBR).match(text, m.end())
+            am = _ABBR.match(text, m.end())
             if not am:
                 continue
             a = am.group("a")
@@ -286,7 +298,7 @@ class PlaceRules:
             yield am.start(), am.end(), "FACILITY", "facility_abbreviation", 63
 
     def _suffixes(self, text):
-        words = set(re.findall(r"[A-Za-z]+", text))
+        words = set(_ASCII_WORD.findall(text))
         if words & self.suffix_words:
             yield from self._suffixes_cap(text)
         if {w.lower() for w in words} & self.lower_facility_words:
@@ -345,11 +357,11 @@ class PlaceRules:
 
     def _known_places(self, text):
         lex = self.lex
-        first = self.place_first_words
+        starts_place = self._run_starts_place
         for m in CAP_RUN.finditer(text):
             run = m.group()
             # most runs hold no word that starts a known place: skip them before locating their words
-            if first.isdisjoint(run.lower().split()):
+            if not starts_place[run]:
                 continue
             toks = [(t.start(), t.end()) for t in WORD_ONLY.finditer(run)]
             base = m.start()
