@@ -609,3 +609,16 @@ def test_a_one_word_facility_after_a_transfer(det, text, expected):
 )
 def test_nursing_look_alikes_round_3_are_no_phi(det, text):
     assert found(det, text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Seen by Amina Farouk MD today.", [("Amina Farouk", "NAME")]),
+        ("Hx of Relapsing MS, on ocrevus.", []),
+        ("Kayexalate OK per renal.", []),
+        ("Sustained VT, shocked x1.", []),
+    ],
+)
+def test_credentials_and_clinical_abbreviations_are_no_state(det, text, expected):
+    assert found(det, text) == expected

@@ -171,6 +171,10 @@ _POSSESSIVE_CUES = frozenset({"at", "from", "to"})
 _POSSESSIVE_CUE_BEFORE = re.compile(r"\b(?:at|from|transferred[ \t]+to|sent[ \t]+to)[ \t]+$")
 _PREPOSITIONS = frozenset({"at", "from", "with", "w", "here", "present"})
 _MD = r"(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12]\d|3[01])"
+# state codes that are also words or abbreviations ("Relapsing MS", "Kayexalate OK"): a known town only
+_AMBIGUOUS_CODES = frozenset(
+    "ms ok hi oh co de ne al ga wa md pa in or me id la mi ma nc sc ct tx ca".split()
+)
 _NEXT_CAP = re.compile(r"[ \t]+[A-Z][a-z]")  # a capitalised word next: a longer name, other rules' work
 
 
@@ -642,7 +646,19 @@ class NursingRules:
                 last = town[-1].lower()
                 if last in w.nursing_vocabulary or last in lex.clinical or last in lex.stop:
                     continue  # "Head CT", "Chest CT"
-                if " ".join(town).lower() in lex.places or last in lex.places or not lex.is_vocabulary(last):
+                code = m.group("v").lower()
+                known = " ".join(town).lower() in lex.places or last in lex.places
+                if code in w.initials_role_words:  # "Ahmed Haddad MD", "Jane Kowalski PA"
+                    ok = known and last not in lex.names
+                elif known:
+                    ok = True
+                elif "," in text[t.start("t") : b]:  # "Lyme, CT": a comma, a town no everyday word
+                    ok = last not in lex.frequent
+                else:  # an unknown town: no word, no name, and a code that is no word either
+                    ok = (
+                        not lex.is_vocabulary(last) and last not in lex.names and code not in _AMBIGUOUS_CODES
+                    )
+                if ok:
                     yield t.start("t"), t.end("t"), "CITY", "town_state", 62
                     yield b, m.end("v"), "STATE", "town_state", 62
         months = words & _MONTH_SET
