@@ -352,7 +352,9 @@ class NursingRules:
         # a real two-letter state code (a literal scan), then a capitalised town right before it
         codes = sorted({a for a in lex.states_abbr if len(a) == 2 and a.isalpha()})
         self._state_codes = frozenset(c.lower() for c in codes)
-        self.re_state_code = re.compile(r"(?<![\w'’./-])(?P<v>" + "|".join(codes) + r")(?![\w'’/-])")
+        self._state_upper = frozenset(codes)
+        # any two capitals alone (one character class scans faster than 50 alternatives), then the set
+        self.re_state_code = re.compile(r"(?<![\w'’./-])(?P<v>[A-Z]{2})(?![\w'’/-])")
         self.re_town_before = re.compile(
             r"(?<![\w'’.-])(?P<t>[A-Z][a-z]{2,}(?:[ \t]+[A-Z][a-z]+){0,2}),?[ \t]+$"
         )
@@ -638,6 +640,8 @@ class NursingRules:
         lex, w = self.lex, self.w
         if words & self._state_codes:
             for m in self.re_state_code.finditer(text):
+                if m.group("v") not in self._state_upper:
+                    continue
                 b = m.start("v")
                 t = self.re_town_before.search(text, max(0, b - 40), b)
                 if not t:
@@ -667,7 +671,7 @@ class NursingRules:
                 if text[m.start("v") : m.end("v")].islower():
                     yield m.start("v"), m.end("v"), "DATE", "month_alone", 66
         if "." in text and words & self._role_first:
-            for m in self.re_signature.finditer(text):
+            for m in self._signature_lines(text):
                 g = "v" if m.group("v") else "v2"
                 b, e = m.span(g)
                 sur = text[b:e].split(".", 1)[1].strip().lower()
@@ -706,3 +710,14 @@ class NursingRules:
                 ):
                     continue
                 yield b, e, "HOSPITAL", "transfer_facility", 60
+
+    def _signature_lines(self, text: str) -> Iterator[re.Match[str]]:
+        """Signature matches, tried only on lines that start with a dash or end with a role word."""
+        i = 0
+        for line in text.split("\n"):
+            j = i + len(line)
+            head = line.lstrip(" \t")
+            tail = line.rstrip(" \t.").rsplit(None, 1)
+            if head.startswith("-") or (tail and tail[-1].lower() in self.w.initials_role_words):
+                yield from self.re_signature.finditer(text, i, j)
+            i = j + 1
