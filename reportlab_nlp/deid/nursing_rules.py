@@ -27,6 +27,16 @@ Round 2 (half B of the nursing notes):
 * identifiers after a "#" cue ("ref # ME-22-04193"), hyphenated extensions ("x6-4471"), ages over 89
   reached ("lived to 102").
 
+Round 3 (half C1 of the nursing notes):
+
+* a two-letter state code after a capitalised town ("Rochester NH", "(Keene NH)"; not "Head CT", not a
+  credential after a name, "Amina Farouk MD");
+* a lower-case month alone after a temporal preposition ("was there in jan", "since october");
+* staff signatures: an initial and a surname before a role word on a dash-led or role-ended line
+  ("- j. wood rn", "-- s.meadow, rn");
+* a single word after "at"/"to" in a sentence with a transfer cue ("report called to X RN at Kindred",
+  "d/c to Whittier", "detox at gosnold").
+
 The word lists are data: ``rules/deid/nursing_words.yml`` (schema at its top, validated here: RL202).
 The false-positive side of nursing notes is :mod:`reportlab_nlp.deid.note_filter`.
 """
