@@ -506,3 +506,119 @@ def test_nursing_look_alikes_round_2_are_no_phi(det, text):
 def test_ninety_as_an_age_stays(det):
     assert found(det, "pt is in her 90s, lives alone.") == [("90s", "AGE")]
     assert found(det, "admitted 2/2 from home.") == [("2/2", "DATE")]
+
+
+# --------------------------------------------------------------------------- R3 (half C1) recall
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "lives w/ son in Montpelier VT, independent at baseline.",
+            [("Montpelier", "CITY"), ("VT", "STATE")],
+        ),
+        (
+            "from Brattleboro Manor (Lebanon NH) w/ UTI.",
+            [("Brattleboro Manor", "FACILITY"), ("Lebanon", "CITY"), ("NH", "STATE")],
+        ),
+        ("PCP in Bangor ME faxed med list.", [("Bangor", "CITY"), ("ME", "STATE")]),
+        ("Head CT negative, pt to OR at 1400.", []),
+        ("Chest CT pending, CT scan of abd tomorrow.", []),
+    ],
+)
+def test_a_state_code_after_a_town(det, text, expected):
+    assert found(det, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("COPD, trached 2021, home vent.", [("2021", "DATE")]),
+        ("Husband deceased 2016, lives w/ dtr.", [("2016", "DATE")]),
+        ("DM2 dx'd 2009, on insulin.", [("2009", "DATE")]),
+        ("trach changed 6/14 at outside hospital.", [("6/14", "DATE")]),
+        ("R IJ placed 8/2, CDI.", [("8/2", "DATE")]),
+        ("vent changed to PS 10/5 this AM.", []),
+    ],
+)
+def test_a_year_or_md_after_an_event_verb(det, text, expected):
+    assert found(det, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("was at a rehab in feb for same.", [("feb", "DATE")]),
+        ("sober since october per pt.", [("october", "DATE")]),
+        ("no etoh until nov, then relapse.", [("nov", "DATE")]),
+        ("pt may need PT eval, in may be d/c.", []),
+        ("mar reviewed w/ pharmacy in am.", []),
+    ],
+)
+def test_a_lower_case_month_alone_after_a_preposition(det, text, expected):
+    assert found(det, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("pt resting comfortably.\n- t. brook rn", [("t. brook", "NAME")]),
+        ("Pain 2/10.\n- P. Adeyemi RN", [("P. Adeyemi", "NAME")]),
+        ("plan: cont abx.\n-- s.meadow, rn", [("s.meadow", "NAME")]),
+        ("Report given. L. Haverford RN", [("L. Haverford", "NAME")]),
+        ("- no acute events overnight, rn to follow.", []),
+    ],
+)
+def test_staff_signatures(det, text, expected):
+    assert found(det, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Report called to Maureen RN at Vibra @ 1500.", [("Maureen", "NAME"), ("Vibra", "HOSPITAL")]),
+        ("plan for d/c to Whittier tomorrow.", [("Whittier", "HOSPITAL")]),
+        ("pt wants to go to detox at adcare after d/c.", [("adcare", "FACILITY")]),
+        ("plan d/c to home w/ VNA.", []),
+        ("transfer to floor when bed available.", []),
+        ("d/c to rehab once PT clears.", []),
+    ],
+)
+def test_a_one_word_facility_after_a_transfer(det, text, expected):
+    assert found(det, text) == expected
+
+
+# --------------------------------------------------------------------------- R3 false positives
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Neuro: PERRL 4mm, MAE.",
+        "pupils PERRLA, brisk.",
+        "SICU RN note 0700-1900",
+        "CVICU RN Note - nights",
+        "Float RN note, days",
+        "GI: Glasgow coma scale 15, tol TF.",
+        "68 yo L-handed M, LKW 2200.",
+        "on BiPAP 14/6, FiO2 40%.",
+        "ID: Tmax 38.9, vanc/mero.",
+        "fent 25 for pain, bair hugger on.",
+        "BG 240, covered per SSI.",
+        "ID: day 4/7 zosyn.",
+        "velocities up in L MCA.",
+        "Wt 81.2kg (from 83.4).",
+    ],
+)
+def test_nursing_look_alikes_round_3_are_no_phi(det, text):
+    assert found(det, text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Seen by Amina Farouk MD today.", [("Amina Farouk", "NAME")]),
+        ("Hx of Relapsing MS, on ocrevus.", []),
+        ("Kayexalate OK per renal.", []),
+        ("Sustained VT, shocked x1.", []),
+    ],
+)
+def test_credentials_and_clinical_abbreviations_are_no_state(det, text, expected):
+    assert found(det, text) == expected

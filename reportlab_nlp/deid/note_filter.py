@@ -23,6 +23,10 @@ A separate step, so that each suppression is one documented class (issue 11, nur
   ("void by 2000" beside "@1400"); "2/2" before a word is "secondary to" ("2/2 hypotension"); a town
   before its device word ("Miami J collar"); a lower-case facility head of nursing words ("cont plan for
   rehab", "cf clinic"); a time of day after a preposition ("at dawn").
+* **round 3** (half C1): unit and role words before a credential ("MICU RN note", "Endocrine NP"), drug
+  and device short forms ("fent", "mero", "BiPAP", "FiO2", "bair hugger"), "Glasgow coma scale", a side
+  and a vessel as a town ("R MCA"), a decimal after "from" as a year ("(from 94.1)"), a course day as a
+  date ("day 5/7"), an address line made of a scale or nursing words ("HD 5 today. Hunt-Hess 3").
 
 Strong signals (titles, header fields, relatives, structured identifiers) are never filtered.
 """
@@ -104,6 +108,9 @@ _CLOCK_ELSEWHERE = re.compile(
 _TIME_PREP_BEFORE = re.compile(r"\b(?:at|by|until|till|before|after|since|around|from)[ \t]+$")
 _UPPER = re.compile(r"[A-Z]")
 _LOWER = re.compile(r"[a-z]")
+_DECIMAL_AFTER = re.compile(r"\.\d")
+_ANTIBIOTIC_DAY = re.compile(r"\bday[ \t#:]*$")
+_SIDES = frozenset({"r", "l", "b", "rt", "lt", "bil", "bilat"})
 _WEEKDAY_ABBR = frozenset({"mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun"})
 
 
@@ -123,6 +130,7 @@ class NoteFilter:
         self.re_vital_before = re.compile(r"\b" + cue_alt(w.vital_cues) + r"\b[^.;\n]{0,30}$")
         self._times_of_day = w.times_of_day
         self._device_towns = {t.split()[0]: " ".join(t.split()[1:]) for t in w.device_towns}
+        self._street_words = frozenset(x.rstrip(".").lower() for x in lex.street_suffixes)
 
     def apply(self, text: str, low: str, cands: list[S]) -> list[S]:
         """The candidates that are none of the false-positive classes."""
@@ -142,8 +150,18 @@ class NoteFilter:
                 return True
             if rule == "year_cued" and self._clock_year(low, s):
                 return True
-            return rule in ("md", "md_cued") and bool(self.re_vent.search(low, max(0, s.start - 20), s.start))
+            if rule == "two_digit_year" and _DECIMAL_AFTER.match(text, s.end):
+                return True  # "(from 94.1)": a decimal reading
+            if rule in ("md", "md_cued") and _ANTIBIOTIC_DAY.search(low, max(0, s.start - 8), s.start):
+                v = low[s.start : s.end].split("/")
+                if v[0].isdigit() and v[1].isdigit() and int(v[0]) <= int(v[1]) <= 21:
+                    return True  # "day 5/7 cefepime": a course day
+            return rule in ("md", "md_cued", "md_event") and bool(
+                self.re_vent.search(low, max(0, s.start - 20), s.start)
+            )
         if cat == "ADDRESS":
+            if rule == "address_line" and self._clinical_line(text, s):
+                return True
             return rule == "street_foreign" and self._via_not_street(text, s)
         if cat == "NAME":
             return rule in WEAK_NAME_RULES and self._not_a_name(text, low, s)
@@ -178,6 +196,14 @@ class NoteFilter:
         if not _CLOCK_CUE_BEFORE.search(low, max(0, s.start - 12), s.start):
             return False
         return bool(_CLOCK_ELSEWHERE.search(low))
+
+    def _clinical_line(self, text: str, s: SpanLike) -> bool:
+        """ "HD 5 today. Hunt-Hess 3", "2h off BiPAP on 3L": an address line with a bedside scale or a
+        nursing word and no street word is a clinical phrase."""
+        ws = [t.lower() for t in _WORD.findall(text, s.start, s.end)]
+        if any(t in self._street_words for t in ws):
+            return False
+        return any(t in self.w.nursing_vocabulary or t in self.w.scale_eponyms for t in ws)
 
     def _via_not_street(self, text: str, s: SpanLike) -> bool:
         m = re.search(r"\bvia[ \t]+(?P<w>[A-Za-z][A-Za-z'’]*)(?P<h>-)?", text[s.start : s.end + 1], re.I)
@@ -240,6 +266,9 @@ class NoteFilter:
         lv = v.lower()
         if lv in self.vocabulary:
             return True
+        ws = lv.split()
+        if len(ws) > 1 and all(t in self.vocabulary or t in _SIDES for t in ws):
+            return True  # "R MCA", "L ICA": a side and a vessel
         head = self._device_towns.get(lv)
         if head and text[s.end + 1 : s.end + 1 + len(head)].lower() == head:
             return True  # "Miami J collar", "Salem sump"

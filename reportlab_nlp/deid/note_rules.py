@@ -98,7 +98,10 @@ class NoteRules:
         self._not_initials = w.not_initials | clinical_abbr
         self._cue_first = frozenset(c.split()[0].split("/")[0] for c in w.initials_cues)
         # on the lower-cased text
-        self.re_initials_cue = re.compile(r"\b" + _cue_alt(w.initials_cues) + r"[ \t]*:?[ \t]*")
+        # the cue ends a word ("per MK", "d/w'd LT", "w/MK"), never inside one ("PERRL" is no "per RL")
+        self.re_initials_cue = re.compile(
+            r"\b" + _cue_alt(w.initials_cues) + r"(?:(?<=/)|(?![a-z0-9]))[ \t]*:?[ \t]*"
+        )
         # on the text, at the end of a cue
         self.re_caps_initials = re.compile(r"(?P<v>[A-Z]{2,3}|(?:[A-Z]\.){2,3})(?![\w'’-])(?!\.[A-Za-z])")
         self.re_low_initials = re.compile(

@@ -27,6 +27,16 @@ Round 2 (half B of the nursing notes):
 * identifiers after a "#" cue ("ref # ME-22-04193"), hyphenated extensions ("x6-4471"), ages over 89
   reached ("lived to 102").
 
+Round 3 (half C1 of the nursing notes):
+
+* a two-letter state code after a capitalised town ("Rochester NH", "(Keene NH)"; not "Head CT", not a
+  credential after a name, "Amina Farouk MD");
+* a lower-case month alone after a temporal preposition ("was there in jan", "since october");
+* staff signatures: an initial and a surname before a role word on a dash-led or role-ended line
+  ("- j. wood rn", "-- s.meadow, rn");
+* a single word after "at"/"to" in a sentence with a transfer cue ("report called to X RN at Kindred",
+  "d/c to Whittier", "detox at gosnold").
+
 The word lists are data: ``rules/deid/nursing_words.yml`` (schema at its top, validated here: RL202).
 The false-positive side of nursing notes is :mod:`reportlab_nlp.deid.note_filter`.
 """
@@ -79,6 +89,9 @@ class NursingWords:
     times_of_day: frozenset[str]
     hash_id_cues: frozenset[str]
     facility_context_after: frozenset[str]
+    month_alone_cues: frozenset[str]
+    transfer_cues: frozenset[str]
+    lower_facility_cues: frozenset[str]
 
 
 def parse_nursing_words(doc: object, where: str) -> NursingWords:
@@ -168,6 +181,11 @@ _POSSESSIVE_CUES = frozenset({"at", "from", "to"})
 _POSSESSIVE_CUE_BEFORE = re.compile(r"\b(?:at|from|transferred[ \t]+to|sent[ \t]+to)[ \t]+$")
 _PREPOSITIONS = frozenset({"at", "from", "with", "w", "here", "present"})
 _MD = r"(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12]\d|3[01])"
+# state codes that are also words or abbreviations ("Relapsing MS", "Kayexalate OK"): a known town only
+_AMBIGUOUS_CODES = frozenset(
+    "ms ok hi oh co de ne al ga wa md pa in or me id la mi ma nc sc ct tx ca".split()
+)
+_NEXT_CAP = re.compile(r"[ \t]+[A-Z][a-z]")  # a capitalised word next: a longer name, other rules' work
 
 
 class NursingRules:
@@ -340,6 +358,36 @@ class NursingRules:
         self._cue_first = frozenset(_FIRST_WORD.findall(c)[0] for c in cues)
         self._role_cues = w.name_role_cues
 
+        # round 3 -----------------------------------------------------------
+        # a real two-letter state code (a literal scan), then a capitalised town right before it
+        codes = sorted({a for a in lex.states_abbr if len(a) == 2 and a.isalpha()})
+        self._state_codes = frozenset(c.lower() for c in codes)
+        self._state_upper = frozenset(codes)
+        # any two capitals alone (one character class scans faster than 50 alternatives), then the set
+        self.re_state_code = re.compile(r"(?<![\w'’./-])(?P<v>[A-Z]{2})(?![\w'’/-])")
+        self.re_town_before = re.compile(
+            r"(?<![\w'’.-])(?P<t>[A-Z][a-z]{2,}(?:[ \t]+[A-Z][a-z]+){0,2}),?[ \t]+$"
+        )
+        # a lower-case month alone after a temporal preposition ("was there in jan", "since march")
+        alone = "|".join(m for m in _MONTH_WORDS.split("|"))
+        self.re_month_alone = re.compile(
+            r"(?<![\w/])" + cue_alt(w.month_alone_cues) + r"[ \t]+(?P<v>(?:" + alone + r"))\.?"
+            r"(?![\w'’/-]|[ \t]*\d|\.\w)"
+        )
+        # a staff signature: an initial and a surname before a credential, after a dash at a line start
+        # or with the credential ending the line ("- j. wood rn", "-- m.smith, rn", "K. Osei RN")
+        roles = cue_alt(w.initials_role_words)
+        sig = r"[A-Za-z]\.[ \t]?[A-Za-z][a-z'’-]*[a-z])[ \t]*,?[ \t]+(?i:" + roles + r")\.?"
+        self.re_signature = re.compile(
+            r"^[ \t]*-{1,3}[ \t]*(?P<v>" + sig + r"(?![\w])|(?<![\w.])(?P<v2>" + sig + r"[ \t]*$", re.M
+        )
+        # a single word after "at"/"to" in a sentence with a transfer cue ("d/c to Spaulding")
+        self.re_at_to_word = re.compile(r"(?<![\w/])(?:at|to)[ \t]+(?P<v>[A-Za-z][a-z'’]*[a-z])(?![\w'’/-])")
+        self.re_transfer_cue = re.compile(r"(?<![\w/])" + cue_alt(w.transfer_cues) + r"(?![\w])")
+        self._transfer_first = frozenset(_FIRST_WORD.findall(c)[0] for c in w.transfer_cues)
+        self.re_lower_facility_cue = re.compile(r"(?<![\w/])" + cue_alt(w.lower_facility_cues) + r"[ \t]+$")
+        self.re_role_after = re.compile(r"[ \t]+(?i:" + roles + r")(?![\w])")
+
     # -------------------------------------------------------------- rules
     def spans(
         self, text: str, low: str, words: frozenset[str], relative_names: Iterable[str] = ()
@@ -366,6 +414,7 @@ class NursingRules:
         yield from self._initials(text, words)
         yield from self._dates_round2(text, low, words)
         yield from self._places_ids_ages(text, low, words)
+        yield from self._round3(text, low, words)
         for m in (
             self.re_birthday.finditer(low) if ("birthday" in low or "bday" in low or "turn" in low) else ()
         ):
@@ -594,3 +643,91 @@ class NursingRules:
         if lv in self._not_initials or lv in lex.clinical or lv in lex.allow:
             return False
         return not strict or not (lv in lex.english or lv in lex.stop)
+
+    def _round3(self, text: str, low: str, words: frozenset[str]) -> Iterator[NursingSpan]:
+        """A state code after a town, a lower-case month alone, staff signatures, a one-word facility
+        after a transfer (half C1 of the nursing notes)."""
+        lex, w = self.lex, self.w
+        if words & self._state_codes:
+            for m in self.re_state_code.finditer(text):
+                if m.group("v") not in self._state_upper:
+                    continue
+                b = m.start("v")
+                t = self.re_town_before.search(text, max(0, b - 40), b)
+                if not t:
+                    continue
+                town = t.group("t").split()
+                last = town[-1].lower()
+                if last in w.nursing_vocabulary or last in lex.clinical or last in lex.stop:
+                    continue  # "Head CT", "Chest CT"
+                code = m.group("v").lower()
+                known = " ".join(town).lower() in lex.places or last in lex.places
+                if code in w.initials_role_words:  # "Ahmed Haddad MD", "Jane Kowalski PA"
+                    ok = known and last not in lex.names
+                elif known:
+                    ok = True
+                elif "," in text[t.start("t") : b]:  # "Lyme, CT": a comma, a town no everyday word
+                    ok = last not in lex.frequent
+                else:  # an unknown town: no word, no name, and a code that is no word either
+                    ok = (
+                        not lex.is_vocabulary(last) and last not in lex.names and code not in _AMBIGUOUS_CODES
+                    )
+                if ok:
+                    yield t.start("t"), t.end("t"), "CITY", "town_state", 62
+                    yield b, m.end("v"), "STATE", "town_state", 62
+        months = words & _MONTH_SET
+        if months - {"may", "mar", "dec"} and words & w.month_alone_cues:
+            for m in self.re_month_alone.finditer(low):
+                if text[m.start("v") : m.end("v")].islower():
+                    yield m.start("v"), m.end("v"), "DATE", "month_alone", 66
+        if "." in text and words & self._role_first:
+            for m in self._signature_lines(text):
+                g = "v" if m.group("v") else "v2"
+                b, e = m.span(g)
+                sur = text[b:e].split(".", 1)[1].strip().lower()
+                if sur in self._not_initials or sur in self.relative_words or len(sur) < 2:
+                    continue
+                yield b, e, "NAME", "signature_nursing", 64
+        if words & self._transfer_first and (" at " in low or " to " in low):
+            for m in self.re_at_to_word.finditer(text):
+                b, e = m.span("v")
+                v = m.group("v")
+                lv = v.lower()
+                if (
+                    lv in w.nursing_vocabulary
+                    or lv in self.relative_words
+                    or lv in lex.stop
+                    or lv in lex.clinical
+                    or lv in lex.allow
+                    or lv in lex.frequent
+                    or lv in _MONTH_SET
+                    or lv in _WEEKDAY_SET
+                    or self.re_role_after.match(text, e)
+                    or _NEXT_CAP.match(text, e)
+                ):
+                    continue
+                if v[0].isupper():
+                    if lv in lex.ordinary and lv not in lex.names:
+                        continue
+                    s0 = max(low.rfind(".", 0, b), low.rfind("\n", 0, b), low.rfind(";", 0, b)) + 1
+                    ends = [i for i in (low.find(".", e), low.find("\n", e), low.find(";", e)) if i >= 0]
+                    if not self.re_transfer_cue.search(low, s0, min(ends) if ends else len(low)):
+                        continue
+                elif not (
+                    v.islower()
+                    and (lex.is_unknown(lv) or not (lv in lex.ordinary or lv in lex.english))
+                    and self.re_lower_facility_cue.search(low, max(0, b - 30), b)
+                ):
+                    continue
+                yield b, e, "HOSPITAL", "transfer_facility", 60
+
+    def _signature_lines(self, text: str) -> Iterator[re.Match[str]]:
+        """Signature matches, tried only on lines that start with a dash or end with a role word."""
+        i = 0
+        for line in text.split("\n"):
+            j = i + len(line)
+            head = line.lstrip(" \t")
+            tail = line.rstrip(" \t.").rsplit(None, 1)
+            if head.startswith("-") or (tail and tail[-1].lower() in self.w.initials_role_words):
+                yield from self.re_signature.finditer(text, i, j)
+            i = j + 1
