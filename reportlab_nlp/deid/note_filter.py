@@ -38,7 +38,8 @@ from collections.abc import Iterable
 from typing import Protocol, TypeVar
 
 from .lexicon import Lexicon
-from .nursing_rules import NursingWords, cue_alt, load_nursing_words
+from .nursing_rules import NursingWords, load_nursing_words
+from .word_lists import cue_alt
 
 
 class SpanLike(Protocol):

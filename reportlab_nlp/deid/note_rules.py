@@ -12,16 +12,13 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from ..errors import E, RulesError
 from ..resources import data_path, load_yaml
 from .lexicon import Lexicon
 from .nursing_rules import NursingRules
-
-SCHEMA_VERSION = 1
+from .word_lists import cue_alt, parse_word_lists
 
 # (start, end, category, rule, priority)
 NoteSpan = tuple[int, int, str, str, int]
@@ -45,30 +42,7 @@ class NoteWords:
 
 def parse_note_words(doc: object, where: str) -> NoteWords:
     """Validate a parsed ``note_words.yml`` document; RL202 names ``where`` and the key."""
-    if not isinstance(doc, dict):
-        raise RulesError(f"{where}: must be a mapping of word lists", code=E.RL202)
-    if doc.get("version") != SCHEMA_VERSION:
-        raise RulesError(
-            f"{where}: unsupported version {doc.get('version')!r} (expected {SCHEMA_VERSION})", code=E.RL202
-        )
-    names = [f.name for f in fields(NoteWords)]
-    unknown = sorted(set(map(str, doc)) - set(names) - {"version"})
-    if unknown:
-        raise RulesError(f"{where}: unknown key(s) {', '.join(unknown)}", code=E.RL202)
-    values: dict[str, Any] = {}
-    for name in names:
-        raw = doc.get(name)
-        if raw is None:
-            raise RulesError(f"{where}: key {name!r} is missing", code=E.RL202)
-        if not isinstance(raw, list) or not raw:
-            raise RulesError(f"{where}: key {name!r} must be a non-empty list of words", code=E.RL202)
-        words = []
-        for k, w in enumerate(raw):
-            if not isinstance(w, str) or not w.strip():
-                raise RulesError(f"{where}: {name}[{k}] must be a non-empty string", code=E.RL202)
-            words.append(w.strip().lower())
-        values[name] = frozenset(words)
-    return NoteWords(**values)
+    return parse_word_lists(doc, where, NoteWords)
 
 
 def load_note_words(path: str | Path | None = None) -> NoteWords:
@@ -80,12 +54,6 @@ def load_note_words(path: str | Path | None = None) -> NoteWords:
 @functools.lru_cache(maxsize=4)
 def _load(path: str) -> NoteWords:
     return parse_note_words(load_yaml(path), Path(path).name)
-
-
-def _cue_alt(words) -> str:
-    """Whole cue phrases, longest first; a space matches a run of blanks."""
-    items = sorted(set(words), key=len, reverse=True)
-    return "(?:" + "|".join(re.escape(w).replace(r"\ ", "[ \t]+") for w in items) + ")"
 
 
 class NoteRules:
@@ -100,18 +68,18 @@ class NoteRules:
         # on the lower-cased text
         # the cue ends a word ("per MK", "d/w'd LT", "w/MK"), never inside one ("PERRL" is no "per RL")
         self.re_initials_cue = re.compile(
-            r"\b" + _cue_alt(w.initials_cues) + r"(?:(?<=/)|(?![a-z0-9]))[ \t]*:?[ \t]*"
+            r"\b" + cue_alt(w.initials_cues) + r"(?:(?<=/)|(?![a-z0-9]))[ \t]*:?[ \t]*"
         )
         # on the text, at the end of a cue
         self.re_caps_initials = re.compile(r"(?P<v>[A-Z]{2,3}|(?:[A-Z]\.){2,3})(?![\w'’-])(?!\.[A-Za-z])")
         self.re_low_initials = re.compile(
-            r"(?P<v>[a-z]{2,3})[ \t]*,?[ \t]+(?:" + _cue_alt(w.initials_roles) + r")(?![\w-])"
+            r"(?P<v>[a-z]{2,3})[ \t]*,?[ \t]+(?:" + cue_alt(w.initials_roles) + r")(?![\w-])"
         )
         # dotted initials as the subject of a clause ("P.L. aware", "M.T. to draw")
         # (the clause start before them is checked in Python: a pattern that starts with letters scans fast)
         self.re_dotted_subject = re.compile(r"(?P<v>[A-Z]\.(?:[A-Z]\.){1,2})(?=[ \t]+[a-z])")
         self.re_relative = re.compile(
-            r"\b" + _cue_alt(w.relative_words) + r"[ \t]*[,:(]?[ \t]*(?P<v>[a-z][a-z'’]*[a-z])(?![\w/'’-])"
+            r"\b" + cue_alt(w.relative_words) + r"[ \t]*[,:(]?[ \t]*(?P<v>[a-z][a-z'’]*[a-z])(?![\w/'’-])"
         )
         # "SMITH, ANNA" at a line start or before an id / DOB; "Lastname, Firstname" alone on a line
         self.re_surname_caps = re.compile(
@@ -126,13 +94,13 @@ class NoteRules:
             re.M,
         )
         self.re_transfer = re.compile(
-            r"\b" + _cue_alt(w.transfer_cues) + r"[ \t]+(?P<v>[a-z]{2,5})(?![\w/'’-])"
+            r"\b" + cue_alt(w.transfer_cues) + r"[ \t]+(?P<v>[a-z]{2,5})(?![\w/'’-])"
         )
         self._transfer_first = frozenset(c.split()[0] for c in w.transfer_cues)
         suf = "|".join(sorted((s.capitalize() for s in w.street_suffixes_bare), key=len, reverse=True))
         self.re_street_bare = re.compile(
             r"(?i:(?<![\w])"
-            + _cue_alt(w.street_cues)
+            + cue_alt(w.street_cues)
             + r")[ \t]+(?P<v>(?:[A-Z][a-z]+[ \t]+){1,2}(?:"
             + suf
             + r")\b\.?)(?![ \t]*[A-Z][a-z])"

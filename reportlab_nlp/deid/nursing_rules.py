@@ -46,15 +46,12 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from ..errors import E, RulesError
 from ..resources import data_path, load_yaml
 from .lexicon import Lexicon
-
-SCHEMA_VERSION = 1
+from .word_lists import cue_alt, parse_word_lists
 
 # (start, end, category, rule, priority)
 NursingSpan = tuple[int, int, str, str, int]
@@ -96,30 +93,7 @@ class NursingWords:
 
 def parse_nursing_words(doc: object, where: str) -> NursingWords:
     """Validate a parsed ``nursing_words.yml`` document; RL202 names ``where`` and the key."""
-    if not isinstance(doc, dict):
-        raise RulesError(f"{where}: must be a mapping of word lists", code=E.RL202)
-    if doc.get("version") != SCHEMA_VERSION:
-        raise RulesError(
-            f"{where}: unsupported version {doc.get('version')!r} (expected {SCHEMA_VERSION})", code=E.RL202
-        )
-    names = [f.name for f in fields(NursingWords)]
-    unknown = sorted(set(map(str, doc)) - set(names) - {"version"})
-    if unknown:
-        raise RulesError(f"{where}: unknown key(s) {', '.join(unknown)}", code=E.RL202)
-    values: dict[str, Any] = {}
-    for name in names:
-        raw = doc.get(name)
-        if raw is None:
-            raise RulesError(f"{where}: key {name!r} is missing", code=E.RL202)
-        if not isinstance(raw, list) or not raw:
-            raise RulesError(f"{where}: key {name!r} must be a non-empty list of words", code=E.RL202)
-        words = []
-        for k, w in enumerate(raw):
-            if not isinstance(w, str) or not w.strip():
-                raise RulesError(f"{where}: {name}[{k}] must be a non-empty string", code=E.RL202)
-            words.append(w.strip().lower())
-        values[name] = frozenset(words)
-    return NursingWords(**values)
+    return parse_word_lists(doc, where, NursingWords)
 
 
 def load_nursing_words(path: str | Path | None = None) -> NursingWords:
@@ -131,12 +105,6 @@ def load_nursing_words(path: str | Path | None = None) -> NursingWords:
 @functools.lru_cache(maxsize=4)
 def _load(path: str) -> NursingWords:
     return parse_nursing_words(load_yaml(path), Path(path).name)
-
-
-def cue_alt(words: Iterable[str]) -> str:
-    """Whole cue phrases, longest first; a space matches a run of blanks."""
-    items = sorted(set(words), key=len, reverse=True)
-    return "(?:" + "|".join(re.escape(w).replace(r"\ ", "[ \t]+") for w in items) + ")"
 
 
 _YEAR = r"(?:19[3-9]\d|20[0-3]\d)"

@@ -8,14 +8,17 @@ non-empty list of non-empty strings. A missing, unknown or malformed key is a
 from __future__ import annotations
 
 import functools
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ..errors import E, RulesError
 from ..resources import data_path, load_yaml
 
 SCHEMA_VERSION = 1
+W = TypeVar("W")
 
 
 @dataclass(frozen=True)
@@ -47,23 +50,26 @@ class DetectorWords:
     month_cues: frozenset[str]
 
 
-_KEEP_CASE = {"ambiguous_state_abbreviations"}
+_KEEP_CASE = frozenset({"ambiguous_state_abbreviations"})
 
 
-def parse_detector_words(doc: object, where: str) -> DetectorWords:
-    """Validate a parsed ``detector_words.yml`` document; RL202 names ``where`` and the key."""
+def parse_word_lists(doc: object, where: str, cls: type[W], keep_case: frozenset[str] = frozenset()) -> W:
+    """Validate a parsed word-list document against the dataclass ``cls``: ``version: 1`` and exactly
+    its fields, each a non-empty list of non-empty strings (lower-cased unless in ``keep_case``; a
+    ``tuple`` field keeps the file's order). RL202 names ``where`` and the key. Shared by
+    ``detector_words.yml``, ``note_words.yml`` and ``nursing_words.yml``."""
     if not isinstance(doc, dict):
         raise RulesError(f"{where}: must be a mapping of word lists", code=E.RL202)
     if doc.get("version") != SCHEMA_VERSION:
         raise RulesError(
             f"{where}: unsupported version {doc.get('version')!r} (expected {SCHEMA_VERSION})", code=E.RL202
         )
-    names = [f.name for f in fields(DetectorWords)]
-    unknown = sorted(set(doc) - set(names) - {"version"})
+    names = [f.name for f in fields(cls)]  # type: ignore[arg-type]
+    unknown = sorted(set(map(str, doc)) - set(names) - {"version"})
     if unknown:
-        raise RulesError(f"{where}: unknown key(s) {', '.join(map(str, unknown))}", code=E.RL202)
+        raise RulesError(f"{where}: unknown key(s) {', '.join(unknown)}", code=E.RL202)
     values: dict[str, Any] = {}
-    for f in fields(DetectorWords):
+    for f in fields(cls):  # type: ignore[arg-type]
         raw = doc.get(f.name)
         if raw is None:
             raise RulesError(f"{where}: key {f.name!r} is missing", code=E.RL202)
@@ -73,9 +79,20 @@ def parse_detector_words(doc: object, where: str) -> DetectorWords:
         for k, w in enumerate(raw):
             if not isinstance(w, str) or not w.strip():
                 raise RulesError(f"{where}: {f.name}[{k}] must be a non-empty string", code=E.RL202)
-            words.append(w.strip() if f.name in _KEEP_CASE else w.strip().lower())
-        values[f.name] = tuple(words) if f.type.startswith("tuple") else frozenset(words)
-    return DetectorWords(**values)
+            words.append(w.strip() if f.name in keep_case else w.strip().lower())
+        values[f.name] = tuple(words) if str(f.type).startswith("tuple") else frozenset(words)
+    return cls(**values)
+
+
+def parse_detector_words(doc: object, where: str) -> DetectorWords:
+    """Validate a parsed ``detector_words.yml`` document; RL202 names ``where`` and the key."""
+    return parse_word_lists(doc, where, DetectorWords, _KEEP_CASE)
+
+
+def cue_alt(words: Iterable[str]) -> str:
+    """A regex alternation of whole cue phrases, longest first; a space matches a run of blanks."""
+    items = sorted(set(words), key=len, reverse=True)
+    return "(?:" + "|".join(re.escape(w).replace(r"\ ", "[ \t]+") for w in items) + ")"
 
 
 def load_detector_words(path: str | Path | None = None) -> DetectorWords:
