@@ -54,3 +54,12 @@ def _bound_randomly_seeders() -> None:
 
         seeders = [e.load() for e in entry_points(group="pytest_randomly.random_seeder")]
         pytest_randomly.entrypoint_reseeds = [partial(_bounded, s) for s in seeders]
+
+
+@pytest.fixture(scope="session")
+def det():
+    """One default de-id ``Detector`` for the de-id test files that need no special options
+    (building one loads the word lists; files needing ``times=True`` define their own)."""
+    from reportlab_nlp.deid import Detector
+
+    return Detector()

@@ -5,22 +5,14 @@ from __future__ import annotations
 import itertools
 
 import pytest
+from support.deid_spans import found
 
 from reportlab_nlp.deid import CATEGORIES, Detector
 
 
 @pytest.fixture(scope="module")
-def det():
-    return Detector()
-
-
-@pytest.fixture(scope="module")
 def det_times():
     return Detector(times=True)
-
-
-def found(det, text):
-    return [(text[s.start : s.end], s.category) for s in det.detect(text)]
 
 
 # (text, expected (substring, category)) -- at least three formats per category

@@ -6,18 +6,7 @@ Every sentence here is new, written for these tests; the made-up names are in no
 from __future__ import annotations
 
 import pytest
-
-from reportlab_nlp.deid import Detector
-
-
-@pytest.fixture(scope="module")
-def det():
-    return Detector()
-
-
-def found(det, text):
-    return [(text[s.start : s.end], s.category) for s in det.detect(text)]
-
+from support.deid_spans import found
 
 POSITIONS = [
     ("subject before a verb", "Zorbaliq is a careful driver.", [("Zorbaliq", "NAME")]),

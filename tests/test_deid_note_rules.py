@@ -9,22 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from support.deid_spans import found
 
-from reportlab_nlp.deid import Detector
 from reportlab_nlp.deid.evaluate import read_marked_file
 from reportlab_nlp.deid.note_rules import load_note_words, parse_note_words
 from reportlab_nlp.errors import RulesError
 
 PROBES = Path(__file__).parent / "data" / "deid_probes_notes.tsv"
-
-
-@pytest.fixture(scope="module")
-def det():
-    return Detector()
-
-
-def found(det, text):
-    return [(text[s.start : s.end], s.category) for s in det.detect(text)]
 
 
 CASES = {

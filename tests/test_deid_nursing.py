@@ -5,19 +5,10 @@ from a development note."""
 from __future__ import annotations
 
 import pytest
+from support.deid_spans import found
 
-from reportlab_nlp.deid.detect import Detector
 from reportlab_nlp.deid.nursing_rules import load_nursing_words, parse_nursing_words
 from reportlab_nlp.errors import E, RulesError
-
-
-@pytest.fixture(scope="module")
-def det() -> Detector:
-    return Detector()
-
-
-def found(det: Detector, text: str) -> list[tuple[str, str]]:
-    return [(text[s.start : s.end], s.category) for s in det.detect(text)]
 
 
 # --------------------------------------------------------------------------- 1. a year after an event

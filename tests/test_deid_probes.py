@@ -9,20 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from support.deid_spans import found
 
 from reportlab_nlp.deid import Detector
 from reportlab_nlp.deid.evaluate import parse_marked, read_marked_file
 
 PROBES = Path(__file__).parent / "data" / "deid_probes.tsv"
-
-
-@pytest.fixture(scope="module")
-def det():
-    return Detector()
-
-
-def found(det, text):
-    return [(text[s.start : s.end], s.category) for s in det.detect(text)]
 
 
 STYLES = {
