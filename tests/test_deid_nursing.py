@@ -613,3 +613,111 @@ def test_nursing_look_alikes_round_3_are_no_phi(det, text):
 )
 def test_credentials_and_clinical_abbreviations_are_no_state(det, text, expected):
     assert found(det, text) == expected
+
+
+# --------------------------------------------------------------------------- round 4 (half C2)
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("pt goes to dialysis at davita in quincy tiw.", [("davita", "HOSPITAL"), ("quincy", "CITY")]),
+        ("report called to Kindred, bed available tmrw.", [("Kindred", "HOSPITAL")]),
+        ("husband works nights at good samaritan, will visit in am.", [("good samaritan", "HOSPITAL")]),
+        ("followed at rainbow babies until age 21.", [("rainbow babies", "HOSPITAL")]),
+        (
+            "previously followed at kravis children's, now adult cards. dr ortiz at kravis aware.",
+            [("kravis children's", "HOSPITAL"), ("ortiz", "NAME"), ("kravis", "HOSPITAL")],
+        ),
+        (
+            "T/F from Baystate Medical Center (BMC) for ECMO eval.",
+            [("Baystate Medical Center", "FACILITY"), ("BMC", "HOSPITAL")],
+        ),
+        ("resident of Heritage Hall nursing home.", [("Heritage Hall", "FACILITY")]),
+        ("son arranging respite for her at bellweather while she is inpt.", [("bellweather", "FACILITY")]),
+    ],
+)
+def test_facilities_without_a_facility_word(det, text, expected):
+    assert found(det, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "lives at home with wife.",
+        "resident of the nursing home for 3 yrs.",
+        "followed at cardiology clinic q3mo.",
+        "transferred from CCU to floor.",
+        "works at a bank, drives a truck.",
+        "goes to bed at 2200 most nights.",
+    ],
+)
+def test_generic_places_after_a_facility_cue_are_no_phi(det, text):
+    assert found(det, text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("charge rn k.l. aware.", [("k.l.", "NAME")]),
+        (
+            "pt's guardian atty. brennan (617-555-0148) updated.",
+            [("brennan", "NAME"), ("617-555-0148", "PHONE")],
+        ),
+        ("0300: rt marco in, suctioned x2.", [("marco", "NAME")]),
+        ("echo tech priya in @ 0610 for TEE.", [("priya", "NAME")]),
+        ("pastor dale visited this am.", [("dale", "NAME")]),
+        ("plan: cont heparin.\n- mt rn", [("mt", "NAME")]),
+        ("plan: cont heparin.\n- PBR", [("PBR", "NAME")]),
+        ("charge rn aware of plan.", []),
+        ("atty. at bedside, consent signed.", []),
+        ("rt in to suction, thick secretions.", []),
+        ("echo tech in for bubble study.", []),
+        ("wife and pastor at bedside.", []),
+        ("plan: cont heparin.\n- NPO", []),
+        ("- PBR\n- rn to follow up am labs.", []),
+    ],
+)
+def test_staff_initials_and_names_after_a_job_word(det, text, expected):
+    assert found(det, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("pt found down near north station, ems called.", [("north station", "LOCATION")]),
+        ("found outside Symphony Hall by bystanders.", [("Symphony Hall", "LOCATION")]),
+        ("parents driving in from Allentown, PA tonight.", [("Allentown", "CITY"), ("PA", "STATE")]),
+        ("transplant referral #OP-1142-3378 sent.", [("OP-1142-3378", "ID")]),
+        ("hx thymectomy 2011, on mestinon.", [("2011", "DATE")]),
+        ("s/p tracheostomy 2020, decannulated.", [("2020", "DATE")]),
+        ("found near the nurses station.", []),
+        ("found in the hall by staff.", []),
+        ("Jane Kowalski, PA at bedside.", [("Jane Kowalski", "NAME")]),
+        ("referral # 3 sent to pt/ot.", []),
+    ],
+)
+def test_landmarks_comma_states_referral_ids_and_procedure_years(det, text, expected):
+    assert found(det, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "C6 ASIA B, no change.",
+        "CV: brady to 50s w/ turns.",
+        "C-collar: Aspen collar, pads changed.",
+        "cont bup, narcan kit provided at d/c.",
+        "repeat CTH stable per NSGY.",
+        "Cr up 2.1, c/w AKI.",
+        "RV fn reduced per TEE.",
+        "Resp: 3L NC sats 91-94%, nebs q4h.",
+        "Work comp case manager called.",
+        "pain 4-5/10, dilaudid given.",
+        "pain 7/10 at rest.",
+    ],
+)
+def test_nursing_look_alikes_round_4_are_no_phi(det, text):
+    assert found(det, text) == []
+
+
+def test_a_pain_score_range_keeps_a_real_date(det):
+    assert found(det, "pain 4-5/10, seen 3/10 by ortho.") == [("3/10", "DATE")]

@@ -122,7 +122,18 @@ class NoteFilter:
         self.lex = lex
         self.w = w = words or load_nursing_words()
         rel = frozenset(relative_words)
-        self.vocabulary = w.nursing_vocabulary | rel | {r + "'s" for r in rel} | w.relatives_plural
+        self.vocabulary = (
+            w.nursing_vocabulary | rel | {r + "'s" for r in rel} | w.relatives_plural | w.clinical_short_forms
+        )
+        # a capitalised brand before its device word is a device ("Aspen collar", "Philly collar")
+        self.re_device_after = re.compile(r"[ \t]+" + cue_alt(w.device_heads) + r"\b", re.I)
+        # lower-case staff and clergy words taken as a name alone ("wife Leanne and pastor Clyde")
+        self._job_words = w.clergy_titles | w.job_name_cues | w.name_role_cues | w.initials_role_words
+        # "pain 2-3/10", "pain 6/10": a 0-10 score
+        self.re_score_before = re.compile(
+            r"\b" + cue_alt(w.score_cues) + r"\b[ \t:=]*(?:\d{1,2}[ \t]*[-–][ \t]*)?$"
+        )
+        self._line_words = w.nursing_vocabulary | w.scale_eponyms | w.vital_cues
         heads = {h.lower() for h in lex.patterns.get("eponym_heads", ())} | w.eponym_heads_nursing
         self.re_eponym_head = re.compile(r"(?:['’]s)?[ \t]+" + cue_alt(heads) + r"\b", re.I)
         self.re_after_not_person = re.compile(r"[ \t]+" + cue_alt(w.after_not_person) + r"\b", re.I)
@@ -148,6 +159,8 @@ class NoteFilter:
             return bool(_SHIFT.fullmatch(text, s.start, s.end))
         if cat == "DATE":
             if rule in ("md", "md_cued", "md_event") and self._due_to(text, low, s):
+                return True
+            if rule in ("md", "md_cued", "md_event") and self._score(text, low, s):
                 return True
             if rule == "year_cued" and self._clock_year(low, s):
                 return True
@@ -189,6 +202,17 @@ class NoteFilter:
             return False
         return not _DATE_PREP_BEFORE.search(low, max(0, s.start - 12), s.start)
 
+    def _score(self, text: str, low: str, s: SpanLike) -> bool:
+        """ "pain 2-3/10", "pain 6/10", "anxiety 4/10": a 0-10 score, no date."""
+        if not text.endswith("/10", s.start, s.end):
+            return False
+        if (
+            text[max(0, s.start - 1) : s.start] in ("-", "–")
+            and text[max(0, s.start - 2) : s.start - 1].isdigit()
+        ):
+            return True  # a range of scores: "2-3/10"
+        return bool(self.re_score_before.search(low, max(0, s.start - 24), s.start))
+
     def _clock_year(self, low: str, s: SpanLike) -> bool:
         """ "due to void by 2000" in a note that writes clock times ("@1400"): a time, no year."""
         v = low[s.start : s.end]
@@ -204,7 +228,7 @@ class NoteFilter:
         ws = [t.lower() for t in _WORD.findall(text, s.start, s.end)]
         if any(t in self._street_words for t in ws):
             return False
-        return any(t in self.w.nursing_vocabulary or t in self.w.scale_eponyms for t in ws)
+        return any(t in self._line_words for t in ws)
 
     def _via_not_street(self, text: str, s: SpanLike) -> bool:
         m = re.search(r"\bvia[ \t]+(?P<w>[A-Za-z][A-Za-z'’]*)(?P<h>-)?", text[s.start : s.end + 1], re.I)
@@ -221,6 +245,18 @@ class NoteFilter:
         if all(t in self.vocabulary for t in lows):
             return True
         lex = self.lex
+        if all(
+            t in self.vocabulary or (t in lex.ordinary and t not in lex.first_names) for t in lows
+        ) and any(t in self.vocabulary for t in lows):
+            return True  # "Work comp", "Pressure ulcer wound": everyday words and a nursing word
+        if len(toks) == 2 and lows[0] in self.w.scale_eponyms and len(lows[1]) == 1 and lows[1] in "abcde":
+            return True  # "ASIA A", "Mallampati B": a scale and its grade
+        if all(t.islower() for t in toks) and all(t in self._job_words for t in lows):
+            return True  # "pastor", "tech": a staff word alone
+        if len(toks) == 1 and s.rule != "name_cue_verb" and self.re_device_after.match(text, s.end):
+            return True  # "Aspen collar", "Bair boots": a brand before its device word
+        if len(toks) == 1 and toks[0].islower() and lows[0] in self.w.device_heads:
+            return True  # "narcan kit": the device word itself
         if toks[-1].isupper() and self.re_after_not_person.match(text, s.end):
             return True  # "per DKA protocol", "per VAP bundle"
         if s.rule in ("name_lexicon", "name_unknown_position") and all(

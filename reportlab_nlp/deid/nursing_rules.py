@@ -89,6 +89,18 @@ class NursingWords:
     month_alone_cues: frozenset[str]
     transfer_cues: frozenset[str]
     lower_facility_cues: frozenset[str]
+    facility_name_heads: frozenset[str]
+    facility_strong_cues: frozenset[str]
+    facility_weak_cues: frozenset[str]
+    facility_short_heads: frozenset[str]
+    facility_chains: frozenset[str]
+    job_name_cues: frozenset[str]
+    role_name_followers: frozenset[str]
+    device_heads: frozenset[str]
+    clinical_short_forms: frozenset[str]
+    score_cues: frozenset[str]
+    found_cues: frozenset[str]
+    landmark_heads: frozenset[str]
 
 
 def parse_nursing_words(doc: object, where: str) -> NursingWords:
@@ -154,6 +166,58 @@ _AMBIGUOUS_CODES = frozenset(
     "ms ok hi oh co de ne al ga wa md pa in or me id la mi ma nc sc ct tx ca".split()
 )
 _NEXT_CAP = re.compile(r"[ \t]+[A-Z][a-z]")  # a capitalised word next: a longer name, other rules' work
+_DIRECTIONS = frozenset({"north", "south", "east", "west", "central", "downtown", "back", "old", "new"})
+_PROC_HINT = re.compile(r"ectom|otom|ostom|plast|pexy|oscop")
+_CAP_WORD = re.compile(r"[A-Z][a-z'’&-]+")
+_FACILITY_END = re.compile(r"[ \t]*(?:[.,;:)(!?\n]|$)")
+
+
+def _cms_short_names(
+    lex: Lexicon, heads: frozenset[str]
+) -> tuple[frozenset[tuple[str, ...]], frozenset[str]]:
+    """Short names and acronyms of the CMS hospital list (``hospitals_cms.txt``).
+
+    A short name is the two or three words before the first facility word of a list name ("good
+    samaritan" of "Good Samaritan Medical Center") that are no clinical or stop word and no town; an
+    acronym is the initials of a list name of three or four words ("bmc" of "Boston Medical Center"),
+    kept when it is no clinical abbreviation, ordinary word or stop word. One-word short names are
+    the hospital list's own head words (``hospital_list.py``)."""
+    key = (id(lex), heads)
+    hit = _SHORT_CACHE.get(key)
+    if hit is not None:
+        return hit
+    from .hospital_list import TOKEN, norm_token
+
+    shorts: set[tuple[str, ...]] = set()
+    acronyms: set[str] = set()
+    path = data_path("rules", "deid", "hospitals_cms.txt")
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip().lower()
+        if not line:
+            continue
+        toks = [norm_token(t) for t in TOKEN.findall(line.split(",")[0].split(" - ")[0])]
+        k = 0
+        while k < len(toks) and toks[k] not in heads:
+            k += 1
+        short = tuple(toks[:k])
+        if (
+            2 <= len(short) <= 3
+            and all(len(t) >= 2 and t not in lex.clinical and t not in lex.stop for t in short)
+            and " ".join(short) not in lex.places
+        ):
+            shorts.add(short)
+        sig = [t for t in toks if t not in ("of", "the", "and", "inc", "&")]
+        if 3 <= len(sig) <= 4:
+            a = "".join(t[0] for t in sig)
+            if a.isalpha() and a not in lex.clinical and a not in lex.stop and a not in lex.ordinary:
+                acronyms.add(a)
+    out = (frozenset(shorts), frozenset(acronyms))
+    _SHORT_CACHE.clear()
+    _SHORT_CACHE[key] = out
+    return out
+
+
+_SHORT_CACHE: dict[tuple[int, frozenset[str]], tuple[frozenset[tuple[str, ...]], frozenset[str]]] = {}
 
 
 class NursingRules:
@@ -316,15 +380,15 @@ class NursingRules:
             r"(?![ \t]*(?:mg|mcg|ml|cc|units?|%|degrees|years[ \t]+of|yrs[ \t]+of))"
         )
         # a lower-case token after a relative or a staff role ("dtr hope)", "np hill aware", "wife sunita")
-        cues = set(relative_words) | w.name_role_cues
+        cues = set(relative_words) | w.name_role_cues | w.job_name_cues
         self.re_cue_name = re.compile(
             r"(?<![\w/-])"
             + cue_alt(cues)
-            + r"(?:[ \t]*[,:]?[ \t]+(?P<p>\(?)|[ \t]*(?P<q>\())[ \t]*(?P<v>[a-z][a-z'’]*[a-z])(?![\w/'’-])"
-            r"(?P<a>[ \t]*(?:\)|,|;|&|and\b|[a-z/]+))?"
+            + r"\.?(?:[ \t]*[,:]?[ \t]+(?P<p>\(?)|[ \t]*(?P<q>\())[ \t]*(?P<v>[a-z][a-z'’]*[a-z])(?![\w/'’-])"
+            r"(?P<a>[ \t]*(?:\)|\(|,|;|&|and\b|[a-z/]+))?"
         )
         self._cue_first = frozenset(_FIRST_WORD.findall(c)[0] for c in cues)
-        self._role_cues = w.name_role_cues
+        self._role_cues = w.name_role_cues | w.job_name_cues
 
         # round 3 -----------------------------------------------------------
         # a real two-letter state code (a literal scan), then a capitalised town right before it
@@ -356,15 +420,69 @@ class NursingRules:
         self.re_lower_facility_cue = re.compile(r"(?<![\w/])" + cue_alt(w.lower_facility_cues) + r"[ \t]+$")
         self.re_role_after = re.compile(r"[ \t]+(?i:" + roles + r")(?![\w])")
 
+        # round 4 -----------------------------------------------------------
+        # a facility after a cue: strong cues take one to three words in any case, weak ones ("at")
+        # a chain, a capitalised CMS short name, a list acronym or "X Children's"
+        self._short_names, self._acronyms = _cms_short_names(lex, w.facility_name_heads)
+        self._chains = {tuple(c.split()) for c in w.facility_chains}
+        fac_cues = w.facility_strong_cues | w.facility_weak_cues
+        self.re_facility_cue = re.compile(
+            r"(?<![\w/])(?i:" + cue_alt(fac_cues) + r")[ \t]+(?:the[ \t]+)?"
+            r"(?P<v>[A-Za-z][A-Za-z'’.&-]*(?:[ \t]+[A-Za-z][A-Za-z'’&-]*){0,2})"
+        )
+        self._strong_cue_first = frozenset(_FIRST_WORD.findall(c)[0] for c in w.facility_strong_cues)
+        self._weak_keys = (
+            frozenset(c[0].rstrip(".") for c in self._chains)
+            | frozenset(n[0] for n in self._short_names)
+            | frozenset(a.lower() for a in self._acronyms)
+            | frozenset(h.replace("'", "").replace("’", "") for h in w.facility_short_heads)
+            | {"children"}
+        )
+        self._not_facility_word = (
+            w.nursing_vocabulary | w.residence_not_first | relative_words | _MONTH_SET | _WEEKDAY_SET
+        )
+        # "(BMC)" right after a capitalised facility name whose initials it is
+        self.re_paren_acronym = re.compile(
+            r"(?P<n>(?:[A-Z][A-Za-z'’]+[ \t]+){1,4}[A-Z][A-Za-z'’]+)[ \t]*\([ \t]*(?P<v>[A-Z]{2,5})[ \t]*\)"
+        )
+        # lower-case dotted initials after a role word ("charge rn j.s. aware")
+        self.re_role_dotted = re.compile(
+            r"(?<![\w])" + roles + r"[ \t]+(?P<v>[a-z]\.[ \t]?[a-z]\.(?:[ \t]?[a-z]\.)?)(?![\w])"
+        )
+        # a signature of two or three letters on a dash-led line, before a role word ("- kp rn") or alone
+        # on the last line of the note ("- JKM")
+        self.re_sig_initials = re.compile(
+            r"^[ \t]*-{1,3}[ \t]*(?P<v>[A-Za-z]{2,3})(?:[ \t]*,?[ \t]+(?i:" + roles + r")\.?)?[ \t]*$", re.M
+        )
+        # a year after a procedure named by its suffix ("thymectomy 2015", "tracheostomy 2019")
+        self.re_procedure_year = re.compile(
+            r"(?<![\w/])[a-z]+(?:ectomy|otomy|ostomy|plasty|pexy|oscopy|ectomies)[ \t]*[,:]?[ \t]+$"
+        )
+        # a landmark where a patient was found ("found down near south station", "found outside Fenway
+        # Park"): one or two name words and a landmark head
+        self.re_landmark = re.compile(
+            r"(?<![\w])(?i:" + cue_alt(w.found_cues) + r")[ \t]+(?:the[ \t]+)?"
+            r"(?P<v>[A-Za-z][A-Za-z'’-]*(?:[ \t]+[A-Za-z][A-Za-z'’-]*)?[ \t]+(?i:"
+            + cue_alt(w.landmark_heads)
+            + r"))(?![\w'’-])"
+        )
+        # a comma form "Town, ST" after a place cue ("driving from Scranton, PA")
+        self.re_place_cue_before = re.compile(
+            r"(?i:\b(?:from|in|of|to|near|lives[ \t]+in|moved[ \t]+(?:to|from)|resident[ \t]+of))[ \t]+$"
+        )
+
     # -------------------------------------------------------------- rules
     def spans(
         self, text: str, low: str, words: frozenset[str], relative_names: Iterable[str] = ()
     ) -> Iterator[NursingSpan]:
         events = bool(words & self._event_first)
-        if (events or ")" in text) and _YEAR_HINT.search(text):
+        procs = _PROC_HINT.search(low) is not None
+        if (events or procs or ")" in text) and _YEAR_HINT.search(text):
             for m in self.re_year.finditer(low):
                 b, e = m.start("y"), m.end("y")
-                if events and self.re_event_before.search(low, max(0, b - 40), b):
+                if (events and self.re_event_before.search(low, max(0, b - 40), b)) or (
+                    procs and self.re_procedure_year.search(low, max(0, b - 40), b)
+                ):
                     yield b, e, "DATE", "event_year", 68
                 elif low[e : e + 1] == ")":
                     inner = low[max(0, b - 40) : b].rsplit("(", 1)
@@ -383,6 +501,7 @@ class NursingRules:
         yield from self._dates_round2(text, low, words)
         yield from self._places_ids_ages(text, low, words)
         yield from self._round3(text, low, words)
+        yield from self._round4(text, low, words)
         for m in (
             self.re_birthday.finditer(low) if ("birthday" in low or "bday" in low or "turn" in low) else ()
         ):
@@ -484,7 +603,7 @@ class NursingRules:
         spans: list[NursingSpan] = []
         for m in self.re_cue_name.finditer(low):
             v = m.group("v")
-            cue = low[m.start() : m.start("v")].rstrip(" \t(,:")
+            cue = low[m.start() : m.start("v")].rstrip(" \t(,:.")
             role = cue in self._role_cues
             if (
                 v in self.relative_words
@@ -501,6 +620,10 @@ class NursingRules:
             if a in (")", ",", ";") and (m.group("p") or m.group("q")) and a != ")":
                 a = ""
             confirmed = a in (")", ",", ";", "&", "and") or a in w.name_confirming_followers
+            if role and a in w.role_name_followers and v not in lex.frequent:
+                confirmed = True  # "rt dev in", "atty. walsh (508-...)"
+            elif a == "(":
+                confirmed = False
             if v in lex.stop:
                 ok = v in lex.first_names and confirmed and a not in ("and", "&", ",", ";", "is", "was")
             elif lex.is_unknown(v) and _UNKNOWN_NAME.fullmatch(v) and not role:
@@ -631,7 +754,19 @@ class NursingRules:
                 code = m.group("v").lower()
                 known = " ".join(town).lower() in lex.places or last in lex.places
                 if code in w.initials_role_words:  # "Ahmed Haddad MD", "Jane Kowalski PA"
-                    ok = known and last not in lex.names
+                    ok = (
+                        known
+                        and (
+                            last not in lex.names
+                            or (  # "driving from Scranton, PA": a comma and a place cue before the town
+                                "," in text[t.start("t") : b]
+                                and self.re_place_cue_before.search(
+                                    text, max(0, t.start("t") - 30), t.start("t")
+                                )
+                                is not None
+                            )
+                        )
+                    )
                 elif known:
                     ok = True
                 elif "," in text[t.start("t") : b]:  # "Lyme, CT": a comma, a town no everyday word
@@ -699,3 +834,133 @@ class NursingRules:
             if head.startswith("-") or (tail and tail[-1].lower() in self.w.initials_role_words):
                 yield from self.re_signature.finditer(text, i, j)
             i = j + 1
+
+    def _round4(self, text: str, low: str, words: frozenset[str]) -> Iterator[NursingSpan]:
+        """Facilities without a facility word after a cue, "(BMC)" after a facility name, lower-case
+        dotted initials after a role word, two- or three-letter signatures (half C2 of the nursing notes)."""
+        strong = bool(words & self._strong_cue_first)
+        if strong or words & self._weak_keys:
+            yield from self._facilities(text, low, words)
+        if "found" in words or "picked" in words:
+            for m in self.re_landmark.finditer(text):
+                names = m.group("v").split()[:-1]
+                lows = [t.lower() for t in names]
+                if any(
+                    t in self.lex.clinical or t in self.lex.stop or t in self._not_facility_word for t in lows
+                ):
+                    continue  # "found near his bed", "found in ED station"
+                if not (
+                    all(t[0].isupper() for t in names)
+                    or lows[0] in _DIRECTIONS
+                    or any(t not in self.lex.ordinary for t in lows)
+                ):
+                    continue  # "found near the nurses station", "at bus station": no name
+                yield m.start("v"), m.end("v"), "LOCATION", "found_landmark", 60
+        if "(" in text:
+            for m in self.re_paren_acronym.finditer(text):
+                v = m.group("v")
+                names = m.group("n").split()
+                if len(v) <= len(names) and "".join(t[0] for t in names[-len(v) :]).upper() == v:
+                    last = names[-1].lower()
+                    if last in self.w.facility_name_heads or last in ("center", "centre", "hospital"):
+                        yield m.start("v"), m.end("v"), "HOSPITAL", "facility_acronym", 62
+        if "." in text and words & self._role_first:
+            for m in self.re_role_dotted.finditer(low):
+                v = m.group("v")
+                if v.replace(".", "").replace(" ", "") not in self._not_initials:
+                    yield m.start("v"), m.end("v"), "NAME", "initials_role_nursing", 64
+        if "-" in text:
+            last_line = text.rstrip().rsplit("\n", 1)[-1]
+            for m in self.re_sig_initials.finditer(text):
+                v = m.group("v")
+                lv = v.lower()
+                if lv in self._not_initials or lv in self.lex.clinical or lv in self.lex.stop:
+                    continue
+                role = m.end("v") < m.end() and text[m.end("v") : m.end()].strip(" \t,.") != ""
+                if role or (v.isupper() and text[m.start() : m.end()].strip() == last_line.strip()):
+                    yield m.start("v"), m.end("v"), "NAME", "signature_initials", 64
+
+    def _facilities(self, text: str, low: str, words: frozenset[str]) -> Iterator[NursingSpan]:
+        """A named facility after a cue: a chain or a CMS short name (any case after a strong cue,
+        capitalised after "at"/"from"/"to"), a list acronym, "X Children's" and X again, and after a
+        strong cue one to three capitalised words or one lower-case word that is no everyday word."""
+        lex, w = self.lex, self.w
+        repeat: set[str] = set()
+        pos = 0
+        while (m := self.re_facility_cue.search(text, pos)) is not None:
+            pos = m.start("v")  # cues may chain ("goes to dialysis at fresenius")
+            cue = low[m.start() : m.start("v")].split()
+            is_strong = " ".join(cue[:-1] if cue[-1] == "the" else cue) in w.facility_strong_cues
+            b = m.start("v")
+            toks = [
+                (t.start(), t.end(), t.group()) for t in re.finditer(r"[A-Za-z][A-Za-z'’.&-]*", m.group("v"))
+            ]
+            toks = [(b + s, b + e, t.rstrip(".")) for s, e, t in toks]
+            lows = [t.lower() for *_, t in toks]
+            hit = None
+            for k in (3, 2, 1):  # a chain or a list short name, longest first
+                if len(lows) < k:
+                    continue
+                key = tuple(lows[:k])
+                caps = all(t[2][0].isupper() for t in toks[:k])
+                if key in self._chains or (k >= 2 and key in self._short_names and (is_strong or caps)):
+                    hit = (toks[0][0], toks[k - 1][1], "HOSPITAL", "facility_short_name")
+                    break
+            if hit is None and len(toks) >= 2 and lows[1].replace("’", "'") in w.facility_short_heads:
+                x = lows[0]
+                if not lex.is_vocabulary(x) and x not in self._not_facility_word and len(x) >= 4:
+                    hit = (toks[0][0], toks[1][1], "HOSPITAL", "facility_short_head")
+                    repeat.add(x)
+            if hit is None and toks and toks[0][2].isupper() and 3 <= len(toks[0][2]) <= 4:
+                a = lows[0]
+                if a in self._acronyms and a not in self._not_initials and a not in w.clinical_short_forms:
+                    hit = (toks[0][0], toks[0][1], "HOSPITAL", "facility_acronym")
+            if hit is None and is_strong:
+                hit = self._strong_cue_name(toks, lows)
+            if hit is not None:
+                pos = hit[1]
+                yield hit[0], hit[1], hit[2], hit[3], 61
+        for x in repeat:  # "followed at hasbro children's ... dr adeyemi at hasbro"
+            for m in re.finditer(r"(?<![\w'’-])" + re.escape(x) + r"(?![\w'’-])", low):
+                yield m.start(), m.end(), "HOSPITAL", "facility_short_repeat", 60
+
+    def _strong_cue_name(
+        self, toks: list[tuple[int, int, str]], lows: list[str]
+    ) -> tuple[int, int, str, str] | None:
+        """After a strong cue: capitalised words up to the first lower-case, clinical or generic word
+        ("resident of Heritage Hall nursing home"), or one lower-case word that is no everyday word
+        ("respite for him at hearthstone")."""
+        lex = self.lex
+        bad = self._not_facility_word
+        if not toks:
+            return None
+        if toks[0][2][0].isupper():
+            k = 0
+            while (
+                k < len(toks)
+                and _CAP_WORD.fullmatch(toks[k][2])
+                and lows[k] not in bad
+                and lows[k] not in lex.clinical
+                and lows[k] not in lex.stop
+            ):
+                k += 1
+            if k == 0 or (k == 1 and (lows[0] in lex.places or lows[0] in lex.frequent)):
+                return None
+            if all(lex.is_vocabulary(t) and t not in lex.names for t in lows[:k]) and k == 1:
+                return None
+            return toks[0][0], toks[k - 1][1], "FACILITY", "facility_strong_cue"
+        v = lows[0]
+        if (
+            toks[0][2].islower()
+            and len(v) >= 4
+            and v.isalpha()
+            and v not in bad
+            and v not in lex.ordinary
+            and v not in lex.clinical
+            and v not in lex.stop
+            and v not in lex.allow
+            and v not in lex.places
+            and v not in lex.first_names
+        ):
+            return toks[0][0], toks[0][1], "FACILITY", "facility_strong_cue"
+        return None
