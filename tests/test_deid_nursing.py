@@ -721,3 +721,39 @@ def test_nursing_look_alikes_round_4_are_no_phi(det, text):
 
 def test_a_pain_score_range_keeps_a_real_date(det):
     assert found(det, "pain 4-5/10, seen 3/10 by ortho.") == [("3/10", "DATE")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "expanded to encompass the left lobe.",
+        "compared to benchmark values.",
+        "extends to atria bilaterally.",
+        "rt vent in use.",
+        "tech rounds in am.",
+        "found down near parking garage.",
+    ],
+)
+def test_chain_and_role_look_alikes_are_no_phi(det, text):
+    assert found(det, text) == []
+
+
+def test_a_capitalised_chain_after_a_transfer_is_a_facility(det):
+    assert found(det, "report called to Encompass, bed tmrw.") == [("Encompass", "HOSPITAL")]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("from Pine Ridge NH, bedbound.", [("Pine Ridge", "FACILITY")]),
+        ("d/c back to Cedar Knoll SNF.", [("Cedar Knoll", "FACILITY")]),
+        ("lives at sunrise assisted living.", [("sunrise", "FACILITY")]),
+        ("stays at pine street shelter most nights.", [("pine street", "FACILITY")]),
+        ("plan d/c to local rehab.", []),
+        ("at inpatient rehab x2 wks.", []),
+        ("d/c to pulm rehab.", []),
+        ("back to his group home.", []),
+    ],
+)
+def test_a_name_before_a_facility_type_word(det, text, expected):
+    assert found(det, text) == expected

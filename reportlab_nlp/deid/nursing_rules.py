@@ -101,6 +101,7 @@ class NursingWords:
     score_cues: frozenset[str]
     found_cues: frozenset[str]
     landmark_heads: frozenset[str]
+    facility_type_words: frozenset[str]
 
 
 def parse_nursing_words(doc: object, where: str) -> NursingWords:
@@ -167,6 +168,8 @@ _AMBIGUOUS_CODES = frozenset(
 )
 _NEXT_CAP = re.compile(r"[ \t]+[A-Z][a-z]")  # a capitalised word next: a longer name, other rules' work
 _DIRECTIONS = frozenset({"north", "south", "east", "west", "central", "downtown", "back", "old", "new"})
+# what follows "ROLE name in" or "ROLE name (" when the name is a person: "tech raj in @ 0545", "rt dev in,"
+_AFTER_IN = re.compile(r"[ \t]*(?:[,.;:@\n(]|$|\d|(?:to|for|at|and|w/|with)\b|&|-)")
 _PROC_HINT = re.compile(r"ectom|otom|ostom|plast|pexy|oscop")
 _CAP_WORD = re.compile(r"[A-Z][a-z'’&-]+")
 _FACILITY_END = re.compile(r"[ \t]*(?:[.,;:)(!?\n]|$)")
@@ -466,6 +469,13 @@ class NursingRules:
             + cue_alt(w.landmark_heads)
             + r"))(?![\w'’-])"
         )
+        # a facility name before its type word ("from Pine Ridge NH", "at sunrise assisted living")
+        self.re_named_type = re.compile(
+            r"(?<![\w/])(?i:at|from|to|of|in)[ \t]+(?:the[ \t]+)?"
+            r"(?P<v>[A-Za-z][A-Za-z'’-]*(?:[ \t]+[A-Za-z][A-Za-z'’-]*){0,2}?)[ \t]+"
+            r"(?i:" + cue_alt(w.facility_type_words) + r")(?![\w'’-])"
+        )
+        self._type_first = frozenset(_FIRST_WORD.findall(c)[0] for c in w.facility_type_words)
         # a comma form "Town, ST" after a place cue ("driving from Scranton, PA")
         self.re_place_cue_before = re.compile(
             r"(?i:\b(?:from|in|of|to|near|lives[ \t]+in|moved[ \t]+(?:to|from)|resident[ \t]+of))[ \t]+$"
@@ -620,8 +630,13 @@ class NursingRules:
             if a in (")", ",", ";") and (m.group("p") or m.group("q")) and a != ")":
                 a = ""
             confirmed = a in (")", ",", ";", "&", "and") or a in w.name_confirming_followers
-            if role and a in w.role_name_followers and v not in lex.frequent:
-                confirmed = True  # "rt dev in", "atty. walsh (508-...)"
+            if (
+                role
+                and a in w.role_name_followers
+                and v not in lex.frequent
+                and _AFTER_IN.match(low, m.end())
+            ):
+                confirmed = True  # "rt dev in, ...", "atty. walsh (508-...)"; not "rt vent in use"
             elif a == "(":
                 confirmed = False
             if v in lex.stop:
@@ -841,12 +856,18 @@ class NursingRules:
         strong = bool(words & self._strong_cue_first)
         if strong or words & self._weak_keys:
             yield from self._facilities(text, low, words)
+        if words & self._type_first:
+            yield from self._named_types(text)
         if "found" in words or "picked" in words:
             for m in self.re_landmark.finditer(text):
                 names = m.group("v").split()[:-1]
                 lows = [t.lower() for t in names]
+                capitalised = all(t[0].isupper() for t in names)
                 if any(
-                    t in self.lex.clinical or t in self.lex.stop or t in self._not_facility_word for t in lows
+                    (t in self.lex.clinical and not capitalised)
+                    or t in self.lex.stop
+                    or t in self._not_facility_word
+                    for t in lows
                 ):
                     continue  # "found near his bed", "found in ED station"
                 if not (
@@ -903,7 +924,12 @@ class NursingRules:
                     continue
                 key = tuple(lows[:k])
                 caps = all(t[2][0].isupper() for t in toks[:k])
-                if key in self._chains or (k >= 2 and key in self._short_names and (is_strong or caps)):
+                chain = key in self._chains and (
+                    is_strong
+                    or caps
+                    or not any(t in lex.english or t in lex.ordinary or t in lex.clinical for t in key)
+                )  # "expanded to encompass", "compared to benchmark": words, no chain
+                if chain or (k >= 2 and key in self._short_names and (is_strong or caps)):
                     hit = (toks[0][0], toks[k - 1][1], "HOSPITAL", "facility_short_name")
                     break
             if hit is None and len(toks) >= 2 and lows[1].replace("’", "'") in w.facility_short_heads:
@@ -964,3 +990,29 @@ class NursingRules:
         ):
             return toks[0][0], toks[0][1], "FACILITY", "facility_strong_cue"
         return None
+
+    def _named_types(self, text: str) -> Iterator[NursingSpan]:
+        """The name before a facility type word: capitalised words that are no stop or generic word, or
+        lower-case words of which one at least is no everyday word ("sunrise assisted living" yes, "local
+        rehab" no)."""
+        lex = self.lex
+        pos = 0
+        while (m := self.re_named_type.search(text, pos)) is not None:
+            pos = m.start("v")
+            names = m.group("v").split()
+            lows = [t.lower() for t in names]
+            if any(
+                t in lex.stop or t in self._not_facility_word or t in self.w.facility_type_words for t in lows
+            ):
+                continue
+            caps = all(t[0].isupper() and not t.isupper() for t in names)
+            if not caps and (
+                any(t in lex.clinical for t in lows)
+                or all(t in lex.frequent for t in lows)
+                or not names[0].islower()
+            ):
+                continue  # "at cardiology rehab", "at local rehab", "to ICU rehab"
+            if caps and all(t in lex.clinical for t in lows):
+                continue  # "at Cardiac Rehab"
+            pos = m.end("v")
+            yield m.start("v"), m.end("v"), "FACILITY", "facility_named_type", 61
