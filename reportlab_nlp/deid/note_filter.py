@@ -125,8 +125,6 @@ class NoteFilter:
         self.vocabulary = (
             w.nursing_vocabulary | rel | {r + "'s" for r in rel} | w.relatives_plural | w.clinical_short_forms
         )
-        # a capitalised brand before its device word is a device ("Aspen collar", "Philly collar")
-        self.re_device_after = re.compile(r"[ \t]+" + cue_alt(w.device_heads) + r"\b", re.I)
         # lower-case staff and clergy words taken as a name alone ("wife Leanne and pastor Clyde")
         self._job_words = w.clergy_titles | w.job_name_cues | w.name_role_cues | w.initials_role_words
         # "pain 2-3/10", "pain 6/10": a 0-10 score
@@ -253,8 +251,10 @@ class NoteFilter:
             return True  # "ASIA A", "Mallampati B": a scale and its grade
         if all(t.islower() for t in toks) and all(t in self._job_words for t in lows):
             return True  # "pastor", "tech": a staff word alone
-        if len(toks) == 1 and s.rule != "name_cue_verb" and self.re_device_after.match(text, s.end):
-            return True  # "Aspen collar", "Bair boots": a brand before its device word
+        if len(toks) == 1 and s.rule != "name_cue_verb":
+            nxt = _NEXT_WORD.match(low, s.end)
+            if nxt and nxt.group(1) in self.w.device_heads:
+                return True  # "Aspen collar", "Bair boots": a brand before its device word
         if len(toks) == 1 and toks[0].islower() and lows[0] in self.w.device_heads:
             return True  # "narcan kit": the device word itself
         if toks[-1].isupper() and self.re_after_not_person.match(text, s.end):

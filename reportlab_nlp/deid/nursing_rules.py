@@ -170,7 +170,8 @@ _NEXT_CAP = re.compile(r"[ \t]+[A-Z][a-z]")  # a capitalised word next: a longer
 _DIRECTIONS = frozenset({"north", "south", "east", "west", "central", "downtown", "back", "old", "new"})
 # what follows "ROLE name in" or "ROLE name (" when the name is a person: "tech raj in @ 0545", "rt dev in,"
 _AFTER_IN = re.compile(r"[ \t]*(?:[,.;:@\n(]|$|\d|(?:to|for|at|and|w/|with)\b|&|-)")
-_PROC_HINT = re.compile(r"ectom|otom|ostom|plast|pexy|oscop")
+_PROC_HINTS = ("ectom", "otom", "ostom", "plast", "pexy", "oscop")  # "in" tests, faster than a regex
+_NAME_TOKEN = re.compile(r"[A-Za-z][A-Za-z'’.&-]*")
 _CAP_WORD = re.compile(r"[A-Z][a-z'’&-]+")
 _FACILITY_END = re.compile(r"[ \t]*(?:[.,;:)(!?\n]|$)")
 
@@ -434,21 +435,35 @@ class NursingRules:
             r"(?P<v>[A-Za-z][A-Za-z'’.&-]*(?:[ \t]+[A-Za-z][A-Za-z'’&-]*){0,2})"
         )
         self._strong_cue_first = frozenset(_FIRST_WORD.findall(c)[0] for c in w.facility_strong_cues)
-        self._weak_keys = (
-            frozenset(c[0].rstrip(".") for c in self._chains)
-            | frozenset(n[0] for n in self._short_names)
-            | frozenset(a.lower() for a in self._acronyms)
-            | frozenset(h.replace("'", "").replace("’", "") for h in w.facility_short_heads)
-            | {"children"}
+        self._strong_literals = tuple(sorted(w.facility_strong_cues))  # "in" tests before the regex
+        self.re_strong_cue = re.compile(r"(?<![\w/])" + cue_alt(w.facility_strong_cues) + r"[ \t]+")
+        # the words that can start a facility after a weak cue, everyday words left out ("greater", "st"):
+        # their names need a strong cue
+        self._weak_keys = frozenset(
+            k
+            for k in (
+                {c[0].rstrip(".") for c in self._chains}
+                | {n[0] for n in self._short_names}
+                | self._acronyms
+                | {h.replace("'", "").replace("’", "") for h in w.facility_short_heads}
+                | {"children"}
+            )
+            if k not in lex.frequent
+        )
+        self.re_weak_cue_before = re.compile(
+            r"(?<![\w/])(?:at|from|to)[ \t]+(?:the[ \t]+)?(?:[a-z'’-]+[ \t]+)?$"
         )
         self._not_facility_word = (
             w.nursing_vocabulary | w.residence_not_first | relative_words | _MONTH_SET | _WEEKDAY_SET
         )
-        # "(BMC)" right after a capitalised facility name whose initials it is
+        # "(BMC)" right after a capitalised facility name whose initials it is: the parenthesis first
+        self.re_paren_caps = re.compile(r"\([ \t]*[A-Z]{2,5}[ \t]*\)")
         self.re_paren_acronym = re.compile(
-            r"(?P<n>(?:[A-Z][A-Za-z'’]+[ \t]+){1,4}[A-Z][A-Za-z'’]+)[ \t]*\([ \t]*(?P<v>[A-Z]{2,5})[ \t]*\)"
+            r"(?<![\w'’])(?P<n>(?:[A-Z][A-Za-z'’]+[ \t]+){1,4}[A-Z][A-Za-z'’]+)"
+            r"[ \t]*\([ \t]*(?P<v>[A-Z]{2,5})[ \t]*\)"
         )
-        # lower-case dotted initials after a role word ("charge rn j.s. aware")
+        # lower-case dotted initials after a role word ("charge rn j.s. aware"): the initials first
+        self.re_dotted_low = re.compile(r"(?<=[ \t])[a-z]\.[ \t]?[a-z]\.(?:[ \t]?[a-z]\.)?(?![\w])")
         self.re_role_dotted = re.compile(
             r"(?<![\w])" + roles + r"[ \t]+(?P<v>[a-z]\.[ \t]?[a-z]\.(?:[ \t]?[a-z]\.)?)(?![\w])"
         )
@@ -486,7 +501,7 @@ class NursingRules:
         self, text: str, low: str, words: frozenset[str], relative_names: Iterable[str] = ()
     ) -> Iterator[NursingSpan]:
         events = bool(words & self._event_first)
-        procs = _PROC_HINT.search(low) is not None
+        procs = any(h in low for h in _PROC_HINTS)
         if (events or procs or ")" in text) and _YEAR_HINT.search(text):
             for m in self.re_year.finditer(low):
                 b, e = m.start("y"), m.end("y")
@@ -853,9 +868,18 @@ class NursingRules:
     def _round4(self, text: str, low: str, words: frozenset[str]) -> Iterator[NursingSpan]:
         """Facilities without a facility word after a cue, "(BMC)" after a facility name, lower-case
         dotted initials after a role word, two- or three-letter signatures (half C2 of the nursing notes)."""
-        strong = bool(words & self._strong_cue_first)
-        if strong or words & self._weak_keys:
-            yield from self._facilities(text, low, words)
+        starts = []
+        if words & self._strong_cue_first and any(c in low for c in self._strong_literals):
+            starts = [m.start() for m in self.re_strong_cue.finditer(low)]
+        for k in words & self._weak_keys:  # the cue right before a key word, or one word before it
+            i = low.find(k)
+            while i >= 0:
+                c = self.re_weak_cue_before.search(low, max(0, i - 40), i)
+                if c and (i + len(k) == len(low) or not low[i + len(k)].isalnum()):
+                    starts.append(c.start())
+                i = low.find(k, i + len(k))
+        if starts:
+            yield from self._facilities(text, low, sorted(set(starts)))
         if words & self._type_first:
             yield from self._named_types(text)
         if "found" in words or "picked" in words:
@@ -877,20 +901,22 @@ class NursingRules:
                 ):
                     continue  # "found near the nurses station", "at bus station": no name
                 yield m.start("v"), m.end("v"), "LOCATION", "found_landmark", 60
-        if "(" in text:
-            for m in self.re_paren_acronym.finditer(text):
+        for p in self.re_paren_caps.finditer(text) if "(" in text else ():
+            m = self.re_paren_acronym.search(text, max(0, p.start() - 80), p.end())
+            if m is not None and m.end() == p.end():
                 v = m.group("v")
                 names = m.group("n").split()
                 if len(v) <= len(names) and "".join(t[0] for t in names[-len(v) :]).upper() == v:
                     last = names[-1].lower()
                     if last in self.w.facility_name_heads or last in ("center", "centre", "hospital"):
                         yield m.start("v"), m.end("v"), "HOSPITAL", "facility_acronym", 62
-        if "." in text and words & self._role_first:
-            for m in self.re_role_dotted.finditer(low):
+        for d in self.re_dotted_low.finditer(text) if "." in text and words & self._role_first else ():
+            m = self.re_role_dotted.search(low, max(0, d.start() - 24), d.end())
+            if m is not None and m.end("v") == d.end():
                 v = m.group("v")
                 if v.replace(".", "").replace(" ", "") not in self._not_initials:
                     yield m.start("v"), m.end("v"), "NAME", "initials_role_nursing", 64
-        if "-" in text:
+        if text.lstrip().startswith("-") or "\n-" in text or "\n -" in text:
             last_line = text.rstrip().rsplit("\n", 1)[-1]
             for m in self.re_sig_initials.finditer(text):
                 v = m.group("v")
@@ -901,21 +927,23 @@ class NursingRules:
                 if role or (v.isupper() and text[m.start() : m.end()].strip() == last_line.strip()):
                     yield m.start("v"), m.end("v"), "NAME", "signature_initials", 64
 
-    def _facilities(self, text: str, low: str, words: frozenset[str]) -> Iterator[NursingSpan]:
+    def _facilities(self, text: str, low: str, starts: list[int]) -> Iterator[NursingSpan]:
         """A named facility after a cue: a chain or a CMS short name (any case after a strong cue,
         capitalised after "at"/"from"/"to"), a list acronym, "X Children's" and X again, and after a
         strong cue one to three capitalised words or one lower-case word that is no everyday word."""
         lex, w = self.lex, self.w
         repeat: set[str] = set()
         pos = 0
-        while (m := self.re_facility_cue.search(text, pos)) is not None:
-            pos = m.start("v")  # cues may chain ("goes to dialysis at fresenius")
+        for st in starts:  # cues may chain ("goes to dialysis at fresenius")
+            if st < pos:
+                continue
+            m = self.re_facility_cue.match(text, st)
+            if m is None:
+                continue
             cue = low[m.start() : m.start("v")].split()
             is_strong = " ".join(cue[:-1] if cue[-1] == "the" else cue) in w.facility_strong_cues
             b = m.start("v")
-            toks = [
-                (t.start(), t.end(), t.group()) for t in re.finditer(r"[A-Za-z][A-Za-z'’.&-]*", m.group("v"))
-            ]
+            toks = [(t.start(), t.end(), t.group()) for t in _NAME_TOKEN.finditer(m.group("v"))]
             toks = [(b + s, b + e, t.rstrip(".")) for s, e, t in toks]
             lows = [t.lower() for *_, t in toks]
             hit = None
@@ -947,8 +975,14 @@ class NursingRules:
                 pos = hit[1]
                 yield hit[0], hit[1], hit[2], hit[3], 61
         for x in repeat:  # "followed at hasbro children's ... dr adeyemi at hasbro"
-            for m in re.finditer(r"(?<![\w'’-])" + re.escape(x) + r"(?![\w'’-])", low):
-                yield m.start(), m.end(), "HOSPITAL", "facility_short_repeat", 60
+            i = low.find(x)
+            while i >= 0:
+                e = i + len(x)
+                if (i == 0 or not (low[i - 1].isalnum() or low[i - 1] in "'’-")) and (
+                    e == len(low) or not (low[e].isalnum() or low[e] in "'’-")
+                ):
+                    yield i, e, "HOSPITAL", "facility_short_repeat", 60
+                i = low.find(x, e)
 
     def _strong_cue_name(
         self, toks: list[tuple[int, int, str]], lows: list[str]
