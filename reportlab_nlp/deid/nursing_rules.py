@@ -902,20 +902,20 @@ class NursingRules:
                     continue  # "found near the nurses station", "at bus station": no name
                 yield m.start("v"), m.end("v"), "LOCATION", "found_landmark", 60
         for p in self.re_paren_caps.finditer(text) if "(" in text else ():
-            m = self.re_paren_acronym.search(text, max(0, p.start() - 80), p.end())
-            if m is not None and m.end() == p.end():
-                v = m.group("v")
-                names = m.group("n").split()
+            pa = self.re_paren_acronym.search(text, max(0, p.start() - 80), p.end())
+            if pa is not None and pa.end() == p.end():
+                v = pa.group("v")
+                names = pa.group("n").split()
                 if len(v) <= len(names) and "".join(t[0] for t in names[-len(v) :]).upper() == v:
                     last = names[-1].lower()
                     if last in self.w.facility_name_heads or last in ("center", "centre", "hospital"):
-                        yield m.start("v"), m.end("v"), "HOSPITAL", "facility_acronym", 62
+                        yield pa.start("v"), pa.end("v"), "HOSPITAL", "facility_acronym", 62
         for d in self.re_dotted_low.finditer(text) if "." in text and words & self._role_first else ():
-            m = self.re_role_dotted.search(low, max(0, d.start() - 24), d.end())
-            if m is not None and m.end("v") == d.end():
-                v = m.group("v")
+            rd = self.re_role_dotted.search(low, max(0, d.start() - 24), d.end())
+            if rd is not None and rd.end("v") == d.end():
+                v = rd.group("v")
                 if v.replace(".", "").replace(" ", "") not in self._not_initials:
-                    yield m.start("v"), m.end("v"), "NAME", "initials_role_nursing", 64
+                    yield rd.start("v"), rd.end("v"), "NAME", "initials_role_nursing", 64
         if text.lstrip().startswith("-") or "\n-" in text or "\n -" in text:
             last_line = text.rstrip().rsplit("\n", 1)[-1]
             for m in self.re_sig_initials.finditer(text):
