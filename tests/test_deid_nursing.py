@@ -757,3 +757,30 @@ def test_a_capitalised_chain_after_a_transfer_is_a_facility(det):
 )
 def test_a_name_before_a_facility_type_word(det, text, expected):
     assert found(det, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "cirrhosis dx'd 2017 at st. agnes's, still drinking.",
+            [("2017", "DATE"), ("st. agnes's", "FACILITY")],
+        ),
+        ("seen 2019 at st. anne's for same.", [("st. anne's", "FACILITY")]),
+        ("lives at 12 Elm St. with sister.", [("12 Elm St", "ADDRESS")]),
+    ],
+)
+def test_a_year_and_a_preposition_before_st_are_no_street(det, text, expected):
+    assert found(det, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Results called to Tom Cameron, MD at 1400.", [("Tom Cameron", "NAME")]),
+        ("Films reviewed with Grace Harmon, MD.", [("Grace Harmon", "NAME")]),
+        ("Patient transferred from Coeur d'Alene Clinic.", [("Coeur d'Alene", "CITY")]),
+    ],
+)
+def test_names_before_a_credential_and_towns_after_a_transfer_stay(det, text, expected):
+    assert found(det, text) == expected

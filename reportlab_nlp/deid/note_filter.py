@@ -174,6 +174,8 @@ class NoteFilter:
         if cat == "ADDRESS":
             if rule == "address_line" and self._clinical_line(text, s):
                 return True
+            if rule == "street_any_case" and self._preposition_street(text, s):
+                return True
             return rule == "street_foreign" and self._via_not_street(text, s)
         if cat == "NAME":
             return rule in WEAK_NAME_RULES and self._not_a_name(text, low, s)
@@ -227,6 +229,11 @@ class NoteFilter:
         if any(t in self._street_words for t in ws):
             return False
         return any(t in self._line_words for t in ws)
+
+    def _preposition_street(self, text: str, s: SpanLike) -> bool:
+        """ "dx'd 2018 at st. vincent's": a year, a preposition and "St." of a saint are no street."""
+        ws = [t.lower() for t in _WORD.findall(text, s.start, s.end)]
+        return len(ws) >= 2 and all(t in self.lex.stop for t in ws[:-1])
 
     def _via_not_street(self, text: str, s: SpanLike) -> bool:
         m = re.search(r"\bvia[ \t]+(?P<w>[A-Za-z][A-Za-z'’]*)(?P<h>-)?", text[s.start : s.end + 1], re.I)

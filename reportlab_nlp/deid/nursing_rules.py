@@ -493,7 +493,7 @@ class NursingRules:
         self._type_first = frozenset(_FIRST_WORD.findall(c)[0] for c in w.facility_type_words)
         # a comma form "Town, ST" after a place cue ("driving from Scranton, PA")
         self.re_place_cue_before = re.compile(
-            r"(?i:\b(?:from|in|of|to|near|lives[ \t]+in|moved[ \t]+(?:to|from)|resident[ \t]+of))[ \t]+$"
+            r"(?i:\b(?:from|in|of|near|lives[ \t]+in|moved[ \t]+(?:to|from)|resident[ \t]+of))[ \t]+$"
         )
 
     # -------------------------------------------------------------- rules
@@ -790,6 +790,7 @@ class NursingRules:
                             last not in lex.names
                             or (  # "driving from Scranton, PA": a comma and a place cue before the town
                                 "," in text[t.start("t") : b]
+                                and not any(x.lower() in lex.first_names for x in town)  # "Tom Cameron, MD"
                                 and self.re_place_cue_before.search(
                                     text, max(0, t.start("t") - 30), t.start("t")
                                 )
@@ -994,6 +995,8 @@ class NursingRules:
         bad = self._not_facility_word
         if not toks:
             return None
+        if any(" ".join(lows[:n]) in lex.places for n in (3, 2)):
+            return None  # "transferred from Coeur d'Alene": a town, the place rules' call
         if toks[0][2][0].isupper():
             k = 0
             while (
