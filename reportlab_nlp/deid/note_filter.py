@@ -27,6 +27,11 @@ A separate step, so that each suppression is one documented class (issue 11, nur
   and device short forms ("fent", "mero", "BiPAP", "FiO2", "bair hugger"), "Glasgow coma scale", a side
   and a vessel as a town ("R MCA"), a decimal after "from" as a year ("(from 94.1)"), a course day as a
   date ("day 5/7"), an address line made of a scale or nursing words ("HD 5 today. Hunt-Hess 3").
+* **round 4** (half C2): a scale and its grade ("ASIA A"), clinical short forms taken as a name or a
+  town ("brady", "NSGY", "TEE", "AKI"), a brand before its device word and the device word itself
+  ("Aspen collar", "narcan kit"), everyday words with a nursing word ("Work comp"), a staff word alone
+  ("pastor"), a 0-10 score ("pain 2-3/10"), an address line with a vital sign ("2L NC sats 89"), a year
+  and a preposition before "St." of a saint ("2018 at st. vincent's").
 
 Strong signals (titles, header fields, relatives, structured identifiers) are never filtered.
 """

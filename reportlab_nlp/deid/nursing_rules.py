@@ -37,6 +37,18 @@ Round 3 (half C1 of the nursing notes):
 * a single word after "at"/"to" in a sentence with a transfer cue ("report called to X RN at Kindred",
   "d/c to Whittier", "detox at gosnold").
 
+Round 4 (half C2 of the nursing notes):
+
+* facilities without a facility word after a cue: a national chain ("dialysis at fresenius"), a CMS
+  list short name ("works at good samaritan") or acronym ("from BMC"; "(BMC)" after a facility name),
+  "X Children's" and X again ("followed at hasbro children's ... at hasbro"), one to three capitalised
+  words or one rare lower-case word after a strong cue ("resident of Heritage Hall", "respite at
+  hearthstone"), and the name before a facility type word ("from Pine Ridge NH");
+* staff: lower-case dotted initials after a role ("charge rn j.s."), a name after a job word or before
+  "in" ("atty. walsh", "rt dev in"), two or three letters signing a dash-led line ("- kp rn", "- JKM");
+* a landmark where a patient was found ("found down near south station"), "Town, ST" after a place cue
+  ("driving from Scranton, PA"), a year after a procedure named by its suffix ("thymectomy 2015").
+
 The word lists are data: ``rules/deid/nursing_words.yml`` (schema at its top, validated here: RL202).
 The false-positive side of nursing notes is :mod:`reportlab_nlp.deid.note_filter`.
 """
