@@ -784,3 +784,23 @@ def test_a_year_and_a_preposition_before_st_are_no_street(det, text, expected):
 )
 def test_names_before_a_credential_and_towns_after_a_transfer_stay(det, text, expected):
     assert found(det, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Transferred from Outside Hospital for cath.", []),
+        ("seen in Heart Failure Clinic q3mo.", []),
+        ("seen at Walk In Clinic for cough.", []),
+        ("discharged to Skilled Nursing Facility in 2 days.", []),
+        ("goes to Adult Day Health tues/thurs.", []),
+        ("followed at Lahey Clinic for years.", [("Lahey Clinic", "FACILITY")]),
+        ("transferred from Mercy Hospital today.", [("Mercy Hospital", "FACILITY")]),
+    ],
+)
+def test_descriptive_facility_names_are_no_phi(det, text, expected):
+    assert found(det, text) == expected
+
+
+def test_a_facility_placed_by_a_direction_stays(det):
+    assert found(det, "transferred from Central Medical Center.") == [("Central Medical Center", "FACILITY")]

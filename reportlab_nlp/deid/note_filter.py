@@ -31,7 +31,8 @@ A separate step, so that each suppression is one documented class (issue 11, nur
   town ("brady", "NSGY", "TEE", "AKI"), a brand before its device word and the device word itself
   ("Aspen collar", "narcan kit"), everyday words with a nursing word ("Work comp"), a staff word alone
   ("pastor"), a 0-10 score ("pain 2-3/10"), an address line with a vital sign ("2L NC sats 89"), a year
-  and a preposition before "St." of a saint ("2018 at st. vincent's").
+  and a preposition before "St." of a saint ("2018 at st. vincent's"), a facility of descriptive and
+  clinical words only ("Outside Hospital", "Heart Failure Clinic").
 
 Strong signals (titles, header fields, relatives, structured identifiers) are never filtered.
 """
@@ -136,6 +137,7 @@ class NoteFilter:
         self.re_score_before = re.compile(
             r"\b" + cue_alt(w.score_cues) + r"\b[ \t:=]*(?:\d{1,2}[ \t]*[-–][ \t]*)?$"
         )
+        self._generic_words = w.generic_facility_words
         self._line_words = w.nursing_vocabulary | w.scale_eponyms | w.vital_cues
         heads = {h.lower() for h in lex.patterns.get("eponym_heads", ())} | w.eponym_heads_nursing
         self.re_eponym_head = re.compile(r"(?:['’]s)?[ \t]+" + cue_alt(heads) + r"\b", re.I)
@@ -185,6 +187,8 @@ class NoteFilter:
         if cat == "NAME":
             return rule in WEAK_NAME_RULES and self._not_a_name(text, low, s)
         if cat in ("FACILITY", "CITY", "HOSPITAL"):
+            if rule in ("facility", "facility_suffix") and self._generic_facility(text, s):
+                return True
             return rule in WEAK_PLACE_RULES and self._not_a_place(text, s, caps)
         return False
 
@@ -239,6 +243,18 @@ class NoteFilter:
         """ "dx'd 2018 at st. vincent's": a year, a preposition and "St." of a saint are no street."""
         ws = [t.lower() for t in _WORD.findall(text, s.start, s.end)]
         return len(ws) >= 2 and all(t in self.lex.stop for t in ws[:-1])
+
+    def _generic_facility(self, text: str, s: SpanLike) -> bool:
+        """ "Outside Hospital", "Skilled Nursing Facility", "Heart Failure Clinic": descriptive and clinical
+        words before a facility head name no facility."""
+        ws = [t.lower() for t in _WORD.findall(text, s.start, s.end)]
+        if any(t in self.w.facility_place_words for t in ws):
+            return False  # "Central Medical Center"
+        return bool(ws) and all(
+            t in self._generic_words
+            or (t in self.lex.clinical and t not in self.lex.places and t not in self.lex.names)
+            for t in ws
+        )
 
     def _via_not_street(self, text: str, s: SpanLike) -> bool:
         m = re.search(r"\bvia[ \t]+(?P<w>[A-Za-z][A-Za-z'’]*)(?P<h>-)?", text[s.start : s.end + 1], re.I)

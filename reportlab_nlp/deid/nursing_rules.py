@@ -114,6 +114,8 @@ class NursingWords:
     found_cues: frozenset[str]
     landmark_heads: frozenset[str]
     facility_type_words: frozenset[str]
+    generic_facility_words: frozenset[str]
+    facility_place_words: frozenset[str]
 
 
 def parse_nursing_words(doc: object, where: str) -> NursingWords:
@@ -1007,6 +1009,8 @@ class NursingRules:
         bad = self._not_facility_word
         if not toks:
             return None
+        if all(t in self.w.generic_facility_words or t in lex.clinical for t in lows):
+            return None  # "transferred from Outside Hospital"
         if any(" ".join(lows[:n]) in lex.places for n in (3, 2)):
             return None  # "transferred from Coeur d'Alene": a town, the place rules' call
         if toks[0][2][0].isupper():
