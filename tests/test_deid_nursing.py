@@ -613,3 +613,64 @@ def test_nursing_look_alikes_round_3_are_no_phi(det, text):
 )
 def test_credentials_and_clinical_abbreviations_are_no_state(det, text, expected):
     assert found(det, text) == expected
+
+
+# ----------------------------------------------------------------- round 5: history years, dash dates
+@pytest.mark.parametrize(
+    ("text", "values"),
+    [
+        ("PMH: HTN, appy 71, CABG x3 96, afib.", ["71", "96"]),
+        ("hx: s/p tah '88, lap chole 03, mi 99.", ["'88", "03", "99"]),
+        ("Prior CVA 97 w/ residual L weakness.", ["97"]),
+        ("Surgical hx: turp 94; hernia repair 85 and R tkr 02.", ["94", "85", "02"]),
+        ("s/p AICD 06 for VT.", ["06"]),
+    ],
+)
+def test_two_digit_year_after_a_procedure_or_diagnosis(det, text, values):
+    assert found(det, text) == [(v, "DATE") for v in values]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ca 10.2, Mg 1.9, phos 3.4.",
+        "s/p CABG x3, EF 35.",
+        "XRT 45 Gy to the chest wall.",
+        "Chemo x6 cycles, last cycle 3 wks ago.",
+        "MI ruled out, trop 0.02, CK 98.",
+        "cva ppx: sq heparin 5000 units tid.",
+    ],
+)
+def test_numbers_after_procedures_are_no_two_digit_year(det, text):
+    assert found(det, text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "values"),
+    [
+        ("Pt extubated 3-9, reintubated 3-11 for hypercarbia.", ["3-9", "3-11"]),
+        ("Family meeting on 12-2 w/ HCP, now DNR.", ["12-2"]),
+        ("Date: 7-30  NPN 7p-7a", ["7-30"]),
+        ("PICC placed 10-14, tip at cavoatrial jxn.", ["10-14"]),
+        ("since 1-5 pt has had loose stools.", ["1-5"]),
+    ],
+)
+def test_month_day_with_a_dash_after_an_event(det, text, values):
+    assert found(det, text) == [(v, "DATE") for v in values]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Started on 2-4 L NC, sats 94%.",
+        "Stools since 2-3 days, c diff sent.",
+        "Placed 1-2 sutures at the site.",
+        "Pain on 3-4 out of 10 after dilaudid.",
+        "Ordered 2-3 units PRBC if hct < 21.",
+        "Last 4-6 hrs UOP 20cc/hr.",
+        "Episodes since admission: 3-4 episodes of bradycardia.",
+        "Turned q2h, RASS on 0 to -1.",
+    ],
+)
+def test_ranges_after_event_words_are_no_dates(det, text):
+    assert found(det, text) == []

@@ -37,6 +37,13 @@ Round 3 (half C1 of the nursing notes):
 * a single word after "at"/"to" in a sentence with a transfer cue ("report called to X RN at Kindred",
   "d/c to Whittier", "detox at gosnold").
 
+Round 5 (history lists and dash dates, written from nursing-note usage, not from a dev note):
+
+* a two-digit year right after a procedure or a diagnosis in a history list ("appy 76, cabg 98, mi 92.");
+  cue words after which a lab value, a dose or a count follows ("ca", "xrt", "chemo") are left out;
+* an m-d date with a dash after an event or a date word ("extubated 3-9", "on 12-2", "Date: 7-30"),
+  unless a unit, a count noun or a score follows ("on 2-4 L", "since 2-3 days", "3-4 out of 10").
+
 The word lists are data: ``rules/deid/nursing_words.yml`` (schema at its top, validated here: RL202).
 The false-positive side of nursing notes is :mod:`reportlab_nlp.deid.note_filter`.
 """
@@ -63,6 +70,8 @@ class NursingWords:
 
     year_event_cues: frozenset[str]
     md_event_cues: frozenset[str]
+    two_digit_year_event_cues: frozenset[str]
+    md_dash_cues: frozenset[str]
     relatives_plural: frozenset[str]
     initials_role_words: frozenset[str]
     clergy_titles: frozenset[str]
@@ -116,6 +125,16 @@ _FIRST_WORD = re.compile(r"[a-z]+")
 # cheap pre-checks: a year-like number, an m/d number, a day ordinal
 _YEAR_HINT = re.compile(r"(?:19[3-9]|20[0-3])\d")
 _MD_HINT = re.compile(r"\d/\d")
+_MD_DASH_HINT = re.compile(r"\d-\d")
+# what may follow a two-digit year in a history list: a separator, the end, a joining word
+_YY_END = r"(?=[ \t]*(?:[,;:)]|\.(?!\d)|$|and\b|&|w/|with\b|for\b|at\b|after\b|when\b|complicated\b|s/p\b))"
+# what may not follow an m-d date with a dash: a count or unit ("2-3 days", "1-2 L", "2-4 mg"),
+# a plural noun ("3-4 episodes"; not "was", "is", "has", "as", "this", "his", "us"), a score or ratio
+_MD_DASH_END = (
+    r"(?![\w/+%-]|\.\d|[ \t]*(?i:[-+x/%]|(?!(?:was|is|has|as|this|his|us)\b)[a-z]+s\b|"
+    r"(?:mg|mcg|ml|cc|l|lpm|g|kg|lb|meq|units?|u|amps?|min|mins|h|hr|hrs|hour|day|wk|week|mo|month|yr|year"
+    r"|time|dose|tab|point|beat|breath|liter|litre|bag|unit|cm|mm|inch|ft|fr|french|gy|out|of|or|to)\b))"
+)
 _ORDINAL_HINT = re.compile(r"\d(?:st|nd|rd|th)\b")
 # "(anoxic injury 2016)": words only before the year in the parenthesis, one of 4+ letters
 _PAREN_HISTORY = re.compile(r"[ \t]*[a-z][a-z/&' -]*[a-z]{4}[a-z/&' -]*[ \t]+")
@@ -187,6 +206,24 @@ class NursingRules:
             r"(?:[ \t]+[A-Z][A-Za-z'’-]+){0,3}[ \t]*:?[ \t]+$"
         )
         self._md_first = frozenset(_FIRST_WORD.findall(c)[0] for c in w.md_event_cues)
+        # two-digit years right after a procedure or a diagnosis ("cabg 98", "appy '76", "mi 92.")
+        self.re_event_yy = re.compile(
+            r"(?<![\w/])" + cue_alt(w.two_digit_year_event_cues) + r"(?:[ \t]+x[ \t]*\d)?[ \t]*,?[ \t]+"
+            r"(?:in[ \t]+)?(?P<y>['’]?\d{2})(?![\w'’%]|[./-]\w)" + _YY_END,
+            re.M,
+        )
+        self._yy_first = frozenset(_FIRST_WORD.findall(c)[0] for c in w.two_digit_year_event_cues)
+        # m-d with a dash after an event or a date word ("extubated 3-4", "on 2-14", "Date: 11-28")
+        self.re_md_dash = re.compile(
+            r"(?<![\w/.-])(?P<v>(?:0?[1-9]|1[0-2])-(?:0?[1-9]|[12]\d|3[01]))" + _MD_DASH_END
+        )
+        self.re_md_dash_before = re.compile(
+            r"(?<![\w/])(?i:"
+            + cue_alt(w.md_event_cues | w.md_dash_cues)
+            + r"(?:[ \t]+(?:on|from|to|at|in|for))?)"
+            r"(?:[ \t]+[A-Z][A-Za-z'’-]+){0,3}[ \t]*:?[ \t]+$"
+        )
+        self._md_dash_first = self._md_first | frozenset(_FIRST_WORD.findall(c)[0] for c in w.md_dash_cues)
         name = r"[A-Za-z][a-z'’]*[a-z]"
         self.re_plural_list = re.compile(
             r"\b" + cue_alt(w.relatives_plural) + r"[ \t]*[,:(]?[ \t]*(?P<a>" + name + r")"
@@ -378,6 +415,13 @@ class NursingRules:
             for m in self.re_md.finditer(text):
                 if self.re_md_event_before.search(text, max(0, m.start() - 60), m.start()):
                     yield m.start("v"), m.end("v"), "DATE", "md_event", 75
+        if "-" in text and words & self._md_dash_first and _MD_DASH_HINT.search(text):
+            for m in self.re_md_dash.finditer(text):
+                if self.re_md_dash_before.search(text, max(0, m.start() - 60), m.start()):
+                    yield m.start("v"), m.end("v"), "DATE", "md_dash_event", 75
+        if words & self._yy_first:
+            for m in self.re_event_yy.finditer(low):
+                yield m.start("y"), m.end("y"), "DATE", "event_two_digit_year", 68
         yield from self._relatives(text, low, words, relative_names)
         yield from self._initials(text, words)
         yield from self._dates_round2(text, low, words)
