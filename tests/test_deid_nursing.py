@@ -674,3 +674,33 @@ def test_month_day_with_a_dash_after_an_event(det, text, values):
 )
 def test_ranges_after_event_words_are_no_dates(det, text):
     assert found(det, text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "values"),
+    [
+        ("Remote hx: rheumatic fever 1962, polio as a child.", ["1962"]),
+        ("Pt worked as a machinist until he retired in 1991.", ["1991"]),
+        ("Admitted to Faulkner 1978 for pancreatitis.", ["Faulkner", "1978"]),
+        ("PSH: 1984 appy, 2011 R TKR.", ["1984", "2011"]),
+        ("husband passed 2015, lives w/ dtr.", ["2015"]),
+    ],
+)
+def test_years_that_cannot_be_a_clock_time_or_lead_an_event(det, text, values):
+    assert [v for v, _ in found(det, text)] == values
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I/O 1985 in, 1210 out, net +775.",
+        "LDH 1968, haptoglobin low.",
+        "TF at goal 1975 kcal/day.",
+        "EBL 1990 cc, 2u PRBC given.",
+        "Total in since midnight: 1964.",
+        "Ferritin 1977 this am.",
+        "Lasix given 2015 w/ good effect.",
+    ],
+)
+def test_quantities_and_clock_times_are_no_years(det, text):
+    assert found(det, text) == []

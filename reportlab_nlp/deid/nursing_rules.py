@@ -42,7 +42,9 @@ Round 5 (history lists and dash dates, written from nursing-note usage, not from
 * a two-digit year right after a procedure or a diagnosis in a history list ("appy 76, cabg 98, mi 92.");
   cue words after which a lab value, a dose or a count follows ("ca", "xrt", "chemo") are left out;
 * an m-d date with a dash after an event or a date word ("extubated 3-9", "on 12-2", "Date: 7-30"),
-  unless a unit, a count noun or a score follows ("on 2-4 L", "since 2-3 days", "3-4 out of 10").
+  unless a unit, a count noun or a score follows ("on 2-4 L", "since 2-3 days", "3-4 out of 10");
+* a year 1960-1999, which cannot be a clock time (19:60 and on), unless a unit follows or a lab, volume or
+  vital word is shortly before it ("I/O 1985", "LDH 1968"); any year right before an event ("1984 appy").
 
 The word lists are data: ``rules/deid/nursing_words.yml`` (schema at its top, validated here: RL202).
 The false-positive side of nursing notes is :mod:`reportlab_nlp.deid.note_filter`.
@@ -72,6 +74,7 @@ class NursingWords:
     md_event_cues: frozenset[str]
     two_digit_year_event_cues: frozenset[str]
     md_dash_cues: frozenset[str]
+    quantity_cues: frozenset[str]
     relatives_plural: frozenset[str]
     initials_role_words: frozenset[str]
     clergy_titles: frozenset[str]
@@ -126,6 +129,9 @@ _FIRST_WORD = re.compile(r"[a-z]+")
 _YEAR_HINT = re.compile(r"(?:19[3-9]|20[0-3])\d")
 _MD_HINT = re.compile(r"\d/\d")
 _MD_DASH_HINT = re.compile(r"\d-\d")
+# 1960-1999 cannot be a clock time (19:60 and on): a year unless a quantity it is ("1980 cc")
+_YEAR_NO_CLOCK = re.compile(r"(?<![\w/@.$#:,+-])(?P<y>19[6-9]\d)(?![\w%]|[.,:/]\d|[ \t]*[-/][ \t]*\d)")
+_YEAR_NO_CLOCK_HINT = re.compile(r"19[6-9]\d")
 # what may follow a two-digit year in a history list: a separator, the end, a joining word
 _YY_END = r"(?=[ \t]*(?:[,;:)]|\.(?!\d)|$|and\b|&|w/|with\b|for\b|at\b|after\b|when\b|complicated\b|s/p\b))"
 # what may not follow an m-d date with a dash: a count or unit ("2-3 days", "1-2 L", "2-4 mg"),
@@ -206,6 +212,13 @@ class NursingRules:
             r"(?:[ \t]+[A-Z][A-Za-z'’-]+){0,3}[ \t]*:?[ \t]+$"
         )
         self._md_first = frozenset(_FIRST_WORD.findall(c)[0] for c in w.md_event_cues)
+        # a year right before an event ("1987 CABG", "2009 colectomy")
+        self.re_year_before_event = re.compile(
+            r"(?<![\w/@.$#:,+-])(?P<y>" + _YEAR + r")[ \t]+" + cue_alt(w.year_event_cues) + r"(?![\w-])"
+        )
+        self.re_quantity_before = re.compile(
+            r"(?<![\w/])" + cue_alt(w.quantity_cues | w.vital_cues) + r"(?![\w])[^.;\n]{0,24}$"
+        )
         # two-digit years right after a procedure or a diagnosis ("cabg 98", "appy '76", "mi 92.")
         self.re_event_yy = re.compile(
             r"(?<![\w/])" + cue_alt(w.two_digit_year_event_cues) + r"(?:[ \t]+x[ \t]*\d)?[ \t]*,?[ \t]+"
@@ -419,6 +432,17 @@ class NursingRules:
             for m in self.re_md_dash.finditer(text):
                 if self.re_md_dash_before.search(text, max(0, m.start() - 60), m.start()):
                     yield m.start("v"), m.end("v"), "DATE", "md_dash_event", 75
+        if _YEAR_NO_CLOCK_HINT.search(text):
+            for m in _YEAR_NO_CLOCK.finditer(low):
+                b = m.start("y")
+                if not re.match(_YEAR_END, low[m.end() :]) or self.re_quantity_before.search(
+                    low, max(0, b - 34), b
+                ):
+                    continue
+                yield b, m.end(), "DATE", "year_no_clock", 67
+        if events and _YEAR_HINT.search(text):
+            for m in self.re_year_before_event.finditer(low):
+                yield m.start("y"), m.end("y"), "DATE", "year_before_event", 67
         if words & self._yy_first:
             for m in self.re_event_yy.finditer(low):
                 yield m.start("y"), m.end("y"), "DATE", "event_two_digit_year", 68
