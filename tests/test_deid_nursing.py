@@ -704,3 +704,95 @@ def test_years_that_cannot_be_a_clock_time_or_lead_an_event(det, text, values):
 )
 def test_quantities_and_clock_times_are_no_years(det, text):
     assert found(det, text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "values"),
+    [
+        ("Spoke w/ Dr. Walker re: heparin.", [("Walker", "NAME")]),
+        ("Cardiology (Dr. Ng) aware of QTc.", [("Ng", "NAME")]),
+        ("Mrs. Graves asked for the chaplain.", [("Graves", "NAME")]),
+        ("Renal attending Dr. Ward.", [("Ward", "NAME")]),
+        ("Dr. Foley paged re: UOP.", [("Foley", "NAME")]),
+    ],
+)
+def test_listed_surname_after_a_title_is_a_name_even_when_a_clinical_word(det, text, values):
+    assert found(det, text) == values
+
+
+@pytest.mark.parametrize(
+    ("text", "values"),
+    [
+        ("Grandchildren Will, Hope, and June visited.", ["Will", "Hope", "June"]),
+        ("daughters may and joan at bedside.", ["may", "joan"]),
+    ],
+)
+def test_stop_word_first_names_in_a_list_of_relatives(det, text, values):
+    assert [v for v, _ in found(det, text)] == values
+
+
+def test_stop_words_alone_after_a_plural_relative_are_no_names(det):
+    assert found(det, "Sons will and may call tonight.") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "values"),
+    [
+        ("Pt's mother (96, in a nursing home) not aware.", [("96", "AGE")]),
+        ("Husband, 91, drives in daily.", [("91", "AGE")]),
+        ("Pt (93 yo) pleasantly confused.", [("93", "AGE")]),
+        ("their father (102) was told by phone", [("102", "AGE")]),
+    ],
+)
+def test_age_over_89_in_apposition_to_a_person(det, text, values):
+    assert found(det, text) == values
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Wife (87) at bedside.", "pt (sats 94, hr 98) resting.", "Husband, 70s, healthy."],
+)
+def test_young_or_other_numbers_after_a_person_are_no_age(det, text):
+    assert found(det, text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "values"),
+    [
+        ("Pt's nephew TK called for update.", [("TK", "NAME")]),
+        ("dtr (R.B.) is HCP.", [("R.B.", "NAME")]),
+    ],
+)
+def test_initials_after_a_relative(det, text, values):
+    assert found(det, text) == values
+
+
+@pytest.mark.parametrize(
+    "text", ["Wife RN at bedside.", "Son (MD) asking about abx.", "Daughter HCP, updated."]
+)
+def test_roles_after_a_relative_are_no_initials(det, text):
+    assert found(det, text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "values"),
+    [
+        ("Cath on the 12th revealed 3VD.", ["12th"]),
+        ("Prior admit 4/2-4/9 for CHF.", ["4/2", "4/9"]),
+    ],
+)
+def test_day_ordinal_before_a_verb_and_admission_ranges(det, text, values):
+    assert [v for v, _ in found(det, text)] == values
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Moved to the 7th floor overnight.",
+        "Plt 88 from 64 after 1 unit.",
+        "CVP 14 (from 22) after lasix.",
+        "K 3.4 up from 29? recheck.",
+    ],
+)
+def test_floors_and_lab_trends_are_no_dates(det, text):
+    assert found(det, text) == []

@@ -75,6 +75,7 @@ class NursingWords:
     two_digit_year_event_cues: frozenset[str]
     md_dash_cues: frozenset[str]
     quantity_cues: frozenset[str]
+    age_person_words: frozenset[str]
     relatives_plural: frozenset[str]
     initials_role_words: frozenset[str]
     clergy_titles: frozenset[str]
@@ -141,6 +142,7 @@ _MD_DASH_END = (
     r"(?:mg|mcg|ml|cc|l|lpm|g|kg|lb|meq|units?|u|amps?|min|mins|h|hr|hrs|hour|day|wk|week|mo|month|yr|year"
     r"|time|dose|tab|point|beat|breath|liter|litre|bag|unit|cm|mm|inch|ft|fr|french|gy|out|of|or|to)\b))"
 )
+_AGE_HINT = re.compile(r"(?<!\d)(?:9\d|1[01]\d)(?!\d)")
 _ORDINAL_HINT = re.compile(r"\d(?:st|nd|rd|th)\b")
 # "(anoxic injury 2016)": words only before the year in the parenthesis, one of 4+ letters
 _PAREN_HISTORY = re.compile(r"[ \t]*[a-z][a-z/&' -]*[a-z]{4}[a-z/&' -]*[ \t]+")
@@ -260,10 +262,24 @@ class NursingRules:
             r"|\bturn(?:s|ed|ing)?[ \t]+(?P<t>9\d|1[01]\d)(?![\w.%/-])"
             r"(?![ \t]*(?:mg|mcg|ml|cc|units?|%|degrees))"
         )
+        # an age over 89 in apposition to a person ("mother (97, lives w/ her)", "dad, 94, at bedside")
+        self.re_apposed_age = re.compile(
+            r"\b" + cue_alt(relative_words | w.age_person_words) + r"(?:[ \t]*\([ \t]*|[ \t]*,[ \t]*)"
+            r"(?P<v>9\d|1[01]\d)(?:[ \t]*(?:yo|y/o|y\.o\.|yrs?(?:[ \t]+old)?|years?[ \t]+old))?[ \t]*(?=[,)])"
+        )
+        self._age_person_first = frozenset(
+            _FIRST_WORD.findall(c)[0] for c in relative_words | w.age_person_words if _FIRST_WORD.findall(c)
+        )
+        # initials right after a relative word ("son JS", "dtr K.M.")
+        self.re_relative_initials = re.compile(
+            r"(?<![\w/])(?i:" + cue_alt(relative_words) + r")[ \t]+(?:\([ \t]*)?"
+            r"(?P<v>(?:[A-Z]\.[ \t]?){1,2}[A-Z]\.|[A-Z]{2,3})(?![\w.])"
+        )
         self.re_day_ordinal = re.compile(
             r"\b(?:for|on|until|till|til|by|before|after|since|from)[ \t]+the[ \t]+"
             r"(?P<v>(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th))\b"
-            r"(?=[ \t]*(?:[.,;:)!?]|$|\n|-|–|and\b|or\b|at\b|w/|with\b|but\b|so\b|when\b|if\b|as\b))",
+            r"(?=[ \t]*(?:[.,;:)!?]|$|\n|-|–|and\b|or\b|at\b|w/|with\b|but\b|so\b|when\b|if\b|as\b"
+            r"|[a-z]+ed\b))",
             re.M,
         )
         self.re_clergy = re.compile(
@@ -456,6 +472,15 @@ class NursingRules:
         ):
             g = "v" if m.group("v") else "t"
             yield m.start(g), m.end(g), "AGE", "birthday_age", 73
+        if words & self.relative_words:
+            for m in self.re_relative_initials.finditer(text):
+                v = m.group("v")
+                lw = v.replace(".", "").replace(" ", "").lower()
+                if lw not in self._not_initials and ("." in v or lw not in self.lex.stop):
+                    yield m.start("v"), m.end("v"), "NAME", "relative_initials", 60
+        if ("(" in text or "," in text) and words & self._age_person_first and _AGE_HINT.search(text):
+            for m in self.re_apposed_age.finditer(low):
+                yield m.start("v"), m.end("v"), "AGE", "apposed_age", 73
         if " the " in low and _ORDINAL_HINT.search(low):
             for m in self.re_day_ordinal.finditer(low):
                 yield m.start("v"), m.end("v"), "DATE", "day_ordinal", 66
@@ -496,9 +521,16 @@ class NursingRules:
         found = [n.lower() for n in relative_names]
         if words & self.w.relatives_plural:
             for m in self.re_plural_list.finditer(low):
-                for g in ("a", "b", "c"):
+                members = [g for g in ("a", "b", "c") if m.group(g)]
+                firsts = [g for g in members if m.group(g) in lex.first_names]
+                # a first name that is also a stop word ("Will", "June", "May") counts when another
+                # member of the list is a first name that is no stop word ("children Will, Hope, and June")
+                anchored = any(m.group(g) not in lex.stop for g in firsts)
+                for g in firsts:
                     v = m.group(g)
-                    if v and v in lex.first_names and v not in lex.stop and v not in self.relative_words:
+                    if (v not in lex.stop or (anchored and len(firsts) == len(members))) and (
+                        v not in self.relative_words
+                    ):
                         found.append(v)
                         yield m.start(g), m.end(g), "NAME", "relative_list", 59
         if words & self.relative_words:
