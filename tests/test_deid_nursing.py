@@ -796,3 +796,16 @@ def test_day_ordinal_before_a_verb_and_admission_ranges(det, text, values):
 )
 def test_floors_and_lab_trends_are_no_dates(det, text):
     assert found(det, text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "values"),
+    [
+        ("SON MARCUS CALLED X3 TONIGHT, UPDATED.", [("MARCUS", "NAME")]),
+        ("Pt ID'd by his sister Lorna.", [("Lorna", "NAME")]),
+        ("Bronch at 0130 by Dr. Okafor, BAL sent.", [("Okafor", "NAME")]),
+        ("Line placed 1945 at bedside by Dr. Haddad.", [("Haddad", "NAME")]),
+    ],
+)
+def test_counts_verbs_and_clock_times_next_to_name_cues(det, text, values):
+    assert found(det, text) == values
