@@ -809,3 +809,18 @@ def test_floors_and_lab_trends_are_no_dates(det, text):
 )
 def test_counts_verbs_and_clock_times_next_to_name_cues(det, text, values):
     assert found(det, text) == values
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Plan: d/c back to NH when afebrile.",
+        "Insulin gtt per ACS protocol.",
+        "Info withheld per HIPAA, caller to contact pt.",
+        "Last BMs loose, flexiseal in place.",
+        "Ileostomy output 300cc, WOCN RN following.",
+        "Transfer to step-down in am.",
+    ],
+)
+def test_nursing_abbreviations_are_no_names_or_places(det, text):
+    assert found(det, text) == []
