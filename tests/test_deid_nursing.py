@@ -824,3 +824,25 @@ def test_counts_verbs_and_clock_times_next_to_name_cues(det, text, values):
 )
 def test_nursing_abbreviations_are_no_names_or_places(det, text):
     assert found(det, text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "values"),
+    [
+        ("PMH: PCI to LAD 2014, HLD.", ["2014"]),
+        ("s/p stent 2007 (DES x2).", ["2007"]),
+        ("bladder ca in 98 s/p TURBT.", ["98"]),
+        ("Echo scheduled for the 3rd (Tues).", ["3rd"]),
+        ("Consent witnessed by M.K., RN.", ["M.K."]),
+    ],
+)
+def test_history_years_day_ordinals_and_witness_initials(det, text, values):
+    assert [v for v, _ in found(det, text)] == values
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["K repleted to goal 2015 per protocol.", "ETT pulled back to the lip 2130.", "Stent to LAD patent."],
+)
+def test_clock_times_after_an_object_are_no_year(det, text):
+    assert found(det, text) == []

@@ -627,7 +627,7 @@ class Detector:
             r"(?=[" + re.escape(first) + r"])(?:"
             r"(?<![\w'’])['’](?P<y>\d{2})(?![\w'’%])"
             r"|(?<![\w.])" + words_alt(w.two_digit_year_cues) + r"[ \t]+['’]?(?P<y2>\d{2})"
-            r"(?=[ \t]*(?:[.,;:)]|$|and\b|&|w/|with\b|for\b|at\b|after\b|when\b)))",
+            r"(?=[ \t]*(?:[.,;:)]|$|and\b|&|w/|with\b|for\b|at\b|after\b|when\b|s/p\b)))",
             re.M,
         )
         self.re_vitals = re.compile(

@@ -201,7 +201,8 @@ class NursingRules:
         # a year first (rare in most texts), then its event cue right before it
         self.re_year = re.compile(r"(?<![\w/@.-])(?P<y>" + _YEAR + r")\b" + _YEAR_END)
         self.re_event_before = re.compile(
-            r"(?<![\w/])" + cue_alt(w.year_event_cues) + r"(?:[ \t]+x[ \t]*\d)?[ \t]*[,:]?[ \t]+$"
+            r"(?<![\w/])" + cue_alt(w.year_event_cues) + r"(?:[ \t]+x[ \t]*\d)?"
+            r"(?:[ \t]+(?:to|of)[ \t]+(?:the[ \t]+)?[a-z][a-z/-]*)?[ \t]*[,:]?[ \t]+$"  # "pci to rca 2009"
         )
         self._event_first = frozenset(_FIRST_WORD.findall(c)[0] for c in w.year_event_cues)
         # an m/d number first (rare), then its event cue in the 60 characters before it
@@ -250,7 +251,9 @@ class NursingRules:
         )
         # capitals are case-sensitive, the role word is not; texts without a role word skip both
         self.re_initials_before_role = re.compile(
-            r"(?<![\w.])(?P<v>(?:[A-Z]\.){2,3}|[A-Z]{2,3})[ \t]+(?i:" + cue_alt(w.initials_role_words) + r")"
+            r"(?<![\w.])(?P<v>(?:[A-Z]\.){2,3}|[A-Z]{2,3})[ \t]*,?[ \t]+(?i:"
+            + cue_alt(w.initials_role_words)
+            + r")"
             r"(?![\w])"
         )
         # "(MK)" first (a literal "(" scans fast), then the role word right before it
@@ -278,7 +281,7 @@ class NursingRules:
         self.re_day_ordinal = re.compile(
             r"\b(?:for|on|until|till|til|by|before|after|since|from)[ \t]+the[ \t]+"
             r"(?P<v>(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th))\b"
-            r"(?=[ \t]*(?:[.,;:)!?]|$|\n|-|–|and\b|or\b|at\b|w/|with\b|but\b|so\b|when\b|if\b|as\b"
+            r"(?=[ \t]*(?:[.,;:()!?]|$|\n|-|–|and\b|or\b|at\b|w/|with\b|but\b|so\b|when\b|if\b|as\b"
             r"|[a-z]+ed\b))",
             re.M,
         )
