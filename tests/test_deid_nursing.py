@@ -804,3 +804,236 @@ def test_descriptive_facility_names_are_no_phi(det, text, expected):
 
 def test_a_facility_placed_by_a_direction_stays(det):
     assert found(det, "transferred from Central Medical Center.") == [("Central Medical Center", "FACILITY")]
+
+
+# ----------------------------------------------------------------- round 5: history years, dash dates
+@pytest.mark.parametrize(
+    ("text", "values"),
+    [
+        ("PMH: HTN, appy 71, CABG x3 96, afib.", ["71", "96"]),
+        ("hx: s/p tah '88, lap chole 03, mi 99.", ["'88", "03", "99"]),
+        ("Prior CVA 97 w/ residual L weakness.", ["97"]),
+        ("Surgical hx: turp 94; hernia repair 85 and R tkr 02.", ["94", "85", "02"]),
+        ("s/p AICD 06 for VT.", ["06"]),
+    ],
+)
+def test_two_digit_year_after_a_procedure_or_diagnosis(det, text, values):
+    assert found(det, text) == [(v, "DATE") for v in values]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ca 10.2, Mg 1.9, phos 3.4.",
+        "s/p CABG x3, EF 35.",
+        "XRT 45 Gy to the chest wall.",
+        "Chemo x6 cycles, last cycle 3 wks ago.",
+        "MI ruled out, trop 0.02, CK 98.",
+        "cva ppx: sq heparin 5000 units tid.",
+    ],
+)
+def test_numbers_after_procedures_are_no_two_digit_year(det, text):
+    assert found(det, text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "values"),
+    [
+        ("Pt extubated 3-9, reintubated 3-11 for hypercarbia.", ["3-9", "3-11"]),
+        ("Family meeting on 12-2 w/ HCP, now DNR.", ["12-2"]),
+        ("Date: 7-30  NPN 7p-7a", ["7-30"]),
+        ("PICC placed 10-14, tip at cavoatrial jxn.", ["10-14"]),
+        ("since 1-5 pt has had loose stools.", ["1-5"]),
+    ],
+)
+def test_month_day_with_a_dash_after_an_event(det, text, values):
+    assert found(det, text) == [(v, "DATE") for v in values]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Started on 2-4 L NC, sats 94%.",
+        "Stools since 2-3 days, c diff sent.",
+        "Placed 1-2 sutures at the site.",
+        "Pain on 3-4 out of 10 after dilaudid.",
+        "Ordered 2-3 units PRBC if hct < 21.",
+        "Last 4-6 hrs UOP 20cc/hr.",
+        "Episodes since admission: 3-4 episodes of bradycardia.",
+        "Turned q2h, RASS on 0 to -1.",
+    ],
+)
+def test_ranges_after_event_words_are_no_dates(det, text):
+    assert found(det, text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "values"),
+    [
+        ("Remote hx: rheumatic fever 1962, polio as a child.", ["1962"]),
+        ("Pt worked as a machinist until he retired in 1991.", ["1991"]),
+        ("Admitted to Faulkner 1978 for pancreatitis.", ["Faulkner", "1978"]),
+        ("PSH: 1984 appy, 2011 R TKR.", ["1984", "2011"]),
+        ("husband passed 2015, lives w/ dtr.", ["2015"]),
+    ],
+)
+def test_years_that_cannot_be_a_clock_time_or_lead_an_event(det, text, values):
+    assert [v for v, _ in found(det, text)] == values
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I/O 1985 in, 1210 out, net +775.",
+        "LDH 1968, haptoglobin low.",
+        "TF at goal 1975 kcal/day.",
+        "EBL 1990 cc, 2u PRBC given.",
+        "Total in since midnight: 1964.",
+        "Ferritin 1977 this am.",
+        "Lasix given 2015 w/ good effect.",
+    ],
+)
+def test_quantities_and_clock_times_are_no_years(det, text):
+    assert found(det, text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "values"),
+    [
+        ("Spoke w/ Dr. Walker re: heparin.", [("Walker", "NAME")]),
+        ("Cardiology (Dr. Ng) aware of QTc.", [("Ng", "NAME")]),
+        ("Mrs. Graves asked for the chaplain.", [("Graves", "NAME")]),
+        ("Renal attending Dr. Ward.", [("Ward", "NAME")]),
+        ("Dr. Foley paged re: UOP.", [("Foley", "NAME")]),
+    ],
+)
+def test_listed_surname_after_a_title_is_a_name_even_when_a_clinical_word(det, text, values):
+    assert found(det, text) == values
+
+
+@pytest.mark.parametrize(
+    ("text", "values"),
+    [
+        ("Grandchildren Will, Hope, and June visited.", ["Will", "Hope", "June"]),
+        ("daughters may and joan at bedside.", ["may", "joan"]),
+    ],
+)
+def test_stop_word_first_names_in_a_list_of_relatives(det, text, values):
+    assert [v for v, _ in found(det, text)] == values
+
+
+def test_stop_words_alone_after_a_plural_relative_are_no_names(det):
+    assert found(det, "Sons will and may call tonight.") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "values"),
+    [
+        ("Pt's mother (96, in a nursing home) not aware.", [("96", "AGE")]),
+        ("Husband, 91, drives in daily.", [("91", "AGE")]),
+        ("Pt (93 yo) pleasantly confused.", [("93", "AGE")]),
+        ("their father (102) was told by phone", [("102", "AGE")]),
+    ],
+)
+def test_age_over_89_in_apposition_to_a_person(det, text, values):
+    assert found(det, text) == values
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Wife (87) at bedside.", "pt (sats 94, hr 98) resting.", "Husband, 70s, healthy."],
+)
+def test_young_or_other_numbers_after_a_person_are_no_age(det, text):
+    assert found(det, text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "values"),
+    [
+        ("Pt's nephew TK called for update.", [("TK", "NAME")]),
+        ("dtr (R.B.) is HCP.", [("R.B.", "NAME")]),
+    ],
+)
+def test_initials_after_a_relative(det, text, values):
+    assert found(det, text) == values
+
+
+@pytest.mark.parametrize(
+    "text", ["Wife RN at bedside.", "Son (MD) asking about abx.", "Daughter HCP, updated."]
+)
+def test_roles_after_a_relative_are_no_initials(det, text):
+    assert found(det, text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "values"),
+    [
+        ("Cath on the 12th revealed 3VD.", ["12th"]),
+        ("Prior admit 4/2-4/9 for CHF.", ["4/2", "4/9"]),
+    ],
+)
+def test_day_ordinal_before_a_verb_and_admission_ranges(det, text, values):
+    assert [v for v, _ in found(det, text)] == values
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Moved to the 7th floor overnight.",
+        "Plt 88 from 64 after 1 unit.",
+        "CVP 14 (from 22) after lasix.",
+        "K 3.4 up from 29? recheck.",
+    ],
+)
+def test_floors_and_lab_trends_are_no_dates(det, text):
+    assert found(det, text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "values"),
+    [
+        ("SON MARCUS CALLED X3 TONIGHT, UPDATED.", [("MARCUS", "NAME")]),
+        ("Pt ID'd by his sister Lorna.", [("Lorna", "NAME")]),
+        ("Bronch at 0130 by Dr. Okafor, BAL sent.", [("Okafor", "NAME")]),
+        ("Line placed 1945 at bedside by Dr. Haddad.", [("Haddad", "NAME")]),
+    ],
+)
+def test_counts_verbs_and_clock_times_next_to_name_cues(det, text, values):
+    assert found(det, text) == values
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Plan: d/c back to NH when afebrile.",
+        "Insulin gtt per ACS protocol.",
+        "Info withheld per HIPAA, caller to contact pt.",
+        "Last BMs loose, flexiseal in place.",
+        "Ileostomy output 300cc, WOCN RN following.",
+        "Transfer to step-down in am.",
+    ],
+)
+def test_nursing_abbreviations_are_no_names_or_places(det, text):
+    assert found(det, text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "values"),
+    [
+        ("PMH: PCI to LAD 2014, HLD.", ["2014"]),
+        ("s/p stent 2007 (DES x2).", ["2007"]),
+        ("bladder ca in 98 s/p TURBT.", ["98"]),
+        ("Echo scheduled for the 3rd (Tues).", ["3rd"]),
+        ("Consent witnessed by M.K., RN.", ["M.K."]),
+    ],
+)
+def test_history_years_day_ordinals_and_witness_initials(det, text, values):
+    assert [v for v, _ in found(det, text)] == values
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["K repleted to goal 2015 per protocol.", "ETT pulled back to the lip 2130.", "Stent to LAD patent."],
+)
+def test_clock_times_after_an_object_are_no_year(det, text):
+    assert found(det, text) == []

@@ -231,6 +231,12 @@ PHONE_INTL = re.compile(
 _PHONE_SEP = re.compile(r"[-.)]")
 _PHONE_7 = re.compile(r"\d{3} \d{4}")
 _LOW_WORD = re.compile(r"[a-z]+")
+# a value and then "from": a lab or vital trend ("WBC 14.2 from 16", "PCWP 18 (from 28)", "hct 24 down from
+# 31"), no two-digit year
+_TREND_BEFORE = re.compile(
+    r"\d(?:\.\d+)?[ \t]*\(?[ \t]*(?:(?:down|up|increased|decreased|improved|trending|trended|dropped"
+    r"|rose|fell|rising|falling)[ \t]+)?$"
+)
 _MONTH_WORDS = frozenset({a.lower() for a, _ in _MONTHS} | {(a + r).lower() for a, r in _MONTHS} | {"sept"})
 _MONTH_NAME_PATTERNS = frozenset({"dmony", "mdy_name", "dmy_name", "my_name"})
 _NUMERIC_DATE_HINT = re.compile(r"\d[/.-]\d|\d{8}")
@@ -621,7 +627,7 @@ class Detector:
             r"(?=[" + re.escape(first) + r"])(?:"
             r"(?<![\w'’])['’](?P<y>\d{2})(?![\w'’%])"
             r"|(?<![\w.])" + words_alt(w.two_digit_year_cues) + r"[ \t]+['’]?(?P<y2>\d{2})"
-            r"(?=[ \t]*(?:[.,;:)]|$|and\b|&|w/|with\b|for\b|at\b|after\b|when\b)))",
+            r"(?=[ \t]*(?:[.,;:)]|$|and\b|&|w/|with\b|for\b|at\b|after\b|when\b|s/p\b)))",
             re.M,
         )
         self.re_vitals = re.compile(
@@ -806,7 +812,13 @@ class Detector:
                 yield Span(m.start(), m.end(), "DATE", "md", 70)
         for m in self.re_two_digit_year.finditer(low):
             g = "y" if m.group("y") else "y2"
-            if g == "y" or not self.re_vitals.search(low, max(0, m.start() - 16), m.start()):
+            if g == "y" or not (
+                self.re_vitals.search(low, max(0, m.start() - 16), m.start())
+                or (
+                    low.startswith("from", m.start())
+                    and _TREND_BEFORE.search(low, max(0, m.start() - 24), m.start())
+                )
+            ):
                 b = m.start(g) - (1 if text[m.start(g) - 1 : m.start(g)] in ("'", "’") else 0)
                 yield Span(b, m.end(g), "DATE", "two_digit_year", 69)
         if self._words & self._season_words:
@@ -977,6 +989,18 @@ class Detector:
             r = ext(text, m.end(), allow_comma=False, allow_caps=False)
             if r:
                 yield Span(r[0], r[1], "NAME", "title", 62)
+            else:
+                # a listed surname that is also an allow-listed word ("Dr. Bell", "Mrs. Walker", "Dr. Ng"):
+                # after a title it is the name; stop words are not ("Dr. On call")
+                t = self.re_name_tok.match(text, m.end())
+                w = t.group(1) if t else ""
+                if (
+                    w[:1].isupper()
+                    and w[1:].islower()
+                    and w.lower() in self.lex.names
+                    and w.lower() not in self.lex.stop
+                ):
+                    yield Span(t.start(1), t.end(1), "NAME", "title_listed_name", 62)  # type: ignore[union-attr]
         low = self._low
         # a name after a header field ("Patient:") or a verb cue ("signed by"), a title in between skipped
         for cue, firsts, allow, source, score in (

@@ -444,6 +444,8 @@ class NameRules:
                 first = words[0][2]
                 if len(first) == 2 and first[1] == "." and _DOTTED_NEXT.match(text, words[0][1]):
                     continue  # "U.S.", "P.M.": a dotted abbreviation, no initial
+                if text[words[0][1] : words[0][1] + 1].isdigit() or first.endswith(("'d", "’d")):
+                    continue  # "CALLED X2" (a count), "pt ID'd by wallet" (a verb): no name
                 ok = self._after_cue_ok(first, kind_here)
                 if not ok and kind_here != "title" and len(words) > 1 and first.islower():
                     # "pt john o'neil": a lower-case known name followed by a name word

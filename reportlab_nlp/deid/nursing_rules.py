@@ -49,6 +49,17 @@ Round 4 (half C2 of the nursing notes):
 * a landmark where a patient was found ("found down near south station"), "Town, ST" after a place cue
   ("driving from Scranton, PA"), a year after a procedure named by its suffix ("thymectomy 2015").
 
+Round 5 (history lists and dash dates, written from nursing-note usage, not from a dev note):
+
+* a two-digit year right after a procedure or a diagnosis in a history list ("appy 76, cabg 98, mi 92.");
+  cue words after which a lab value, a dose or a count follows ("ca", "xrt", "chemo") are left out;
+* an m-d date with a dash after an event or a date word ("extubated 3-9", "on 12-2", "Date: 7-30"),
+  unless a unit, a count noun or a score follows ("on 2-4 L", "since 2-3 days", "3-4 out of 10");
+* a year 1960-1999, which cannot be a clock time (19:60 and on), unless a unit follows or a lab, volume or
+  vital word is shortly before it ("I/O 1985", "LDH 1968"); any year right before an event ("1984 appy");
+* ages over 89 in apposition ("mother (97, ...)"), initials after a relative ("son JS"), stop-word first
+  names in a list of relatives anchored by another first name ("children Will, Hope, and June").
+
 The word lists are data: ``rules/deid/nursing_words.yml`` (schema at its top, validated here: RL202).
 The false-positive side of nursing notes is :mod:`reportlab_nlp.deid.note_filter`.
 """
@@ -75,6 +86,10 @@ class NursingWords:
 
     year_event_cues: frozenset[str]
     md_event_cues: frozenset[str]
+    two_digit_year_event_cues: frozenset[str]
+    md_dash_cues: frozenset[str]
+    quantity_cues: frozenset[str]
+    age_person_words: frozenset[str]
     relatives_plural: frozenset[str]
     initials_role_words: frozenset[str]
     clergy_titles: frozenset[str]
@@ -143,6 +158,20 @@ _FIRST_WORD = re.compile(r"[a-z]+")
 # cheap pre-checks: a year-like number, an m/d number, a day ordinal
 _YEAR_HINT = re.compile(r"(?:19[3-9]|20[0-3])\d")
 _MD_HINT = re.compile(r"\d/\d")
+_MD_DASH_HINT = re.compile(r"\d-\d")
+# 1960-1999 cannot be a clock time (19:60 and on): a year unless a quantity it is ("1980 cc")
+_YEAR_NO_CLOCK = re.compile(r"(?<![\w/@.$#:,+-])(?P<y>19[6-9]\d)(?![\w%]|[.,:/]\d|[ \t]*[-/][ \t]*\d)")
+_YEAR_NO_CLOCK_HINT = re.compile(r"19[6-9]\d")
+# what may follow a two-digit year in a history list: a separator, the end, a joining word
+_YY_END = r"(?=[ \t]*(?:[,;:)]|\.(?!\d)|$|and\b|&|w/|with\b|for\b|at\b|after\b|when\b|complicated\b|s/p\b))"
+# what may not follow an m-d date with a dash: a count or unit ("2-3 days", "1-2 L", "2-4 mg"),
+# a plural noun ("3-4 episodes"; not "was", "is", "has", "as", "this", "his", "us"), a score or ratio
+_MD_DASH_END = (
+    r"(?![\w/+%-]|\.\d|[ \t]*(?i:[-+x/%]|(?!(?:was|is|has|as|this|his|us)\b)[a-z]+s\b|"
+    r"(?:mg|mcg|ml|cc|l|lpm|g|kg|lb|meq|units?|u|amps?|min|mins|h|hr|hrs|hour|day|wk|week|mo|month|yr|year"
+    r"|time|dose|tab|point|beat|breath|liter|litre|bag|unit|cm|mm|inch|ft|fr|french|gy|out|of|or|to)\b))"
+)
+_AGE_HINT = re.compile(r"(?<!\d)(?:9\d|1[01]\d)(?!\d)")
 _ORDINAL_HINT = re.compile(r"\d(?:st|nd|rd|th)\b")
 # "(anoxic injury 2016)": words only before the year in the parenthesis, one of 4+ letters
 _PAREN_HISTORY = re.compile(r"[ \t]*[a-z][a-z/&' -]*[a-z]{4}[a-z/&' -]*[ \t]+")
@@ -256,7 +285,8 @@ class NursingRules:
         # a year first (rare in most texts), then its event cue right before it
         self.re_year = re.compile(r"(?<![\w/@.-])(?P<y>" + _YEAR + r")\b" + _YEAR_END)
         self.re_event_before = re.compile(
-            r"(?<![\w/])" + cue_alt(w.year_event_cues) + r"(?:[ \t]+x[ \t]*\d)?[ \t]*[,:]?[ \t]+$"
+            r"(?<![\w/])" + cue_alt(w.year_event_cues) + r"(?:[ \t]+x[ \t]*\d)?"
+            r"(?:[ \t]+(?:to|of)[ \t]+(?:the[ \t]+)?[a-z][a-z/-]*)?[ \t]*[,:]?[ \t]+$"  # "pci to rca 2009"
         )
         self._event_first = frozenset(_FIRST_WORD.findall(c)[0] for c in w.year_event_cues)
         # an m/d number first (rare), then its event cue in the 60 characters before it
@@ -269,6 +299,31 @@ class NursingRules:
             r"(?:[ \t]+[A-Z][A-Za-z'’-]+){0,3}[ \t]*:?[ \t]+$"
         )
         self._md_first = frozenset(_FIRST_WORD.findall(c)[0] for c in w.md_event_cues)
+        # a year right before an event ("1987 CABG", "2009 colectomy")
+        self.re_year_before_event = re.compile(
+            r"(?<![\w/@.$#:,+-])(?P<y>" + _YEAR + r")[ \t]+" + cue_alt(w.year_event_cues) + r"(?![\w-])"
+        )
+        self.re_quantity_before = re.compile(
+            r"(?<![\w/])" + cue_alt(w.quantity_cues | w.vital_cues) + r"(?![\w])[^.;\n]{0,24}$"
+        )
+        # two-digit years right after a procedure or a diagnosis ("cabg 98", "appy '76", "mi 92.")
+        self.re_event_yy = re.compile(
+            r"(?<![\w/])" + cue_alt(w.two_digit_year_event_cues) + r"(?:[ \t]+x[ \t]*\d)?[ \t]*,?[ \t]+"
+            r"(?:in[ \t]+)?(?P<y>['’]?\d{2})(?![\w'’%]|[./-]\w)" + _YY_END,
+            re.M,
+        )
+        self._yy_first = frozenset(_FIRST_WORD.findall(c)[0] for c in w.two_digit_year_event_cues)
+        # m-d with a dash after an event or a date word ("extubated 3-4", "on 2-14", "Date: 11-28")
+        self.re_md_dash = re.compile(
+            r"(?<![\w/.-])(?P<v>(?:0?[1-9]|1[0-2])-(?:0?[1-9]|[12]\d|3[01]))" + _MD_DASH_END
+        )
+        self.re_md_dash_before = re.compile(
+            r"(?<![\w/])(?i:"
+            + cue_alt(w.md_event_cues | w.md_dash_cues)
+            + r"(?:[ \t]+(?:on|from|to|at|in|for))?)"
+            r"(?:[ \t]+[A-Z][A-Za-z'’-]+){0,3}[ \t]*:?[ \t]+$"
+        )
+        self._md_dash_first = self._md_first | frozenset(_FIRST_WORD.findall(c)[0] for c in w.md_dash_cues)
         name = r"[A-Za-z][a-z'’]*[a-z]"
         self.re_plural_list = re.compile(
             r"\b" + cue_alt(w.relatives_plural) + r"[ \t]*[,:(]?[ \t]*(?P<a>" + name + r")"
@@ -280,7 +335,9 @@ class NursingRules:
         )
         # capitals are case-sensitive, the role word is not; texts without a role word skip both
         self.re_initials_before_role = re.compile(
-            r"(?<![\w.])(?P<v>(?:[A-Z]\.){2,3}|[A-Z]{2,3})[ \t]+(?i:" + cue_alt(w.initials_role_words) + r")"
+            r"(?<![\w.])(?P<v>(?:[A-Z]\.){2,3}|[A-Z]{2,3})[ \t]*,?[ \t]+(?i:"
+            + cue_alt(w.initials_role_words)
+            + r")"
             r"(?![\w])"
         )
         # "(MK)" first (a literal "(" scans fast), then the role word right before it
@@ -292,10 +349,24 @@ class NursingRules:
             r"|\bturn(?:s|ed|ing)?[ \t]+(?P<t>9\d|1[01]\d)(?![\w.%/-])"
             r"(?![ \t]*(?:mg|mcg|ml|cc|units?|%|degrees))"
         )
+        # an age over 89 in apposition to a person ("mother (97, lives w/ her)", "dad, 94, at bedside")
+        self.re_apposed_age = re.compile(
+            r"\b" + cue_alt(relative_words | w.age_person_words) + r"(?:[ \t]*\([ \t]*|[ \t]*,[ \t]*)"
+            r"(?P<v>9\d|1[01]\d)(?:[ \t]*(?:yo|y/o|y\.o\.|yrs?(?:[ \t]+old)?|years?[ \t]+old))?[ \t]*(?=[,)])"
+        )
+        self._age_person_first = frozenset(
+            _FIRST_WORD.findall(c)[0] for c in relative_words | w.age_person_words if _FIRST_WORD.findall(c)
+        )
+        # initials right after a relative word ("son JS", "dtr K.M.")
+        self.re_relative_initials = re.compile(
+            r"(?<![\w/])(?i:" + cue_alt(relative_words) + r")[ \t]+(?:\([ \t]*)?"
+            r"(?P<v>(?:[A-Z]\.[ \t]?){1,2}[A-Z]\.|[A-Z]{2,3})(?![\w.])"
+        )
         self.re_day_ordinal = re.compile(
             r"\b(?:for|on|until|till|til|by|before|after|since|from)[ \t]+the[ \t]+"
             r"(?P<v>(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th))\b"
-            r"(?=[ \t]*(?:[.,;:)!?]|$|\n|-|–|and\b|or\b|at\b|w/|with\b|but\b|so\b|when\b|if\b|as\b))",
+            r"(?=[ \t]*(?:[.,;:()!?]|$|\n|-|–|and\b|or\b|at\b|w/|with\b|but\b|so\b|when\b|if\b|as\b"
+            r"|[a-z]+ed\b))",
             re.M,
         )
         self.re_clergy = re.compile(
@@ -535,6 +606,24 @@ class NursingRules:
             for m in self.re_md.finditer(text):
                 if self.re_md_event_before.search(text, max(0, m.start() - 60), m.start()):
                     yield m.start("v"), m.end("v"), "DATE", "md_event", 75
+        if "-" in text and words & self._md_dash_first and _MD_DASH_HINT.search(text):
+            for m in self.re_md_dash.finditer(text):
+                if self.re_md_dash_before.search(text, max(0, m.start() - 60), m.start()):
+                    yield m.start("v"), m.end("v"), "DATE", "md_dash_event", 75
+        if _YEAR_NO_CLOCK_HINT.search(text):
+            for m in _YEAR_NO_CLOCK.finditer(low):
+                b = m.start("y")
+                if not re.match(_YEAR_END, low[m.end() :]) or self.re_quantity_before.search(
+                    low, max(0, b - 34), b
+                ):
+                    continue
+                yield b, m.end(), "DATE", "year_no_clock", 67
+        if events and _YEAR_HINT.search(text):
+            for m in self.re_year_before_event.finditer(low):
+                yield m.start("y"), m.end("y"), "DATE", "year_before_event", 67
+        if words & self._yy_first:
+            for m in self.re_event_yy.finditer(low):
+                yield m.start("y"), m.end("y"), "DATE", "event_two_digit_year", 68
         yield from self._relatives(text, low, words, relative_names)
         yield from self._initials(text, words)
         yield from self._dates_round2(text, low, words)
@@ -546,6 +635,15 @@ class NursingRules:
         ):
             g = "v" if m.group("v") else "t"
             yield m.start(g), m.end(g), "AGE", "birthday_age", 73
+        if words & self.relative_words:
+            for m in self.re_relative_initials.finditer(text):
+                v = m.group("v")
+                lw = v.replace(".", "").replace(" ", "").lower()
+                if lw not in self._not_initials and ("." in v or lw not in self.lex.stop):
+                    yield m.start("v"), m.end("v"), "NAME", "relative_initials", 60
+        if ("(" in text or "," in text) and words & self._age_person_first and _AGE_HINT.search(text):
+            for m in self.re_apposed_age.finditer(low):
+                yield m.start("v"), m.end("v"), "AGE", "apposed_age", 73
         if " the " in low and _ORDINAL_HINT.search(low):
             for m in self.re_day_ordinal.finditer(low):
                 yield m.start("v"), m.end("v"), "DATE", "day_ordinal", 66
@@ -586,9 +684,16 @@ class NursingRules:
         found = [n.lower() for n in relative_names]
         if words & self.w.relatives_plural:
             for m in self.re_plural_list.finditer(low):
-                for g in ("a", "b", "c"):
+                members = [g for g in ("a", "b", "c") if m.group(g)]
+                firsts = [g for g in members if m.group(g) in lex.first_names]
+                # a first name that is also a stop word ("Will", "June", "May") counts when another
+                # member of the list is a first name that is no stop word ("children Will, Hope, and June")
+                anchored = any(m.group(g) not in lex.stop for g in firsts)
+                for g in firsts:
                     v = m.group(g)
-                    if v and v in lex.first_names and v not in lex.stop and v not in self.relative_words:
+                    if (v not in lex.stop or (anchored and len(firsts) == len(members))) and (
+                        v not in self.relative_words
+                    ):
                         found.append(v)
                         yield m.start(g), m.end(g), "NAME", "relative_list", 59
         if words & self.relative_words:

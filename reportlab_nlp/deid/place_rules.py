@@ -43,6 +43,9 @@ STREET_ANY_CASE = re.compile(
     r"pkwy|parkway|hwy|highway|cir|circle|sq|square)\b\.?",
     re.I,
 )
+# a clock time as the house number ("0200 by Dr."), and "Dr." before a capitalised name: a title
+_CLOCK_NUMBER = re.compile(r"(?:[01]\d|2[0-3])[0-5]\d\b")
+_TITLE_AFTER_DR = re.compile(r"(?i:dr)\.?[ \t]+[A-Z]")
 UNIT = re.compile(
     r"(?=[abfps])(?<![\w-])(?:apt|apartment|suite|ste|flat|psc|p\.?o\.?[ \t]*box|box)\.?[ \t]*#?[ \t]*"
     r"\d{1,6}[A-Za-z]?(?![\w-])",
@@ -185,6 +188,10 @@ class PlaceRules:
             words = m.group().split()[1:-1]
             if any(self._plain(w) in UNITS or self._plain(w) in self.lex.clinical for w in words):
                 continue
+            if any(self._plain(w) in self.lex.stop for w in words) and (
+                _CLOCK_NUMBER.match(m.group()) or _TITLE_AFTER_DR.match(text, m.end() - 3)
+            ):
+                continue  # "2300 by Dr. Chowdhury": a time, a preposition and a title, no street
             yield m.start(), m.end(), "ADDRESS", "street_any_case", 68
             ends.append(m.end())
         for m in UNIT.finditer(text):
