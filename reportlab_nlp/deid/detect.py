@@ -264,6 +264,9 @@ TIME_PATTERNS: list[tuple[str, re.Pattern]] = [
         re.compile(r"(?=\d)(?<![\w:.])(?P<h>[01]\d|2[0-3])(?P<mi>[0-5]\d)\s*(?P<suf>hours|hrs|hr|h)\b"),
     ),
 ]
+# where a TIME_PATTERNS match can start (the first digit of an hour: no word character, ":" or "." before
+# it, as in every pattern), followed by ":", an am/pm letter or three digits and "h"; _matches_at
+_TIME_START = re.compile(r"\d(?<![\w:.].)(?=\d?(?::|\s*[AaPp])|\d{3}\s*h)")
 TIME_AT = re.compile(r"at(?<!\wat)\s+(?P<h>[01]\d|2[0-3])(?P<mi>[0-5]\d)\b(?!\s*(?:mm|cm|ml|mg|m|%))")
 
 
@@ -854,8 +857,9 @@ class Detector:
     def _times(self, text):
         if not self.times:
             return
+        starts = [m.start() for m in _TIME_START.finditer(text)]  # one scan for the three patterns
         for name, rx in TIME_PATTERNS:
-            for m in rx.finditer(text):
+            for m in _matches_at(rx, text, starts):
                 yield Span(m.start(), m.end(), "TIME", name, 72)
         for m in TIME_AT.finditer(text):
             yield Span(m.start("h"), m.end("mi"), "TIME", "at_hhmm", 71)
