@@ -233,7 +233,18 @@ _PHONE_7 = re.compile(r"\d{3} \d{4}")
 _LOW_WORD = re.compile(r"[a-z]+")
 _MONTH_WORDS = frozenset({a.lower() for a, _ in _MONTHS} | {(a + r).lower() for a, r in _MONTHS} | {"sept"})
 _MONTH_NAME_PATTERNS = frozenset({"dmony", "mdy_name", "dmy_name", "my_name"})
-_NUMERIC_DATE_HINT = re.compile(r"\d[/.-]\d|\d{8}")
+# where a numeric date (the DATE_PATTERNS outside _MONTH_NAME_PATTERNS) or MD_BARE can start: the first
+# digit of a number (no word character or "-" before it; each pattern's own left edge is as strict or
+# stricter) followed by eight digits, or by 1-2 or 4 digits and a separator before a digit. Each of those
+# patterns is tried only there (_matches_at): the same matches as its whole-text scan, one shared scan.
+# (One digit is consumed so that ``re`` jumps from digit to digit; no start can follow a digit.)
+_NUMERIC_DATE_START = re.compile(r"\d(?<![\w-].)(?=\d{7}|\d{3}[/.-]\d|\d?[/.-]\d)")
+# where a month-name date (_MONTH_NAME_PATTERNS) can start: a month name after a word edge ("mdy_name",
+# "my_name"), or the first digit of a day followed by "-" or an ordinal, "of" and blanks before a month
+# name ("dmony", "dmy_name"); the same look-behinds as those patterns
+_MONTH_DATE_START = re.compile(
+    MON_AFTER_EDGE + r"|\d(?<!\w.)(?=\d?(?:-|(?:st|nd|rd|th)?(?:\s+of)?\s+)" + MON + ")"
+)
 # cheap pre-checks (a literal first: fast scans): a digit on both sides of a slash (every m/d form
 # needs one); a colon after a hex digit (an IPv6 address without "::" has seven)
 _DIGIT_SLASH_DIGIT = re.compile(r"/(?<=\d/)\d")
@@ -253,6 +264,9 @@ TIME_PATTERNS: list[tuple[str, re.Pattern]] = [
         re.compile(r"(?=\d)(?<![\w:.])(?P<h>[01]\d|2[0-3])(?P<mi>[0-5]\d)\s*(?P<suf>hours|hrs|hr|h)\b"),
     ),
 ]
+# where a TIME_PATTERNS match can start (the first digit of an hour: no word character, ":" or "." before
+# it, as in every pattern), followed by ":", an am/pm letter or three digits and "h"; _matches_at
+_TIME_START = re.compile(r"\d(?<![\w:.].)(?=\d?(?::|\s*[AaPp])|\d{3}\s*h)")
 TIME_AT = re.compile(r"at(?<!\wat)\s+(?P<h>[01]\d|2[0-3])(?P<mi>[0-5]\d)\b(?!\s*(?:mm|cm|ml|mg|m|%))")
 
 
@@ -283,6 +297,21 @@ _COUNTRY_LINE = re.compile(
     r"[ \t]*(?P<c>[^\W\d_][^\W\d_ .'’-]*(?:[ \t]+[^\W\d_]+){0,3})(?:[ \t,]+[A-Z0-9][A-Z0-9 -]{2,9})?[ \t.]*"
 )
 _TOWN_LINE = re.compile(r"[ \t]*(?P<t>[^\W\d_][^\W\d_'’() -]*?)[ \t]*")
+
+
+def _matches_at(rx: re.Pattern[str], text: str, starts: list[int]) -> Iterator[re.Match[str]]:
+    """``rx.finditer(text)`` for a pattern whose every match starts at one of ``starts`` (ascending; a
+    shared pre-scan's candidates, so that each pattern needs no whole-text scan of its own):
+    ``rx`` is tried at those positions only, and, as finditer does, none before the end of the last match.
+    (A match at a position is the one a scan would find there; look-behinds still see the text before.)"""
+    end = 0
+    match = rx.match
+    for p in starts:
+        if p >= end:
+            m = match(text, p)
+            if m is not None:
+                end = m.end()
+                yield m
 
 
 def _cue_firsts(cues: Iterable[str]) -> tuple[frozenset[str], int | None]:
@@ -788,12 +817,12 @@ class Detector:
 
     def _dates(self, text):
         months = bool(self._words & _MONTH_WORDS)
-        # the numeric forms need digits around a separator or eight digits in a row: one scan decides
-        numeric = bool(_NUMERIC_DATE_HINT.search(text))
+        # each form is tried only where it can start: one scan for the numeric forms, one for those with a
+        # month name (which need a month word: ``months``); _NUMERIC_DATE_START, _MONTH_DATE_START
+        starts = [m.start() for m in _NUMERIC_DATE_START.finditer(text)]
+        mstarts = [m.start() for m in _MONTH_DATE_START.finditer(text)] if months else []
         for name, rx in DATE_PATTERNS:
-            if not (months if name in _MONTH_NAME_PATTERNS else numeric):
-                continue
-            for m in rx.finditer(text):
+            for m in _matches_at(rx, text, mstarts if name in _MONTH_NAME_PATTERNS else starts):
                 if _valid_date(m):
                     yield Span(m.start(), m.end(), "DATE", name, 76)
         slash = "/" in text and _DIGIT_SLASH_DIGIT.search(text) is not None  # m/d forms only
@@ -801,7 +830,7 @@ class Detector:
             if _valid_date(m):
                 yield Span(m.start("m"), m.end("d"), "DATE", "md_cued", 74)
         low = self._low
-        for m in MD_BARE.finditer(text) if slash else ():
+        for m in _matches_at(MD_BARE, text, starts) if slash else ():
             if _valid_date(m) and not self._scale_context(low, m):
                 yield Span(m.start(), m.end(), "DATE", "md", 70)
         for m in self.re_two_digit_year.finditer(low):
@@ -828,8 +857,9 @@ class Detector:
     def _times(self, text):
         if not self.times:
             return
+        starts = [m.start() for m in _TIME_START.finditer(text)]  # one scan for the three patterns
         for name, rx in TIME_PATTERNS:
-            for m in rx.finditer(text):
+            for m in _matches_at(rx, text, starts):
                 yield Span(m.start(), m.end(), "TIME", name, 72)
         for m in TIME_AT.finditer(text):
             yield Span(m.start("h"), m.end("mi"), "TIME", "at_hhmm", 71)
