@@ -19,6 +19,7 @@ from .name_rules import NameRules
 from .note_filter import NoteFilter
 from .note_rules import NoteRules
 from .place_rules import PlaceRules
+from .word_index import WordIndex, cue_matches, lead_firsts
 from .word_lists import load_detector_words
 
 CATEGORIES = (
@@ -416,6 +417,9 @@ class Detector:
         # (the first words of those cues: where a scan may start, and whether it is needed; _cue_scan_start)
         self._field_firsts = _cue_firsts(c.lower() for c in cues["field"])
         self._verb_firsts = _cue_firsts(c.lower() for c in cues["verb"])
+        # (when every cue opens with its first word, a cue matches only where one stands: word_index)
+        self._field_at = lead_firsts(c.lower() for c in cues["field"])
+        self._verb_at = lead_firsts(c.lower() for c in cues["verb"])
         self.re_relative = re.compile(
             r"\b" + _alt(c.lower() for c in cues["relative"]) + r"\b[ \t]*[,:(]?[ \t]*"
         )
@@ -696,7 +700,7 @@ class Detector:
         if len(low) != len(text):  # offsets must match: lower-case char by char where lengths differ
             low = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
         self._low = low
-        self._words = frozenset(_LOW_WORD.findall(low))  # cheap pre-checks for cue-led rules
+        self._words = WordIndex(low)  # cheap pre-checks for cue-led rules, and where each word stands
         cands: list[Span] = []
         add = cands.append
         for fn in self._rules():
@@ -1009,14 +1013,18 @@ class Detector:
                 yield Span(r[0], r[1], "NAME", "title", 62)
         low = self._low
         # a name after a header field ("Patient:") or a verb cue ("signed by"), a title in between skipped
-        for cue, firsts, allow, source, score in (
-            (self.re_field, self._field_firsts, True, "field", 62),
-            (self.re_verb, self._verb_firsts, False, "verb", 60),
+        for cue, firsts, at, allow, source, score in (
+            (self.re_field, self._field_firsts, self._field_at, True, "field", 62),
+            (self.re_verb, self._verb_firsts, self._verb_at, False, "verb", 60),
         ):
-            start = _cue_scan_start(low, self._words, firsts)
-            if start is None:
-                continue
-            for m in cue.finditer(low, start):
+            if at is not None:  # tried where a first word stands only (word_index)
+                found = cue_matches(cue, low, self._words, at)
+            else:
+                start = _cue_scan_start(low, self._words, firsts)
+                if start is None:
+                    continue
+                found = cue.finditer(low, start)
+            for m in found:
                 t = self.re_title.match(text, m.end())
                 r = ext(text, t.end() if t else m.end(), allow_comma=allow, allow_caps=allow)
                 if r:
@@ -1186,7 +1194,7 @@ class Detector:
     def _places(self, text):
         yield from self._address_block(text)
         yield from self._country_names(text)
-        for b, e, cat, rule, prio in self.place_rules.spans(text, self._low):
+        for b, e, cat, rule, prio in self.place_rules.spans(text, self._low, self._words):
             yield Span(b, e, cat, rule, prio)
         lex = self.lex
         for sm in self.re_comma_state.finditer(text) if "," in text else ():

@@ -51,6 +51,7 @@ from pathlib import Path
 
 from ..resources import data_path, load_yaml
 from .lexicon import Lexicon
+from .word_index import cue_matches, lead_firsts
 from .word_lists import cue_alt, parse_word_lists
 
 # (start, end, category, rule, priority)
@@ -324,6 +325,7 @@ class NursingRules:
             r"(?P<a>[ \t]*(?:\)|,|;|&|and\b|[a-z/]+))?"
         )
         self._cue_first = frozenset(_FIRST_WORD.findall(c)[0] for c in cues)
+        self._cue_at = lead_firsts(cues)  # tried where a cue's first word stands (word_index)
         self._role_cues = w.name_role_cues
 
         # round 3 -----------------------------------------------------------
@@ -442,7 +444,7 @@ class NursingRules:
                     found.append(v)
                     yield m.start("v"), m.end("v"), "NAME", "relative_coordinated", 59
         if words & self._cue_first:
-            cued = self._cue_names(low)
+            cued = self._cue_names(low, words)
             found.extend(low[b:e] for b, e, *_ in cued)
             yield from cued
         # a relative's first name again, capitalised ("wife Rose ... Rose tearful")
@@ -475,14 +477,14 @@ class NursingRules:
                     yield i, e, "NAME", "relative_repeat_clause", 58
                 i = low.find(name, e)
 
-    def _cue_names(self, low: str) -> list[NursingSpan]:
+    def _cue_names(self, low: str, words: frozenset[str]) -> list[NursingSpan]:
         """Lower-case tokens after a relative or a staff role that are names by what follows them.
 
         An unknown token after a relative is a name ("wife sunita"); a known name that is also a word
         or a modal needs a confirming follower ("son will called", "dtr hope)", "np hill aware")."""
         lex, w = self.lex, self.w
         spans: list[NursingSpan] = []
-        for m in self.re_cue_name.finditer(low):
+        for m in cue_matches(self.re_cue_name, low, words, self._cue_at):
             v = m.group("v")
             cue = low[m.start() : m.start("v")].rstrip(" \t(,:")
             role = cue in self._role_cues
