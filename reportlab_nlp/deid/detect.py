@@ -673,6 +673,9 @@ class Detector:
             r":))"
         )
 
+        # (the cues open with their first words, apostrophe-free: tried where one stands; word_index)
+        self._year_cue_at = lead_firsts(w.year_cues) if not any("'" in c for c in w.year_cues) else None
+        self._month_cue_at = lead_firsts(w.month_cues) if not any("'" in c for c in w.month_cues) else None
         months = [(a + r).lower() for a, r in _MONTHS] + ["sept"]
         self.re_month_alone = re.compile(
             r"(?<![\w/])"
@@ -845,14 +848,14 @@ class Detector:
         if self._words & self._season_words:
             for m in self.re_season_holiday.finditer(low):
                 yield Span(m.start(), m.end(), "DATE", "season_holiday", 75)
-        for m in self.re_month_alone.finditer(low) if months else ():
+        for m in cue_matches(self.re_month_alone, low, self._words, self._month_cue_at) if months else ():
             b, e = m.start("mon"), m.end("mon")
             if low[b:e] not in ("may", "march") or text[b].isupper():
                 yield Span(b, e, "DATE", "month_alone", 66)
         if self._words & self._weekday_words:
             for m in self.re_weekday.finditer(low):
                 yield Span(m.start(), m.end(), "DATE", "weekday", 67)
-        for m in self.re_year_cued.finditer(low):
+        for m in cue_matches(self.re_year_cued, low, self._words, self._year_cue_at):
             yield Span(m.start("y"), m.end("y"), "DATE", "year_cued", 68)
         if self.strict_years:
             for m in YEAR_PATTERN.finditer(text):

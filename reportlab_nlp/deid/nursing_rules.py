@@ -51,7 +51,7 @@ from pathlib import Path
 
 from ..resources import data_path, load_yaml
 from .lexicon import Lexicon
-from .word_index import cue_matches, lead_firsts
+from .word_index import cue_matches, cue_starts, lead_firsts, matches_at
 from .word_lists import cue_alt, parse_word_lists
 
 # (start, end, category, rule, priority)
@@ -233,6 +233,7 @@ class NursingRules:
         # a residential head first ("Manor"), then the cue and the capitalised words before it
         heads = "|".join(re.escape(h.capitalize()) for h in sorted(w.residence_heads))
         self.re_residence_head = re.compile(r"(?<=[ \t])(?:" + heads + r")(?![\w])")
+        self._residence_at = lead_firsts(w.residence_heads)  # tried where a head word stands (word_index)
         self.re_residence_before = re.compile(
             r"(?i:(?<![\w])" + cue_alt(w.residence_cues) + r")[ \t]+(?P<v>(?:[A-Z][a-z'’]+[ \t]+){1,3})$"
         )
@@ -340,6 +341,7 @@ class NursingRules:
         )
         # a lower-case month alone after a temporal preposition ("was there in jan", "since march")
         alone = "|".join(m for m in _MONTH_WORDS.split("|"))
+        self._month_alone_at = lead_firsts(w.month_alone_cues)
         self.re_month_alone = re.compile(
             r"(?<![\w/])" + cue_alt(w.month_alone_cues) + r"[ \t]+(?P<v>(?:" + alone + r"))\.?"
             r"(?![\w'’/-]|[ \t]*\d|\.\w)"
@@ -414,7 +416,7 @@ class NursingRules:
                     yield b, m.end("v"), "ID", "specimen_id", 64
         for m in self.re_accession_shape.finditer(text) if "-" in text else ():
             yield m.start("v"), m.end("v"), "ID", "accession_shape", 63
-        for h in self.re_residence_head.finditer(text):
+        for h in matches_at(self.re_residence_head, text, cue_starts(low, words, self._residence_at)):
             r = self.re_residence_before.search(text, max(0, h.start() - 80), h.start())
             if not r:
                 continue
@@ -619,7 +621,8 @@ class NursingRules:
         after a transfer (half C1 of the nursing notes)."""
         lex, w = self.lex, self.w
         if words & self._state_codes:
-            for m in self.re_state_code.finditer(text):
+            # (only where a code stands as a word: two capitals alone, which no match overlaps; word_index)
+            for m in matches_at(self.re_state_code, text, cue_starts(low, words, self._state_codes)):
                 if m.group("v") not in self._state_upper:
                     continue
                 b = m.start("v")
@@ -647,7 +650,7 @@ class NursingRules:
                     yield b, m.end("v"), "STATE", "town_state", 62
         months = words & _MONTH_SET
         if months - {"may", "mar", "dec"} and words & w.month_alone_cues:
-            for m in self.re_month_alone.finditer(low):
+            for m in cue_matches(self.re_month_alone, low, words, self._month_alone_at):
                 if text[m.start("v") : m.end("v")].islower():
                     yield m.start("v"), m.end("v"), "DATE", "month_alone", 66
         if "." in text and words & self._role_first:
