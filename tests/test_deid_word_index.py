@@ -40,3 +40,27 @@ def test_cue_matches_are_those_of_a_whole_text_scan():
     assert found == [(0, "anna"), (10, "wife"), (37, "tom")]
     assert found == [(m.start(), m.group("v")) for m in rx.finditer(low)]
     assert [m.start() for m in cue_matches(rx, low, WordIndex(low), None)] == [0, 10, 37]
+
+
+def test_hospital_list_looks_further_only_where_a_distinctive_word_can_stand(det):
+    rules = det.hospital_rules
+    assert "view-ucla" in rules.names.heads  # a distinctive word whose parts are everyday words
+
+    def possible(low: str) -> bool:
+        return rules._head_possible(low, WordIndex(low))
+
+    assert possible("transferred from view-ucla medical center") is True
+    assert possible("lateral view of the chest") is False  # "view" alone: no listed word
+    assert possible("lateral view of the chest, pt's films") is True  # an apostrophe: looked at
+    assert rules._keys >= {"view"}  # (the older pre-check alone would look at that text)
+    assert list(rules.spans("lateral view of the chest", WordIndex("lateral view of the chest"))) == []
+
+
+def test_cue_matches_on_the_text_take_their_starts_from_its_lower_case_words():
+    rx = re.compile(r"\b(?:New York|Texas|TEXAS)\b(?![\w-])")
+    text = "From New York to TEXAS, texas, Newark, new York-ish"
+    low = text.lower()
+    at = lead_firsts(["New York", "Texas"])
+    found = [m.span() for m in cue_matches(rx, low, WordIndex(low), at, text)]
+    assert found == [(5, 13), (17, 22)]
+    assert found == [m.span() for m in rx.finditer(text)]

@@ -612,6 +612,7 @@ class Detector:
         )
         self._country_keyless = any(not _LOW_WORD.search(c) for c in self._countries)
         self._state_words = frozenset(w.lower() for st in lex.states for w in st.split())
+        self._state_full_at = lead_firsts(lex.states)  # a state name is tried where its first word stands
         self.ambiguous_abbr = self.words.ambiguous_state_abbreviations
         # days of the week (an element of a date), in any case, on the lower-cased text
         self.re_weekday = re.compile(r"\b" + _alt(self.words.weekdays) + r"s?\b")
@@ -1233,7 +1234,7 @@ class Detector:
                 yield Span(m.start("v"), m.end("v"), "ZIP", "postcode_town", 55)
         for m in self.re_zip4.finditer(text):
             yield Span(m.start(), m.end(), "ZIP", "zip4", 55)
-        for m in self.re_state_full.finditer(text) if self._words & self._state_words else ():
+        for m in cue_matches(self.re_state_full, self._low, self._words, self._state_full_at, text):
             yield Span(m.start(), m.end(), "STATE", "state", 54)
         for m in self.re_state_field.finditer(text) if "state" in self._words else ():
             yield Span(m.start("v"), m.end("v"), "STATE", "state_field", 56)

@@ -51,7 +51,7 @@ from pathlib import Path
 
 from ..resources import data_path, load_yaml
 from .lexicon import Lexicon
-from .word_index import cue_matches, cue_starts, lead_firsts, matches_at
+from .word_index import cue_matches, lead_firsts
 from .word_lists import cue_alt, parse_word_lists
 
 # (start, end, category, rule, priority)
@@ -416,7 +416,7 @@ class NursingRules:
                     yield b, m.end("v"), "ID", "specimen_id", 64
         for m in self.re_accession_shape.finditer(text) if "-" in text else ():
             yield m.start("v"), m.end("v"), "ID", "accession_shape", 63
-        for h in matches_at(self.re_residence_head, text, cue_starts(low, words, self._residence_at)):
+        for h in cue_matches(self.re_residence_head, low, words, self._residence_at, text):
             r = self.re_residence_before.search(text, max(0, h.start() - 80), h.start())
             if not r:
                 continue
@@ -622,7 +622,7 @@ class NursingRules:
         lex, w = self.lex, self.w
         if words & self._state_codes:
             # (only where a code stands as a word: two capitals alone, which no match overlaps; word_index)
-            for m in matches_at(self.re_state_code, text, cue_starts(low, words, self._state_codes)):
+            for m in cue_matches(self.re_state_code, low, words, self._state_codes, text):
                 if m.group("v") not in self._state_upper:
                     continue
                 b = m.start("v")

@@ -83,10 +83,17 @@ def matches_at(rx: re.Pattern[str], text: str, starts: list[int]) -> Iterator[re
 
 
 def cue_matches(
-    rx: re.Pattern[str], low: str, words: frozenset[str], firsts: frozenset[str] | None
+    rx: re.Pattern[str],
+    low: str,
+    words: frozenset[str],
+    firsts: frozenset[str] | None,
+    text: str | None = None,
 ) -> Iterator[re.Match[str]]:
     """The matches of the cue-led pattern ``rx`` on ``low`` (those of ``rx.finditer(low)``), tried at the
-    whole words of ``firsts`` only (``lead_firsts`` of its cues; None: a whole-text scan)."""
+    whole words of ``firsts`` only (``lead_firsts`` of its cues; None: a whole-text scan). With ``text``
+    (``low`` before lower-casing, same offsets) ``rx`` runs on ``text``: a pattern whose every match
+    lower-cased opens with a word of ``firsts``."""
+    s = low if text is None else text
     if firsts is None:
-        return rx.finditer(low)
-    return matches_at(rx, low, cue_starts(low, words, firsts))
+        return rx.finditer(s)
+    return matches_at(rx, s, cue_starts(low, words, firsts))
