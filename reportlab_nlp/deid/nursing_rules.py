@@ -199,7 +199,10 @@ class NursingRules:
         )
         # capitals are case-sensitive, the role word is not; texts without a role word skip both
         self.re_initials_before_role = re.compile(
-            r"(?<![\w.])(?P<v>(?:[A-Z]\.){2,3}|[A-Z]{2,3})[ \t]+(?i:" + cue_alt(w.initials_role_words) + r")"
+            # ((?<![\w.])(?:[A-Z]\.){2,3}|[A-Z]{2,3}) with its left edge after the first capital: fast_re)
+            r"(?P<v>[A-Z](?<![\w.].)(?:\.(?:[A-Z]\.){1,2}|[A-Z]{1,2}))[ \t]+(?i:"
+            + cue_alt(w.initials_role_words)
+            + r")"
             r"(?![\w])"
         )
         # "(MK)" first (a literal "(" scans fast), then the role word right before it
@@ -229,7 +232,8 @@ class NursingRules:
         self._specimen_last = frozenset(
             _FIRST_WORD.findall(c)[-1] for c in w.specimen_cues
         )  # "bank", not "blood"
-        self.re_accession_shape = re.compile(r"(?<![\w-])(?P<v>[A-Z]{1,2}\d{2}-\d{4,8})(?![\w-])")
+        # ((?<![\w-])[A-Z]{1,2}..., its left edge after the first capital: fast_re)
+        self.re_accession_shape = re.compile(r"(?P<v>[A-Z](?<![\w-].)[A-Z]?\d{2}-\d{4,8})(?![\w-])")
         # a residential head first ("Manor"), then the cue and the capitalised words before it
         heads = "|".join(re.escape(h.capitalize()) for h in sorted(w.residence_heads))
         self.re_residence_head = re.compile(r"(?<=[ \t])(?:" + heads + r")(?![\w])")
