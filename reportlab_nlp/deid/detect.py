@@ -19,6 +19,7 @@ from .name_rules import NameRules
 from .note_filter import NoteFilter
 from .note_rules import NoteRules
 from .place_rules import PlaceRules
+from .word_index import WordIndex, cue_matches, lead_firsts
 from .word_lists import load_detector_words
 
 CATEGORIES = (
@@ -239,7 +240,18 @@ _TREND_BEFORE = re.compile(
 )
 _MONTH_WORDS = frozenset({a.lower() for a, _ in _MONTHS} | {(a + r).lower() for a, r in _MONTHS} | {"sept"})
 _MONTH_NAME_PATTERNS = frozenset({"dmony", "mdy_name", "dmy_name", "my_name"})
-_NUMERIC_DATE_HINT = re.compile(r"\d[/.-]\d|\d{8}")
+# where a numeric date (the DATE_PATTERNS outside _MONTH_NAME_PATTERNS) or MD_BARE can start: the first
+# digit of a number (no word character or "-" before it; each pattern's own left edge is as strict or
+# stricter) followed by eight digits, or by 1-2 or 4 digits and a separator before a digit. Each of those
+# patterns is tried only there (_matches_at): the same matches as its whole-text scan, one shared scan.
+# (One digit is consumed so that ``re`` jumps from digit to digit; no start can follow a digit.)
+_NUMERIC_DATE_START = re.compile(r"\d(?<![\w-].)(?=\d{7}|\d{3}[/.-]\d|\d?[/.-]\d)")
+# where a month-name date (_MONTH_NAME_PATTERNS) can start: a month name after a word edge ("mdy_name",
+# "my_name"), or the first digit of a day followed by "-" or an ordinal, "of" and blanks before a month
+# name ("dmony", "dmy_name"); the same look-behinds as those patterns
+_MONTH_DATE_START = re.compile(
+    MON_AFTER_EDGE + r"|\d(?<!\w.)(?=\d?(?:-|(?:st|nd|rd|th)?(?:\s+of)?\s+)" + MON + ")"
+)
 # cheap pre-checks (a literal first: fast scans): a digit on both sides of a slash (every m/d form
 # needs one); a colon after a hex digit (an IPv6 address without "::" has seven)
 _DIGIT_SLASH_DIGIT = re.compile(r"/(?<=\d/)\d")
@@ -259,6 +271,9 @@ TIME_PATTERNS: list[tuple[str, re.Pattern]] = [
         re.compile(r"(?=\d)(?<![\w:.])(?P<h>[01]\d|2[0-3])(?P<mi>[0-5]\d)\s*(?P<suf>hours|hrs|hr|h)\b"),
     ),
 ]
+# where a TIME_PATTERNS match can start (the first digit of an hour: no word character, ":" or "." before
+# it, as in every pattern), followed by ":", an am/pm letter or three digits and "h"; _matches_at
+_TIME_START = re.compile(r"\d(?<![\w:.].)(?=\d?(?::|\s*[AaPp])|\d{3}\s*h)")
 TIME_AT = re.compile(r"at(?<!\wat)\s+(?P<h>[01]\d|2[0-3])(?P<mi>[0-5]\d)\b(?!\s*(?:mm|cm|ml|mg|m|%))")
 
 
@@ -289,6 +304,21 @@ _COUNTRY_LINE = re.compile(
     r"[ \t]*(?P<c>[^\W\d_][^\W\d_ .'’-]*(?:[ \t]+[^\W\d_]+){0,3})(?:[ \t,]+[A-Z0-9][A-Z0-9 -]{2,9})?[ \t.]*"
 )
 _TOWN_LINE = re.compile(r"[ \t]*(?P<t>[^\W\d_][^\W\d_'’() -]*?)[ \t]*")
+
+
+def _matches_at(rx: re.Pattern[str], text: str, starts: list[int]) -> Iterator[re.Match[str]]:
+    """``rx.finditer(text)`` for a pattern whose every match starts at one of ``starts`` (ascending; a
+    shared pre-scan's candidates, so that each pattern needs no whole-text scan of its own):
+    ``rx`` is tried at those positions only, and, as finditer does, none before the end of the last match.
+    (A match at a position is the one a scan would find there; look-behinds still see the text before.)"""
+    end = 0
+    match = rx.match
+    for p in starts:
+        if p >= end:
+            m = match(text, p)
+            if m is not None:
+                end = m.end()
+                yield m
 
 
 def _cue_firsts(cues: Iterable[str]) -> tuple[frozenset[str], int | None]:
@@ -393,6 +423,9 @@ class Detector:
         # (the first words of those cues: where a scan may start, and whether it is needed; _cue_scan_start)
         self._field_firsts = _cue_firsts(c.lower() for c in cues["field"])
         self._verb_firsts = _cue_firsts(c.lower() for c in cues["verb"])
+        # (when every cue opens with its first word, a cue matches only where one stands: word_index)
+        self._field_at = lead_firsts(c.lower() for c in cues["field"])
+        self._verb_at = lead_firsts(c.lower() for c in cues["verb"])
         self.re_relative = re.compile(
             r"\b" + _alt(c.lower() for c in cues["relative"]) + r"\b[ \t]*[,:(]?[ \t]*"
         )
@@ -585,6 +618,7 @@ class Detector:
         )
         self._country_keyless = any(not _LOW_WORD.search(c) for c in self._countries)
         self._state_words = frozenset(w.lower() for st in lex.states for w in st.split())
+        self._state_full_at = lead_firsts(lex.states)  # a state name is tried where its first word stands
         self.ambiguous_abbr = self.words.ambiguous_state_abbreviations
         # days of the week (an element of a date), in any case, on the lower-cased text
         self.re_weekday = re.compile(r"\b" + _alt(self.words.weekdays) + r"s?\b")
@@ -646,6 +680,9 @@ class Detector:
             r":))"
         )
 
+        # (the cues open with their first words, apostrophe-free: tried where one stands; word_index)
+        self._year_cue_at = lead_firsts(w.year_cues) if not any("'" in c for c in w.year_cues) else None
+        self._month_cue_at = lead_firsts(w.month_cues) if not any("'" in c for c in w.month_cues) else None
         months = [(a + r).lower() for a, r in _MONTHS] + ["sept"]
         self.re_month_alone = re.compile(
             r"(?<![\w/])"
@@ -673,7 +710,7 @@ class Detector:
         if len(low) != len(text):  # offsets must match: lower-case char by char where lengths differ
             low = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
         self._low = low
-        self._words = frozenset(_LOW_WORD.findall(low))  # cheap pre-checks for cue-led rules
+        self._words = WordIndex(low)  # cheap pre-checks for cue-led rules, and where each word stands
         cands: list[Span] = []
         add = cands.append
         for fn in self._rules():
@@ -794,12 +831,12 @@ class Detector:
 
     def _dates(self, text):
         months = bool(self._words & _MONTH_WORDS)
-        # the numeric forms need digits around a separator or eight digits in a row: one scan decides
-        numeric = bool(_NUMERIC_DATE_HINT.search(text))
+        # each form is tried only where it can start: one scan for the numeric forms, one for those with a
+        # month name (which need a month word: ``months``); _NUMERIC_DATE_START, _MONTH_DATE_START
+        starts = [m.start() for m in _NUMERIC_DATE_START.finditer(text)]
+        mstarts = [m.start() for m in _MONTH_DATE_START.finditer(text)] if months else []
         for name, rx in DATE_PATTERNS:
-            if not (months if name in _MONTH_NAME_PATTERNS else numeric):
-                continue
-            for m in rx.finditer(text):
+            for m in _matches_at(rx, text, mstarts if name in _MONTH_NAME_PATTERNS else starts):
                 if _valid_date(m):
                     yield Span(m.start(), m.end(), "DATE", name, 76)
         slash = "/" in text and _DIGIT_SLASH_DIGIT.search(text) is not None  # m/d forms only
@@ -807,7 +844,7 @@ class Detector:
             if _valid_date(m):
                 yield Span(m.start("m"), m.end("d"), "DATE", "md_cued", 74)
         low = self._low
-        for m in MD_BARE.finditer(text) if slash else ():
+        for m in _matches_at(MD_BARE, text, starts) if slash else ():
             if _valid_date(m) and not self._scale_context(low, m):
                 yield Span(m.start(), m.end(), "DATE", "md", 70)
         for m in self.re_two_digit_year.finditer(low):
@@ -824,14 +861,14 @@ class Detector:
         if self._words & self._season_words:
             for m in self.re_season_holiday.finditer(low):
                 yield Span(m.start(), m.end(), "DATE", "season_holiday", 75)
-        for m in self.re_month_alone.finditer(low) if months else ():
+        for m in cue_matches(self.re_month_alone, low, self._words, self._month_cue_at) if months else ():
             b, e = m.start("mon"), m.end("mon")
             if low[b:e] not in ("may", "march") or text[b].isupper():
                 yield Span(b, e, "DATE", "month_alone", 66)
         if self._words & self._weekday_words:
             for m in self.re_weekday.finditer(low):
                 yield Span(m.start(), m.end(), "DATE", "weekday", 67)
-        for m in self.re_year_cued.finditer(low):
+        for m in cue_matches(self.re_year_cued, low, self._words, self._year_cue_at):
             yield Span(m.start("y"), m.end("y"), "DATE", "year_cued", 68)
         if self.strict_years:
             for m in YEAR_PATTERN.finditer(text):
@@ -840,8 +877,9 @@ class Detector:
     def _times(self, text):
         if not self.times:
             return
+        starts = [m.start() for m in _TIME_START.finditer(text)]  # one scan for the three patterns
         for name, rx in TIME_PATTERNS:
-            for m in rx.finditer(text):
+            for m in _matches_at(rx, text, starts):
                 yield Span(m.start(), m.end(), "TIME", name, 72)
         for m in TIME_AT.finditer(text):
             yield Span(m.start("h"), m.end("mi"), "TIME", "at_hhmm", 71)
@@ -1003,14 +1041,18 @@ class Detector:
                     yield Span(t.start(1), t.end(1), "NAME", "title_listed_name", 62)  # type: ignore[union-attr]
         low = self._low
         # a name after a header field ("Patient:") or a verb cue ("signed by"), a title in between skipped
-        for cue, firsts, allow, source, score in (
-            (self.re_field, self._field_firsts, True, "field", 62),
-            (self.re_verb, self._verb_firsts, False, "verb", 60),
+        for cue, firsts, at, allow, source, score in (
+            (self.re_field, self._field_firsts, self._field_at, True, "field", 62),
+            (self.re_verb, self._verb_firsts, self._verb_at, False, "verb", 60),
         ):
-            start = _cue_scan_start(low, self._words, firsts)
-            if start is None:
-                continue
-            for m in cue.finditer(low, start):
+            if at is not None:  # tried where a first word stands only (word_index)
+                found = cue_matches(cue, low, self._words, at)
+            else:
+                start = _cue_scan_start(low, self._words, firsts)
+                if start is None:
+                    continue
+                found = cue.finditer(low, start)
+            for m in found:
                 t = self.re_title.match(text, m.end())
                 r = ext(text, t.end() if t else m.end(), allow_comma=allow, allow_caps=allow)
                 if r:
@@ -1180,7 +1222,7 @@ class Detector:
     def _places(self, text):
         yield from self._address_block(text)
         yield from self._country_names(text)
-        for b, e, cat, rule, prio in self.place_rules.spans(text, self._low):
+        for b, e, cat, rule, prio in self.place_rules.spans(text, self._low, self._words):
             yield Span(b, e, cat, rule, prio)
         lex = self.lex
         for sm in self.re_comma_state.finditer(text) if "," in text else ():
@@ -1216,7 +1258,7 @@ class Detector:
                 yield Span(m.start("v"), m.end("v"), "ZIP", "postcode_town", 55)
         for m in self.re_zip4.finditer(text):
             yield Span(m.start(), m.end(), "ZIP", "zip4", 55)
-        for m in self.re_state_full.finditer(text) if self._words & self._state_words else ():
+        for m in cue_matches(self.re_state_full, self._low, self._words, self._state_full_at, text):
             yield Span(m.start(), m.end(), "STATE", "state", 54)
         for m in self.re_state_field.finditer(text) if "state" in self._words else ():
             yield Span(m.start("v"), m.end("v"), "STATE", "state_field", 56)

@@ -120,17 +120,35 @@ class HospitalRules:
         self._keys = frozenset(keys)
         # the tokens at which _span_at can find a span: a listed name's first token or a distinctive word
         self._starts = frozenset(self.names.by_first) | self.names.heads
+        # every span holds a token that normalises to a distinctive word; in a text without an apostrophe
+        # that token is the word itself (no alias is distinctive), so all its [a-z]+ parts are words of the
+        # text: by its longest part, the parts of each distinctive word (None: the check does not hold)
+        self._head_parts: dict[str, list[frozenset[str]]] | None = {}
+        for h in self.names.heads:
+            parts = re.findall(r"[a-z]+", h)
+            if not parts or h in ALIASES.values():
+                self._head_parts = None
+                break
+            self._head_parts.setdefault(max(parts, key=len), []).append(frozenset(parts))
+        self._head_part_keys = frozenset(self._head_parts or ())
         self._norm = WordMemo(norm_token)  # token -> norm_token(token)
 
     def spans(self, low: str, words: frozenset[str]) -> Iterator[tuple[int, int, str]]:
         """``(start, end, rule)`` on the lower-cased text; ``words`` its [a-z]+ words (a pre-check)."""
         present = words & self._keys
-        if not present:
+        if not present or not self._head_possible(low, words):
             return
         norm = self._norm
         for wb, we in self._windows(low, present):
             toks = [(m.start(), m.end(), norm[m.group()]) for m in TOKEN.finditer(low, wb, we)]
             yield from self._scan(low, toks)
+
+    def _head_possible(self, low: str, words: frozenset[str]) -> bool:
+        """False when no token of the text can be a distinctive word (then no span is found)."""
+        by_part = self._head_parts
+        if by_part is None or "'" in low or "’" in low:
+            return True
+        return any(parts <= words for p in words & self._head_part_keys for parts in by_part[p])
 
     @staticmethod
     def _windows(low: str, present: frozenset[str]) -> list[tuple[int, int]]:

@@ -26,6 +26,7 @@ import re
 from collections.abc import Iterator
 
 from .lexicon import Lexicon, WordMemo
+from .word_index import cue_matches, lead_firsts
 
 # a word, or an initial ("J." / "J")
 TOKEN = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*\.?")
@@ -97,6 +98,8 @@ class NameRules:
         for kind in self.re_cue:
             leads = [re.search(r"[a-z]", c.lower()) for c in cues.get(kind, ())]
             self._cue_lead[kind] = None if not all(leads) else max(m.start() for m in leads if m)
+        # a kind whose every cue opens with its first word is tried only where one stands (word_index)
+        self._cue_at = {kind: lead_firsts(cues.get(kind, ())) for kind in self.re_cue}
         self.countries = country_words()
         # word -> strong(w), capitalised_unknown(w), the _SEED_* bits of _lexicon (pure functions of the word)
         self._strong_memo = WordMemo(self._strong)
@@ -426,7 +429,8 @@ class NameRules:
                 lead = self._cue_lead[kind]
                 if lead is not None:  # no cue starts before the first of their first words (less its lead)
                     start = max(0, min(low.find(w) for w in here) - lead)
-            for m in rx.finditer(low, start):
+            at = self._cue_at[kind] if present is not None else None
+            for m in cue_matches(rx, low, present, at) if at is not None else rx.finditer(low, start):
                 pos, kind_here = self._start(text, low, m.end(), kind)
                 words = []
                 while len(words) < 3:

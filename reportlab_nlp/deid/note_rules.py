@@ -18,6 +18,7 @@ from pathlib import Path
 from ..resources import data_path, load_yaml
 from .lexicon import Lexicon
 from .nursing_rules import NursingRules
+from .word_index import cue_matches, lead_firsts
 from .word_lists import cue_alt, parse_word_lists
 
 # (start, end, category, rule, priority)
@@ -97,6 +98,9 @@ class NoteRules:
             r"\b" + cue_alt(w.transfer_cues) + r"[ \t]+(?P<v>[a-z]{2,5})(?![\w/'’-])"
         )
         self._transfer_first = frozenset(c.split()[0] for c in w.transfer_cues)
+        # every cue opens with its first word: both cue scans are tried where one stands (word_index)
+        self._initials_at = lead_firsts(w.initials_cues)
+        self._transfer_at = lead_firsts(w.transfer_cues)
         suf = "|".join(sorted((s.capitalize() for s in w.street_suffixes_bare), key=len, reverse=True))
         self.re_street_bare = re.compile(
             r"(?i:(?<![\w])"
@@ -144,7 +148,7 @@ class NoteRules:
     def _initials(self, text: str, low: str, words: frozenset[str]) -> Iterator[NoteSpan]:
         if not (words & self._cue_first or "d/w" in low):
             return
-        for m in self.re_initials_cue.finditer(low):
+        for m in cue_matches(self.re_initials_cue, low, words, self._initials_at):
             if m.start() and low[m.start() - 1] == "/":
                 continue
             c = self.re_caps_initials.match(text, m.end())
@@ -202,7 +206,7 @@ class NoteRules:
         if not words & self._transfer_first:
             return
         lex = self.lex
-        for m in self.re_transfer.finditer(low):
+        for m in cue_matches(self.re_transfer, low, words, self._transfer_at):
             if m.start() and low[m.start() - 1] == "/":
                 continue
             v = m.group("v")

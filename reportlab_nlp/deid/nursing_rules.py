@@ -74,6 +74,7 @@ from pathlib import Path
 
 from ..resources import data_path, load_yaml
 from .lexicon import Lexicon
+from .word_index import cue_matches, lead_firsts
 from .word_lists import cue_alt, parse_word_lists
 
 # (start, end, category, rule, priority)
@@ -335,7 +336,8 @@ class NursingRules:
         )
         # capitals are case-sensitive, the role word is not; texts without a role word skip both
         self.re_initials_before_role = re.compile(
-            r"(?<![\w.])(?P<v>(?:[A-Z]\.){2,3}|[A-Z]{2,3})[ \t]*,?[ \t]+(?i:"
+            # ((?<![\w.])(?:[A-Z]\.){2,3}|[A-Z]{2,3}) with its left edge after the first capital: fast_re)
+            r"(?P<v>[A-Z](?<![\w.].)(?:\.(?:[A-Z]\.){1,2}|[A-Z]{1,2}))[ \t]*,?[ \t]+(?i:"
             + cue_alt(w.initials_role_words)
             + r")"
             r"(?![\w])"
@@ -381,10 +383,12 @@ class NursingRules:
         self._specimen_last = frozenset(
             _FIRST_WORD.findall(c)[-1] for c in w.specimen_cues
         )  # "bank", not "blood"
-        self.re_accession_shape = re.compile(r"(?<![\w-])(?P<v>[A-Z]{1,2}\d{2}-\d{4,8})(?![\w-])")
+        # ((?<![\w-])[A-Z]{1,2}..., its left edge after the first capital: fast_re)
+        self.re_accession_shape = re.compile(r"(?P<v>[A-Z](?<![\w-].)[A-Z]?\d{2}-\d{4,8})(?![\w-])")
         # a residential head first ("Manor"), then the cue and the capitalised words before it
         heads = "|".join(re.escape(h.capitalize()) for h in sorted(w.residence_heads))
         self.re_residence_head = re.compile(r"(?<=[ \t])(?:" + heads + r")(?![\w])")
+        self._residence_at = lead_firsts(w.residence_heads)  # tried where a head word stands (word_index)
         self.re_residence_before = re.compile(
             r"(?i:(?<![\w])" + cue_alt(w.residence_cues) + r")[ \t]+(?P<v>(?:[A-Z][a-z'’]+[ \t]+){1,3})$"
         )
@@ -477,6 +481,7 @@ class NursingRules:
             r"(?P<a>[ \t]*(?:\)|\(|,|;|&|and\b|[a-z/]+))?"
         )
         self._cue_first = frozenset(_FIRST_WORD.findall(c)[0] for c in cues)
+        self._cue_at = lead_firsts(cues)  # tried where a cue's first word stands (word_index)
         self._role_cues = w.name_role_cues | w.job_name_cues
 
         # round 3 -----------------------------------------------------------
@@ -491,6 +496,7 @@ class NursingRules:
         )
         # a lower-case month alone after a temporal preposition ("was there in jan", "since march")
         alone = "|".join(m for m in _MONTH_WORDS.split("|"))
+        self._month_alone_at = lead_firsts(w.month_alone_cues)
         self.re_month_alone = re.compile(
             r"(?<![\w/])" + cue_alt(w.month_alone_cues) + r"[ \t]+(?P<v>(?:" + alone + r"))\.?"
             r"(?![\w'’/-]|[ \t]*\d|\.\w)"
@@ -668,7 +674,7 @@ class NursingRules:
                     yield b, m.end("v"), "ID", "specimen_id", 64
         for m in self.re_accession_shape.finditer(text) if "-" in text else ():
             yield m.start("v"), m.end("v"), "ID", "accession_shape", 63
-        for h in self.re_residence_head.finditer(text):
+        for h in cue_matches(self.re_residence_head, low, words, self._residence_at, text):
             r = self.re_residence_before.search(text, max(0, h.start() - 80), h.start())
             if not r:
                 continue
@@ -705,7 +711,7 @@ class NursingRules:
                     found.append(v)
                     yield m.start("v"), m.end("v"), "NAME", "relative_coordinated", 59
         if words & self._cue_first:
-            cued = self._cue_names(low)
+            cued = self._cue_names(low, words)
             found.extend(low[b:e] for b, e, *_ in cued)
             yield from cued
         # a relative's first name again, capitalised ("wife Rose ... Rose tearful")
@@ -738,14 +744,14 @@ class NursingRules:
                     yield i, e, "NAME", "relative_repeat_clause", 58
                 i = low.find(name, e)
 
-    def _cue_names(self, low: str) -> list[NursingSpan]:
+    def _cue_names(self, low: str, words: frozenset[str]) -> list[NursingSpan]:
         """Lower-case tokens after a relative or a staff role that are names by what follows them.
 
         An unknown token after a relative is a name ("wife sunita"); a known name that is also a word
         or a modal needs a confirming follower ("son will called", "dtr hope)", "np hill aware")."""
         lex, w = self.lex, self.w
         spans: list[NursingSpan] = []
-        for m in self.re_cue_name.finditer(low):
+        for m in cue_matches(self.re_cue_name, low, words, self._cue_at):
             v = m.group("v")
             cue = low[m.start() : m.start("v")].rstrip(" \t(,:.")
             role = cue in self._role_cues
@@ -889,7 +895,8 @@ class NursingRules:
         after a transfer (half C1 of the nursing notes)."""
         lex, w = self.lex, self.w
         if words & self._state_codes:
-            for m in self.re_state_code.finditer(text):
+            # (only where a code stands as a word: two capitals alone, which no match overlaps; word_index)
+            for m in cue_matches(self.re_state_code, low, words, self._state_codes, text):
                 if m.group("v") not in self._state_upper:
                     continue
                 b = m.start("v")
@@ -930,7 +937,7 @@ class NursingRules:
                     yield b, m.end("v"), "STATE", "town_state", 62
         months = words & _MONTH_SET
         if months - {"may", "mar", "dec"} and words & w.month_alone_cues:
-            for m in self.re_month_alone.finditer(low):
+            for m in cue_matches(self.re_month_alone, low, words, self._month_alone_at):
                 if text[m.start("v") : m.end("v")].islower():
                     yield m.start("v"), m.end("v"), "DATE", "month_alone", 66
         if "." in text and words & self._role_first:

@@ -23,6 +23,7 @@ from collections.abc import Iterator
 
 from ..resources import data_path
 from .lexicon import Lexicon, WordMemo
+from .word_index import WordIndex, cue_matches, lead_firsts
 
 TOKEN = re.compile(r"[^\W\d_]+(?:['’.-][^\W\d_]+)*(?:['’]s)?")
 SAINT = re.compile(
@@ -106,6 +107,9 @@ class PlaceRules:
         abbr_cues = [c.lower() for c in pat.get("facility_abbreviation_cues", ())]
         self.re_abbr_cue = re.compile(r"(?<![\w/])" + _alt(abbr_cues) + r"[ \t]+(?:the[ \t]+)?")
         self.re_cue_before = re.compile(r"(?<![\w/])" + _alt(abbr_cues) + r"[ \t]+(?:the[ \t]+)?$")
+        # each cue opens with its first word: the two cue scans are tried where one stands (word_index)
+        self._place_cue_at = lead_firsts(cues)
+        self._abbr_cue_at = lead_firsts(abbr_cues)
         suf = list(pat.get("facility_suffixes_extra", ())) + list(pat.get("facility_suffixes", ()))
         # cheap pre-checks: a text without any of these words cannot hold the pattern
         self.suffix_words = frozenset(re.findall(r"[A-Za-z]+", " ".join(suf)))
@@ -158,11 +162,16 @@ class PlaceRules:
         lex = self.lex
         return not (lw in lex.stop or lw in lex.allow or lw in lex.clinical)
 
-    def spans(self, text: str, low: str) -> Iterator[tuple[int, int, str, str, int]]:
-        """``(start, end, category, rule, priority)``."""
+    def spans(
+        self, text: str, low: str, words: frozenset[str] | None = None
+    ) -> Iterator[tuple[int, int, str, str, int]]:
+        """``(start, end, category, rule, priority)``; ``words``: the [a-z]+ words of ``low`` (the
+        detector's WordIndex; found here when not given)."""
+        if words is None:
+            words = WordIndex(low)
         yield from self._saints(text)
-        yield from self._cued(text, low)
-        yield from self._abbreviations(text, low)
+        yield from self._cued(text, low, words)
+        yield from self._abbreviations(text, low, words)
         yield from self._suffixes(text)
         yield from self._known_places(text)
         yield from self._addresses(text)
@@ -238,9 +247,9 @@ class PlaceRules:
                 continue
             yield m.start(), m.end(), "FACILITY", "saint", 64
 
-    def _cued(self, text, low):
+    def _cued(self, text, low, words):
         lex = self.lex
-        for m in self.re_place_cue.finditer(low):
+        for m in cue_matches(self.re_place_cue, low, words, self._place_cue_at):
             pos = m.end()
             toks = []
             while len(toks) < 4:
@@ -294,8 +303,8 @@ class PlaceRules:
                 ):
                     yield caps[0].start(), caps[-1].end(), "CITY", "place_cue_caps", 52
 
-    def _abbreviations(self, text, low):
-        for m in self.re_abbr_cue.finditer(low):
+    def _abbreviations(self, text, low, words):
+        for m in cue_matches(self.re_abbr_cue, low, words, self._abbr_cue_at):
             am = _ABBR.match(text, m.end())
             if not am:
                 continue
