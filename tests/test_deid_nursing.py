@@ -1037,3 +1037,39 @@ def test_history_years_day_ordinals_and_witness_initials(det, text, values):
 )
 def test_clock_times_after_an_object_are_no_year(det, text):
     assert found(det, text) == []
+
+
+# ----------------------------------------------------------------- round 6: sparse notes
+@pytest.mark.parametrize(
+    ("text", "values"),
+    [
+        ("Events:\n3/12 - bronch, BAL sent\n3/13: self-extubated", [("3/12", "DATE"), ("3/13", "DATE")]),
+        ("* 10/2 - family mtg, now CMO", [("10/2", "DATE")]),
+        ("Pt hit by car on Route 1A, EMS to ED.", [("Route 1A", "ADDRESS")]),
+        ("MVA on I-93 northbound.", [("I-93", "ADDRESS")]),
+        ("OSH CT from TMC reviewed.", [("TMC", "FACILITY")]),
+        ("Report given by night RN KD at 0700.", [("KD", "NAME")]),
+        ("Admitted from Westbrook Recovery Center last pm.", [("Westbrook Recovery Center", "FACILITY")]),
+        ("Pt's PCP at Greenfield Medical Center aware.", [("Greenfield Medical Center", "FACILITY")]),
+    ],
+)
+def test_log_dates_routes_center_acronyms_and_staff_initials(det, text, values):
+    assert found(det, text) == values
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "5/5 strength BUE, 4/5 BLE.",
+        "Down to IMC when bed available.",
+        "SpO2 95%, PaCO2 48 on ABG.",
+        "NSR w/ 8 beat run NSVT at 0310, lytes repleted.",
+        "HR 130S DOWN TO 100S AFTER LOPRESSOR.",
+        "Pain down to 3/10 after oxy.",
+        "TOF 2-4/4 on vec gtt.",
+        "Greenfield filter in place.",
+        "MD ICU team aware, RN SW notified.",
+    ],
+)
+def test_scores_units_and_vitals_lines_are_no_phi(det, text):
+    assert found(det, text) == []

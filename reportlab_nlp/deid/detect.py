@@ -939,7 +939,7 @@ class Detector:
                 and toks[0][1] not in ("St.", "Mt.", "Ft.", "Saint", "Mount")
                 and (
                     toks[0][1] in ("of", "the", "and", "&")
-                    or self.lex.is_blocked(toks[0][1])
+                    or (self.lex.is_blocked(toks[0][1]) and not self._facility_name_word(toks))
                     or PRE_REDACTED.fullmatch(toks[0][1])
                 )
             ):
@@ -964,6 +964,12 @@ class Detector:
             if b is None:
                 continue
             yield Span(b, end, "FACILITY", "facility", 66)
+
+    def _facility_name_word(self, toks: list[tuple[int, str]]) -> bool:
+        """The last word before a facility suffix, capitalised and a listed name, is the facility's name
+        even when it is also an allow-listed word ("Greenfield Medical Center", "Walker Rehab Center")."""
+        w = toks[0][1]
+        return len(toks) == 1 and w[:1].isupper() and w[1:].islower() and w.lower() in self.lex.names
 
     # ------------------------------------------------------------------ names
     def _extend_name(self, text: str, pos: int, *, allow_comma: bool, allow_caps: bool, max_tokens: int = 4):

@@ -121,6 +121,18 @@ _SIDES = frozenset({"r", "l", "b", "rt", "lt", "bil", "bilat"})
 _WEEKDAY_ABBR = frozenset({"mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun"})
 
 
+# a pain score that moved: "pain down to 4/10", "pain improved from 8 to 3/10"
+_SCORE_MOVE_BEFORE = re.compile(
+    r"\b(?:pain|discomfort|ha|headache|cpot|nrs|vas)\b[^.;\n]{0,24}\b(?:to|at|of|from|now|was)[ \t]+$"
+)
+# "4/2-4/9": the range's first end is a date too, so the second is no score
+_MD_BEFORE_DASH = re.compile(r"\d/\d{1,2}[-–]$")
+# prepositions of time and change that never stand inside an address line ("250 AT 0130", "2245 TO 4L")
+_LINE_PREPOSITIONS = frozenset({"at", "to", "via", "down", "up", "from", "per", "until", "after", "before"})
+# a NAME candidate glued to a digit ("PaCO2", "SpO2"): a formula or a unit, no name
+_DIGIT_GLUED = re.compile(r"\d")
+
+
 class NoteFilter:
     """Drop the candidate spans of the classes above; keep every other span unchanged."""
 
@@ -184,6 +196,10 @@ class NoteFilter:
             if rule == "street_any_case" and self._preposition_street(text, s):
                 return True
             return rule == "street_foreign" and self._via_not_street(text, s)
+        if cat in ("NAME", "CITY", "FACILITY") and (
+            _DIGIT_GLUED.match(text, s.end) or (s.start and text[s.start - 1].isdigit())
+        ):
+            return True  # "PaCO2", "SpO2": a formula or a unit glued to a digit
         if cat == "NAME":
             return rule in WEAK_NAME_RULES and self._not_a_name(text, low, s)
         if cat in ("FACILITY", "CITY", "HOSPITAL"):
@@ -213,14 +229,18 @@ class NoteFilter:
 
     def _score(self, text: str, low: str, s: SpanLike) -> bool:
         """ "pain 2-3/10", "pain 6/10", "anxiety 4/10": a 0-10 score, no date."""
-        if not text.endswith("/10", s.start, s.end):
-            return False
         if (
             text[max(0, s.start - 1) : s.start] in ("-", "–")
             and text[max(0, s.start - 2) : s.start - 1].isdigit()
+            and not _MD_BEFORE_DASH.search(text, max(0, s.start - 8), s.start)
         ):
-            return True  # a range of scores: "2-3/10"
-        return bool(self.re_score_before.search(low, max(0, s.start - 24), s.start))
+            return True  # a range of scores: "2-3/10", "TOF 1-2/4" (a date range is "m/d-m/d")
+        if not text.endswith("/10", s.start, s.end):
+            return False
+        return bool(
+            self.re_score_before.search(low, max(0, s.start - 24), s.start)
+            or _SCORE_MOVE_BEFORE.search(low, max(0, s.start - 32), s.start)
+        )
 
     def _clock_year(self, low: str, s: SpanLike) -> bool:
         """ "due to void by 2000" in a note that writes clock times ("@1400"): a time, no year."""
@@ -235,6 +255,8 @@ class NoteFilter:
         """ "HD 5 today. Hunt-Hess 3", "2h off BiPAP on 3L": an address line with a bedside scale or a
         nursing word and no street word is a clinical phrase."""
         ws = [t.lower() for t in _WORD.findall(text, s.start, s.end)]
+        if any(t in _LINE_PREPOSITIONS for t in ws):
+            return True  # "6 beat run VT at 0140", "120S DOWN TO 90S": a time or a change, no address part
         if any(t in self._street_words for t in ws):
             return False
         return any(t in self._line_words for t in ws)

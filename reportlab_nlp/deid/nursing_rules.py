@@ -91,6 +91,7 @@ class NursingWords:
     md_dash_cues: frozenset[str]
     quantity_cues: frozenset[str]
     age_person_words: frozenset[str]
+    staff_initials_roles: frozenset[str]
     relatives_plural: frozenset[str]
     initials_role_words: frozenset[str]
     clergy_titles: frozenset[str]
@@ -160,6 +161,18 @@ _FIRST_WORD = re.compile(r"[a-z]+")
 _YEAR_HINT = re.compile(r"(?:19[3-9]|20[0-3])\d")
 _MD_HINT = re.compile(r"\d/\d")
 _MD_DASH_HINT = re.compile(r"\d-\d")
+# a copied-forward log line that opens with its date: "2/3 - extubated", "11/14: family mtg"
+_LOG_LINE_DATE = re.compile(
+    r"^[ \t]*(?:[-*•][ \t]*)?(?P<v>(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12]\d|3[01]))"
+    r"[ \t]*(?:[-–:]|--)[ \t]*[A-Za-z]",
+    re.M,
+)
+_LOG_HINT = re.compile(r"(?m)^[ \t]*(?:[-*•][ \t]*)?\d{1,2}/\d")
+# an acronym of a medical center: capitals ending in "MC" ("MVMC", "BMC"; not "IMC", "CMC": unit, joint)
+_MC_ACRONYM = re.compile(r"(?<![\w-])(?P<v>[A-Z]{1,4}MC)(?![\w-])")
+# a numbered road: "Route 9", "Rte 128", "Hwy 1", "I-95"
+_ROUTE = re.compile(r"\b(?:Route|Rte\.?|Highway|Hwy\.?|Interstate)[ \t]+\d{1,3}[A-Z]?\b|\bI-\d{1,3}\b")
+_ROUTE_WORDS = frozenset({"route", "rte", "highway", "hwy", "interstate", "i"})
 # 1960-1999 cannot be a clock time (19:60 and on): a year unless a quantity it is ("1980 cc")
 _YEAR_NO_CLOCK = re.compile(r"(?<![\w/@.$#:,+-])(?P<y>19[6-9]\d)(?![\w%]|[.,:/]\d|[ \t]*[-/][ \t]*\d)")
 _YEAR_NO_CLOCK_HINT = re.compile(r"19[6-9]\d")
@@ -364,6 +377,11 @@ class NursingRules:
             r"(?<![\w/])(?i:" + cue_alt(relative_words) + r")[ \t]+(?:\([ \t]*)?"
             r"(?P<v>(?:[A-Z]\.[ \t]?){1,2}[A-Z]\.|[A-Z]{2,3})(?![\w.])"
         )
+        # initials right after a staff role ("day RN JK at 1900", "per NP AB")
+        self.re_staff_initials = re.compile(
+            r"(?<![\w/])(?i:" + cue_alt(w.staff_initials_roles) + r")[ \t]+(?P<v>[A-Z]{2,3})(?![\w.])"
+        )
+        self._staff_role_first = frozenset(_FIRST_WORD.findall(c)[0] for c in w.staff_initials_roles)
         self.re_day_ordinal = re.compile(
             r"\b(?:for|on|until|till|til|by|before|after|since|from)[ \t]+the[ \t]+"
             r"(?P<v>(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th))\b"
@@ -636,6 +654,7 @@ class NursingRules:
         yield from self._places_ids_ages(text, low, words)
         yield from self._round3(text, low, words)
         yield from self._round4(text, low, words)
+        yield from self._round6(text, words)
         for m in (
             self.re_birthday.finditer(low) if ("birthday" in low or "bday" in low or "turn" in low) else ()
         ):
@@ -991,6 +1010,25 @@ class NursingRules:
             if head.startswith("-") or (tail and tail[-1].lower() in self.w.initials_role_words):
                 yield from self.re_signature.finditer(text, i, j)
             i = j + 1
+
+    def _round6(self, text: str, words: frozenset[str]) -> Iterator[NursingSpan]:
+        """Round 6 (sparse notes): dated log lines, "...MC" hospital acronyms, numbered routes, initials
+        after a staff role."""
+        if "/" in text and _LOG_HINT.search(text):
+            for m in _LOG_LINE_DATE.finditer(text):
+                yield m.start("v"), m.end("v"), "DATE", "log_line_date", 74
+        if "MC" in text:
+            for m in _MC_ACRONYM.finditer(text):
+                if m.group("v").lower() not in self._not_initials:
+                    yield m.start("v"), m.end("v"), "FACILITY", "medical_center_acronym", 58
+        if words & _ROUTE_WORDS:
+            for m in _ROUTE.finditer(text):
+                yield m.start(), m.end(), "ADDRESS", "numbered_route", 66
+        if words & self._staff_role_first:
+            for m in self.re_staff_initials.finditer(text):
+                v = m.group("v")
+                if v.lower() not in self._not_initials and v.lower() not in self.lex.stop:
+                    yield m.start("v"), m.end("v"), "NAME", "staff_role_initials", 60
 
     def _round4(self, text: str, low: str, words: frozenset[str]) -> Iterator[NursingSpan]:
         """Facilities without a facility word after a cue, "(BMC)" after a facility name, lower-case
