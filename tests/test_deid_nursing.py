@@ -1073,3 +1073,23 @@ def test_log_dates_routes_center_acronyms_and_staff_initials(det, text, values):
 )
 def test_scores_units_and_vitals_lines_are_no_phi(det, text):
     assert found(det, text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("Pt is 96, still drives.", "96"),
+        ("His wife is 92 and can't drive at night.", "92"),
+        ("Mother just turned 101 per dtr.", "101"),
+        ("She is now 90; lives in assisted living.", "90"),
+    ],
+)
+def test_age_over_89_after_a_person_and_a_copula(det, text, value):
+    assert found(det, text) == [(value, "AGE")]
+
+
+@pytest.mark.parametrize(
+    "text", ["Pt is 95% on 2L NC.", "She is 92.4 kg today.", "Sat is 94 on RA.", "Pt is 88 and frail."]
+)
+def test_saturations_weights_and_young_ages_after_a_copula_are_no_phi(det, text):
+    assert found(det, text) == []

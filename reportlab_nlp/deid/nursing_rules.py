@@ -366,8 +366,10 @@ class NursingRules:
         )
         # an age over 89 in apposition to a person ("mother (97, lives w/ her)", "dad, 94, at bedside")
         self.re_apposed_age = re.compile(
-            r"\b" + cue_alt(relative_words | w.age_person_words) + r"(?:[ \t]*\([ \t]*|[ \t]*,[ \t]*)"
-            r"(?P<v>9\d|1[01]\d)(?:[ \t]*(?:yo|y/o|y\.o\.|yrs?(?:[ \t]+old)?|years?[ \t]+old))?[ \t]*(?=[,)])"
+            r"\b" + cue_alt(relative_words | w.age_person_words) + r"(?:[ \t]*\([ \t]*|[ \t]*,[ \t]*"
+            r"|[ \t]+(?:is|was|turns|turned|will[ \t]+be|just[ \t]+turned)[ \t]+(?:now[ \t]+)?)"
+            r"(?P<v>9\d|1[01]\d)(?:[ \t]*(?:yo|y/o|y\.o\.|yrs?(?:[ \t]+old)?|years?[ \t]+old))?[ \t]*"
+            r"(?=[,);]|\.(?!\d)|[ \t]+(?:and|but|&|w/|with|yesterday|today|this|last|next|on)\b|$)"
         )
         self._age_person_first = frozenset(
             _FIRST_WORD.findall(c)[0] for c in relative_words | w.age_person_words if _FIRST_WORD.findall(c)
@@ -666,7 +668,11 @@ class NursingRules:
                 lw = v.replace(".", "").replace(" ", "").lower()
                 if lw not in self._not_initials and ("." in v or lw not in self.lex.stop):
                     yield m.start("v"), m.end("v"), "NAME", "relative_initials", 60
-        if ("(" in text or "," in text) and words & self._age_person_first and _AGE_HINT.search(text):
+        if (
+            ("(" in text or "," in text or " is " in low or " was " in low or " turn" in low or " be " in low)
+            and (words & self._age_person_first)
+            and _AGE_HINT.search(text)
+        ):
             for m in self.re_apposed_age.finditer(low):
                 yield m.start("v"), m.end("v"), "AGE", "apposed_age", 73
         if " the " in low and _ORDINAL_HINT.search(low):
