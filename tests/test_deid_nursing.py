@@ -1093,3 +1093,15 @@ def test_age_over_89_after_a_person_and_a_copula(det, text, value):
 )
 def test_saturations_weights_and_young_ages_after_a_copula_are_no_phi(det, text):
     assert found(det, text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Sheath pulled at 2200, then manual pressure x 10 min.",
+        "Chaplain in. Family said grace at the bedside.",
+        "Skin intact. Heels floated, skin tone pink and warm.",
+    ],
+)
+def test_lower_case_dictionary_words_without_a_cue_in_a_capitalised_note(det, text):
+    assert found(det, text) == []
