@@ -126,8 +126,7 @@ _SCORE_MOVE_BEFORE = re.compile(
     r"\b(?:pain|discomfort|ha|headache|cpot|nrs|vas)\b[^.;\n]{0,24}\b(?:to|at|of|from|now|was)[ \t]+$"
 )
 # a text that capitalises words at its start, after a sentence end or at a line start writes names with a
-# capital too;
-# in an all-lower-case note a lower-case dictionary word may still be a name
+# capital too; in an all-lower-case note a lower-case dictionary word may still be a name
 _CAPS_NOTE = re.compile(r"(?:^|[.!?][ \t]+|\n)[A-Z][a-z]")
 # "4/2-4/9": the range's first end is a date too, so the second is no score
 _MD_BEFORE_DASH = re.compile(r"\d/\d{1,2}[-–]$")
