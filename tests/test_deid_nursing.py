@@ -1105,3 +1105,44 @@ def test_saturations_weights_and_young_ages_after_a_copula_are_no_phi(det, text)
 )
 def test_lower_case_dictionary_words_without_a_cue_in_a_capitalised_note(det, text):
     assert found(det, text) == []
+
+
+# ----------------------------------------------------------------- round 7: a phenomenon battery
+@pytest.mark.parametrize(
+    ("text", "values"),
+    [
+        ("95yoM from home w/ sepsis.", [("95", "AGE")]),
+        ("Her father died at 99 in his sleep.", [("99", "AGE")]),
+        ("Aunt, who is 93, lives w/ pt.", [("93", "AGE")]),
+        ("Pt will be ninety-four next month.", [("ninety-four", "AGE")]),
+        ("Cefepime 5/3-5/10, then PO cipro.", [("5/3", "DATE"), ("5/10", "DATE")]),
+        ("Sputum cx from 11-2 grew MRSA.", [("11-2", "DATE")]),
+        ("Pt keeps asking for Rita (daughter).", [("Rita", "NAME")]),
+        (
+            "Visitors: Joan, Ray and Liz (grandchildren).",
+            [("Joan", "NAME"), ("Ray", "NAME"), ("Liz", "NAME")],
+        ),
+        ("Lives alone in Berkshire County.", [("Berkshire County", "LOCATION")]),
+        ("Plan discussed with Drs. Moreno and Baptiste.", [("Moreno", "NAME"), ("Baptiste", "NAME")]),
+        ("Foley changed by KMT at 0400.", [("KMT", "NAME")]),
+        ('Prefers to be called "Buddy" by staff.', [("Buddy", "NAME")]),
+    ],
+)
+def test_battery_ages_ranges_names_counties(det, text, values):
+    assert found(det, text) == values
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Sats will be 92% or better on 2L.",
+        "Weaned PEEP from 8-10 cmH2O.",
+        "Cx changed by ICU team protocol.",
+        "Arrived via ALS, BLS backup.",
+        "Pleural fluid WBC 12500, plt 98000.",
+        "FS 142-155-188 overnight on SSI.",
+        "Switched to dapto for VRE.",
+    ],
+)
+def test_battery_look_alikes_are_no_phi(det, text):
+    assert found(det, text) == []

@@ -104,7 +104,7 @@ _WEEKDAY_BEFORE = re.compile(
     r"(?:\b(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)(?:day)?\.?[ \t]*(?:and|&|,|-|/|or|to)"
     r"|\b(?:on|since|until|till|by|admitted|last|this|next|from|through|thru))[ \t]*$"
 )
-_FILTERED = frozenset({"AGE", "PHONE", "DATE", "ADDRESS", "NAME", "FACILITY", "CITY", "HOSPITAL"})
+_FILTERED = frozenset({"AGE", "PHONE", "ID", "DATE", "ADDRESS", "NAME", "FACILITY", "CITY", "HOSPITAL"})
 _POSSESSIVE_BEFORE = re.compile(r"\b(?:his|her|their|pt's|patient's)[ \t]+(?:early|mid|late)?[ \t-]*$")
 _NEXT_WORD = re.compile(r"[ \t]+([a-z][a-z'’-]+)")
 _DATE_PREP_BEFORE = re.compile(r"\b(?:on|since|until|till|by|from|of|dated|thru|through)[ \t]*$")
@@ -128,6 +128,11 @@ _SCORE_MOVE_BEFORE = re.compile(
 # a text that capitalises words at its start, after a sentence end or at a line start writes names with a
 # capital too; in an all-lower-case note a lower-case dictionary word may still be a name
 _CAPS_NOTE = re.compile(r"(?:^|[.!?][ \t]+|\n)[A-Z][a-z]")
+# quantity cues that also stand before identifiers or counts ("MRN 55123", "# 40912", "room 12001")
+_NOT_LAB_CUES = frozenset(
+    {"#", "no", "number", "id", "mrn", "x", "room", "rm", "bed", "ext", "$", "dollars", "cost", "copay"}
+    | {"calls", "pages", "steps", "feet", "ft", "miles"}
+)
 # "4/2-4/9": the range's first end is a date too, so the second is no score
 _MD_BEFORE_DASH = re.compile(r"\d/\d{1,2}[-–]$")
 # prepositions of time and change that never stand inside an address line ("250 AT 0130", "2245 TO 4L")
@@ -157,6 +162,11 @@ class NoteFilter:
         heads = {h.lower() for h in lex.patterns.get("eponym_heads", ())} | w.eponym_heads_nursing
         self.re_eponym_head = re.compile(r"(?:['’]s)?[ \t]+" + cue_alt(heads) + r"\b", re.I)
         self.re_after_not_person = re.compile(r"[ \t]+" + cue_alt(w.after_not_person) + r"\b", re.I)
+        self.re_lab_before = re.compile(
+            r"(?<![\w/])"
+            + cue_alt((w.quantity_cues - _NOT_LAB_CUES) | w.vital_cues)
+            + r"(?![\w])[ \t:=]*(?:of[ \t]+)?$"
+        )
         self.re_vent = re.compile(r"(?<![a-z])" + cue_alt(w.vent_cues) + r"[ \t:=]*$")
         # "sats in the mid 90s": a vital sign (or "mid/high/low" after one) before a decade
         self.re_vital_before = re.compile(r"\b" + cue_alt(w.vital_cues) + r"\b[^.;\n]{0,30}$")
@@ -176,7 +186,11 @@ class NoteFilter:
         if cat == "AGE":
             return self._decade_reading(low, s)
         if cat == "PHONE":
+            if s.rule == "phone_intl" and self._lab_value(low, s):
+                return True  # "BG 142-155-188": a series of lab values, no phone number
             return bool(_SHIFT.fullmatch(text, s.start, s.end))
+        if cat == "ID":
+            return s.rule == "digits5" and self._lab_value(low, s)  # "WBC 12500", "plt 98000"
         if cat == "DATE":
             if rule in ("md", "md_cued", "md_event") and self._due_to(text, low, s):
                 return True
@@ -244,6 +258,10 @@ class NoteFilter:
             self.re_score_before.search(low, max(0, s.start - 24), s.start)
             or _SCORE_MOVE_BEFORE.search(low, max(0, s.start - 32), s.start)
         )
+
+    def _lab_value(self, low: str, s: SpanLike) -> bool:
+        """A number right after a lab, vital or volume word ("WBC 12500", "BG 142-155-188", "I/O 12050")."""
+        return bool(self.re_lab_before.search(low, max(0, s.start - 14), s.start))
 
     def _clock_year(self, low: str, s: SpanLike) -> bool:
         """ "due to void by 2000" in a note that writes clock times ("@1400"): a time, no year."""

@@ -161,6 +161,44 @@ _FIRST_WORD = re.compile(r"[a-z]+")
 _YEAR_HINT = re.compile(r"(?:19[3-9]|20[0-3])\d")
 _MD_HINT = re.compile(r"\d/\d")
 _MD_DASH_HINT = re.compile(r"\d-\d")
+# round 7 --------------------------------------------------------------------------------------------
+_AGE_NUMBER = (
+    r"(?:9\d|1[01]\d|ninety(?:[ \t-]+(?:one|two|three|four|five|six|seven|eight|nine))?"
+    r"|(?:one[ \t]+|a[ \t]+)?hundred"
+    r"(?:[ \t]+(?:and[ \t]+)?(?:one|two|three|four|five|six|seven|eight|nine|ten))?)"
+)
+_AGE_NUMBER_WORDS = frozenset({"ninety", "hundred"})
+# "92yoF", "94yoM", "99y.o.m.", "91yrF": an age glued to its unit and the sex
+_AGE_GLUED = re.compile(r"(?<![\w.])(?P<v>9\d|1[01]\d)(?:yo|y/o|y\.o\.|yr|yrs)(?:[mf]\.?)?(?![a-z])")
+# "died at 96", "who is 98", "will be one hundred", "age ninety", "he's 100"
+_AGE_AFTER_VERB = re.compile(
+    r"\b(?:died[ \t]+at|passed(?:[ \t]+away)?[ \t]+at|who[ \t]+is|will[ \t]+be|he['’]s|she['’]s|aged?)"
+    r"[ \t]+(?:now[ \t]+)?(?P<v>" + _AGE_NUMBER + r")(?![\w.%/-]|[ \t]*(?:%|kg|lb|mg|cc|ml|min|percent))"
+)
+# an m/d range: "Vanc 3/2-3/9", "8/1 - 8/4"
+_MD = r"(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12]\d|3[01])"
+_MD_RANGE = re.compile(r"(?<![\w/.])(?P<a>" + _MD + r")[ \t]*[-–][ \t]*(?P<b>" + _MD + r")(?![\w/]|\.\d)")
+_MD_RANGE_HINT = re.compile(r"\d/\d{1,2}[ \t]*[-–][ \t]*\d")
+# "Worcester County", "Essex County sheriff"
+_COUNTY = re.compile(r"\b(?P<n>[A-Z][a-z]+(?:[ \t]+[A-Z][a-z]+)?)[ \t]+County\b")
+# "Drs. Patel and Cho", "Drs Kim, Lowe and Gupta"
+_DRS_LIST = re.compile(
+    r"\bDrs\.?[ \t]+(?P<names>[A-Z][A-Za-z'’-]+(?:[ \t]*,[ \t]*[A-Z][A-Za-z'’-]+)*"
+    r"(?:[ \t]*,?[ \t]+(?:and|&)[ \t]+[A-Z][A-Za-z'’-]+)?)"
+)
+_BY_VERBS = frozenset(
+    {"done", "seen", "placed", "drawn", "changed", "given", "reviewed", "witnessed", "checked"}
+)
+_INITIALS_AFTER_BY = re.compile(
+    r"\b(?i:done|seen|placed|drawn|changed|given|reviewed|witnessed|checked)[ \t]+(?i:by)[ \t]+"
+    r"(?P<v>[A-Z]{2,3})(?![\w.])"
+)
+_NICKNAME_CUES = frozenset({"nickname", "goes", "prefers", "called", "calls"})
+_NICKNAME = re.compile(
+    r"(?i:nickname(?:[ \t]+is)?|goes[ \t]+by|prefers[ \t]+(?:to[ \t]+be[ \t]+called[ \t]+)?"
+    r"|likes[ \t]+to[ \t]+be[ \t]+called|calls[ \t]+(?:him|her)(?:self)?)[ \t:,]*"
+    r"[\"“'‘](?P<v>[A-Z][a-z]+(?:[ \t][A-Z][a-z]+)?)[\"”'’]"
+)
 # a copied-forward log line that opens with its date: "2/3 - extubated", "11/14: family mtg"
 _LOG_LINE_DATE = re.compile(
     r"^[ \t]*(?:[-*•][ \t]*)?(?P<v>(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12]\d|3[01]))"
@@ -183,7 +221,7 @@ _YY_END = r"(?=[ \t]*(?:[,;:)]|\.(?!\d)|$|and\b|&|w/|with\b|for\b|at\b|after\b|w
 _MD_DASH_END = (
     r"(?![\w/+%-]|\.\d|[ \t]*(?i:[-+x/%]|(?!(?:was|is|has|as|this|his|us)\b)[a-z]+s\b|"
     r"(?:mg|mcg|ml|cc|l|lpm|g|kg|lb|meq|units?|u|amps?|min|mins|h|hr|hrs|hour|day|wk|week|mo|month|yr|year"
-    r"|time|dose|tab|point|beat|breath|liter|litre|bag|unit|cm|mm|inch|ft|fr|french|gy|out|of|or|to)\b))"
+    r"|time|dose|tab|point|beat|breath|liter|litre|bag|unit|cm|mm|cmh2o|cmh20|mmhg|inch|ft|fr|french|gy|out|of|or|to)\b))"
 )
 _AGE_HINT = re.compile(r"(?<!\d)(?:9\d|1[01]\d)(?!\d)")
 _ORDINAL_HINT = re.compile(r"\d(?:st|nd|rd|th)\b")
@@ -378,6 +416,17 @@ class NursingRules:
         self.re_relative_initials = re.compile(
             r"(?<![\w/])(?i:" + cue_alt(relative_words) + r")[ \t]+(?:\([ \t]*)?"
             r"(?P<v>(?:[A-Z]\.[ \t]?){1,2}[A-Z]\.|[A-Z]{2,3})(?![\w.])"
+        )
+        # names before their relative word in parentheses: "Bill (husband)", "Ann, Tom and Lucy (children)"
+        self.relative_words_all = frozenset(relative_words) | w.relatives_plural
+        name = r"[A-Za-z][a-z'’]+"
+        self.re_name_before_relative = re.compile(
+            r"(?<![\w'’])(?P<a>" + name + r")(?:[ \t]*,[ \t]*(?P<b>" + name + r"))?"
+            r"(?:[ \t]*,?[ \t]+(?:and|&)[ \t]+(?P<c>"
+            + name
+            + r"))?[ \t]*\([ \t]*(?i:"
+            + cue_alt(self.relative_words_all)
+            + r")[ \t]*\)"
         )
         # initials right after a staff role ("day RN JK at 1900", "per NP AB")
         self.re_staff_initials = re.compile(
@@ -657,6 +706,7 @@ class NursingRules:
         yield from self._round3(text, low, words)
         yield from self._round4(text, low, words)
         yield from self._round6(text, words)
+        yield from self._round7(text, low, words)
         for m in (
             self.re_birthday.finditer(low) if ("birthday" in low or "bday" in low or "turn" in low) else ()
         ):
@@ -1016,6 +1066,42 @@ class NursingRules:
             if head.startswith("-") or (tail and tail[-1].lower() in self.w.initials_role_words):
                 yield from self.re_signature.finditer(text, i, j)
             i = j + 1
+
+    def _round7(self, text: str, low: str, words: frozenset[str]) -> Iterator[NursingSpan]:
+        """Round 7 (a phenomenon battery): more age forms, m/d ranges, a name before its relative word in
+        parentheses, counties, "Drs." lists, initials after "done by", nicknames."""
+        if _AGE_HINT.search(text) or words & _AGE_NUMBER_WORDS:
+            for m in _AGE_GLUED.finditer(low):
+                yield m.start("v"), m.end("v"), "AGE", "age_glued", 73
+            for m in _AGE_AFTER_VERB.finditer(low):
+                yield m.start("v"), m.end("v"), "AGE", "age_after_verb", 73
+        if "/" in text and _MD_RANGE_HINT.search(text):
+            for m in _MD_RANGE.finditer(text):
+                yield m.start("a"), m.end("a"), "DATE", "md_range", 74
+                yield m.start("b"), m.end("b"), "DATE", "md_range", 74
+        if "(" in text and words & self.relative_words_all:
+            for m in self.re_name_before_relative.finditer(text):
+                for g in ("a", "b", "c"):
+                    v = m.group(g)
+                    if v and v.lower() in self.lex.first_names and v.lower() not in self.relative_words_all:
+                        yield m.start(g), m.end(g), "NAME", "name_before_relative", 60
+        if "County" in text:
+            for m in _COUNTY.finditer(text):
+                if not self.lex.is_blocked(m.group("n").split()[0]):
+                    yield m.start(), m.end(), "LOCATION", "county", 66
+        if "Drs" in text:
+            for m in _DRS_LIST.finditer(text):
+                for part in re.finditer(r"[A-Z][A-Za-z'’-]+", m.group("names")):
+                    if part.group().lower() not in ("and",):
+                        b = m.start("names") + part.start()
+                        yield b, b + len(part.group()), "NAME", "drs_list", 62
+        if words & _BY_VERBS:
+            for m in _INITIALS_AFTER_BY.finditer(text):
+                if m.group("v").lower() not in self._not_initials:
+                    yield m.start("v"), m.end("v"), "NAME", "initials_after_by", 60
+        if words & _NICKNAME_CUES:
+            for m in _NICKNAME.finditer(text):
+                yield m.start("v"), m.end("v"), "NAME", "nickname", 61
 
     def _round6(self, text: str, words: frozenset[str]) -> Iterator[NursingSpan]:
         """Round 6 (sparse notes): dated log lines, "...MC" hospital acronyms, numbered routes, initials
