@@ -1146,3 +1146,40 @@ def test_battery_ages_ranges_names_counties(det, text, values):
 )
 def test_battery_look_alikes_are_no_phi(det, text):
     assert found(det, text) == []
+
+
+# ----------------------------------------------------------------- round 7b: a second battery (half 1)
+@pytest.mark.parametrize(
+    ("text", "values"),
+    [
+        ("Frail woman, late nineties, from home.", [("nineties", "AGE")]),
+        ("Her father, now in his 90's, visits daily.", [("90's", "AGE")]),
+        ("Infusion pump #PX88-20417B sent to biomed.", [("PX88-20417B", "ID")]),
+        ("Family car plate 4TRW918 noted by security.", [("4TRW918", "ID")]),
+        ("Office number is (508) 555-CARE.", [("(508) 555-CARE", "PHONE")]),
+        (
+            "Daughter: nine seven eight five five five two two one oh.",
+            [("nine seven eight five five five two two one oh", "PHONE")],
+        ),
+        ("Nephew's cell six oh three - 555 - 7781.", [("six oh three - 555 - 7781", "PHONE")]),
+    ],
+)
+def test_decade_ages_alphanumeric_ids_and_spelled_phones(det, text, values):
+    assert found(det, text) == values
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "SBP 90s, HR low 90s overnight.",
+        "ETT #7.5 taped at 22, #2 suction line.",
+        "Gave one or two doses of five mg.",
+        "Pt takes St. John's wort daily.",
+    ],
+)
+def test_battery_two_look_alikes(det, text):
+    assert found(det, text) == []
+
+
+def test_credentials_after_a_signature_are_no_name(det):
+    assert found(det, "Signed: Dana Kerr, PharmD, BCPS") == [("Dana Kerr", "NAME")]

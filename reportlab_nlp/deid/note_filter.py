@@ -219,6 +219,8 @@ class NoteFilter:
             return True  # "PaCO2", "SpO2": a formula or a unit glued to a digit
         if cat == "NAME":
             return rule in WEAK_NAME_RULES and self._not_a_name(text, low, s)
+        if cat in ("FACILITY", "CITY") and self.re_eponym_head.match(text, s.end):
+            return True  # "St. John's wort", "Lyme disease": an eponym before its head word
         if cat in ("FACILITY", "CITY", "HOSPITAL"):
             if rule in ("facility", "facility_suffix") and self._generic_facility(text, s):
                 return True

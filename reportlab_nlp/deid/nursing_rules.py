@@ -193,6 +193,28 @@ _INITIALS_AFTER_BY = re.compile(
     r"\b(?i:done|seen|placed|drawn|changed|given|reviewed|witnessed|checked)[ \t]+(?i:by)[ \t]+"
     r"(?P<v>[A-Z]{2,3})(?![\w.])"
 )
+# decade ages: "early nineties", "in his 90's", "her mid-90s" (no vitals: a person's decade only)
+_AGE_DECADE = re.compile(
+    r"\b(?:(?:his|her|their)[ \t]+(?:early[ \t]+|mid[ \t-]*|late[ \t]+)?|(?:early|mid|late)[ \t-]+)"
+    r"(?P<v>nineties|90['’]?s)\b"
+)
+# an identifier mixing letters and digits after "#" or a plate cue ("machine #DS500-7734A", "plate 7KXB412")
+_PLATE_CUES = frozenset({"plate", "plates", "vin", "permit", "license", "licence", "tag"})
+_ALNUM_ID = re.compile(
+    r"(?:#[ \t]*|\b(?i:plate|plates|vin|permit|license|licence|tag)[ \t]*(?:#|no\.?|number)?[ \t]*:?[ \t]*)"
+    r"(?P<v>(?=[A-Z0-9-]*[A-Z])(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]{3,}[A-Z0-9])(?![\w-])"
+)
+# a phone number with letters ("(413) 555-TOWN", "1-800-FLOWERS")
+_PHONE_LETTERS = re.compile(
+    r"(?<![\w-])(?:1-)?(?:\(\d{3}\)[ \t]?|\d{3}-)(?:\d{3}-[A-Z]{4}|[A-Z]{7})(?![\w-])"
+)
+_PHONE_LETTERS_HINT = re.compile(r"\d-[A-Z]{4}|\d{3}-[A-Z]{7}")
+# a phone number read out in words ("eight one two five five five oh one nine three", "six one seven - 555")
+_DIGIT_WORDS = frozenset("zero oh one two three four five six seven eight nine".split())
+_DIGIT_WORD = r"(?:zero|oh|one|two|three|four|five|six|seven|eight|nine)"
+_PHONE_SPOKEN = re.compile(
+    r"\b" + _DIGIT_WORD + r"(?:[ \t]*-?[ \t]*(?:" + _DIGIT_WORD + r"\b|\d{1,4}(?!\d|\.\d)))+"
+)
 _NICKNAME_CUES = frozenset({"nickname", "goes", "prefers", "called", "calls"})
 _NICKNAME = re.compile(
     r"(?i:nickname(?:[ \t]+is)?|goes[ \t]+by|prefers[ \t]+(?:to[ \t]+be[ \t]+called[ \t]+)?"
@@ -1099,6 +1121,22 @@ class NursingRules:
             for m in _INITIALS_AFTER_BY.finditer(text):
                 if m.group("v").lower() not in self._not_initials:
                     yield m.start("v"), m.end("v"), "NAME", "initials_after_by", 60
+        if "nineties" in low or "90" in low:
+            for m in _AGE_DECADE.finditer(low):
+                yield m.start("v"), m.end("v"), "AGE", "age_decade", 72
+        if "#" in text or words & _PLATE_CUES:
+            for m in _ALNUM_ID.finditer(text):
+                yield m.start("v"), m.end("v"), "ID", "alnum_id", 64
+        if _PHONE_LETTERS_HINT.search(text):
+            for m in _PHONE_LETTERS.finditer(text):
+                yield m.start(), m.end(), "PHONE", "phone_letters", 66
+        if words & _DIGIT_WORDS:
+            for m in _PHONE_SPOKEN.finditer(low):
+                digits = sum(
+                    len(t) if t.isdigit() else 1 for t in re.findall(r"\d+|[a-z]+", m.group()) if t != "-"
+                )
+                if digits in (7, 10, 11) and len(_DIGIT_WORDS.intersection(m.group().split())) >= 2:
+                    yield m.start(), m.end(), "PHONE", "phone_spoken", 66
         if words & _NICKNAME_CUES:
             for m in _NICKNAME.finditer(text):
                 yield m.start("v"), m.end("v"), "NAME", "nickname", 61
