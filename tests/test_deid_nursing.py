@@ -1183,3 +1183,23 @@ def test_battery_two_look_alikes(det, text):
 
 def test_credentials_after_a_signature_are_no_name(det):
     assert found(det, "Signed: Dana Kerr, PharmD, BCPS") == [("Dana Kerr", "NAME")]
+
+
+@pytest.mark.parametrize(
+    ("text", "values"),
+    [
+        ("Pt examined at 0800 by Dr.\nOyelaran, plan unchanged.", [("Oyelaran", "NAME")]),
+        ("Code status reviewed with pt's daughter\nMarisol Vega, HCP.", [("Marisol Vega", "NAME")]),
+        ("Bedside report to RN\nTeagan at 1900.", [("Teagan", "NAME")]),
+    ],
+)
+def test_a_name_on_the_line_after_its_cue(det, text, values):
+    assert found(det, text) == values
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Seen by PA\nLateral view obtained.", "Updated son\nNeuro: unchanged.", "d/w RN\nHCP to call back."],
+)
+def test_section_words_on_the_line_after_a_cue_are_no_names(det, text):
+    assert found(det, text) == []

@@ -450,6 +450,17 @@ class NursingRules:
             + cue_alt(self.relative_words_all)
             + r")[ \t]*\)"
         )
+        # a cue at the end of a line and the name on the next line (hard-wrapped notes): "seen by Dr.\nSmith",
+        # "called wife\nMary"; the name capitalised, two words at most
+        wrap_cues = (
+            {"dr", "dr.", "drs", "drs.", "doctor", "mr", "mr.", "mrs", "mrs.", "ms", "ms."}
+            | set(relative_words)
+            | w.name_role_cues
+        )
+        self.re_wrapped_cue = re.compile(
+            r"(?<![\w/])(?i:" + cue_alt(wrap_cues) + r")[ \t]*,?[ \t]*\r?\n[ \t]*"
+            r"(?P<v>[A-Z][a-z'’-]+(?:[ \t]+[A-Z][a-z'’-]+)?)(?![\w'’-])"
+        )
         # initials right after a staff role ("day RN JK at 1900", "per NP AB")
         self.re_staff_initials = re.compile(
             r"(?<![\w/])(?i:" + cue_alt(w.staff_initials_roles) + r")[ \t]+(?P<v>[A-Z]{2,3})(?![\w.])"
@@ -1121,6 +1132,18 @@ class NursingRules:
             for m in _INITIALS_AFTER_BY.finditer(text):
                 if m.group("v").lower() not in self._not_initials:
                     yield m.start("v"), m.end("v"), "NAME", "initials_after_by", 60
+        if "\n" in text:
+            for m in self.re_wrapped_cue.finditer(text):
+                toks = m.group("v").split()
+                keep: list[str] = []
+                for t in toks:
+                    lt = t.lower()
+                    if self.lex.is_blocked(lt) or (self.lex.is_vocabulary(lt) and lt not in self.lex.names):
+                        break
+                    keep.append(t)
+                if keep:
+                    b = m.start("v")
+                    yield b, b + len(" ".join(keep)), "NAME", "wrapped_cue_name", 60
         if "nineties" in low or "90" in low:
             for m in _AGE_DECADE.finditer(low):
                 yield m.start("v"), m.end("v"), "AGE", "age_decade", 72
