@@ -1191,6 +1191,7 @@ def test_credentials_after_a_signature_are_no_name(det):
         ("Pt examined at 0800 by Dr.\nOyelaran, plan unchanged.", [("Oyelaran", "NAME")]),
         ("Code status reviewed with pt's daughter\nMarisol Vega, HCP.", [("Marisol Vega", "NAME")]),
         ("Bedside report to RN\nTeagan at 1900.", [("Teagan", "NAME")]),
+        ("Plan discussed with\nOkonkwo from renal.", [("Okonkwo", "NAME")]),
     ],
 )
 def test_a_name_on_the_line_after_its_cue(det, text, values):

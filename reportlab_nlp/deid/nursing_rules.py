@@ -456,6 +456,7 @@ class NursingRules:
             {"dr", "dr.", "drs", "drs.", "doctor", "mr", "mr.", "mrs", "mrs.", "ms", "ms."}
             | set(relative_words)
             | w.name_role_cues
+            | {"with", "w/", "per", "by", "called", "paged", "notified", "d/w", "c/w", "s/w"}
         )
         self.re_wrapped_cue = re.compile(
             r"(?<![\w/])(?i:" + cue_alt(wrap_cues) + r")[ \t]*,?[ \t]*\r?\n[ \t]*"
