@@ -1204,3 +1204,18 @@ def test_a_name_on_the_line_after_its_cue(det, text, values):
 )
 def test_section_words_on_the_line_after_a_cue_are_no_names(det, text):
     assert found(det, text) == []
+
+
+# ----------------------------------------------------------------- round 8: sparse set H (half 1)
+@pytest.mark.parametrize(
+    "text",
+    [
+        "MICU Step-down RN note 1900-0700\n71F POD 4 s/p ex lap, NPO.",
+        "Ambient temp warm, room 92F, fan on.",
+        "Cirrhosis from NASH, on the list; OSA on CPAP.",
+        "Trend CK q6h, fluids at 200/hr.",
+        "Up to BSC w/ assist, MRSA nares neg.",
+    ],
+)
+def test_round8_clinical_look_alikes(det, text):
+    assert found(det, text) == []

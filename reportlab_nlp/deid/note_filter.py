@@ -128,6 +128,8 @@ _SCORE_MOVE_BEFORE = re.compile(
 # a text that capitalises words at its start, after a sentence end or at a line start writes names with a
 # capital too; in an all-lower-case note a lower-case dictionary word may still be a name
 _CAPS_NOTE = re.compile(r"(?:^|[.!?][ \t]+|\n)[A-Z][a-z]")
+# a temperature before a number read as an age: "room 90F", "temp 99 F"
+_TEMPERATURE_BEFORE = re.compile(r"\b(?:room|rm|temp|temperature|tmax|ambient|t)[ \t:=]*(?:of[ \t]+)?$")
 # quantity cues that also stand before identifiers or counts ("MRN 55123", "# 40912", "room 12001")
 _NOT_LAB_CUES = frozenset(
     {"#", "no", "number", "id", "mrn", "x", "room", "rm", "bed", "ext", "$", "dollars", "cost", "copay"}
@@ -184,6 +186,8 @@ class NoteFilter:
     def _drop(self, text: str, low: str, s: SpanLike, caps: list[bool]) -> bool:
         cat, rule = s.category, s.rule
         if cat == "AGE":
+            if _TEMPERATURE_BEFORE.search(low, max(0, s.start - 14), s.start):
+                return True  # "room 90F", "temp 99F": degrees Fahrenheit, no age
             return self._decade_reading(low, s)
         if cat == "PHONE":
             if s.rule == "phone_intl" and self._lab_value(low, s):
@@ -213,6 +217,8 @@ class NoteFilter:
             if rule == "street_any_case" and self._preposition_street(text, s):
                 return True
             return rule == "street_foreign" and self._via_not_street(text, s)
+        if cat in ("NAME", "CITY", "FACILITY") and s.start and text[s.start - 1].isalpha():
+            return True  # "SIC|U Transplant": no name or place starts inside a word
         if cat in ("NAME", "CITY", "FACILITY") and (
             _DIGIT_GLUED.match(text, s.end) or (s.start and text[s.start - 1].isdigit())
         ):
@@ -395,7 +401,15 @@ class NoteFilter:
             or self.re_eponym_head.match(text, s.end)
         ):
             return True
-        if not v.isupper() or not all(self.lex.is_vocabulary(t) for t in _WORD.findall(v)):
+        if v.isupper() and v.isalpha() and len(v) <= 4 and s.category == "CITY":
+            if not caps:
+                caps.append(_mostly_upper(text))
+            if not caps[0]:
+                return True  # "AKI", "NASH", "HIDA" in a mixed-case note: an acronym, no town
+        if not v.isupper() or not all(
+            self.lex.is_vocabulary(t) or t.lower() in self.vocabulary or t.lower() in _SIDES
+            for t in _WORD.findall(v)
+        ):
             return False
         if not caps:
             caps.append(_mostly_upper(text))
