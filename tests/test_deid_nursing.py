@@ -1219,3 +1219,14 @@ def test_section_words_on_the_line_after_a_cue_are_no_names(det, text):
 )
 def test_round8_clinical_look_alikes(det, text):
     assert found(det, text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "values"),
+    [
+        ("Found down on Route 2 near Lowell line.", [("Route 2", "ADDRESS"), ("Lowell", "CITY")]),
+        ("Bleeding, ED at Lahey. Urosepsis and AKI on arrival.", [("Lahey", "FACILITY")]),
+    ],
+)
+def test_towns_before_clinical_heads_and_acronyms_after_a_place(det, text, values):
+    assert found(det, text) == values

@@ -98,6 +98,7 @@ WEAK_PLACE_RULES = frozenset(
 _CLOCK = r"(?:[01]\d|2[0-3])[0-5]\d"
 _SHIFT = re.compile(_CLOCK + r"[ \t]*[-–][ \t]*" + _CLOCK)
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’&/-]*")
+_UWORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")  # a word in any script ("Poděbrad" is one word)
 _SMALL_NUMBER = re.compile(r"(?:['’]s)?[ \t]*(?:score|scale|grade)?[ \t]*[:=]?[ \t]*\d{1,2}(?![\d/])")
 _DATE_AFTER = re.compile(r"[ \t]*,?[ \t]*\d{1,2}/\d{1,2}")
 _WEEKDAY_BEFORE = re.compile(
@@ -128,6 +129,15 @@ _SCORE_MOVE_BEFORE = re.compile(
 # a text that capitalises words at its start, after a sentence end or at a line start writes names with a
 # capital too; in an all-lower-case note a lower-case dictionary word may still be a name
 _CAPS_NOTE = re.compile(r"(?:^|[.!?][ \t]+|\n)[A-Z][a-z]")
+# what follows an acronym in running text: punctuation or a lower-case word (an address goes on with a
+# postcode, a state, a country or a line break: "BUNDALAGUAH, VIC\n Australia", "OULU NO.")
+_ACRONYM_AFTER = re.compile(r"[ \t]*(?:[.,;:)/]|[a-z])")
+# head words after which a saint or a town names a disease, a plant or a belief, no place ("St. John's wort",
+# "Lyme titers", "Jehovah's Witness"; not "Framingham line", which is a place)
+_PLACE_EPONYM_HEAD = re.compile(
+    r"(?:['’]s)?[ \t]+"
+    r"(?i:wort|disease|fever|titers?|spotted|syndrome|witness(?:es)?|hemiarthroplasty|prosthesis)\b"
+)
 # a temperature before a number read as an age: "room 90F", "temp 99 F"
 _TEMPERATURE_BEFORE = re.compile(r"\b(?:room|rm|temp|temperature|tmax|ambient|t)[ \t:=]*(?:of[ \t]+)?$")
 # quantity cues that also stand before identifiers or counts ("MRN 55123", "# 40912", "room 12001")
@@ -225,7 +235,7 @@ class NoteFilter:
             return True  # "PaCO2", "SpO2": a formula or a unit glued to a digit
         if cat == "NAME":
             return rule in WEAK_NAME_RULES and self._not_a_name(text, low, s)
-        if cat in ("FACILITY", "CITY") and self.re_eponym_head.match(text, s.end):
+        if cat in ("FACILITY", "CITY") and _PLACE_EPONYM_HEAD.match(text, s.end):
             return True  # "St. John's wort", "Lyme disease": an eponym before its head word
         if cat in ("FACILITY", "CITY", "HOSPITAL"):
             if rule in ("facility", "facility_suffix") and self._generic_facility(text, s):
@@ -283,7 +293,7 @@ class NoteFilter:
     def _clinical_line(self, text: str, s: SpanLike) -> bool:
         """ "HD 5 today. Hunt-Hess 3", "2h off BiPAP on 3L": an address line with a bedside scale or a
         nursing word and no street word is a clinical phrase."""
-        ws = [t.lower() for t in _WORD.findall(text, s.start, s.end)]
+        ws = [t.lower() for t in _UWORD.findall(text, s.start, s.end)]
         if any(t in _LINE_PREPOSITIONS for t in ws):
             return True  # "6 beat run VT at 0140", "120S DOWN TO 90S": a time or a change, no address part
         if any(t in self._street_words for t in ws):
@@ -401,11 +411,11 @@ class NoteFilter:
             or self.re_eponym_head.match(text, s.end)
         ):
             return True
-        if v.isupper() and v.isalpha() and len(v) <= 4 and s.category == "CITY":
+        if v.isupper() and v.isalpha() and len(v) <= 4 and s.category == "CITY" and s.rule == "place_known":
             if not caps:
                 caps.append(_mostly_upper(text))
-            if not caps[0]:
-                return True  # "AKI", "NASH", "HIDA" in a mixed-case note: an acronym, no town
+            if not caps[0] and _ACRONYM_AFTER.match(text, s.end):
+                return True  # "AKI.", "NASH cirrhosis" in a mixed-case note: an acronym, no town
         if not v.isupper() or not all(
             self.lex.is_vocabulary(t) or t.lower() in self.vocabulary or t.lower() in _SIDES
             for t in _WORD.findall(v)
