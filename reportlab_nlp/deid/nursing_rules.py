@@ -168,6 +168,7 @@ _AGE_NUMBER = (
     r"(?:[ \t]+(?:and[ \t]+)?(?:one|two|three|four|five|six|seven|eight|nine|ten))?)"
 )
 _AGE_NUMBER_WORDS = frozenset({"ninety", "hundred"})
+_AGE_VERB_WORDS = frozenset({"died", "passed", "who", "will", "he", "she", "age", "aged"})
 # "92yoF", "94yoM", "99y.o.m.", "91yrF": an age glued to its unit and the sex
 _AGE_GLUED = re.compile(r"(?<![\w.])(?P<v>9\d|1[01]\d)(?:yo|y/o|y\.o\.|yr|yrs)(?:[mf]\.?)?(?![a-z])")
 # "died at 96", "who is 98", "will be one hundred", "age ninety", "he's 100"
@@ -215,6 +216,9 @@ _DIGIT_WORD = r"(?:zero|oh|one|two|three|four|five|six|seven|eight|nine)"
 _PHONE_SPOKEN = re.compile(
     r"\b" + _DIGIT_WORD + r"(?:[ \t]*-?[ \t]*(?:" + _DIGIT_WORD + r"\b|\d{1,4}(?!\d|\.\d)))+"
 )
+# a line break and a capitalised word (where a wrapped cue's name may stand), and that name
+_NEXT_LINE_NAME = re.compile(r"\n[ \t]*(?=[A-Z][a-z])")
+_WRAPPED_NAME = re.compile(r"(?P<v>[A-Z][a-z'’-]+(?:[ \t]+[A-Z][a-z'’-]+)?)(?![\w'’-])")
 _NICKNAME_CUES = frozenset({"nickname", "goes", "prefers", "called", "calls"})
 _NICKNAME = re.compile(
     r"(?i:nickname(?:[ \t]+is)?|goes[ \t]+by|prefers[ \t]+(?:to[ \t]+be[ \t]+called[ \t]+)?"
@@ -444,12 +448,9 @@ class NursingRules:
         name = r"[A-Za-z][a-z'’]+"
         self.re_name_before_relative = re.compile(
             r"(?<![\w'’])(?P<a>" + name + r")(?:[ \t]*,[ \t]*(?P<b>" + name + r"))?"
-            r"(?:[ \t]*,?[ \t]+(?:and|&)[ \t]+(?P<c>"
-            + name
-            + r"))?[ \t]*\([ \t]*(?i:"
-            + cue_alt(self.relative_words_all)
-            + r")[ \t]*\)"
+            r"(?:[ \t]*,?[ \t]+(?:and|&)[ \t]+(?P<c>" + name + r"))?[ \t]*$"
         )
+        self.re_relative_paren = re.compile(r"\([ \t]*(?i:" + cue_alt(self.relative_words_all) + r")[ \t]*\)")
         # a cue at the end of a line and the name on the next line (hard-wrapped notes): "seen by Dr.\nSmith",
         # "called wife\nMary"; the name capitalised, two words at most
         wrap_cues = (
@@ -458,10 +459,7 @@ class NursingRules:
             | w.name_role_cues
             | {"with", "w/", "per", "by", "called", "paged", "notified", "d/w", "c/w", "s/w"}
         )
-        self.re_wrapped_cue = re.compile(
-            r"(?<![\w/])(?i:" + cue_alt(wrap_cues) + r")[ \t]*,?[ \t]*\r?\n[ \t]*"
-            r"(?P<v>[A-Z][a-z'’-]+(?:[ \t]+[A-Z][a-z'’-]+)?)(?![\w'’-])"
-        )
+        self.re_wrapped_cue = re.compile(r"(?<![\w/])(?i:" + cue_alt(wrap_cues) + r")[ \t]*,?[ \t]*\r?$")
         # initials right after a staff role ("day RN JK at 1900", "per NP AB")
         self.re_staff_initials = re.compile(
             r"(?<![\w/])(?i:" + cue_alt(w.staff_initials_roles) + r")[ \t]+(?P<v>[A-Z]{2,3})(?![\w.])"
@@ -1104,9 +1102,10 @@ class NursingRules:
     def _round7(self, text: str, low: str, words: frozenset[str]) -> Iterator[NursingSpan]:
         """Round 7 (a phenomenon battery): more age forms, m/d ranges, a name before its relative word in
         parentheses, counties, "Drs." lists, initials after "done by", nicknames."""
-        if _AGE_HINT.search(text) or words & _AGE_NUMBER_WORDS:
+        if ("yo" in low or "y/o" in low or "y.o" in low or "yr" in low) and _AGE_HINT.search(text):
             for m in _AGE_GLUED.finditer(low):
                 yield m.start("v"), m.end("v"), "AGE", "age_glued", 73
+        if words & _AGE_VERB_WORDS and (_AGE_HINT.search(text) or words & _AGE_NUMBER_WORDS):
             for m in _AGE_AFTER_VERB.finditer(low):
                 yield m.start("v"), m.end("v"), "AGE", "age_after_verb", 73
         if "/" in text and _MD_RANGE_HINT.search(text):
@@ -1114,7 +1113,10 @@ class NursingRules:
                 yield m.start("a"), m.end("a"), "DATE", "md_range", 74
                 yield m.start("b"), m.end("b"), "DATE", "md_range", 74
         if "(" in text and words & self.relative_words_all:
-            for m in self.re_name_before_relative.finditer(text):
+            for p in self.re_relative_paren.finditer(text):
+                m = self.re_name_before_relative.search(text, max(0, p.start() - 60), p.start())
+                if not m:
+                    continue
                 for g in ("a", "b", "c"):
                     v = m.group(g)
                     if v and v.lower() in self.lex.first_names and v.lower() not in self.relative_words_all:
@@ -1133,19 +1135,20 @@ class NursingRules:
             for m in _INITIALS_AFTER_BY.finditer(text):
                 if m.group("v").lower() not in self._not_initials:
                     yield m.start("v"), m.end("v"), "NAME", "initials_after_by", 60
-        if "\n" in text:
-            for m in self.re_wrapped_cue.finditer(text):
-                toks = m.group("v").split()
-                keep: list[str] = []
-                for t in toks:
-                    lt = t.lower()
-                    if self.lex.is_blocked(lt) or (self.lex.is_vocabulary(lt) and lt not in self.lex.names):
-                        break
-                    keep.append(t)
-                if keep:
-                    b = m.start("v")
-                    yield b, b + len(" ".join(keep)), "NAME", "wrapped_cue_name", 60
-        if "nineties" in low or "90" in low:
+        for nl in _NEXT_LINE_NAME.finditer(text) if "\n" in text else ():
+            m = _WRAPPED_NAME.match(text, nl.end())
+            if not m or not self.re_wrapped_cue.search(text, max(0, nl.start() - 24), nl.start()):
+                continue
+            keep: list[str] = []
+            for t in m.group("v").split():
+                lt = t.lower()
+                if self.lex.is_blocked(lt) or (self.lex.is_vocabulary(lt) and lt not in self.lex.names):
+                    break
+                keep.append(t)
+            if keep:
+                b = m.start("v")
+                yield b, b + len(" ".join(keep)), "NAME", "wrapped_cue_name", 60
+        if "nineties" in low or "90s" in low or "90's" in low or "90’s" in low:
             for m in _AGE_DECADE.finditer(low):
                 yield m.start("v"), m.end("v"), "AGE", "age_decade", 72
         if "#" in text or words & _PLATE_CUES:
@@ -1154,7 +1157,7 @@ class NursingRules:
         if _PHONE_LETTERS_HINT.search(text):
             for m in _PHONE_LETTERS.finditer(text):
                 yield m.start(), m.end(), "PHONE", "phone_letters", 66
-        if words & _DIGIT_WORDS:
+        if len(words & _DIGIT_WORDS) >= 2:
             for m in _PHONE_SPOKEN.finditer(low):
                 digits = sum(
                     len(t) if t.isdigit() else 1 for t in re.findall(r"\d+|[a-z]+", m.group()) if t != "-"
