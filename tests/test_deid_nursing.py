@@ -1230,3 +1230,26 @@ def test_round8_clinical_look_alikes(det, text):
 )
 def test_towns_before_clinical_heads_and_acronyms_after_a_place(det, text, values):
     assert found(det, text) == values
+
+
+@pytest.mark.parametrize(
+    ("text", "values"),
+    [
+        ("Consulting: Dr. Harriet\nMcAllister (ID).", [("Harriet", "NAME"), ("McAllister", "NAME")]),
+        ("Family mtg w/ Gregory\nHolloway, son.", [("Gregory", "NAME"), ("Holloway", "NAME")]),
+        ("Her aunt lived to ninety-eight.", [("ninety-eight", "AGE")]),
+    ],
+)
+def test_names_over_a_line_break_and_lived_to(det, text, values):
+    assert found(det, text) == values
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Old records faxed from hospital in am.",
+        "Awaiting insurance auth for rehab.",
+    ],
+)
+def test_roles_over_a_line_break_and_facility_phrases_are_no_phi(det, text):
+    assert found(det, text) == []

@@ -138,6 +138,7 @@ _PLACE_EPONYM_HEAD = re.compile(
     r"(?:['’]s)?[ \t]+"
     r"(?i:wort|disease|fever|titers?|spotted|syndrome|witness(?:es)?|hemiarthroplasty|prosthesis)\b"
 )
+_INNER_PREPOSITIONS = frozenset({"from", "for", "to", "at", "in", "into", "via", "by"})
 # a temperature before a number read as an age: "room 90F", "temp 99 F"
 _TEMPERATURE_BEFORE = re.compile(r"\b(?:room|rm|temp|temperature|tmax|ambient|t)[ \t:=]*(?:of[ \t]+)?$")
 # quantity cues that also stand before identifiers or counts ("MRN 55123", "# 40912", "room 12001")
@@ -402,6 +403,8 @@ class NoteFilter:
             return True  # "Miami J collar", "Salem sump"
         if s.rule == "facility_lower":  # "cont plan for rehab", "cf clinic"; not "hebrew rehab"
             ws = [t.lower() for t in _WORD.findall(v)]
+            if any(t in _INNER_PREPOSITIONS for t in ws[1:-1]):
+                return True  # "faxed from hospital", "auth for rehab": a phrase ending in a facility word
             return ws[0] in self.vocabulary and all(
                 t in self.vocabulary or self.lex.is_vocabulary(t) for t in ws
             )

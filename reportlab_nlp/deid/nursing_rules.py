@@ -168,13 +168,14 @@ _AGE_NUMBER = (
     r"(?:[ \t]+(?:and[ \t]+)?(?:one|two|three|four|five|six|seven|eight|nine|ten))?)"
 )
 _AGE_NUMBER_WORDS = frozenset({"ninety", "hundred"})
-_AGE_VERB_WORDS = frozenset({"died", "passed", "who", "will", "he", "she", "age", "aged"})
+_AGE_VERB_WORDS = frozenset({"died", "passed", "who", "will", "he", "she", "age", "aged", "lived"})
 # "92yoF", "94yoM", "99y.o.m.", "91yrF": an age glued to its unit and the sex
 _AGE_GLUED = re.compile(r"(?<![\w.])(?P<v>9\d|1[01]\d)(?:yo|y/o|y\.o\.|yr|yrs)(?:[mf]\.?)?(?![a-z])")
 # "died at 96", "who is 98", "will be one hundred", "age ninety", "he's 100"
 _AGE_AFTER_VERB = re.compile(
-    r"\b(?:died[ \t]+at|passed(?:[ \t]+away)?[ \t]+at|who[ \t]+is|will[ \t]+be|he['’]s|she['’]s|aged?)"
-    r"[ \t]+(?:now[ \t]+)?(?P<v>" + _AGE_NUMBER + r")(?![\w.%/-]|[ \t]*(?:%|kg|lb|mg|cc|ml|min|percent))"
+    r"\b(?:died[ \t]+at|passed(?:[ \t]+away)?[ \t]+at|who[ \t]+is|will[ \t]+be|he['’]s|she['’]s|aged?"
+    r"|lived[ \t]+to)"
+    r"[ \t]+(?:now[ \t]+)?(?P<v>" + _AGE_NUMBER + r")(?![\w%/-]|\.\d|[ \t]*(?:%|kg|lb|mg|cc|ml|min|percent))"
 )
 # an m/d range: "Vanc 3/2-3/9", "8/1 - 8/4"
 _MD = r"(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12]\d|3[01])"
@@ -217,6 +218,13 @@ _PHONE_SPOKEN = re.compile(
     r"\b" + _DIGIT_WORD + r"(?:[ \t]*-?[ \t]*(?:" + _DIGIT_WORD + r"\b|\d{1,4}(?!\d|\.\d)))+"
 )
 # a line break and a capitalised word (where a wrapped cue's name may stand), and that name
+# a first name at a line end and its surname on the next line ("Dr. Theodore\nAbernethy-Lowe")
+_NAME_OVER_LINE = re.compile(
+    r"(?<![\w'’-])(?P<a>[A-Z][a-z]+)[ \t]*\r?\n[ \t]*(?P<b>[A-Z][a-z'’]+(?:-[A-Z][a-z'’]+)?)"
+    r"(?=[ \t]*(?:$|[,.;:(]|\n))",
+    re.M,
+)
+_WRAP_TITLES = frozenset({"dr", "drs", "doctor", "mr", "mrs", "ms"})
 _NEXT_LINE_NAME = re.compile(r"\n[ \t]*(?=[A-Z][a-z])")
 _WRAPPED_NAME = re.compile(r"(?P<v>[A-Z][a-z'’-]+(?:[ \t]+[A-Z][a-z'’-]+)?)(?![\w'’-])")
 _NICKNAME_CUES = frozenset({"nickname", "goes", "prefers", "called", "calls"})
@@ -1135,10 +1143,25 @@ class NursingRules:
             for m in _INITIALS_AFTER_BY.finditer(text):
                 if m.group("v").lower() not in self._not_initials:
                     yield m.start("v"), m.end("v"), "NAME", "initials_after_by", 60
+        for m in _NAME_OVER_LINE.finditer(text) if "\n" in text else ():
+            a, b = m.group("a"), m.group("b")
+            la, lb = a.lower(), b.lower()
+            if (
+                la in self.lex.first_names
+                and not self.lex.is_vocabulary(la)
+                and not self.lex.is_vocabulary(lb.split("-")[0])
+                and lb.split("-")[0] in self.lex.last_names
+            ):
+                yield m.start("a"), m.end("a"), "NAME", "name_over_line", 60
+                yield m.start("b"), m.end("b"), "NAME", "name_over_line", 60
         for nl in _NEXT_LINE_NAME.finditer(text) if "\n" in text else ():
             m = _WRAPPED_NAME.match(text, nl.end())
-            if not m or not self.re_wrapped_cue.search(text, max(0, nl.start() - 24), nl.start()):
+            cue = self.re_wrapped_cue.search(text, max(0, nl.start() - 24), nl.start()) if m else None
+            if not m or not cue:
                 continue
+            title = cue.group().strip(" \t,\r").rstrip(".").lower() in _WRAP_TITLES
+            if not title and m.group("v").split()[0].lower() not in self.lex.names:
+                continue  # after a role or a verb a line away, a listed name only
             keep: list[str] = []
             for t in m.group("v").split():
                 lt = t.lower()
