@@ -550,6 +550,7 @@ class NursingRules:
         )
         # a single word after "at"/"to" in a sentence with a transfer cue ("d/c to Spaulding")
         self.re_at_to_word = re.compile(r"(?<![\w/])(?:at|to)[ \t]+(?P<v>[A-Za-z][a-z'’]*[a-z])(?![\w'’/-])")
+        self._at_to = frozenset({"at", "to"})  # tried where "at" or "to" stands as a word (word_index)
         self.re_transfer_cue = re.compile(r"(?<![\w/])" + cue_alt(w.transfer_cues) + r"(?![\w])")
         self._transfer_first = frozenset(_FIRST_WORD.findall(c)[0] for c in w.transfer_cues)
         self.re_lower_facility_cue = re.compile(r"(?<![\w/])" + cue_alt(w.lower_facility_cues) + r"[ \t]+$")
@@ -990,7 +991,7 @@ class NursingRules:
                     continue
                 yield b, e, "NAME", "signature_nursing", 64
         if words & self._transfer_first and (" at " in low or " to " in low):
-            for m in self.re_at_to_word.finditer(text):
+            for m in cue_matches(self.re_at_to_word, low, words, self._at_to, text):
                 b, e = m.span("v")
                 v = m.group("v")
                 lv = v.lower()
