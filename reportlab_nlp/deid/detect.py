@@ -532,7 +532,7 @@ class Detector:
         )
         # ages over 89
         self.re_age = re.compile(
-            r"(?=[\dAa])(?:\b(?P<a>9\d|1[01]\d)"
+            r"(?=[19Aa])(?:\b(?P<a>9\d|1[01]\d)"
             r"(?=[ \t]*-?[ \t]*(?:(?:years?|yrs?|yo|y/o|year-old|yr-old)\b|y\.o\.)|[ \t]?(?:M|F)\b|s\b)"
             r"|(?i:\b(?:age|aged)\b)[ \t]*:?[ \t]*(?P<b>9\d|1[01]\d)\b)"
         )

@@ -118,6 +118,9 @@ class PlaceRules:
         )
         # the suffix is found first, the words before it in a short window (fast on long texts)
         self.re_suffix = re.compile(r"(?<=[ \t])(?P<suf>" + _alt(suf) + r")(?![\w])")
+        # a suffix follows a blank and its first word ends before a blank, a "." or an apostrophe: it is
+        # tried where that word stands in the lower-cased text (word_index)
+        self._suffix_at = lead_firsts(suf)
         self.re_head_cap = re.compile(r"(?<![\w'’&.-])(?P<head>(?:(?:St\.|Mt\.|[A-Z][\w'’&-]*)[ \t]+){1,4})$")
         self.re_lower_hospital = re.compile(
             r"(?<=[ \t])(?P<suf>hospital|medical center|med center|clinic|infirmary|rehab|nursing home|"
@@ -172,7 +175,7 @@ class PlaceRules:
         yield from self._saints(text)
         yield from self._cued(text, low, words)
         yield from self._abbreviations(text, low, words)
-        yield from self._suffixes(text)
+        yield from self._suffixes(text, low, words)
         yield from self._known_places(text)
         yield from self._addresses(text)
 
@@ -313,15 +316,15 @@ class PlaceRules:
                 continue
             yield am.start(), am.end(), "FACILITY", "facility_abbreviation", 63
 
-    def _suffixes(self, text):
+    def _suffixes(self, text, low, index):
         words = set(_ASCII_WORD.findall(text))
         if words & self.suffix_words:
-            yield from self._suffixes_cap(text)
+            yield from self._suffixes_cap(text, low, index)
         if {w.lower() for w in words} & self.lower_facility_words:
             yield from self._suffixes_lower(text)
 
-    def _suffixes_cap(self, text):
-        for sm in self.re_suffix.finditer(text):
+    def _suffixes_cap(self, text, low, index):
+        for sm in cue_matches(self.re_suffix, low, index, self._suffix_at, text):
             w0 = max(0, sm.start() - 80)
             m = self.re_head_cap.search(text, w0, sm.start())
             if not m:
