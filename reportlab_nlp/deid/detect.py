@@ -19,7 +19,7 @@ from .name_rules import NameRules
 from .note_filter import NoteFilter
 from .note_rules import NoteRules
 from .place_rules import PlaceRules
-from .word_index import WordIndex, cue_matches, lead_firsts
+from .word_index import WordIndex, cue_matches, cue_starts, lead_firsts, matches_at
 from .word_lists import load_detector_words
 
 CATEGORIES = (
@@ -263,6 +263,10 @@ _MONTH_PREFIXES = frozenset(a.lower()[:3] for a, _ in _MONTHS)
 # needs one); a colon after a hex digit (an IPv6 address without "::" has seven)
 _DIGIT_SLASH_DIGIT = re.compile(r"/(?<=\d/)\d")
 _HEX_COLON = re.compile(r":(?<=[0-9A-Fa-f]:)")
+# an IPv4 address holds a dot, its second number and a dot before a digit
+_IPV4_HINT = re.compile(r"\.\d{1,3}\.\d")
+# where the apostrophe form of a two-digit year ("'92") can start
+_APOSTROPHE = re.compile(r"['’]")
 
 TIME_PATTERNS: list[tuple[str, re.Pattern]] = [
     (
@@ -688,6 +692,10 @@ class Detector:
             r"(?=[ \t]*(?:[.,;:)]|$|and\b|&|w/|with\b|for\b|at\b|after\b|when\b|s/p\b)))",
             re.M,
         )
+        # its cue form is tried where a cue's first word stands (word_index; a cue with an apostrophe,
+        # which may be left out, is a whole-text scan), its apostrophe form at each apostrophe
+        cues = w.two_digit_year_cues
+        self._yy_cue_at = lead_firsts(cues) if not any("'" in c for c in cues) else None
         self.re_vitals = re.compile(
             r"(?<![a-z])" + words_alt(w.vital_cues) + r"[ \t:]*(?:in|into|of|from|since|to)?[ \t]*$"
         )
@@ -809,7 +817,7 @@ class Detector:
                 yield Span(m.start(), end, "URL", "url", 90)
 
     def _ips(self, text):
-        for m in self.re_ipv4.finditer(text) if text.count(".") >= 3 else ():
+        for m in self.re_ipv4.finditer(text) if text.count(".") >= 3 and _IPV4_HINT.search(text) else ():
             yield Span(m.start(), m.end(), "IP", "ipv4", 88)
         if "::" in text or (text.count(":") >= 7 and len(_HEX_COLON.findall(text)) >= 7):
             for m in self.re_ipv6.finditer(text):
@@ -871,7 +879,14 @@ class Detector:
         for m in _matches_at(MD_BARE, text, starts) if slash else ():
             if _valid_date(m) and not self._scale_context(low, m):
                 yield Span(m.start(), m.end(), "DATE", "md", 70)
-        for m in self.re_two_digit_year.finditer(low):
+        if self._yy_cue_at is None:
+            yy = self.re_two_digit_year.finditer(low)
+        else:
+            at = cue_starts(low, self._words, self._yy_cue_at)
+            if "'" in low or "’" in low:
+                at = sorted(at + [m.start() for m in _APOSTROPHE.finditer(low)])
+            yy = matches_at(self.re_two_digit_year, low, at)
+        for m in yy:
             g = "y" if m.group("y") else "y2"
             if g == "y" or not (
                 self.re_vitals.search(low, max(0, m.start() - 16), m.start())
