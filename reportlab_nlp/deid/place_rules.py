@@ -26,10 +26,13 @@ from .lexicon import Lexicon, WordMemo
 from .word_index import WordIndex, cue_matches, lead_firsts
 
 TOKEN = re.compile(r"[^\W\d_]+(?:['’.-][^\W\d_]+)*(?:['’]s)?")
+_SAINT_WORDS = ("st", "saint", "mt", "mount", "ste")
 SAINT = re.compile(
-    r"(?=(?i:[sm]))(?<![\w.])(?i:st|saint|mt|mount|ste)(?:\.[ \t]*|[ \t]+)"
+    r"(?=(?i:[sm]))(?<![\w.])(?i:" + "|".join(_SAINT_WORDS) + r")(?:\.[ \t]*|[ \t]+)"
     r"(?P<n>[A-Za-z][a-z]+(?:['’]s)?)(?![\w'’])"
 )
+# tried where one of the words stands (word_index) in an ASCII text ('ſ' and 'K' fold to "s" and "k")
+_SAINT_AT = frozenset(_SAINT_WORDS)
 _W = r"[^\W\d_][\w'’.-]*"
 # "28245 Puruntie 82", "450 Præstevænget 15": a number, one to three words, a number
 ADDRESS_LINE = re.compile(
@@ -172,7 +175,7 @@ class PlaceRules:
         detector's WordIndex; found here when not given)."""
         if words is None:
             words = WordIndex(low)
-        yield from self._saints(text)
+        yield from self._saints(text, low, words)
         yield from self._cued(text, low, words)
         yield from self._abbreviations(text, low, words)
         yield from self._suffixes(text, low, words)
@@ -236,8 +239,9 @@ class PlaceRules:
                 if pos >= len(text):
                     break
 
-    def _saints(self, text):
-        for m in SAINT.finditer(text):
+    def _saints(self, text, low, words):
+        found = cue_matches(SAINT, low, words, _SAINT_AT, text) if text.isascii() else SAINT.finditer(text)
+        for m in found:
             n = m.group("n")
             if (
                 n[0].islower()
