@@ -19,7 +19,7 @@ from .name_rules import NameRules
 from .note_filter import NoteFilter
 from .note_rules import NoteRules
 from .place_rules import PlaceRules
-from .word_index import WordIndex, cue_matches, lead_firsts
+from .word_index import WordIndex, cue_matches, cue_starts, lead_firsts, matches_at
 from .word_lists import load_detector_words
 
 CATEGORIES = (
@@ -252,10 +252,21 @@ _NUMERIC_DATE_START = re.compile(r"\d(?<![\w-].)(?=\d{7}|\d{3}[/.-]\d|\d?[/.-]\d
 _MONTH_DATE_START = re.compile(
     MON_AFTER_EDGE + r"|\d(?<!\w.)(?=\d?(?:-|(?:st|nd|rd|th)?(?:\s+of)?\s+)" + MON + ")"
 )
+# its two branches apart (_month_date_starts): a month name is tried only where a word of the text's
+# word index opens with a month's first three letters (every month name is three ASCII letters or
+# more, after a non-word character: the start of an [a-z]+ word of the lower-cased text); a day
+# number is found by a scan from digit to digit
+_MONTH_NAME_START = re.compile(MON_AFTER_EDGE)
+_DAY_MONTH_START = re.compile(r"\d(?<!\w.)(?=\d?(?:-|(?:st|nd|rd|th)?(?:\s+of)?\s+)" + MON + ")")
+_MONTH_PREFIXES = frozenset(a.lower()[:3] for a, _ in _MONTHS)
 # cheap pre-checks (a literal first: fast scans): a digit on both sides of a slash (every m/d form
 # needs one); a colon after a hex digit (an IPv6 address without "::" has seven)
 _DIGIT_SLASH_DIGIT = re.compile(r"/(?<=\d/)\d")
 _HEX_COLON = re.compile(r":(?<=[0-9A-Fa-f]:)")
+# an IPv4 address holds a dot, its second number and a dot before a digit
+_IPV4_HINT = re.compile(r"\.\d{1,3}\.\d")
+# where the apostrophe form of a two-digit year ("'92") can start
+_APOSTROPHE = re.compile(r"['’]")
 
 TIME_PATTERNS: list[tuple[str, re.Pattern]] = [
     (
@@ -304,6 +315,19 @@ _COUNTRY_LINE = re.compile(
     r"[ \t]*(?P<c>[^\W\d_][^\W\d_ .'’-]*(?:[ \t]+[^\W\d_]+){0,3})(?:[ \t,]+[A-Z0-9][A-Z0-9 -]{2,9})?[ \t.]*"
 )
 _TOWN_LINE = re.compile(r"[ \t]*(?P<t>[^\W\d_][^\W\d_'’() -]*?)[ \t]*")
+
+
+def _month_date_starts(text: str, words: WordIndex) -> list[int]:
+    """The starts of ``_MONTH_DATE_START.finditer(text)`` (``words``: the index of the lower-cased text):
+    the month-name branch tried at the words that open with a month's first three letters, the day
+    branch scanned (the two cannot overlap: a letter first, a digit first)."""
+    pos = words.pos
+    at = [p for w in words if w[:3] in _MONTH_PREFIXES for p in pos[w]]
+    match = _MONTH_NAME_START.match
+    starts = [p for p in at if match(text, p) is not None]
+    starts.extend(m.start() for m in _DAY_MONTH_START.finditer(text))
+    starts.sort()
+    return starts
 
 
 def _matches_at(rx: re.Pattern[str], text: str, starts: list[int]) -> Iterator[re.Match[str]]:
@@ -445,10 +469,10 @@ class Detector:
             r"(?P<f>[A-Z](?<!\w.)[a-z]+)[ \t]+(?:(?P<mi>[A-Z])\.?[ \t]+)?"
             r"(?P<l>(?:Mc|Mac|O['’])?[A-Z][a-z]+(?:-[A-Z][a-z]+)?)\b"
         )
-        self.re_initials = re.compile(r"(?<![\w/])(?P<a>[A-Z]{2,3})/(?P<b>[a-z]{2,3})(?![\w/])")
+        self.re_initials = re.compile(r"(?=[A-Z])(?<![\w/])(?P<a>[A-Z]{2,3})/(?P<b>[a-z]{2,3})(?![\w/])")
         self.re_initials_cued = re.compile(
-            r"\b(?:Transcribed|Transcriptionist|Initials|TR|DT|Typed)[ \t]*(?:by)?[ \t]*:?[ \t]*(?P<v>[A-Z]"
-            r"{2,3}/[a-z]{2,3})(?![\w/])"
+            r"(?=[TID])\b(?:Transcribed|Transcriptionist|Initials|TR|DT|Typed)[ \t]*(?:by)?[ \t]*:?[ \t]*"
+            r"(?P<v>[A-Z]{2,3}/[a-z]{2,3})(?![\w/])"
         )
         self.re_name_tok = re.compile(
             r"[ \t]*((?:Mc|Mac|O['’]|D['’])?[A-Z][a-z]+(?:-[A-Z][a-z]+)*|[A-Z]\.|[A-Z](?![\w'’])|[A-Z]{2,}("
@@ -512,7 +536,7 @@ class Detector:
         )
         # ages over 89
         self.re_age = re.compile(
-            r"(?=[\dAa])(?:\b(?P<a>9\d|1[01]\d)"
+            r"(?=[19Aa])(?:\b(?P<a>9\d|1[01]\d)"
             r"(?=[ \t]*-?[ \t]*(?:(?:years?|yrs?|yo|y/o|year-old|yr-old)\b|y\.o\.)|[ \t]?(?:M|F)\b|s\b)"
             r"|(?i:\b(?:age|aged)\b)[ \t]*:?[ \t]*(?P<b>9\d|1[01]\d)\b)"
         )
@@ -598,6 +622,10 @@ class Detector:
         self._street_prefixes = tuple(p.lower() for p in pat.get("foreign_street_prefixes", ["rue"]))
         self.re_pobox = re.compile(r"[Pp](?<!\w.)\.?[ \t]?[Oo]\.?[ \t]*(?:[Bb]ox|BOX)[ \t]+\d+\b")
         self.re_facility = re.compile(r"(?P<suf>" + literal_alt(pat["facility_suffixes"], r"\w") + r")\b")
+        # tried where a suffix's first word stands in the lower-cased text (word_index): each suffix opens
+        # with a capital after a non-word character and its first word ends before a blank, an apostrophe
+        # or the closing word boundary
+        self._facility_at = lead_firsts(pat["facility_suffixes"])
         self.re_fac_tok = re.compile(r"(?<![\w'’.&-])((?:St|Mt|Ft)\.|[A-Z][A-Za-z'’&-]*|of|the|and|&)[ \t]+$")
         self.re_date_cued = re.compile(
             r"(?:(?:\b"
@@ -664,6 +692,10 @@ class Detector:
             r"(?=[ \t]*(?:[.,;:)]|$|and\b|&|w/|with\b|for\b|at\b|after\b|when\b|s/p\b)))",
             re.M,
         )
+        # its cue form is tried where a cue's first word stands (word_index; a cue with an apostrophe,
+        # which may be left out, is a whole-text scan), its apostrophe form at each apostrophe
+        cues = w.two_digit_year_cues
+        self._yy_cue_at = lead_firsts(cues) if not any("'" in c for c in cues) else None
         self.re_vitals = re.compile(
             r"(?<![a-z])" + words_alt(w.vital_cues) + r"[ \t:]*(?:in|into|of|from|since|to)?[ \t]*$"
         )
@@ -785,7 +817,7 @@ class Detector:
                 yield Span(m.start(), end, "URL", "url", 90)
 
     def _ips(self, text):
-        for m in self.re_ipv4.finditer(text) if text.count(".") >= 3 else ():
+        for m in self.re_ipv4.finditer(text) if text.count(".") >= 3 and _IPV4_HINT.search(text) else ():
             yield Span(m.start(), m.end(), "IP", "ipv4", 88)
         if "::" in text or (text.count(":") >= 7 and len(_HEX_COLON.findall(text)) >= 7):
             for m in self.re_ipv6.finditer(text):
@@ -834,7 +866,7 @@ class Detector:
         # each form is tried only where it can start: one scan for the numeric forms, one for those with a
         # month name (which need a month word: ``months``); _NUMERIC_DATE_START, _MONTH_DATE_START
         starts = [m.start() for m in _NUMERIC_DATE_START.finditer(text)]
-        mstarts = [m.start() for m in _MONTH_DATE_START.finditer(text)] if months else []
+        mstarts = _month_date_starts(text, self._words) if months else []
         for name, rx in DATE_PATTERNS:
             for m in _matches_at(rx, text, mstarts if name in _MONTH_NAME_PATTERNS else starts):
                 if _valid_date(m):
@@ -847,7 +879,14 @@ class Detector:
         for m in _matches_at(MD_BARE, text, starts) if slash else ():
             if _valid_date(m) and not self._scale_context(low, m):
                 yield Span(m.start(), m.end(), "DATE", "md", 70)
-        for m in self.re_two_digit_year.finditer(low):
+        if self._yy_cue_at is None:
+            yy = self.re_two_digit_year.finditer(low)
+        else:
+            at = cue_starts(low, self._words, self._yy_cue_at)
+            if "'" in low or "’" in low:
+                at = sorted(at + [m.start() for m in _APOSTROPHE.finditer(low)])
+            yy = matches_at(self.re_two_digit_year, low, at)
+        for m in yy:
             g = "y" if m.group("y") else "y2"
             if g == "y" or not (
                 self.re_vitals.search(low, max(0, m.start() - 16), m.start())
@@ -922,7 +961,7 @@ class Detector:
         for b, e, rule in self.hospital_rules.spans(self._low, self._words):
             # a whole list name outranks the patterns; a head word yields to a longer pattern match
             yield Span(b, e, "FACILITY", rule, 66 if rule == "hospital_list_name" else 62)
-        for m in self.re_facility.finditer(text):
+        for m in cue_matches(self.re_facility, self._low, self._words, self._facility_at, text):
             start = m.start()
             toks = []  # walk back over capitalised words and connectors on the same line
             pos = start

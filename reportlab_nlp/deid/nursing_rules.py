@@ -241,12 +241,12 @@ _LOG_LINE_DATE = re.compile(
 )
 _LOG_HINT = re.compile(r"(?m)^[ \t]*(?:[-*•][ \t]*)?\d{1,2}/\d")
 # an acronym of a medical center: capitals ending in "MC" ("MVMC", "BMC"; not "IMC", "CMC": unit, joint)
-_MC_ACRONYM = re.compile(r"(?<![\w-])(?P<v>[A-Z]{1,4}MC)(?![\w-])")
+_MC_ACRONYM = re.compile(r"(?=[A-Z])(?<![\w-])(?P<v>[A-Z]{1,4}MC)(?![\w-])")
 # a numbered road: "Route 9", "Rte 128", "Hwy 1", "I-95"
 _ROUTE = re.compile(r"\b(?:Route|Rte\.?|Highway|Hwy\.?|Interstate)[ \t]+\d{1,3}[A-Z]?\b|\bI-\d{1,3}\b")
 _ROUTE_WORDS = frozenset({"route", "rte", "highway", "hwy", "interstate", "i"})
 # 1960-1999 cannot be a clock time (19:60 and on): a year unless a quantity it is ("1980 cc")
-_YEAR_NO_CLOCK = re.compile(r"(?<![\w/@.$#:,+-])(?P<y>19[6-9]\d)(?![\w%]|[.,:/]\d|[ \t]*[-/][ \t]*\d)")
+_YEAR_NO_CLOCK = re.compile(r"(?=1)(?<![\w/@.$#:,+-])(?P<y>19[6-9]\d)(?![\w%]|[.,:/]\d|[ \t]*[-/][ \t]*\d)")
 _YEAR_NO_CLOCK_HINT = re.compile(r"19[6-9]\d")
 # what may follow a two-digit year in a history list: a separator, the end, a joining word
 _YY_END = r"(?=[ \t]*(?:[,;:)]|\.(?!\d)|$|and\b|&|w/|with\b|for\b|at\b|after\b|when\b|complicated\b|s/p\b))"
@@ -258,6 +258,8 @@ _MD_DASH_END = (
     r"|time|dose|tab|point|beat|breath|liter|litre|bag|unit|cm|mm|cmh2o|cmh20|mmhg|inch|ft|fr|french|gy|out|of|or|to)\b))"
 )
 _AGE_HINT = re.compile(r"(?<!\d)(?:9\d|1[01]\d)(?!\d)")
+# the words before "the" and a day ordinal ("until the 3rd"); the rule is tried where one stands
+_ORDINAL_CUES = tuple("for on until till til by before after since from".split())
 _ORDINAL_HINT = re.compile(r"\d(?:st|nd|rd|th)\b")
 # "(anoxic injury 2016)": words only before the year in the parenthesis, one of 4+ letters
 _PAREN_HISTORY = re.compile(r"[ \t]*[a-z][a-z/&' -]*[a-z]{4}[a-z/&' -]*[ \t]+")
@@ -303,6 +305,17 @@ _PROC_HINTS = ("ectom", "otom", "ostom", "plast", "pexy", "oscop")  # "in" tests
 _NAME_TOKEN = re.compile(r"[A-Za-z][A-Za-z'’.&-]*")
 _CAP_WORD = re.compile(r"[A-Z][a-z'’&-]+")
 _FACILITY_END = re.compile(r"[ \t]*(?:[.,;:)(!?\n]|$)")
+
+
+def _cued_on_text(
+    rx: re.Pattern[str], text: str, low: str, words: frozenset[str], firsts: frozenset[str] | None
+) -> Iterator[re.Match[str]]:
+    """``rx.finditer(text)`` for a pattern led by a case-insensitive cue (``(?i:...)``), tried only where a
+    cue's first word stands (:func:`cue_matches`). Only for an ASCII text: ``re`` folds 'ſ', 'K', 'İ' and
+    'ı' to ASCII letters that ``low`` does not hold there, so any other text gets the whole-text scan."""
+    if text.isascii():
+        return cue_matches(rx, low, words, firsts, text)
+    return rx.finditer(text)
 
 
 def _cms_short_names(
@@ -369,7 +382,7 @@ class NursingRules:
         abbr = frozenset(a.lower() for a in lex.patterns.get("clinical_abbreviations", ()))
         self._not_initials = not_initials | abbr | w.initials_role_words | w.nursing_vocabulary
         # a year first (rare in most texts), then its event cue right before it
-        self.re_year = re.compile(r"(?<![\w/@.-])(?P<y>" + _YEAR + r")\b" + _YEAR_END)
+        self.re_year = re.compile(r"(?=[12])(?<![\w/@.-])(?P<y>" + _YEAR + r")\b" + _YEAR_END)
         self.re_event_before = re.compile(
             r"(?<![\w/])" + cue_alt(w.year_event_cues) + r"(?:[ \t]+x[ \t]*\d)?"
             r"(?:[ \t]+(?:to|of)[ \t]+(?:the[ \t]+)?[a-z][a-z/-]*)?[ \t]*[,:]?[ \t]+$"  # "pci to rca 2009"
@@ -377,7 +390,7 @@ class NursingRules:
         self._event_first = frozenset(_FIRST_WORD.findall(c)[0] for c in w.year_event_cues)
         # an m/d number first (rare), then its event cue in the 60 characters before it
         self.re_md = re.compile(
-            r"(?<![\w/])(?P<v>(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12]\d|3[01]))"
+            r"(?=\d)(?<![\w/])(?P<v>(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12]\d|3[01]))"
             r"(?![\w/]|\.\d|[ \t]*(?:strength|murmur|pain))"
         )
         self.re_md_event_before = re.compile(
@@ -387,7 +400,11 @@ class NursingRules:
         self._md_first = frozenset(_FIRST_WORD.findall(c)[0] for c in w.md_event_cues)
         # a year right before an event ("1987 CABG", "2009 colectomy")
         self.re_year_before_event = re.compile(
-            r"(?<![\w/@.$#:,+-])(?P<y>" + _YEAR + r")[ \t]+" + cue_alt(w.year_event_cues) + r"(?![\w-])"
+            r"(?=[12])(?<![\w/@.$#:,+-])(?P<y>"
+            + _YEAR
+            + r")[ \t]+"
+            + cue_alt(w.year_event_cues)
+            + r"(?![\w-])"
         )
         self.re_quantity_before = re.compile(
             r"(?<![\w/])" + cue_alt(w.quantity_cues | w.vital_cues) + r"(?![\w])[^.;\n]{0,24}$"
@@ -399,9 +416,10 @@ class NursingRules:
             re.M,
         )
         self._yy_first = frozenset(_FIRST_WORD.findall(c)[0] for c in w.two_digit_year_event_cues)
+        self._yy_at = lead_firsts(w.two_digit_year_event_cues)  # tried where a cue's first word stands
         # m-d with a dash after an event or a date word ("extubated 3-4", "on 2-14", "Date: 11-28")
         self.re_md_dash = re.compile(
-            r"(?<![\w/.-])(?P<v>(?:0?[1-9]|1[0-2])-(?:0?[1-9]|[12]\d|3[01]))" + _MD_DASH_END
+            r"(?=\d)(?<![\w/.-])(?P<v>(?:0?[1-9]|1[0-2])-(?:0?[1-9]|[12]\d|3[01]))" + _MD_DASH_END
         )
         self.re_md_dash_before = re.compile(
             r"(?<![\w/])(?i:"
@@ -446,6 +464,7 @@ class NursingRules:
         self._age_person_first = frozenset(
             _FIRST_WORD.findall(c)[0] for c in relative_words | w.age_person_words if _FIRST_WORD.findall(c)
         )
+        self._age_person_at = lead_firsts(relative_words | w.age_person_words)
         # initials right after a relative word ("son JS", "dtr K.M.")
         self.re_relative_initials = re.compile(
             r"(?<![\w/])(?i:" + cue_alt(relative_words) + r")[ \t]+(?:\([ \t]*)?"
@@ -473,20 +492,23 @@ class NursingRules:
             r"(?<![\w/])(?i:" + cue_alt(w.staff_initials_roles) + r")[ \t]+(?P<v>[A-Z]{2,3})(?![\w.])"
         )
         self._staff_role_first = frozenset(_FIRST_WORD.findall(c)[0] for c in w.staff_initials_roles)
+        self._staff_role_at = lead_firsts(w.staff_initials_roles)
+        self._relative_at = lead_firsts(relative_words)
         self.re_day_ordinal = re.compile(
-            r"\b(?:for|on|until|till|til|by|before|after|since|from)[ \t]+the[ \t]+"
+            r"\b(?:" + "|".join(_ORDINAL_CUES) + r")[ \t]+the[ \t]+"
             r"(?P<v>(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th))\b"
             r"(?=[ \t]*(?:[.,;:()!?]|$|\n|-|–|and\b|or\b|at\b|w/|with\b|but\b|so\b|when\b|if\b|as\b"
             r"|[a-z]+ed\b))",
             re.M,
         )
+        self._ordinal_at = lead_firsts(_ORDINAL_CUES)
         self.re_clergy = re.compile(
             r"(?<![\w.])(?:" + "|".join(re.escape(t.capitalize()) for t in sorted(w.clergy_titles)) + r")\.?"
             r"[ \t]+(?P<v>[A-Z][a-z'’-]+(?:[ \t]+[A-Z][a-z'’-]+)?)"
         )
         # an identifier shape first, then a specimen cue up to 40 characters before it
         self.re_specimen_id = re.compile(
-            r"(?<![\w-])(?P<v>[A-Z]{1,3}-?\d{2}-\d{3,8}|[A-Z]{1,3}\d{6,10})(?![\w-])"
+            r"(?=[A-Z])(?<![\w-])(?P<v>[A-Z]{1,3}-?\d{2}-\d{3,8}|[A-Z]{1,3}\d{6,10})(?![\w-])"
         )
         self.re_specimen_before = re.compile(r"(?i:\b" + cue_alt(w.specimen_cues) + r")\b[^\n]{0,40}$")
         self._specimen_last = frozenset(
@@ -619,6 +641,7 @@ class NursingRules:
         )
         # a single word after "at"/"to" in a sentence with a transfer cue ("d/c to Spaulding")
         self.re_at_to_word = re.compile(r"(?<![\w/])(?:at|to)[ \t]+(?P<v>[A-Za-z][a-z'’]*[a-z])(?![\w'’/-])")
+        self._at_to = frozenset({"at", "to"})  # tried where "at" or "to" stands as a word (word_index)
         self.re_transfer_cue = re.compile(r"(?<![\w/])" + cue_alt(w.transfer_cues) + r"(?![\w])")
         self._transfer_first = frozenset(_FIRST_WORD.findall(c)[0] for c in w.transfer_cues)
         self.re_lower_facility_cue = re.compile(r"(?<![\w/])" + cue_alt(w.lower_facility_cues) + r"[ \t]+$")
@@ -737,7 +760,7 @@ class NursingRules:
             for m in self.re_year_before_event.finditer(low):
                 yield m.start("y"), m.end("y"), "DATE", "year_before_event", 67
         if words & self._yy_first:
-            for m in self.re_event_yy.finditer(low):
+            for m in cue_matches(self.re_event_yy, low, words, self._yy_at):
                 yield m.start("y"), m.end("y"), "DATE", "event_two_digit_year", 68
         yield from self._relatives(text, low, words, relative_names)
         yield from self._initials(text, words)
@@ -745,7 +768,7 @@ class NursingRules:
         yield from self._places_ids_ages(text, low, words)
         yield from self._round3(text, low, words)
         yield from self._round4(text, low, words)
-        yield from self._round6(text, words)
+        yield from self._round6(text, low, words)
         yield from self._round7(text, low, words)
         for m in (
             self.re_birthday.finditer(low) if ("birthday" in low or "bday" in low or "turn" in low) else ()
@@ -753,7 +776,7 @@ class NursingRules:
             g = "v" if m.group("v") else "t"
             yield m.start(g), m.end(g), "AGE", "birthday_age", 73
         if words & self.relative_words:
-            for m in self.re_relative_initials.finditer(text):
+            for m in _cued_on_text(self.re_relative_initials, text, low, words, self._relative_at):
                 v = m.group("v")
                 lw = v.replace(".", "").replace(" ", "").lower()
                 if lw not in self._not_initials and ("." in v or lw not in self.lex.stop):
@@ -763,10 +786,10 @@ class NursingRules:
             and (words & self._age_person_first)
             and _AGE_HINT.search(text)
         ):
-            for m in self.re_apposed_age.finditer(low):
+            for m in cue_matches(self.re_apposed_age, low, words, self._age_person_at):
                 yield m.start("v"), m.end("v"), "AGE", "apposed_age", 73
         if " the " in low and _ORDINAL_HINT.search(low):
-            for m in self.re_day_ordinal.finditer(low):
+            for m in cue_matches(self.re_day_ordinal, low, words, self._ordinal_at):
                 yield m.start("v"), m.end("v"), "DATE", "day_ordinal", 66
         for m in self.re_clergy.finditer(text) if words & self.w.clergy_titles else ():
             kept = []
@@ -1064,7 +1087,7 @@ class NursingRules:
                     continue
                 yield b, e, "NAME", "signature_nursing", 64
         if words & self._transfer_first and (" at " in low or " to " in low):
-            for m in self.re_at_to_word.finditer(text):
+            for m in cue_matches(self.re_at_to_word, low, words, self._at_to, text):
                 b, e = m.span("v")
                 v = m.group("v")
                 lv = v.lower()
@@ -1191,7 +1214,7 @@ class NursingRules:
             for m in _NICKNAME.finditer(text):
                 yield m.start("v"), m.end("v"), "NAME", "nickname", 61
 
-    def _round6(self, text: str, words: frozenset[str]) -> Iterator[NursingSpan]:
+    def _round6(self, text: str, low: str, words: frozenset[str]) -> Iterator[NursingSpan]:
         """Round 6 (sparse notes): dated log lines, "...MC" hospital acronyms, numbered routes, initials
         after a staff role."""
         if "/" in text and _LOG_HINT.search(text):
@@ -1205,7 +1228,7 @@ class NursingRules:
             for m in _ROUTE.finditer(text):
                 yield m.start(), m.end(), "ADDRESS", "numbered_route", 66
         if words & self._staff_role_first:
-            for m in self.re_staff_initials.finditer(text):
+            for m in _cued_on_text(self.re_staff_initials, text, low, words, self._staff_role_at):
                 v = m.group("v")
                 if v.lower() not in self._not_initials and v.lower() not in self.lex.stop:
                     yield m.start("v"), m.end("v"), "NAME", "staff_role_initials", 60

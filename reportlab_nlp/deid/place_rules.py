@@ -26,10 +26,13 @@ from .lexicon import Lexicon, WordMemo
 from .word_index import WordIndex, cue_matches, lead_firsts
 
 TOKEN = re.compile(r"[^\W\d_]+(?:['’.-][^\W\d_]+)*(?:['’]s)?")
+_SAINT_WORDS = ("st", "saint", "mt", "mount", "ste")
 SAINT = re.compile(
-    r"(?=(?i:[sm]))(?<![\w.])(?i:st|saint|mt|mount|ste)(?:\.[ \t]*|[ \t]+)"
+    r"(?=(?i:[sm]))(?<![\w.])(?i:" + "|".join(_SAINT_WORDS) + r")(?:\.[ \t]*|[ \t]+)"
     r"(?P<n>[A-Za-z][a-z]+(?:['’]s)?)(?![\w'’])"
 )
+# tried where one of the words stands (word_index) in an ASCII text ('ſ' and 'K' fold to "s" and "k")
+_SAINT_AT = frozenset(_SAINT_WORDS)
 _W = r"[^\W\d_][\w'’.-]*"
 # "28245 Puruntie 82", "450 Præstevænget 15": a number, one to three words, a number
 ADDRESS_LINE = re.compile(
@@ -118,6 +121,9 @@ class PlaceRules:
         )
         # the suffix is found first, the words before it in a short window (fast on long texts)
         self.re_suffix = re.compile(r"(?<=[ \t])(?P<suf>" + _alt(suf) + r")(?![\w])")
+        # a suffix follows a blank and its first word ends before a blank, a "." or an apostrophe: it is
+        # tried where that word stands in the lower-cased text (word_index)
+        self._suffix_at = lead_firsts(suf)
         self.re_head_cap = re.compile(r"(?<![\w'’&.-])(?P<head>(?:(?:St\.|Mt\.|[A-Z][\w'’&-]*)[ \t]+){1,4})$")
         self.re_lower_hospital = re.compile(
             r"(?<=[ \t])(?P<suf>hospital|medical center|med center|clinic|infirmary|rehab|nursing home|"
@@ -169,10 +175,10 @@ class PlaceRules:
         detector's WordIndex; found here when not given)."""
         if words is None:
             words = WordIndex(low)
-        yield from self._saints(text)
+        yield from self._saints(text, low, words)
         yield from self._cued(text, low, words)
         yield from self._abbreviations(text, low, words)
-        yield from self._suffixes(text)
+        yield from self._suffixes(text, low, words)
         yield from self._known_places(text)
         yield from self._addresses(text)
 
@@ -233,8 +239,9 @@ class PlaceRules:
                 if pos >= len(text):
                     break
 
-    def _saints(self, text):
-        for m in SAINT.finditer(text):
+    def _saints(self, text, low, words):
+        found = cue_matches(SAINT, low, words, _SAINT_AT, text) if text.isascii() else SAINT.finditer(text)
+        for m in found:
             n = m.group("n")
             if (
                 n[0].islower()
@@ -313,15 +320,15 @@ class PlaceRules:
                 continue
             yield am.start(), am.end(), "FACILITY", "facility_abbreviation", 63
 
-    def _suffixes(self, text):
+    def _suffixes(self, text, low, index):
         words = set(_ASCII_WORD.findall(text))
         if words & self.suffix_words:
-            yield from self._suffixes_cap(text)
+            yield from self._suffixes_cap(text, low, index)
         if {w.lower() for w in words} & self.lower_facility_words:
             yield from self._suffixes_lower(text)
 
-    def _suffixes_cap(self, text):
-        for sm in self.re_suffix.finditer(text):
+    def _suffixes_cap(self, text, low, index):
+        for sm in cue_matches(self.re_suffix, low, index, self._suffix_at, text):
             w0 = max(0, sm.start() - 80)
             m = self.re_head_cap.search(text, w0, sm.start())
             if not m:
