@@ -196,21 +196,23 @@ _INITIALS_AFTER_BY = re.compile(
     r"(?P<v>[A-Z]{2,3})(?![\w.])"
 )
 # decade ages: "early nineties", "in his 90's", "her mid-90s" (no vitals: a person's decade only)
+_DECADE_CUES = frozenset({"his", "her", "their", "early", "mid", "late"})
 _AGE_DECADE = re.compile(
     r"\b(?:(?:his|her|their)[ \t]+(?:early[ \t]+|mid[ \t-]*|late[ \t]+)?|(?:early|mid|late)[ \t-]+)"
     r"(?P<v>nineties|90['’]?s)\b"
 )
 # an identifier mixing letters and digits after "#" or a plate cue ("machine #DS500-7734A", "plate 7KXB412")
 _PLATE_CUES = frozenset({"plate", "plates", "vin", "permit", "license", "licence", "tag"})
-_ALNUM_ID = re.compile(
-    r"(?:#[ \t]*|\b(?i:plate|plates|vin|permit|license|licence|tag)[ \t]*(?:#|no\.?|number)?[ \t]*:?[ \t]*)"
-    r"(?P<v>(?=[A-Z0-9-]*[A-Z])(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]{3,}[A-Z0-9])(?![\w-])"
+_ALNUM = r"(?P<v>(?=[A-Z0-9-]*[A-Z])(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]{3,}[A-Z0-9])(?![\w-])"
+_HASH_ALNUM_ID = re.compile(r"#[ \t]*" + _ALNUM)
+_PLATE_ID = re.compile(
+    r"(?i:plate|plates|vin|permit|license|licence|tag)[ \t]*(?:#|no\.?|number)?[ \t]*:?[ \t]*" + _ALNUM
 )
 # a phone number with letters ("(413) 555-TOWN", "1-800-FLOWERS")
 _PHONE_LETTERS = re.compile(
     r"(?<![\w-])(?:1-)?(?:\(\d{3}\)[ \t]?|\d{3}-)(?:\d{3}-[A-Z]{4}|[A-Z]{7})(?![\w-])"
 )
-_PHONE_LETTERS_HINT = re.compile(r"\d-[A-Z]{4}|\d{3}-[A-Z]{7}")
+_PHONE_LETTERS_HINT = re.compile(r"-[A-Z]{4}")
 # a phone number read out in words ("eight one two five five five oh one nine three", "six one seven - 555")
 _DIGIT_WORDS = frozenset("zero oh one two three four five six seven eight nine".split())
 _DIGIT_WORD = r"(?:zero|oh|one|two|three|four|five|six|seven|eight|nine)"
@@ -227,7 +229,7 @@ _NAME_OVER_LINE = re.compile(
 _WRAP_TITLES = frozenset({"dr", "drs", "doctor", "mr", "mrs", "ms"})
 _NEXT_LINE_NAME = re.compile(r"\n[ \t]*(?=[A-Z][a-z])")
 _WRAPPED_NAME = re.compile(r"(?P<v>[A-Z][a-z'’-]+(?:[ \t]+[A-Z][a-z'’-]+)?)(?![\w'’-])")
-_NICKNAME_CUES = frozenset({"nickname", "goes", "prefers", "called", "calls"})
+_NICKNAME_CUES = frozenset({"nickname", "goes", "prefers", "likes", "calls"})
 _NICKNAME = re.compile(
     r"(?i:nickname(?:[ \t]+is)?|goes[ \t]+by|prefers[ \t]+(?:to[ \t]+be[ \t]+called[ \t]+)?"
     r"|likes[ \t]+to[ \t]+be[ \t]+called|calls[ \t]+(?:him|her)(?:self)?)[ \t:,]*"
@@ -1137,7 +1139,7 @@ class NursingRules:
             for m in _AGE_GLUED.finditer(low):
                 yield m.start("v"), m.end("v"), "AGE", "age_glued", 73
         if words & _AGE_VERB_WORDS and (_AGE_HINT.search(text) or words & _AGE_NUMBER_WORDS):
-            for m in _AGE_AFTER_VERB.finditer(low):
+            for m in cue_matches(_AGE_AFTER_VERB, low, words, _AGE_VERB_WORDS):
                 yield m.start("v"), m.end("v"), "AGE", "age_after_verb", 73
         if "/" in text and _MD_RANGE_HINT.search(text):
             for m in _MD_RANGE.finditer(text):
@@ -1162,8 +1164,8 @@ class NursingRules:
                     if part.group().lower() not in ("and",):
                         b = m.start("names") + part.start()
                         yield b, b + len(part.group()), "NAME", "drs_list", 62
-        if words & _BY_VERBS:
-            for m in _INITIALS_AFTER_BY.finditer(text):
+        if words & _BY_VERBS and " by " in low:
+            for m in _cued_on_text(_INITIALS_AFTER_BY, text, low, words, _BY_VERBS):
                 if m.group("v").lower() not in self._not_initials:
                     yield m.start("v"), m.end("v"), "NAME", "initials_after_by", 60
         for m in _NAME_OVER_LINE.finditer(text) if "\n" in text else ():
@@ -1195,12 +1197,13 @@ class NursingRules:
                 b = m.start("v")
                 yield b, b + len(" ".join(keep)), "NAME", "wrapped_cue_name", 60
         if "nineties" in low or "90s" in low or "90's" in low or "90’s" in low:
-            for m in _AGE_DECADE.finditer(low):
+            for m in cue_matches(_AGE_DECADE, low, words, _DECADE_CUES):
                 yield m.start("v"), m.end("v"), "AGE", "age_decade", 72
-        if "#" in text or words & _PLATE_CUES:
-            for m in _ALNUM_ID.finditer(text):
-                yield m.start("v"), m.end("v"), "ID", "alnum_id", 64
-        if _PHONE_LETTERS_HINT.search(text):
+        for m in _HASH_ALNUM_ID.finditer(text) if "#" in text else ():
+            yield m.start("v"), m.end("v"), "ID", "alnum_id", 64
+        for m in _cued_on_text(_PLATE_ID, text, low, words, _PLATE_CUES) if words & _PLATE_CUES else ():
+            yield m.start("v"), m.end("v"), "ID", "alnum_id", 64
+        if "-" in text and _PHONE_LETTERS_HINT.search(text):
             for m in _PHONE_LETTERS.finditer(text):
                 yield m.start(), m.end(), "PHONE", "phone_letters", 66
         if len(words & _DIGIT_WORDS) >= 2:
@@ -1210,8 +1213,8 @@ class NursingRules:
                 )
                 if digits in (7, 10, 11) and len(_DIGIT_WORDS.intersection(m.group().split())) >= 2:
                     yield m.start(), m.end(), "PHONE", "phone_spoken", 66
-        if words & _NICKNAME_CUES:
-            for m in _NICKNAME.finditer(text):
+        if words & _NICKNAME_CUES and ('"' in text or "'" in text or "“" in text or "‘" in text):
+            for m in _cued_on_text(_NICKNAME, text, low, words, _NICKNAME_CUES):
                 yield m.start("v"), m.end("v"), "NAME", "nickname", 61
 
     def _round6(self, text: str, low: str, words: frozenset[str]) -> Iterator[NursingSpan]:
