@@ -243,7 +243,7 @@ _MONTH_NAME_PATTERNS = frozenset({"dmony", "mdy_name", "dmy_name", "my_name"})
 # where a numeric date (the DATE_PATTERNS outside _MONTH_NAME_PATTERNS) or MD_BARE can start: the first
 # digit of a number (no word character or "-" before it; each pattern's own left edge is as strict or
 # stricter) followed by eight digits, or by 1-2 or 4 digits and a separator before a digit. Each of those
-# patterns is tried only there (_matches_at): the same matches as its whole-text scan, one shared scan.
+# patterns is tried only there (matches_at): the same matches as its whole-text scan, one shared scan.
 # (One digit is consumed so that ``re`` jumps from digit to digit; no start can follow a digit.)
 _NUMERIC_DATE_START = re.compile(r"\d(?<![\w-].)(?=\d{7}|\d{3}[/.-]\d|\d?[/.-]\d)")
 # where a month-name date (_MONTH_NAME_PATTERNS) can start: a month name after a word edge ("mdy_name",
@@ -283,7 +283,7 @@ TIME_PATTERNS: list[tuple[str, re.Pattern]] = [
     ),
 ]
 # where a TIME_PATTERNS match can start (the first digit of an hour: no word character, ":" or "." before
-# it, as in every pattern), followed by ":", an am/pm letter or three digits and "h"; _matches_at
+# it, as in every pattern), followed by ":", an am/pm letter or three digits and "h"; matches_at
 _TIME_START = re.compile(r"\d(?<![\w:.].)(?=\d?(?::|\s*[AaPp])|\d{3}\s*h)")
 TIME_AT = re.compile(r"at(?<!\wat)\s+(?P<h>[01]\d|2[0-3])(?P<mi>[0-5]\d)\b(?!\s*(?:mm|cm|ml|mg|m|%))")
 
@@ -328,21 +328,6 @@ def _month_date_starts(text: str, words: WordIndex) -> list[int]:
     starts.extend(m.start() for m in _DAY_MONTH_START.finditer(text))
     starts.sort()
     return starts
-
-
-def _matches_at(rx: re.Pattern[str], text: str, starts: list[int]) -> Iterator[re.Match[str]]:
-    """``rx.finditer(text)`` for a pattern whose every match starts at one of ``starts`` (ascending; a
-    shared pre-scan's candidates, so that each pattern needs no whole-text scan of its own):
-    ``rx`` is tried at those positions only, and, as finditer does, none before the end of the last match.
-    (A match at a position is the one a scan would find there; look-behinds still see the text before.)"""
-    end = 0
-    match = rx.match
-    for p in starts:
-        if p >= end:
-            m = match(text, p)
-            if m is not None:
-                end = m.end()
-                yield m
 
 
 def _cue_firsts(cues: Iterable[str]) -> tuple[frozenset[str], int | None]:
@@ -868,7 +853,7 @@ class Detector:
         starts = [m.start() for m in _NUMERIC_DATE_START.finditer(text)]
         mstarts = _month_date_starts(text, self._words) if months else []
         for name, rx in DATE_PATTERNS:
-            for m in _matches_at(rx, text, mstarts if name in _MONTH_NAME_PATTERNS else starts):
+            for m in matches_at(rx, text, mstarts if name in _MONTH_NAME_PATTERNS else starts):
                 if _valid_date(m):
                     yield Span(m.start(), m.end(), "DATE", name, 76)
         slash = "/" in text and _DIGIT_SLASH_DIGIT.search(text) is not None  # m/d forms only
@@ -876,7 +861,7 @@ class Detector:
             if _valid_date(m):
                 yield Span(m.start("m"), m.end("d"), "DATE", "md_cued", 74)
         low = self._low
-        for m in _matches_at(MD_BARE, text, starts) if slash else ():
+        for m in matches_at(MD_BARE, text, starts) if slash else ():
             if _valid_date(m) and not self._scale_context(low, m):
                 yield Span(m.start(), m.end(), "DATE", "md", 70)
         if self._yy_cue_at is None:
@@ -918,7 +903,7 @@ class Detector:
             return
         starts = [m.start() for m in _TIME_START.finditer(text)]  # one scan for the three patterns
         for name, rx in TIME_PATTERNS:
-            for m in _matches_at(rx, text, starts):
+            for m in matches_at(rx, text, starts):
                 yield Span(m.start(), m.end(), "TIME", name, 72)
         for m in TIME_AT.finditer(text):
             yield Span(m.start("h"), m.end("mi"), "TIME", "at_hhmm", 71)

@@ -9,17 +9,15 @@ number ("on Main St") and telephone extensions ("x1234"). The word lists are dat
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..resources import data_path, load_yaml
 from .lexicon import Lexicon
 from .nursing_rules import NursingRules
 from .word_index import cue_matches, lead_firsts
-from .word_lists import cue_alt, parse_word_lists
+from .word_lists import cue_alt, load_word_lists, parse_word_lists
 
 # (start, end, category, rule, priority)
 NoteSpan = tuple[int, int, str, str, int]
@@ -48,13 +46,7 @@ def parse_note_words(doc: object, where: str) -> NoteWords:
 
 def load_note_words(path: str | Path | None = None) -> NoteWords:
     """The shipped word lists, or those of ``path`` (same schema)."""
-    p = Path(path) if path is not None else data_path("rules", "deid", "note_words.yml")
-    return _load(str(p))
-
-
-@functools.lru_cache(maxsize=4)
-def _load(path: str) -> NoteWords:
-    return parse_note_words(load_yaml(path), Path(path).name)
+    return load_word_lists(NoteWords, "note_words.yml", path)
 
 
 class NoteRules:

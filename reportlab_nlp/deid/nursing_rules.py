@@ -66,16 +66,15 @@ The false-positive side of nursing notes is :mod:`reportlab_nlp.deid.note_filter
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..resources import data_path, load_yaml
+from ..resources import data_path
 from .lexicon import Lexicon
 from .word_index import cue_matches, lead_firsts
-from .word_lists import cue_alt, parse_word_lists
+from .word_lists import cue_alt, load_word_lists, parse_word_lists
 
 # (start, end, category, rule, priority)
 NursingSpan = tuple[int, int, str, str, int]
@@ -142,13 +141,7 @@ def parse_nursing_words(doc: object, where: str) -> NursingWords:
 
 def load_nursing_words(path: str | Path | None = None) -> NursingWords:
     """The shipped word lists, or those of ``path`` (same schema)."""
-    p = Path(path) if path is not None else data_path("rules", "deid", "nursing_words.yml")
-    return _load(str(p))
-
-
-@functools.lru_cache(maxsize=4)
-def _load(path: str) -> NursingWords:
-    return parse_nursing_words(load_yaml(path), Path(path).name)
+    return load_word_lists(NursingWords, "nursing_words.yml", path)
 
 
 _YEAR = r"(?:19[3-9]\d|20[0-3]\d)"

@@ -95,12 +95,20 @@ def cue_alt(words: Iterable[str]) -> str:
     return "(?:" + "|".join(re.escape(w).replace(r"\ ", "[ \t]+") for w in items) + ")"
 
 
+def load_word_lists(
+    cls: type[W], filename: str, path: str | Path | None = None, keep_case: frozenset[str] = frozenset()
+) -> W:
+    """The shipped ``rules/deid/<filename>`` validated against ``cls`` (``parse_word_lists``), or the file
+    at ``path`` (same schema); read once per file and class."""
+    p = Path(path) if path is not None else data_path("rules", "deid", filename)
+    return _load_cached(cls, str(p), keep_case)  # type: ignore[no-any-return]
+
+
+@functools.lru_cache(maxsize=16)
+def _load_cached(cls: type, path: str, keep_case: frozenset[str]) -> Any:
+    return parse_word_lists(load_yaml(path), Path(path).name, cls, keep_case)
+
+
 def load_detector_words(path: str | Path | None = None) -> DetectorWords:
     """The shipped word lists, or those of ``path`` (same schema)."""
-    p = Path(path) if path is not None else data_path("rules", "deid", "detector_words.yml")
-    return _load(str(p))
-
-
-@functools.lru_cache(maxsize=4)
-def _load(path: str) -> DetectorWords:
-    return parse_detector_words(load_yaml(path), Path(path).name)
+    return load_word_lists(DetectorWords, "detector_words.yml", path, _KEEP_CASE)
