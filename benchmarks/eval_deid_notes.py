@@ -62,6 +62,7 @@ def main() -> None:
             ("sparse", r.style == "sparse"),
         ):
             if wanted:
+                assert not set(texts) & set(pooled[key][0]), f"{r.set}: note ids repeat another set's"
                 pooled[key][0].update(texts)
                 pooled[key][1].append(gold)
         if args.show_leaks and r.opened_as_dev != "never":

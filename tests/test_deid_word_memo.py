@@ -34,3 +34,11 @@ def test_detector_with_filled_word_caches_pickles_and_finds_the_same_spans() -> 
         (40, 50, "DATE"),
         (54, 61, "CITY"),
     ]
+
+
+def test_no_report_text_or_word_offsets_outlive_detect() -> None:
+    det = Detector()
+    det.detect("Wife Philippa Oduya called from Worcester.")
+    assert det._low == ""
+    assert dict(det._words.pos) == {}
+    assert b"worcester" not in pickle.dumps(det._words) and b"philippa oduya" not in pickle.dumps(det._low)

@@ -232,6 +232,7 @@ PHONE_INTL = re.compile(
 _PHONE_SEP = re.compile(r"[-.)]")
 _PHONE_7 = re.compile(r"\d{3} \d{4}")
 _LOW_WORD = re.compile(r"[a-z]+")
+_EMPTY_INDEX = WordIndex("")
 # a value and then "from": a lab or vital trend ("WBC 14.2 from 16", "PCWP 18 (from 28)", "hct 24 down from
 # 31"), no two-digit year
 _TREND_BEFORE = re.compile(
@@ -728,18 +729,23 @@ class Detector:
             low = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
         self._low = low
         self._words = WordIndex(low)  # cheap pre-checks for cue-led rules, and where each word stands
-        cands: list[Span] = []
-        add = cands.append
-        for fn in self._rules():
-            for s in fn(text):
-                if s.end > s.start:
-                    add(s)
-        if self.use_ner:
-            cands.extend(self._ner(text))
-        cands = self.note_filter.apply(text, low, cands)  # nursing-note false positives (note_filter)
-        spans = self._resolve(text, cands)
-        extra = list(self._neighbours(text, spans))
-        return self._resolve(text, spans + extra) if extra else spans
+        try:
+            cands: list[Span] = []
+            add = cands.append
+            for fn in self._rules():
+                for s in fn(text):
+                    if s.end > s.start:
+                        add(s)
+            if self.use_ner:
+                cands.extend(self._ner(text))
+            cands = self.note_filter.apply(text, low, cands)  # nursing-note false positives (note_filter)
+            spans = self._resolve(text, cands)
+            extra = list(self._neighbours(text, spans))
+            return self._resolve(text, spans + extra) if extra else spans
+        finally:
+            # no report text outlives the call (a detector is pickled to worker processes)
+            self._low = ""
+            self._words = _EMPTY_INDEX
 
     def _rules(self) -> list[Callable[[str], Iterator[Span]]]:
         return [

@@ -132,12 +132,6 @@ _CAPS_NOTE = re.compile(r"(?:^|[.!?][ \t]+|\n)[A-Z][a-z]")
 # what follows an acronym in running text: punctuation or a lower-case word (an address goes on with a
 # postcode, a state, a country or a line break: "BUNDALAGUAH, VIC\n Australia", "OULU NO.")
 _ACRONYM_AFTER = re.compile(r"[ \t]*(?:[.,;:)/]|[a-z])")
-# head words after which a saint or a town names a disease, a plant or a belief, no place ("St. John's wort",
-# "Lyme titers", "Jehovah's Witness"; not "Framingham line", which is a place)
-_PLACE_EPONYM_HEAD = re.compile(
-    r"(?:['’]s)?[ \t]+"
-    r"(?i:wort|disease|fever|titers?|spotted|syndrome|witness(?:es)?|hemiarthroplasty|prosthesis)\b"
-)
 _INNER_PREPOSITIONS = frozenset({"from", "for", "to", "at", "in", "into", "via", "by"})
 # a temperature before a number read as an age: "room 90F", "temp 99 F"
 _TEMPERATURE_BEFORE = re.compile(r"\b(?:room|rm|temp|temperature|tmax|ambient|t)[ \t:=]*(?:of[ \t]+)?$")
@@ -147,7 +141,7 @@ _NOT_LAB_CUES = frozenset(
     | {"calls", "pages", "steps", "feet", "ft", "miles"}
 )
 # "4/2-4/9": the range's first end is a date too, so the second is no score
-_MD_BEFORE_DASH = re.compile(r"\d/\d{1,2}[-–]$")
+_MD_BEFORE_DASH = re.compile(r"(\d{1,2})/(\d{1,2})[-–]$")
 # prepositions of time and change that never stand inside an address line ("250 AT 0130", "2245 TO 4L")
 _LINE_PREPOSITIONS = frozenset({"at", "to", "via", "down", "up", "from", "per", "until", "after", "before"})
 # a NAME candidate glued to a digit ("PaCO2", "SpO2"): a formula or a unit, no name
@@ -175,6 +169,10 @@ class NoteFilter:
         heads = {h.lower() for h in lex.patterns.get("eponym_heads", ())} | w.eponym_heads_nursing
         self.re_eponym_head = re.compile(r"(?:['’]s)?[ \t]+" + cue_alt(heads) + r"\b", re.I)
         self.re_after_not_person = re.compile(r"[ \t]+" + cue_alt(w.after_not_person) + r"\b", re.I)
+        # "St. John's wort", "Lyme titers", "Jehovah's Witness": a head after which a place names no place
+        self.re_place_eponym_head = re.compile(
+            r"(?:['’]s)?[ \t]+(?i:" + cue_alt(w.place_eponym_heads) + r")\b"
+        )
         self.re_lab_before = re.compile(
             r"(?<![\w/])"
             + cue_alt((w.quantity_cues - _NOT_LAB_CUES) | w.vital_cues)
@@ -228,15 +226,18 @@ class NoteFilter:
             if rule == "street_any_case" and self._preposition_street(text, s):
                 return True
             return rule == "street_foreign" and self._via_not_street(text, s)
-        if cat in ("NAME", "CITY", "FACILITY") and s.start and text[s.start - 1].isalpha():
+        weak = rule in WEAK_NAME_RULES or rule in WEAK_PLACE_RULES
+        if weak and cat in ("NAME", "CITY", "FACILITY") and s.start and text[s.start - 1].isalpha():
             return True  # "SIC|U Transplant": no name or place starts inside a word
-        if cat in ("NAME", "CITY", "FACILITY") and (
-            _DIGIT_GLUED.match(text, s.end) or (s.start and text[s.start - 1].isdigit())
+        if (
+            weak
+            and cat in ("NAME", "CITY", "FACILITY")
+            and (_DIGIT_GLUED.match(text, s.end) or (s.start and text[s.start - 1].isdigit()))
         ):
             return True  # "PaCO2", "SpO2": a formula or a unit glued to a digit
         if cat == "NAME":
             return rule in WEAK_NAME_RULES and self._not_a_name(text, low, s)
-        if cat in ("FACILITY", "CITY") and _PLACE_EPONYM_HEAD.match(text, s.end):
+        if cat in ("FACILITY", "CITY") and self.re_place_eponym_head.match(text, s.end):
             return True  # "St. John's wort", "Lyme disease": an eponym before its head word
         if cat in ("FACILITY", "CITY", "HOSPITAL"):
             if rule in ("facility", "facility_suffix") and self._generic_facility(text, s):
@@ -268,9 +269,14 @@ class NoteFilter:
         if (
             text[max(0, s.start - 1) : s.start] in ("-", "–")
             and text[max(0, s.start - 2) : s.start - 1].isdigit()
-            and not _MD_BEFORE_DASH.search(text, max(0, s.start - 8), s.start)
         ):
-            return True  # a range of scores: "2-3/10", "TOF 1-2/4" (a date range is "m/d-m/d")
+            prev = _MD_BEFORE_DASH.search(text, max(0, s.start - 8), s.start)
+            if prev is None:
+                return True  # a range of scores: "2-3/10", "TOF 1-2/4"
+            a, b = prev.group(1), prev.group(2)
+            c, d = text[s.start : s.end].split("/")[:2]
+            if b == d and int(a) <= int(b) and c.isdigit() and int(c) <= int(d):
+                return True  # "4/5-5/5", "2/6-3/6": two scores on one scale ("4/2-4/9" stays two dates)
         if not text.endswith("/10", s.start, s.end):
             return False
         return bool(

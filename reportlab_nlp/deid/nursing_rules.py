@@ -91,6 +91,7 @@ class NursingWords:
     quantity_cues: frozenset[str]
     age_person_words: frozenset[str]
     staff_initials_roles: frozenset[str]
+    place_eponym_heads: frozenset[str]
     relatives_plural: frozenset[str]
     initials_role_words: frozenset[str]
     clergy_titles: frozenset[str]
@@ -147,8 +148,12 @@ def load_nursing_words(path: str | Path | None = None) -> NursingWords:
 _YEAR = r"(?:19[3-9]\d|20[0-3]\d)"
 # what may follow a year: no unit, no clock range, no decimal
 _YEAR_END = (
-    r"(?![\d:/.,]\d|[ \t]*-[ \t]*\d|[ \t]*(?:hrs?|hours|h|ml|cc|mg|mcg|units?|u|kcal|cal|calories|l|%)\b)"
+    r"(?![\d:/.,]\d|[ \t]*-[ \t]*\d|[ \t]*(?:hrs?|hours|h|ml|mls|cc|mg|mcg|g|gm|gms|kg|lbs?|feet|ft|units?|u"
+    r"|kcal|cal|calories|l|%)\b)"
 )
+_YEAR_END_RX = re.compile(_YEAR_END)
+# a history context on the same line before a year that could be a clock time ("PSH: 2011 R TKR")
+_HISTORY_BEFORE = re.compile(r"\b(?:pmh|psh|phx|hx|history|h/o|s/p)\b[^\n]*$")
 _FIRST_WORD = re.compile(r"[a-z]+")
 # cheap pre-checks: a year-like number, an m/d number, a day ordinal
 _YEAR_HINT = re.compile(r"(?:19[3-9]|20[0-3])\d")
@@ -168,7 +173,8 @@ _AGE_GLUED = re.compile(r"(?<![\w.])(?P<v>9\d|1[01]\d)(?:yo|y/o|y\.o\.|yr|yrs)(?
 _AGE_AFTER_VERB = re.compile(
     r"\b(?:died[ \t]+at|passed(?:[ \t]+away)?[ \t]+at|who[ \t]+is|will[ \t]+be|he['’]s|she['’]s|aged?"
     r"|lived[ \t]+to)"
-    r"[ \t]+(?:now[ \t]+)?(?P<v>" + _AGE_NUMBER + r")(?![\w%/-]|\.\d|[ \t]*(?:%|kg|lb|mg|cc|ml|min|percent))"
+    r"[ \t]+(?:now[ \t]+)?(?P<v>" + _AGE_NUMBER + r")"
+    r"(?=[ \t]*(?:[,);]|\.(?!\d)|$|(?:and|but|yo|y/o|years?|yrs?|next|this|in|of|from)\b))"
 )
 # an m/d range: "Vanc 3/2-3/9", "8/1 - 8/4"
 _MD = r"(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12]\d|3[01])"
@@ -199,13 +205,14 @@ _PLATE_CUES = frozenset({"plate", "plates", "vin", "permit", "license", "licence
 _ALNUM = r"(?P<v>(?=[A-Z0-9-]*[A-Z])(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]{3,}[A-Z0-9])(?![\w-])"
 _HASH_ALNUM_ID = re.compile(r"#[ \t]*" + _ALNUM)
 _PLATE_ID = re.compile(
-    r"(?i:plate|plates|vin|permit|license|licence|tag)[ \t]*(?:#|no\.?|number)?[ \t]*:?[ \t]*" + _ALNUM
+    r"(?<![\w/])(?i:plate|plates|vin|permit|license|licence|tag)[ \t]*(?:#|no\.?|number)?[ \t]*:?[ \t]*"
+    + _ALNUM
 )
 # a phone number with letters ("(413) 555-TOWN", "1-800-FLOWERS")
 _PHONE_LETTERS = re.compile(
     r"(?<![\w-])(?:1-)?(?:\(\d{3}\)[ \t]?|\d{3}-)(?:\d{3}-[A-Z]{4}|[A-Z]{7})(?![\w-])"
 )
-_PHONE_LETTERS_HINT = re.compile(r"-[A-Z]{4}")
+_PHONE_LETTERS_HINT = re.compile(r"-[A-Z]{4}|\)[ \t]?[A-Z]{7}")
 # a phone number read out in words ("eight one two five five five oh one nine three", "six one seven - 555")
 _DIGIT_WORDS = frozenset("zero oh one two three four five six seven eight nine".split())
 _DIGIT_WORD = r"(?:zero|oh|one|two|three|four|five|six|seven|eight|nine)"
@@ -224,7 +231,7 @@ _NEXT_LINE_NAME = re.compile(r"\n[ \t]*(?=[A-Z][a-z])")
 _WRAPPED_NAME = re.compile(r"(?P<v>[A-Z][a-z'’-]+(?:[ \t]+[A-Z][a-z'’-]+)?)(?![\w'’-])")
 _NICKNAME_CUES = frozenset({"nickname", "goes", "prefers", "likes", "calls"})
 _NICKNAME = re.compile(
-    r"(?i:nickname(?:[ \t]+is)?|goes[ \t]+by|prefers[ \t]+(?:to[ \t]+be[ \t]+called[ \t]+)?"
+    r"(?<![\w/])(?i:nickname(?:[ \t]+is)?|goes[ \t]+by|prefers[ \t]+(?:to[ \t]+be[ \t]+called[ \t]+)?"
     r"|likes[ \t]+to[ \t]+be[ \t]+called|calls[ \t]+(?:him|her)(?:self)?)[ \t:,]*"
     r"[\"“'‘](?P<v>[A-Z][a-z]+(?:[ \t][A-Z][a-z]+)?)[\"”'’]"
 )
@@ -234,11 +241,22 @@ _LOG_LINE_DATE = re.compile(
     r"[ \t]*(?:[-–:]|--)[ \t]*[A-Za-z]",
     re.M,
 )
+
+
+def _score_like(md: str) -> bool:
+    """ "5/5", "3/10", "2/6", "2/2": a strength, pain, murmur or bottle count (value over its scale)."""
+    a, b = md.split("/")
+    return int(b) in (2, 4, 5, 6, 10) and int(a) <= int(b)
+
+
 _LOG_HINT = re.compile(r"(?m)^[ \t]*(?:[-*•][ \t]*)?\d{1,2}/\d")
 # an acronym of a medical center: capitals ending in "MC" ("MVMC", "BMC"; not "IMC", "CMC": unit, joint)
 _MC_ACRONYM = re.compile(r"(?=[A-Z])(?<![\w-])(?P<v>[A-Z]{1,4}MC)(?![\w-])")
 # a numbered road: "Route 9", "Rte 128", "Hwy 1", "I-95"
-_ROUTE = re.compile(r"\b(?:Route|Rte\.?|Highway|Hwy\.?|Interstate)[ \t]+\d{1,3}[A-Z]?\b|\bI-\d{1,3}\b")
+_ROUTE = re.compile(
+    r"\b(?:Route|Rte\.?|Highway|Hwy\.?|Interstate)[ \t]+\d{1,3}[A-Z]?\b"
+    r"|\b(?:on|off|via|from|near|onto|exit|down|up)[ \t]+(?P<i>I-\d{1,3})\b"
+)
 _ROUTE_WORDS = frozenset({"route", "rte", "highway", "hwy", "interstate", "i"})
 # 1960-1999 cannot be a clock time (19:60 and on): a year unless a quantity it is ("1980 cc")
 _YEAR_NO_CLOCK = re.compile(r"(?=1)(?<![\w/@.$#:,+-])(?P<y>19[6-9]\d)(?![\w%]|[.,:/]\d|[ \t]*[-/][ \t]*\d)")
@@ -460,6 +478,12 @@ class NursingRules:
             _FIRST_WORD.findall(c)[0] for c in relative_words | w.age_person_words if _FIRST_WORD.findall(c)
         )
         self._age_person_at = lead_firsts(relative_words | w.age_person_words)
+        # a word that names an identifier before "#" ("machine #DS500-7734A", "claim # WC-2023-1184")
+        self.re_hash_cue_before = re.compile(
+            r"\b"
+            + cue_alt(w.hash_id_cues | {"machine", "device", "equipment", "implant", "unit"})
+            + r"[ \t:]*$"
+        )
         # initials right after a relative word ("son JS", "dtr K.M.")
         self.re_relative_initials = re.compile(
             r"(?<![\w/])(?i:" + cue_alt(relative_words) + r")[ \t]+(?:\([ \t]*)?"
@@ -493,7 +517,7 @@ class NursingRules:
             r"\b(?:" + "|".join(_ORDINAL_CUES) + r")[ \t]+the[ \t]+"
             r"(?P<v>(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th))\b"
             r"(?=[ \t]*(?:[.,;:()!?]|$|\n|-|–|and\b|or\b|at\b|w/|with\b|but\b|so\b|when\b|if\b|as\b"
-            r"|[a-z]+ed\b))",
+            r"|(?:showed|revealed|noted|was|were|is|done|performed|scheduled|planned)\b))",
             re.M,
         )
         self._ordinal_at = lead_firsts(_ORDINAL_CUES)
@@ -746,13 +770,20 @@ class NursingRules:
         if _YEAR_NO_CLOCK_HINT.search(text):
             for m in _YEAR_NO_CLOCK.finditer(low):
                 b = m.start("y")
-                if not re.match(_YEAR_END, low[m.end() :]) or self.re_quantity_before.search(
+                if not _YEAR_END_RX.match(low, m.end()) or self.re_quantity_before.search(
                     low, max(0, b - 34), b
                 ):
                     continue
                 yield b, m.end(), "DATE", "year_no_clock", 67
         if events and _YEAR_HINT.search(text):
             for m in self.re_year_before_event.finditer(low):
+                y = m.group("y")
+                if (
+                    int(y[2:]) < 60
+                    and int(y[:2]) < 24
+                    and not _HISTORY_BEFORE.search(low, max(0, m.start() - 80), m.start())
+                ):
+                    continue  # "2030 passed large BM", "2000 stroke alert": a clock time opens the line
                 yield m.start("y"), m.end("y"), "DATE", "year_before_event", 67
         if words & self._yy_first:
             for m in cue_matches(self.re_event_yy, low, words, self._yy_at):
@@ -774,7 +805,7 @@ class NursingRules:
             for m in _cued_on_text(self.re_relative_initials, text, low, words, self._relative_at):
                 v = m.group("v")
                 lw = v.replace(".", "").replace(" ", "").lower()
-                if lw not in self._not_initials and ("." in v or lw not in self.lex.stop):
+                if lw not in self._not_initials and ("." in v or not self._word_in_caps(lw, text)):
                     yield m.start("v"), m.end("v"), "NAME", "relative_initials", 60
         if (
             ("(" in text or "," in text or " is " in low or " was " in low or " turn" in low or " be " in low)
@@ -1136,6 +1167,9 @@ class NursingRules:
                 yield m.start("v"), m.end("v"), "AGE", "age_after_verb", 73
         if "/" in text and _MD_RANGE_HINT.search(text):
             for m in _MD_RANGE.finditer(text):
+                a, b = m.group("a").split("/"), m.group("b").split("/")
+                if a[1] == b[1] and int(a[0]) <= int(a[1]) and int(b[0]) <= int(b[1]):
+                    continue  # "4/5-5/5", "3/10-5/10", "TOF 2/4-4/4": a range of scores
                 yield m.start("a"), m.end("a"), "DATE", "md_range", 74
                 yield m.start("b"), m.end("b"), "DATE", "md_range", 74
         if "(" in text and words & self.relative_words_all:
@@ -1154,7 +1188,8 @@ class NursingRules:
         if "Drs" in text:
             for m in _DRS_LIST.finditer(text):
                 for part in re.finditer(r"[A-Z][A-Za-z'’-]+", m.group("names")):
-                    if part.group().lower() not in ("and",):
+                    lp = part.group().lower()
+                    if not self.lex.is_vocabulary(lp) or lp in self.lex.names:
                         b = m.start("names") + part.start()
                         yield b, b + len(part.group()), "NAME", "drs_list", 62
         if words & _BY_VERBS and " by " in low:
@@ -1193,7 +1228,8 @@ class NursingRules:
             for m in cue_matches(_AGE_DECADE, low, words, _DECADE_CUES):
                 yield m.start("v"), m.end("v"), "AGE", "age_decade", 72
         for m in _HASH_ALNUM_ID.finditer(text) if "#" in text else ():
-            yield m.start("v"), m.end("v"), "ID", "alnum_id", 64
+            if self.re_hash_cue_before.search(low, max(0, m.start() - 24), m.start()):
+                yield m.start("v"), m.end("v"), "ID", "alnum_id", 64
         for m in _cued_on_text(_PLATE_ID, text, low, words, _PLATE_CUES) if words & _PLATE_CUES else ():
             yield m.start("v"), m.end("v"), "ID", "alnum_id", 64
         if "-" in text and _PHONE_LETTERS_HINT.search(text):
@@ -1210,23 +1246,34 @@ class NursingRules:
             for m in _cued_on_text(_NICKNAME, text, low, words, _NICKNAME_CUES):
                 yield m.start("v"), m.end("v"), "NAME", "nickname", 61
 
+    def _word_in_caps(self, lw: str, text: str) -> bool:
+        """Two or three capitals that are a word ("RN GOT REPORT", "NP SAW PT", "Son EMT"), or any
+        capitals in a note written in capitals: no initials."""
+        if lw in self.lex.stop or lw in self.lex.english or lw in self.lex.clinical:
+            return True
+        letters = [c for c in text if c.isalpha()]
+        return sum(c.isupper() for c in letters) > 0.6 * len(letters)
+
     def _round6(self, text: str, low: str, words: frozenset[str]) -> Iterator[NursingSpan]:
         """Round 6 (sparse notes): dated log lines, "...MC" hospital acronyms, numbered routes, initials
         after a staff role."""
         if "/" in text and _LOG_HINT.search(text):
-            for m in _LOG_LINE_DATE.finditer(text):
-                yield m.start("v"), m.end("v"), "DATE", "log_line_date", 74
+            found = list(_LOG_LINE_DATE.finditer(text))
+            if len(found) >= 2 and not all(_score_like(m.group("v")) for m in found):
+                for m in found:
+                    yield m.start("v"), m.end("v"), "DATE", "log_line_date", 74
         if "MC" in text:
             for m in _MC_ACRONYM.finditer(text):
                 if m.group("v").lower() not in self._not_initials:
                     yield m.start("v"), m.end("v"), "FACILITY", "medical_center_acronym", 58
         if words & _ROUTE_WORDS:
             for m in _ROUTE.finditer(text):
-                yield m.start(), m.end(), "ADDRESS", "numbered_route", 66
+                g = "i" if m.group("i") else 0
+                yield m.start(g), m.end(g), "ADDRESS", "numbered_route", 66
         if words & self._staff_role_first:
             for m in _cued_on_text(self.re_staff_initials, text, low, words, self._staff_role_at):
                 v = m.group("v")
-                if v.lower() not in self._not_initials and v.lower() not in self.lex.stop:
+                if v.lower() not in self._not_initials and not self._word_in_caps(v.lower(), text):
                     yield m.start("v"), m.end("v"), "NAME", "staff_role_initials", 60
 
     def _round4(self, text: str, low: str, words: frozenset[str]) -> Iterator[NursingSpan]:

@@ -36,7 +36,7 @@ class WordIndex(frozenset[str]):
         return _with_pos(pos)
 
     def __reduce__(self) -> tuple[object, tuple[dict[str, list[int]]]]:
-        return _with_pos, (self.pos,)  # (a detector pickles with the index of its last text)
+        return _with_pos, (self.pos,)  # (a detector clears its index after each text: none is pickled)
 
 
 def _with_pos(pos: dict[str, list[int]]) -> WordIndex:
