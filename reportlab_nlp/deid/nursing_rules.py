@@ -53,7 +53,7 @@ Round 5 (history lists and dash dates, written from nursing-note usage, not from
 
 * a two-digit year right after a procedure or a diagnosis in a history list ("appy 76, cabg 98, mi 92.");
   cue words after which a lab value, a dose or a count follows ("ca", "xrt", "chemo") are left out;
-* an m-d date with a dash after an event or a date word ("extubated 3-9", "on 12-2", "Date: 7-30"),
+* an m-d date with a dash after an event or a date word ("extubated 3-9", "mtg on 12-2", "Date: 7-30"),
   unless a unit, a count noun or a score follows ("on 2-4 L", "since 2-3 days", "3-4 out of 10");
 * a year 1960-1999, which cannot be a clock time (19:60 and on), unless a unit follows or a lab, volume or
   vital word is shortly before it ("I/O 1985", "LDH 1968"); any year right before an event ("1984 appy");
